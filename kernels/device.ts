@@ -1,0 +1,60 @@
+/**
+ * WebGPU adapter and device acquisition. This module (with the rest of `kernels/`) is the only
+ * place in rankscope that touches `navigator.gpu`.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode requestGpuDevice}. */
+export interface RequestGpuDeviceOptions {
+  /** Power preference passed to `requestAdapter` (default: `"high-performance"`). */
+  powerPreference?: GPUPowerPreference;
+}
+
+/** What to tell a user whose machine offers no WebGPU adapter. */
+export const NO_ADAPTER_HELP: string =
+  "No WebGPU adapter found. rankscope runs its kernels on WebGPU: use Deno 2.x (WebGPU is built in) " +
+  "on a machine with a GPU driver, or a software adapter. On headless Debian/Ubuntu install Mesa's " +
+  "Vulkan drivers (`apt-get install mesa-vulkan-drivers`), which provide the lavapipe adapter.";
+
+/**
+ * Requests a WebGPU adapter and a device with the adapter's largest buffer limits.
+ *
+ * @param options Adapter preferences.
+ * @returns The adapter's description and a fresh device.
+ * @throws {Error} When `navigator.gpu` is missing or no adapter is found; the message says how to get one.
+ * @example Request a device
+ * ```ts
+ * import assert from "node:assert";
+ * import { requestGpuDevice } from "./device.ts";
+ * const { device, adapterName } = await requestGpuDevice();
+ * assert.ok(device.limits.maxStorageBufferBindingSize > 0);
+ * assert.equal(typeof adapterName, "string");
+ * device.destroy();
+ * ```
+ */
+export async function requestGpuDevice(
+  options: RequestGpuDeviceOptions = {},
+): Promise<{ device: GPUDevice; adapterName: string }> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) throw new Error(`${NO_ADAPTER_HELP} (navigator.gpu is undefined)`);
+  const adapter = await gpu.requestAdapter({
+    powerPreference: options.powerPreference ?? "high-performance",
+  });
+  if (!adapter) throw new Error(NO_ADAPTER_HELP);
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: Math.min(limits.maxStorageBuffersPerShaderStage, 10),
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: Math.min(limits.maxComputeInvocationsPerWorkgroup, 256),
+      maxComputeWorkgroupSizeX: Math.min(limits.maxComputeWorkgroupSizeX, 256),
+      maxComputeWorkgroupSizeY: Math.min(limits.maxComputeWorkgroupSizeY, 256),
+    },
+  });
+  const info = adapter.info;
+  const adapterName = info.description || info.vendor || "unknown adapter";
+  return { device, adapterName };
+}

@@ -1,0 +1,104 @@
+/**
+ * Gram matrix G = A·Aᵀ of an m x k matrix, computing only the upper triangle of blocks and mirroring.
+ *
+ * @module
+ */
+import type { Runtime } from "./runtime.ts";
+import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS, type TileProduct } from "./_tile.ts";
+import { linearGrid } from "./runtime.ts";
+import { MAX_INNER_DIMENSION } from "./matmul.ts";
+
+/** Side of the square block of G owned by one workgroup (8x8 invocations of 8x8 registers). */
+export const GRAM_BLOCK = 64;
+const WG = GRAM_BLOCK / TILE_ROWS;
+
+/** Geometry of a Gram product. */
+export interface GramOptions {
+  /** Rows of A (G is m x m). */
+  m: number;
+  /** Columns of A. */
+  k: number;
+}
+
+/**
+ * WGSL for G = A·Aᵀ over the upper-triangular block pairs.
+ *
+ * Bindings: 0 `a` (read, m x k row-major), 1 `b` (read, the same buffer bound again as op(B) = Aᵀ),
+ * 2 `g` (read_write, m x m). Workgroup 8x8; grid: T(T+1)/2 workgroups (T = ceil(m/64)) laid out
+ * by `linearGrid`. One invocation computes an 8x8 block of G and, off the diagonal blocks, its mirror.
+ *
+ * @param options Gram geometry.
+ * @returns Shader source.
+ */
+export function gramWgsl(options: GramOptions): string {
+  const { m, k } = options;
+  const tiles = Math.ceil(m / GRAM_BLOCK);
+  const product: TileProduct = { m, n: m, k, transposeA: false, transposeB: true };
+  const [gridX] = linearGrid((tiles * (tiles + 1)) / 2);
+  const stores: string[] = [];
+  for (let r = 0; r < TILE_ROWS; r++) {
+    for (let c = 0; c < TILE_COLS; c++) {
+      const v = `acc_${r}_${c >> 2}.${"xyzw"[c & 3]}`;
+      const i = `row + ${r}u`, j = `col + ${c}u`;
+      stores.push(
+        `if (${i} < ${m}u && ${j} < ${m}u) { g[(${i}) * ${m}u + ${j}] = ${v}; if (!diagonal) { g[(${j}) * ${m}u + ${i}] = ${v}; } }`,
+      );
+    }
+  }
+  return `// gram: G = A * A^T, m=${m} k=${k}; blocks (bi <= bj) only, mirrored into the lower triangle
+// bindings: 0 a (read), 1 b (read, same buffer as a), 2 g (read_write); workgroup ${WG}x${WG}
+// grid: ${(tiles * (tiles + 1)) / 2} workgroups as linearGrid (x = ${gridX}); block pair from the linear index
+// one invocation: an ${TILE_ROWS}x${TILE_COLS} block of G inside the workgroup's ${GRAM_BLOCK}x${GRAM_BLOCK} block
+@group(0) @binding(0) var<storage, read> a: array<${elementType(layoutA(product))}>;
+@group(0) @binding(1) var<storage, read> b: array<${elementType(layoutB(product))}>;
+@group(0) @binding(2) var<storage, read_write> g: array<f32>;
+
+@compute @workgroup_size(${WG}, ${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = wid.x + wid.y * ${gridX}u;
+  if (t >= ${(tiles * (tiles + 1)) / 2}u) { return; }
+  // Row-major enumeration of pairs bi <= bj: find bi with start(bi) <= t < start(bi + 1),
+  // start(i) = i*T - i*(i-1)/2. A float estimate, then exact integer correction.
+  var bi = u32(max(0.0, floor((f32(${2 * tiles + 1}) - sqrt(f32(${(2 * tiles + 1) ** 2}) - 8.0 * f32(t))) / 2.0)));
+  loop {
+    if (bi > 0u && bi * ${tiles}u - bi * (bi - 1u) / 2u > t) { bi = bi - 1u; continue; }
+    if ((bi + 1u) * ${tiles}u - (bi + 1u) * bi / 2u <= t) { bi = bi + 1u; continue; }
+    break;
+  }
+  let bj = bi + t - (bi * ${tiles}u - bi * (bi - 1u) / 2u);
+  let diagonal = bi == bj;
+  let row = bi * ${GRAM_BLOCK}u + lid.y * ${TILE_ROWS}u;
+  let col = bj * ${GRAM_BLOCK}u + lid.x * ${TILE_COLS}u;
+  if (row >= ${m}u || col >= ${m}u) { return; }
+  let a_off = 0u;
+  let b_off = 0u;
+${accumulateBlock(product)}
+${stores.map((s) => "  " + s).join("\n")}
+}
+`;
+}
+
+/**
+ * Records G = A·Aᵀ.
+ *
+ * @param rt Runtime to record on.
+ * @param call `a` (m x k), `g` (m x m output) and the geometry.
+ * @throws {RangeError} When a size is not a positive integer or k exceeds the inner-dimension limit.
+ */
+export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g: GPUBuffer }): void {
+  const { m, k } = call;
+  for (const [name, v] of [["m", m], ["k", k]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new RangeError(`Cannot compute Gram matrix: ${name} must be a positive integer (got ${v})`);
+    }
+  }
+  if (k > MAX_INNER_DIMENSION) {
+    throw new RangeError(`Cannot compute Gram matrix: k = ${k} exceeds ${MAX_INNER_DIMENSION}`);
+  }
+  const tiles = Math.ceil(m / GRAM_BLOCK);
+  rt.dispatch({
+    wgsl: gramWgsl(call),
+    buffers: [call.a, call.a, call.g],
+    workgroups: linearGrid((tiles * (tiles + 1)) / 2),
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Batched matrix product C = op(A)·op(B) (+ C), with optional transposed operands, on 8x8 register
+ * blocks read as vec4.
+ *
+ * @module
+ */
+import type { Runtime } from "./runtime.ts";
+import {
+  accumulateBlock,
+  elementType,
+  layoutA,
+  layoutB,
+  TILE_COLS,
+  TILE_ROWS,
+  type TileProduct,
+  WORKGROUP_X,
+  WORKGROUP_Y,
+} from "./_tile.ts";
+
+/** Largest inner dimension of one dispatch (keeps each invocation's loop far below lavapipe's 65,535). */
+export const MAX_INNER_DIMENSION = 65536;
+
+/** Geometry of a batched product; every size is baked into the shader. */
+export interface MatmulOptions extends TileProduct {
+  /** Number of products (grid z); default 1. */
+  batch?: number;
+  /** A holds one matrix per batch entry (default true); false broadcasts one A to all. */
+  batchedA?: boolean;
+  /** B holds one matrix per batch entry (default true); false broadcasts one B to all. */
+  batchedB?: boolean;
+  /** Add the product to the existing C instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/**
+ * WGSL for a batched matmul.
+ *
+ * Bindings: 0 `a` (read), 1 `b` (read), 2 `c` (read_write). Workgroup 16x8; grid
+ * ceil(n/128) x ceil(m/64) x batch. One invocation computes an 8x8 block of one C.
+ *
+ * @param options Product geometry.
+ * @returns Shader source.
+ */
+export function matmulWgsl(options: MatmulOptions): string {
+  const { m, n, k } = options;
+  const batch = options.batch ?? 1;
+  const la = layoutA(options), lb = layoutB(options);
+  const vecC = n % 4 === 0;
+  const aStride = options.batchedA === false ? 0 : (m * k) / (la === "vec4" ? 4 : 1);
+  const bStride = options.batchedB === false ? 0 : (k * n) / (lb === "vec4" ? 4 : 1);
+  const stores: string[] = [];
+  for (let r = 0; r < TILE_ROWS; r++) {
+    const row = `row + ${r}u`;
+    for (let c = 0; c < TILE_COLS / 4; c++) {
+      const acc = `acc_${r}_${c}`;
+      if (vecC) {
+        const idx = `c_off + (${row}) * ${n / 4}u + col / 4u + ${c}u`;
+        const value = options.accumulate ? `c[${idx}] + ${acc}` : acc;
+        stores.push(`if (${row} < ${m}u && col + ${4 * c}u < ${n}u) { c[${idx}] = ${value}; }`);
+      } else {
+        for (let q = 0; q < 4; q++) {
+          const idx = `c_off + (${row}) * ${n}u + col + ${4 * c + q}u`;
+          const value = options.accumulate ? `c[${idx}] + ${acc}.${"xyzw"[q]}` : `${acc}.${"xyzw"[q]}`;
+          stores.push(`if (${row} < ${m}u && col + ${4 * c + q}u < ${n}u) { c[${idx}] = ${value}; }`);
+        }
+      }
+    }
+  }
+  return `// matmul: C[b] = op(A[b]) * op(B[b])${
+    options.accumulate ? " + C[b]" : ""
+  }; m=${m} n=${n} k=${k} batch=${batch}
+// transposeA=${options.transposeA} transposeB=${options.transposeB}
+// bindings: 0 a (read), 1 b (read), 2 c (read_write); workgroup ${WORKGROUP_X}x${WORKGROUP_Y}
+// grid: ceil(n/${TILE_COLS * WORKGROUP_X}) x ceil(m/${TILE_ROWS * WORKGROUP_Y}) x batch
+// one invocation: the ${TILE_ROWS}x${TILE_COLS} block of C at (8 gid.y, 8 gid.x) in batch gid.z
+@group(0) @binding(0) var<storage, read> a: array<${elementType(la)}>;
+@group(0) @binding(1) var<storage, read> b: array<${elementType(lb)}>;
+@group(0) @binding(2) var<storage, read_write> c: array<${vecC ? "vec4<f32>" : "f32"}>;
+
+@compute @workgroup_size(${WORKGROUP_X}, ${WORKGROUP_Y})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.y * ${TILE_ROWS}u;
+  let col = gid.x * ${TILE_COLS}u;
+  if (row >= ${m}u || col >= ${n}u) { return; }
+  let a_off = gid.z * ${aStride}u;
+  let b_off = gid.z * ${bStride}u;
+  let c_off = gid.z * ${(m * n) / (vecC ? 4 : 1)}u;
+${accumulateBlock(options)}
+${stores.map((s) => "  " + s).join("\n")}
+}
+`;
+}
+
+/** Buffers of one matmul dispatch. */
+export interface MatmulBuffers {
+  /** op(A) source: batch x m x k (or k x m when transposed). */
+  a: GPUBuffer;
+  /** op(B) source: batch x k x n (or n x k when transposed). */
+  b: GPUBuffer;
+  /** Output: batch x m x n. */
+  c: GPUBuffer;
+}
+
+/**
+ * Records a batched matmul on the runtime.
+ *
+ * @param rt Runtime to record on.
+ * @param call Buffers and geometry.
+ * @throws {RangeError} When a size is not a positive integer, k exceeds {@linkcode MAX_INNER_DIMENSION}
+ * or the batch exceeds the grid limit.
+ */
+export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulOptions): void {
+  const { m, n, k } = call;
+  const batch = call.batch ?? 1;
+  for (const [name, v] of [["m", m], ["n", n], ["k", k], ["batch", batch]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new RangeError(`Cannot multiply matrices: ${name} must be a positive integer (got ${v})`);
+    }
+  }
+  if (k > MAX_INNER_DIMENSION) {
+    throw new RangeError(
+      `Cannot multiply matrices: inner dimension ${k} exceeds ${MAX_INNER_DIMENSION} (split the product along k)`,
+    );
+  }
+  rt.dispatch({
+    wgsl: matmulWgsl(call),
+    buffers: [call.a, call.b, call.c],
+    workgroups: [
+      Math.ceil(n / (TILE_COLS * WORKGROUP_X)),
+      Math.ceil(m / (TILE_ROWS * WORKGROUP_Y)),
+      batch,
+    ],
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Reductions (sum, mean, max, min) along the middle axis of a tensor viewed as [outer, axis, inner].
+ *
+ * @module
+ */
+import type { Runtime } from "./runtime.ts";
+import { linearGrid } from "./runtime.ts";
+
+/** Reduction kinds: "mean" is a sum scaled by 1/axis. */
+export type ReduceOp = "sum" | "mean" | "max" | "min";
+
+/** Invocations cooperating on one output element. */
+export const REDUCE_WORKGROUP = 64;
+/** Axis elements one workgroup reduces per pass (each invocation loops at most 1,024 times). */
+export const REDUCE_CHUNK = REDUCE_WORKGROUP * 1024;
+
+/** One reduction pass. */
+export interface ReduceOptions {
+  /** Product of the dimensions before the axis. */
+  outer: number;
+  /** Length of the reduced axis. */
+  axis: number;
+  /** Product of the dimensions after the axis. */
+  inner: number;
+  /** Reduction ("mean" sums then scales by `scale`). */
+  op: ReduceOp;
+  /** Multiplier applied to each result (1/axis for a mean). */
+  scale?: number;
+}
+
+/**
+ * WGSL for one pass: each workgroup reduces up to {@linkcode REDUCE_CHUNK} axis elements of one
+ * (outer, inner) pair; output is [outer, ceil(axis / REDUCE_CHUNK), inner].
+ *
+ * Bindings: 0 `x` (read), 1 `y` (read_write). Workgroup 64; grid `linearGrid(outer * chunks * inner)`.
+ * One invocation: a compensated (Kahan) partial over a strided slice, then a tree in workgroup memory.
+ *
+ * @param options Dimensions and operation.
+ * @returns Shader source.
+ */
+export function reduceWgsl(options: ReduceOptions): string {
+  const { outer, axis, inner, op } = options;
+  const chunks = Math.ceil(axis / REDUCE_CHUNK);
+  const count = outer * chunks * inner;
+  const [gridX] = linearGrid(count);
+  const isSum = op === "sum" || op === "mean";
+  const identity = isSum ? "0.0" : op === "max" ? "-3.4028234663852886e38" : "3.4028234663852886e38";
+  const combine = (a: string, b: string) => (isSum ? `${a} + ${b}` : `${op}(${a}, ${b})`);
+  const scale = options.scale ?? 1;
+  return `// reduce ${op}: [${outer}, ${axis}, ${inner}] -> [${outer}, ${chunks}, ${inner}], scale ${scale}
+// bindings: 0 x (read), 1 y (read_write); workgroup ${REDUCE_WORKGROUP}; grid linearGrid(${count}) (x = ${gridX})
+// one workgroup: one output; one invocation: axis elements lid, lid + ${REDUCE_WORKGROUP}, ... of its chunk
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+var<workgroup> partial: array<f32, ${REDUCE_WORKGROUP}>;
+
+@compute @workgroup_size(${REDUCE_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wid.x + wid.y * ${gridX}u;
+  let valid = t < ${count}u;
+  let i = t % ${inner}u;
+  let chunk = (t / ${inner}u) % ${chunks}u;
+  let o = t / ${inner * chunks}u;
+  let start = chunk * ${REDUCE_CHUNK}u;
+  let stop = min(start + ${REDUCE_CHUNK}u, ${axis}u);
+  var acc = ${identity};
+  var comp = 0.0;
+  if (valid) {
+    for (var a = start + lid; a < stop; a += ${REDUCE_WORKGROUP}u) {
+      let v = x[(o * ${axis}u + a) * ${inner}u + i];
+${
+    isSum
+      ? `      // Kahan summation: float32 partials over up to 1,024 terms stay accurate.
+      let yk = v - comp;
+      let tk = acc + yk;
+      comp = (tk - acc) - yk;
+      acc = tk;`
+      : `      acc = ${combine("acc", "v")};`
+  }
+    }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${REDUCE_WORKGROUP / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { partial[lid] = ${combine("partial[lid]", "partial[lid + s]")}; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && valid) { y[t] = partial[0]${scale === 1 ? "" : ` * ${scale.toPrecision(9)}`}; }
+}
+`;
+}
+
+/**
+ * Records a full reduction along the axis, with as many passes as the axis length needs.
+ *
+ * @param rt Runtime to record on.
+ * @param call Input buffer `x`, output buffer `y` (outer x inner) and the dimensions.
+ * @throws {RangeError} When a dimension is not a positive integer.
+ */
+export function dispatchReduce(
+  rt: Runtime,
+  call: Omit<ReduceOptions, "scale"> & { x: GPUBuffer; y: GPUBuffer },
+): void {
+  const { outer, inner, op } = call;
+  for (const [name, v] of [["outer", outer], ["axis", call.axis], ["inner", inner]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new RangeError(`Cannot reduce: ${name} must be a positive integer (got ${v})`);
+    }
+  }
+  let axis = call.axis;
+  let source = call.x;
+  const temps: GPUBuffer[] = [];
+  const passOp: ReduceOp = op === "mean" ? "sum" : op;
+  while (true) {
+    const chunks = Math.ceil(axis / REDUCE_CHUNK);
+    const last = chunks === 1;
+    const target = last ? call.y : rt.pool.acquire(outer * chunks * inner * 4);
+    if (!last) temps.push(target);
+    const options: ReduceOptions = { outer, axis, inner, op: passOp };
+    if (last && op === "mean") options.scale = 1 / call.axis;
+    rt.dispatch({
+      wgsl: reduceWgsl(options),
+      buffers: [source, target],
+      workgroups: linearGrid(outer * chunks * inner),
+    });
+    if (last) break;
+    source = target;
+    axis = chunks;
+  }
+  for (const t of temps) rt.pool.release(t);
+}

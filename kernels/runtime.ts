@@ -1,0 +1,289 @@
+/**
+ * The GPU runtime: one device, its buffer pool and pipeline cache, and a command encoder that batches
+ * many dispatches into few submits (every GPU→CPU sync is expensive; an extra dispatch is not).
+ *
+ * @module
+ */
+import { requestGpuDevice } from "./device.ts";
+import { BufferPool } from "./buffer_pool.ts";
+import { PipelineCache } from "./pipeline_cache.ts";
+
+/** Largest workgroup count in one grid dimension (the WebGPU default limit). */
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/** One kernel launch, described the way every kernel family in `kernels/` builds it. */
+export interface KernelCall {
+  /** WGSL compute shader with entry point `main`; also the pipeline-cache key. */
+  wgsl: string;
+  /** Storage buffers, bound to `@group(0) @binding(0..n-1)` in this order. */
+  buffers: GPUBuffer[];
+  /** Optional 32-bit words bound as a uniform buffer at `@binding(buffers.length)`. */
+  uniforms?: Uint32Array<ArrayBuffer>;
+  /** Workgroups dispatched along x, y and z. */
+  workgroups: readonly [number, number?, number?];
+}
+
+/** Counters for benchmarks and memory checks. */
+export interface RuntimeStats {
+  /** Dispatches recorded. */
+  dispatches: number;
+  /** Command buffers submitted. */
+  submits: number;
+  /** GPU→CPU synchronisations (read-backs and waits). */
+  syncs: number;
+}
+
+/**
+ * Splits a 1-D count of workgroups into an x/y grid within the per-dimension limit. Kernels recover the
+ * linear index as `wid.x + wid.y * grid_x`, where `grid_x` is the first entry.
+ *
+ * @param count Workgroups needed (>= 1).
+ * @returns `[x, y]` with `x * y >= count`.
+ * @example A grid too large for one dimension
+ * ```ts
+ * import assert from "node:assert";
+ * import { linearGrid } from "./runtime.ts";
+ * assert.deepEqual(linearGrid(10), [10, 1]);
+ * assert.deepEqual(linearGrid(70000), [35000, 2]);
+ * ```
+ */
+export function linearGrid(count: number): [number, number] {
+  if (count <= MAX_WORKGROUPS_PER_DIMENSION) return [Math.max(1, count), 1];
+  const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIMENSION);
+  return [Math.ceil(count / y), y];
+}
+
+/** The device plus everything that records, submits and reads back work on it. */
+export class Runtime {
+  /** The WebGPU device. */
+  readonly device: GPUDevice;
+  /** Adapter description, e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`. */
+  readonly adapterName: string;
+  /** Storage-buffer pool. */
+  readonly pool: BufferPool;
+  /** Pipelines by WGSL text. */
+  readonly pipelines: PipelineCache;
+  /** Dispatch, submit and sync counters. */
+  readonly stats: RuntimeStats = { dispatches: 0, submits: 0, syncs: 0 };
+  /** Dispatches recorded before an automatic submit (the GPU starts while the CPU keeps recording). */
+  maxDispatchesPerSubmit = 256;
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #recorded = 0;
+  #uniformFree = new Map<number, GPUBuffer[]>();
+  #uniformInFlight: GPUBuffer[] = [];
+  #errors: Promise<GPUError | null>[] = [];
+  #lost: string | null = null;
+
+  /**
+   * @param device A device from {@linkcode requestGpuDevice}.
+   * @param adapterName Adapter description for messages and benchmark tables.
+   */
+  constructor(device: GPUDevice, adapterName: string) {
+    this.device = device;
+    this.adapterName = adapterName;
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device);
+    device.lost.then((info) => {
+      this.#lost = info.message || info.reason || "device lost";
+    });
+  }
+
+  /**
+   * Records one kernel launch into the current batch (nothing runs until the next submit).
+   *
+   * @param call The kernel, its buffers, uniforms and grid.
+   * @throws {RangeError} When the grid is empty or exceeds the per-dimension limit.
+   */
+  dispatch(call: KernelCall): void {
+    this.#assertAlive();
+    const [x, y = 1, z = 1] = call.workgroups;
+    for (const n of [x, y, z]) {
+      if (!(Number.isInteger(n) && n >= 1 && n <= MAX_WORKGROUPS_PER_DIMENSION)) {
+        throw new RangeError(
+          `Cannot dispatch kernel: workgroup grid ${x}x${y}x${z} is outside 1..${MAX_WORKGROUPS_PER_DIMENSION} per dimension`,
+        );
+      }
+    }
+    const pipeline = this.pipelines.get(call.wgsl);
+    const entries: GPUBindGroupEntry[] = call.buffers.map((buffer, binding) => ({
+      binding,
+      resource: { buffer },
+    }));
+    if (call.uniforms) {
+      const uniform = this.#uniformBuffer(call.uniforms.byteLength);
+      this.device.queue.writeBuffer(uniform, 0, call.uniforms);
+      entries.push({ binding: call.buffers.length, resource: { buffer: uniform } });
+    }
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    const pass = this.#computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+    if (++this.#recorded >= this.maxDispatchesPerSubmit) this.flush();
+  }
+
+  /**
+   * Uploads data into a buffer. Safe for buffers fresh from the pool: their earlier users were submitted.
+   *
+   * @param buffer Destination.
+   * @param data Values to write at offset 0.
+   */
+  write(buffer: GPUBuffer, data: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>): void {
+    this.#assertAlive();
+    this.device.queue.writeBuffer(buffer, 0, data);
+  }
+
+  /**
+   * Records a buffer-to-buffer copy.
+   *
+   * @param source Buffer read from.
+   * @param target Buffer written to.
+   * @param bytes Bytes copied (a multiple of 4).
+   * @param sourceOffset Byte offset into `source` (multiple of 4).
+   * @param targetOffset Byte offset into `target` (multiple of 4).
+   */
+  copy(source: GPUBuffer, target: GPUBuffer, bytes: number, sourceOffset = 0, targetOffset = 0): void {
+    this.#endPass();
+    this.#encoder!.copyBufferToBuffer(source, sourceOffset, target, targetOffset, bytes);
+  }
+
+  /** Submits everything recorded so far without waiting for it. */
+  flush(): void {
+    if (!this.#encoder) return;
+    this.#endPass();
+    this.device.queue.submit([this.#encoder.finish()]);
+    this.#errors.push(this.device.popErrorScope());
+    this.#encoder = null;
+    this.#recorded = 0;
+    this.stats.submits++;
+    this.pool.recycle();
+    for (const u of this.#uniformInFlight) this.#uniformFree.get(u.size)!.push(u);
+    this.#uniformInFlight = [];
+  }
+
+  /**
+   * Reads `length` 32-bit values from a buffer, after all recorded work (one GPU→CPU sync).
+   *
+   * @param buffer Source buffer.
+   * @param length Number of 32-bit values.
+   * @param offset Offset in 32-bit values.
+   * @returns A fresh copy of the values.
+   * @throws {import("./pipeline_cache.ts").WgslCompileError} When a shader used so far failed to compile.
+   * @throws {Error} When a submitted command failed validation or the device was lost.
+   */
+  async read(buffer: GPUBuffer, length: number, offset = 0): Promise<Float32Array> {
+    const bytes = length * 4;
+    const staging = this.device.createBuffer({
+      size: Math.max(4, bytes),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    if (bytes > 0) this.copy(buffer, staging, bytes, offset * 4, 0);
+    this.flush();
+    try {
+      await this.#checkErrors();
+      await staging.mapAsync(GPUMapMode.READ);
+      this.stats.syncs++;
+      return new Float32Array(staging.getMappedRange().slice(0, bytes));
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /**
+   * Submits recorded work and waits until the GPU has finished it (one sync).
+   *
+   * @throws {Error} As {@linkcode Runtime.read}.
+   */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.#checkErrors();
+    await this.device.queue.onSubmittedWorkDone();
+    this.stats.syncs++;
+    this.#assertAlive();
+  }
+
+  async #checkErrors(): Promise<void> {
+    await this.pipelines.check();
+    const errors = await Promise.all(this.#errors);
+    this.#errors = [];
+    const first = errors.find((e) => e !== null);
+    if (first) throw new Error(`GPU command failed validation: ${first.message}`);
+    this.#assertAlive();
+  }
+
+  #assertAlive(): void {
+    if (this.#lost !== null) throw new Error(`The GPU device was lost: ${this.#lost}`);
+  }
+
+  #computePass(): GPUComputePassEncoder {
+    if (!this.#encoder) {
+      this.device.pushErrorScope("validation");
+      this.#encoder = this.device.createCommandEncoder();
+    }
+    if (!this.#pass) this.#pass = this.#encoder.beginComputePass();
+    return this.#pass;
+  }
+
+  #endPass(): void {
+    if (!this.#encoder) this.#computePass();
+    if (this.#pass) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+  }
+
+  #uniformBuffer(bytes: number): GPUBuffer {
+    const size = Math.ceil(Math.max(bytes, 16) / 16) * 16;
+    let list = this.#uniformFree.get(size);
+    if (!list) this.#uniformFree.set(size, list = []);
+    const buffer = list.pop() ??
+      this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.#uniformInFlight.push(buffer);
+    return buffer;
+  }
+}
+
+let shared: Promise<Runtime> | null = null;
+let current: Runtime | null = null;
+
+/**
+ * Initialises (once) and returns the shared runtime used by every op.
+ *
+ * @returns The shared runtime.
+ * @throws {Error} When no WebGPU adapter is available (the message says how to get one).
+ * @example Initialise the GPU
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./runtime.ts";
+ * const rt = await initGpu();
+ * assert.ok(rt.adapterName.length > 0);
+ * ```
+ */
+export function initGpu(): Promise<Runtime> {
+  if (!shared) {
+    shared = requestGpuDevice().then(({ device, adapterName }) => {
+      current = new Runtime(device, adapterName);
+      return current;
+    });
+    shared.catch(() => {
+      shared = null;
+    });
+  }
+  return shared;
+}
+
+/**
+ * Returns the shared runtime synchronously, for ops that record work without awaiting.
+ *
+ * @returns The runtime created by {@linkcode initGpu}.
+ * @throws {Error} When {@linkcode initGpu} has not completed yet.
+ */
+export function runtime(): Runtime {
+  if (!current) throw new Error("The GPU is not initialised: call `await initGpu()` first");
+  return current;
+}

@@ -1,0 +1,27 @@
+/**
+ * rankscope: measure the spectra of neural networks on WebGPU — hand-written WGSL kernels (matmul,
+ * Gram, reductions, Philox RNG) under a small reverse-mode autodiff layer.
+ *
+ * @example Multiply on the GPU
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, matmul, Tensor } from "./mod.ts";
+ * await initGpu();
+ * const c = matmul(Tensor.fromArray([1, 2], [1, 2]), Tensor.fromArray([3, 4], [2, 1]));
+ * assert.deepEqual([...await c.toArray()], [11]);
+ * ```
+ *
+ * @module
+ */
+export * from "./kernels/device.ts";
+export * from "./kernels/runtime.ts";
+export * from "./kernels/buffer_pool.ts";
+export * from "./kernels/pipeline_cache.ts";
+export * from "./ops/tensor.ts";
+export * from "./ops/autodiff.ts";
+export * from "./ops/elementwise.ts";
+export * from "./ops/reduce.ts";
+export * from "./ops/softmax.ts";
+export * from "./ops/matmul.ts";
+export * from "./ops/layout.ts";
+export * from "./ops/random.ts";

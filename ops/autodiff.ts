@@ -1,0 +1,84 @@
+/**
+ * Reverse-mode differentiation over the tape of {@linkcode Tensor.record} nodes.
+ *
+ * @module
+ */
+import { noGrad, type Tensor } from "./tensor.ts";
+import { add, full } from "./elementwise.ts";
+
+/** Options for {@linkcode grad}. */
+export interface GradOptions {
+  /** Gradient of the output (default: ones, so `output` is usually a scalar loss). */
+  seed?: Tensor;
+  /** Record the backward pass so the result can be differentiated again (e.g. for u_xx). */
+  createGraph?: boolean;
+}
+
+/**
+ * Gradients of `output` with respect to each input: Σ seed · ∂output/∂input, by reverse accumulation
+ * over the recorded graph.
+ *
+ * @param output A tensor computed from the inputs.
+ * @param inputs Tensors with `requiresGrad` set (or computed from such tensors).
+ * @param options Seed gradient and whether to build a graph of the gradients.
+ * @returns One gradient per input (zeros when the output does not depend on it).
+ * @throws {RangeError} When the seed's shape differs from the output's.
+ * @example d(x²)/dx = 2x
+ * ```ts
+ * import assert from "node:assert";
+ * import { grad, initGpu, square, sum, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const x = Tensor.fromArray([1, 2, 3]);
+ * x.requiresGrad = true;
+ * const [g] = grad(sum(square(x)), [x]);
+ * assert.deepEqual([...await g.toArray()], [2, 4, 6]);
+ * ```
+ */
+export function grad(output: Tensor, inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
+  if (options.seed && options.seed.shape.join() !== output.shape.join()) {
+    throw new RangeError(
+      `Cannot differentiate: seed shape ${options.seed.shape.join("x")} differs from output ${output.shape.join("x")}`,
+    );
+  }
+  const run = () => backward(output, inputs, options.seed ?? full(output.shape, 1));
+  return options.createGraph ? run() : noGrad(run);
+}
+
+function backward(output: Tensor, inputs: readonly Tensor[], seed: Tensor): Tensor[] {
+  // Topological order of the nodes between the inputs and the output.
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[output, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    if (i === 0 && seen.has(t)) {
+      stack.pop();
+      continue;
+    }
+    seen.add(t);
+    const parents = t.gradNode?.parents ?? [];
+    if (i < parents.length) {
+      top[1]++;
+      if (!seen.has(parents[i])) stack.push([parents[i], 0]);
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+  const grads = new Map<Tensor, Tensor>([[output, seed]]);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const g = grads.get(t);
+    const node = t.gradNode;
+    if (!g || !node) continue;
+    const parentGrads = node.backward(g);
+    node.parents.forEach((p, j) => {
+      const pg = parentGrads[j];
+      if (!pg || !p.requiresGrad) return;
+      const prev = grads.get(p);
+      grads.set(p, prev ? add(prev, pg) : pg);
+    });
+  }
+  return inputs.map((x) => grads.get(x) ?? full(x.shape, 0));
+}

@@ -1,0 +1,112 @@
+/**
+ * Matrix products: 2-D, batched 3-D (with a 2-D operand broadcast over the batch), optional transposes;
+ * and Gram matrices. Differentiable.
+ *
+ * @module
+ */
+import { dispatchMatmul } from "../kernels/matmul.ts";
+import { dispatchGram } from "../kernels/gram.ts";
+import { formatShape, Tensor } from "./tensor.ts";
+import { sum } from "./reduce.ts";
+import { add } from "./elementwise.ts";
+
+/** Options for {@linkcode matmul}. */
+export interface MatmulOptions {
+  /** Use Aᵀ (A's last two dims are k x m). */
+  transposeA?: boolean;
+  /** Use Bᵀ (B's last two dims are n x k). */
+  transposeB?: boolean;
+}
+
+/**
+ * C = op(A)·op(B). Operands are 2-D (m x k) or 3-D (batch x m x k); a 2-D operand is shared by every
+ * batch entry of a 3-D one.
+ *
+ * @param a Left operand.
+ * @param b Right operand.
+ * @param options Transposes.
+ * @returns m x n, or batch x m x n.
+ * @throws {RangeError} When ranks are not 2 or 3, inner dimensions differ or batch sizes differ.
+ * @example A 2x2 product
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, matmul, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const a = Tensor.fromArray([1, 2, 3, 4], [2, 2]);
+ * const b = Tensor.fromArray([5, 6, 7, 8], [2, 2]);
+ * assert.deepEqual([...await matmul(a, b).toArray()], [19, 22, 43, 50]);
+ * ```
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const tA = options.transposeA ?? false, tB = options.transposeB ?? false;
+  for (const [name, t] of [["a", a], ["b", b]] as const) {
+    if (t.rank !== 2 && t.rank !== 3) {
+      throw new RangeError(`Cannot multiply matrices: ${name} must be 2-D or 3-D (got ${formatShape(t.shape)})`);
+    }
+  }
+  const [ar, ac] = a.shape.slice(-2), [br, bc] = b.shape.slice(-2);
+  const m = tA ? ac : ar, k = tA ? ar : ac;
+  const kb = tB ? bc : br, n = tB ? br : bc;
+  if (k !== kb) {
+    throw new RangeError(
+      `Cannot multiply matrices: inner dimensions differ (a is ${formatShape(a.shape)}${tA ? "ᵀ" : ""}, b is ${
+        formatShape(b.shape)
+      }${tB ? "ᵀ" : ""})`,
+    );
+  }
+  const batchA = a.rank === 3 ? a.shape[0] : 0, batchB = b.rank === 3 ? b.shape[0] : 0;
+  if (batchA && batchB && batchA !== batchB) {
+    throw new RangeError(
+      `Cannot multiply matrices: batch sizes differ (a is ${formatShape(a.shape)}, b is ${formatShape(b.shape)})`,
+    );
+  }
+  const batch = Math.max(batchA, batchB, 1);
+  const out = Tensor.empty(batchA || batchB ? [batch, m, n] : [m, n]);
+  dispatchMatmul(Tensor.runtime, {
+    a: a.buffer,
+    b: b.buffer,
+    c: out.buffer,
+    m,
+    n,
+    k,
+    batch,
+    batchedA: batchA > 0,
+    batchedB: batchB > 0,
+    transposeA: tA,
+    transposeB: tB,
+  });
+  return Tensor.record(out, "matmul", [a, b], (g) => {
+    // d op(A) = G op(B)ᵀ and d op(B) = op(A)ᵀ G, then transposed back where the operand was.
+    let ga = tA ? matmul(b, g, { transposeA: tB, transposeB: true }) : matmul(g, b, { transposeB: !tB });
+    let gb = tB ? matmul(g, a, { transposeA: true, transposeB: tA }) : matmul(a, g, { transposeA: !tA });
+    if (a.rank === 2 && ga.rank === 3) ga = sum(ga, { axis: 0 });
+    if (b.rank === 2 && gb.rank === 3) gb = sum(gb, { axis: 0 });
+    return [ga, gb];
+  });
+}
+
+/**
+ * Gram matrix G = A·Aᵀ of an m x k matrix (computes one triangle and mirrors it).
+ *
+ * @param a m x k matrix.
+ * @returns m x m symmetric matrix.
+ * @throws {RangeError} When `a` is not 2-D.
+ * @example Rows that are orthonormal give the identity
+ * ```ts
+ * import assert from "node:assert";
+ * import { gram, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const g = await gram(Tensor.fromArray([1, 0, 0, 0, 1, 0], [2, 3])).toArray();
+ * assert.deepEqual([...g], [1, 0, 0, 1]);
+ * ```
+ */
+export function gram(a: Tensor): Tensor {
+  if (a.rank !== 2) {
+    throw new RangeError(`Cannot compute Gram matrix: a must be 2-D (got ${formatShape(a.shape)})`);
+  }
+  const [m, k] = a.shape;
+  const out = Tensor.empty([m, m]);
+  dispatchGram(Tensor.runtime, { a: a.buffer, g: out.buffer, m, k });
+  // d(A Aᵀ) = dA Aᵀ + A dAᵀ, so grad_A = (G + Gᵀ) A.
+  return Tensor.record(out, "gram", [a], (g) => [add(matmul(g, a), matmul(g, a, { transposeA: true }))]);
+}

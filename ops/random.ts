@@ -1,0 +1,91 @@
+/**
+ * Random tensors generated on the GPU by a counter-based generator (Philox4x32-10): the same seed and
+ * stream give the same values on every adapter.
+ *
+ * @module
+ */
+import { dispatchPhilox } from "../kernels/philox.ts";
+import { Tensor } from "./tensor.ts";
+
+/** Options shared by the random constructors. */
+export interface RandomOptions {
+  /** Non-negative integer seed below 2⁵³. */
+  seed: number;
+  /** Independent stream id for the same seed (u32, default 0), e.g. one per layer. */
+  stream?: number;
+}
+
+/**
+ * Splits a seed into the two u32 key words of the generator.
+ *
+ * @param seed Non-negative integer below 2⁵³.
+ * @returns `[low, high]` words.
+ * @throws {RangeError} When the seed is not a safe non-negative integer.
+ */
+export function seedWords(seed: number): [number, number] {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`Invalid seed ${seed}: expected a non-negative integer below 2^53`);
+  }
+  return [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
+}
+
+/**
+ * Standard-normal samples scaled to N(mean, std²).
+ *
+ * @param shape Dimensions.
+ * @param options Seed, stream, mean (default 0) and standard deviation (default 1).
+ * @returns The samples.
+ * @throws {RangeError} For an invalid seed or shape.
+ * @example Same seed, same values
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, randomNormal } from "../mod.ts";
+ * await initGpu();
+ * const a = await randomNormal([5], { seed: 7 }).toArray();
+ * const b = await randomNormal([5], { seed: 7 }).toArray();
+ * assert.deepEqual(a, b);
+ * ```
+ */
+export function randomNormal(
+  shape: readonly number[],
+  options: RandomOptions & { mean?: number; std?: number },
+): Tensor {
+  const out = Tensor.empty(shape);
+  dispatchPhilox(Tensor.runtime, {
+    y: out.buffer,
+    size: out.size,
+    distribution: "normal",
+    seed: seedWords(options.seed),
+    stream: options.stream,
+    scale: options.std ?? 1,
+    offset: options.mean ?? 0,
+  });
+  return out;
+}
+
+/**
+ * Uniform samples in (low, high).
+ *
+ * @param shape Dimensions.
+ * @param options Seed, stream, low (default 0) and high (default 1).
+ * @returns The samples.
+ * @throws {RangeError} For an invalid seed or shape, or when high <= low.
+ */
+export function randomUniform(
+  shape: readonly number[],
+  options: RandomOptions & { low?: number; high?: number },
+): Tensor {
+  const low = options.low ?? 0, high = options.high ?? 1;
+  if (!(high > low)) throw new RangeError(`Invalid uniform range: high (${high}) must exceed low (${low})`);
+  const out = Tensor.empty(shape);
+  dispatchPhilox(Tensor.runtime, {
+    y: out.buffer,
+    size: out.size,
+    distribution: "uniform",
+    seed: seedWords(options.seed),
+    stream: options.stream,
+    scale: high - low,
+    offset: low,
+  });
+  return out;
+}

@@ -1,0 +1,212 @@
+/**
+ * Plain-TypeScript float64 reference implementations: the test oracle for every kernel. Matrices are
+ * row-major `Float64Array`s (any `ArrayLike<number>` input).
+ *
+ * @module
+ */
+import type { ReduceOp } from "../kernels/reduce.ts";
+
+/** Options for {@linkcode referenceMatmul}. */
+export interface ReferenceMatmulOptions {
+  /** A is stored k x m. */
+  transposeA?: boolean;
+  /** B is stored n x k. */
+  transposeB?: boolean;
+}
+
+/**
+ * C = op(A)·op(B) in float64.
+ *
+ * @param a Stored A (m x k, or k x m when transposed).
+ * @param b Stored B (k x n, or n x k when transposed).
+ * @param shape `[m, n, k]` plus transpose flags.
+ * @returns C, m x n.
+ * @example 2x2 product
+ * ```ts
+ * import assert from "node:assert";
+ * import { referenceMatmul } from "./reference.ts";
+ * assert.deepEqual([...referenceMatmul([1, 2, 3, 4], [1, 0, 0, 1], { m: 2, n: 2, k: 2 })], [1, 2, 3, 4]);
+ * ```
+ */
+export function referenceMatmul(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  shape: { m: number; n: number; k: number } & ReferenceMatmulOptions,
+): Float64Array {
+  const { m, n, k } = shape;
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const aip = shape.transposeA ? a[p * m + i] : a[i * k + p];
+      if (aip === 0) continue;
+      for (let j = 0; j < n; j++) {
+        c[i * n + j] += aip * (shape.transposeB ? b[j * k + p] : b[p * n + j]);
+      }
+    }
+  }
+  return c;
+}
+
+/**
+ * Gram matrix G = A·Aᵀ in float64.
+ *
+ * @param a A, m x k row-major.
+ * @param m Rows of A.
+ * @returns G, m x m.
+ * @example Gram of a 2x1 matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { referenceGram } from "./reference.ts";
+ * assert.deepEqual([...referenceGram([1, 2], 2)], [1, 2, 2, 4]);
+ * ```
+ */
+export function referenceGram(a: ArrayLike<number>, m: number): Float64Array {
+  const k = a.length / m;
+  const g = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = i; j < m; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p] * a[j * k + p];
+      g[i * m + j] = s;
+      g[j * m + i] = s;
+    }
+  }
+  return g;
+}
+
+/**
+ * Reduces a tensor viewed as [outer, axis, inner] along its middle dimension, in float64.
+ *
+ * @param x Values, row-major.
+ * @param dims `[outer, axis, inner]`.
+ * @param op Reduction.
+ * @returns outer x inner values.
+ * @example Row sums
+ * ```ts
+ * import assert from "node:assert";
+ * import { referenceReduce } from "./reference.ts";
+ * assert.deepEqual([...referenceReduce([1, 2, 3, 4], [2, 2, 1], "sum")], [3, 7]);
+ * ```
+ */
+export function referenceReduce(
+  x: ArrayLike<number>,
+  dims: readonly [number, number, number],
+  op: ReduceOp,
+): Float64Array {
+  const [outer, axis, inner] = dims;
+  const out = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let acc = op === "max" ? -Infinity : op === "min" ? Infinity : 0;
+      for (let a = 0; a < axis; a++) {
+        const v = x[(o * axis + a) * inner + i];
+        acc = op === "max" ? Math.max(acc, v) : op === "min" ? Math.min(acc, v) : acc + v;
+      }
+      out[o * inner + i] = op === "mean" ? acc / axis : acc;
+    }
+  }
+  return out;
+}
+
+/**
+ * Softmax (or log-softmax) along the middle dimension of [outer, axis, inner], in float64.
+ *
+ * @param x Values, row-major.
+ * @param dims `[outer, axis, inner]`.
+ * @param log Return log-softmax instead.
+ * @returns Same size as `x`.
+ * @example Softmax of equal logits
+ * ```ts
+ * import assert from "node:assert";
+ * import { referenceSoftmax } from "./reference.ts";
+ * assert.deepEqual([...referenceSoftmax([0, 0], [1, 2, 1])], [0.5, 0.5]);
+ * ```
+ */
+export function referenceSoftmax(
+  x: ArrayLike<number>,
+  dims: readonly [number, number, number],
+  log = false,
+): Float64Array {
+  const [outer, axis, inner] = dims;
+  const out = new Float64Array(outer * axis * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const at = (a: number) => (o * axis + a) * inner + i;
+      let max = -Infinity;
+      for (let a = 0; a < axis; a++) max = Math.max(max, x[at(a)]);
+      let sum = 0;
+      for (let a = 0; a < axis; a++) sum += Math.exp(x[at(a)] - max);
+      for (let a = 0; a < axis; a++) {
+        out[at(a)] = log ? x[at(a)] - max - Math.log(sum) : Math.exp(x[at(a)] - max) / sum;
+      }
+    }
+  }
+  return out;
+}
+
+const M0 = 0xD2511F53n, M1 = 0xCD9E8D57n, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+const MASK32 = 0xffffffffn;
+
+/**
+ * Philox4x32-10 block function (Salmon et al. 2011), the oracle for the GPU generator.
+ *
+ * @param counter Four u32 counter words.
+ * @param key Two u32 key words.
+ * @returns Four u32 output words.
+ * @example Known-answer vector from Random123
+ * ```ts
+ * import assert from "node:assert";
+ * import { referencePhilox } from "./reference.ts";
+ * assert.deepEqual(referencePhilox([0, 0, 0, 0], [0, 0]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+ * ```
+ */
+export function referencePhilox(
+  counter: readonly [number, number, number, number],
+  key: readonly [number, number],
+): [number, number, number, number] {
+  let [c0, c1, c2, c3] = counter;
+  let [k0, k1] = key;
+  for (let r = 0; r < 10; r++) {
+    const p0 = M0 * BigInt(c0), p1 = M1 * BigInt(c2);
+    const hi0 = Number(p0 >> 32n), lo0 = Number(p0 & MASK32);
+    const hi1 = Number(p1 >> 32n), lo1 = Number(p1 & MASK32);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    k0 = (k0 + W0) >>> 0;
+    k1 = (k1 + W1) >>> 0;
+  }
+  return [c0, c1, c2, c3];
+}
+
+/**
+ * The values the GPU Philox generator produces for a seed and stream, in float64.
+ *
+ * @param size Number of values.
+ * @param options Seed words, stream and distribution ("uniform" in (0,1) or "normal" by Box–Muller).
+ * @returns The values.
+ * @example Uniform values lie in (0, 1)
+ * ```ts
+ * import assert from "node:assert";
+ * import { referenceRandom } from "./reference.ts";
+ * const u = referenceRandom(10, { seed: [1, 0], distribution: "uniform" });
+ * assert.ok(u.every((v) => v > 0 && v < 1));
+ * ```
+ */
+export function referenceRandom(
+  size: number,
+  options: { seed: readonly [number, number]; stream?: number; distribution: "uniform" | "normal" },
+): Float64Array {
+  const out = new Float64Array(size);
+  const unit = (v: number) => ((v >>> 8) + 0.5) * 2 ** -24;
+  for (let g = 0; g * 4 < size; g++) {
+    const bits = referencePhilox([g, options.stream ?? 0, 0, 0], options.seed);
+    let v: number[];
+    if (options.distribution === "uniform") v = bits.map(unit);
+    else {
+      const r0 = Math.sqrt(-2 * Math.log(unit(bits[0]))), t0 = 2 * Math.PI * unit(bits[1]);
+      const r1 = Math.sqrt(-2 * Math.log(unit(bits[2]))), t1 = 2 * Math.PI * unit(bits[3]);
+      v = [r0 * Math.cos(t0), r0 * Math.sin(t0), r1 * Math.cos(t1), r1 * Math.sin(t1)];
+    }
+    for (let q = 0; q < 4 && 4 * g + q < size; q++) out[4 * g + q] = v[q];
+  }
+  return out;
+}

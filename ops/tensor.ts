@@ -1,0 +1,347 @@
+/**
+ * `Tensor`: a float32 GPU buffer with a shape. Tensors are immutable; ops return new tensors. Memory is
+ * released by {@linkcode Tensor.dispose}, by `using`, or by {@linkcode tidy} scopes.
+ *
+ * @module
+ */
+import { type Runtime, runtime } from "../kernels/runtime.ts";
+
+/** A GPU buffer shared by tensors that view it (reshape shares storage). */
+interface Storage {
+  buffer: GPUBuffer;
+  refs: number;
+}
+
+/**
+ * A backward rule: given the gradient of the output, the gradients of each parent (null where a parent
+ * needs none). Rules are written with differentiable ops, so gradients of gradients work.
+ */
+export type BackwardRule = (grad: Tensor) => (Tensor | null)[];
+
+/** How a tensor was computed: its parents and the rule that sends gradients to them. */
+export interface GradNode {
+  /** Inputs of the op that produced the tensor. */
+  readonly parents: readonly Tensor[];
+  /** The op's derivative rule. */
+  readonly backward: BackwardRule;
+  /** Op name, for error messages. */
+  readonly op: string;
+}
+
+let recordingDepth = 0;
+
+/** Tensors created inside each open {@linkcode tidy} scope. */
+const scopes: Set<Tensor>[] = [];
+let liveTensors = 0;
+
+/**
+ * Checks that a shape is a list of positive integers and returns its element count.
+ *
+ * @param shape Dimensions.
+ * @returns Product of the dimensions.
+ * @throws {RangeError} When a dimension is not a positive integer.
+ * @example Element count
+ * ```ts
+ * import assert from "node:assert";
+ * import { shapeSize } from "./tensor.ts";
+ * assert.equal(shapeSize([2, 3]), 6);
+ * assert.throws(() => shapeSize([2, 0]), RangeError);
+ * ```
+ */
+export function shapeSize(shape: readonly number[]): number {
+  let size = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 1) {
+      throw new RangeError(`Invalid shape [${shape.join(", ")}]: dimensions must be positive integers`);
+    }
+    size *= d;
+  }
+  return size;
+}
+
+/**
+ * Formats a shape for error messages, e.g. `3x4` (or `scalar`).
+ *
+ * @param shape Dimensions.
+ * @returns The formatted shape.
+ */
+export function formatShape(shape: readonly number[]): string {
+  return shape.length === 0 ? "scalar" : shape.join("x");
+}
+
+/** A float32 tensor stored in a GPU buffer. */
+export class Tensor {
+  /** Dimensions (row-major). A scalar has shape `[]`. */
+  readonly shape: readonly number[];
+  /** Number of elements. */
+  readonly size: number;
+  #storage: Storage | null;
+  /** Whether gradients flow to this tensor (set on parameters and inputs to differentiate). */
+  requiresGrad = false;
+  /** Autodiff record of the op that produced this tensor (null for leaves or when not recording). */
+  gradNode: GradNode | null = null;
+
+  /**
+   * Wraps storage; use {@linkcode Tensor.fromArray}, {@linkcode Tensor.empty} or ops instead.
+   *
+   * @param storage Buffer and its reference count (incremented here).
+   * @param shape Dimensions.
+   */
+  private constructor(storage: Storage, shape: readonly number[]) {
+    this.size = shapeSize(shape);
+    this.shape = Object.freeze([...shape]);
+    storage.refs++;
+    this.#storage = storage;
+    liveTensors++;
+    scopes.at(-1)?.add(this);
+  }
+
+  /**
+   * Uploads values into a new tensor.
+   *
+   * @param data Values, row-major.
+   * @param shape Dimensions (default `[data.length]`).
+   * @returns The tensor.
+   * @throws {RangeError} When `data.length` differs from the shape's size.
+   * @example Round trip
+   * ```ts
+   * import assert from "node:assert";
+   * import { initGpu } from "../kernels/runtime.ts";
+   * import { Tensor } from "./tensor.ts";
+   * await initGpu();
+   * using t = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
+   * assert.deepEqual([...await t.toArray()], [1, 2, 3, 4, 5, 6]);
+   * ```
+   */
+  static fromArray(data: ArrayLike<number>, shape: readonly number[] = [data.length]): Tensor {
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new RangeError(
+        `Cannot create tensor: ${data.length} values do not fill shape ${formatShape(shape)} (${size} elements)`,
+      );
+    }
+    const t = Tensor.empty(shape);
+    runtime().write(
+      t.buffer,
+      data instanceof Float32Array && data.buffer instanceof ArrayBuffer
+        ? data as Float32Array<ArrayBuffer>
+        : Float32Array.from(data),
+    );
+    return t;
+  }
+
+  /**
+   * Allocates a tensor with undefined contents (for kernels that write every element).
+   *
+   * @param shape Dimensions.
+   * @returns The tensor.
+   */
+  static empty(shape: readonly number[]): Tensor {
+    const buffer = runtime().pool.acquire(shapeSize(shape) * 4);
+    return new Tensor({ buffer, refs: 0 }, shape);
+  }
+
+  /** The runtime every tensor lives on. */
+  static get runtime(): Runtime {
+    return runtime();
+  }
+
+  /** Number of tensors created and not yet disposed (for leak checks). */
+  static get liveCount(): number {
+    return liveTensors;
+  }
+
+  /**
+   * The GPU buffer (it may be larger than `size * 4` bytes).
+   *
+   * @throws {Error} When the tensor was disposed.
+   */
+  get buffer(): GPUBuffer {
+    if (!this.#storage) throw new Error(`Tensor ${formatShape(this.shape)} was used after dispose()`);
+    return this.#storage.buffer;
+  }
+
+  /** Whether {@linkcode Tensor.dispose} was called. */
+  get disposed(): boolean {
+    return this.#storage === null;
+  }
+
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /**
+   * Attaches an autodiff record to an op's output when any parent requires gradients and recording
+   * is on (see {@linkcode noGrad}).
+   *
+   * @param out The op's output.
+   * @param op Op name.
+   * @param parents The op's tensor inputs.
+   * @param backward Gradient rule.
+   * @returns `out`.
+   */
+  static record(out: Tensor, op: string, parents: readonly Tensor[], backward: BackwardRule): Tensor {
+    if (recordingDepth === 0 && parents.some((p) => p.requiresGrad)) {
+      out.requiresGrad = true;
+      out.gradNode = { parents, backward, op };
+    }
+    return out;
+  }
+
+  /**
+   * A tensor with the same values and a new shape, sharing storage (no copy); differentiable.
+   *
+   * @param shape New dimensions; one may be -1 (inferred).
+   * @returns The view.
+   * @throws {RangeError} When the sizes differ.
+   */
+  reshape(shape: readonly number[]): Tensor {
+    const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+    const resolved = shape.map((d) => (d === -1 ? this.size / known : d));
+    if (shape.filter((d) => d === -1).length > 1 || shapeSize(resolved) !== this.size) {
+      throw new RangeError(
+        `Cannot reshape tensor: ${formatShape(this.shape)} has ${this.size} elements, [${shape.join(", ")}] does not`,
+      );
+    }
+    this.buffer; // throws when disposed
+    const from = this.shape;
+    return Tensor.record(new Tensor(this.#storage!, resolved), "reshape", [this], (g) => [g.reshape(from)]);
+  }
+
+  /**
+   * Reads the values back (one GPU→CPU sync; batch reads where you can).
+   *
+   * @returns A copy of the values, row-major.
+   */
+  toArray(): Promise<Float32Array> {
+    return runtime().read(this.buffer, this.size);
+  }
+
+  /**
+   * Reads a one-element tensor as a number.
+   *
+   * @returns The value.
+   * @throws {RangeError} When the tensor has more than one element.
+   */
+  async item(): Promise<number> {
+    if (this.size !== 1) {
+      throw new RangeError(`Cannot read item: tensor ${formatShape(this.shape)} has ${this.size} elements`);
+    }
+    return (await this.toArray())[0];
+  }
+
+  /** Releases the storage (when no other view holds it). Safe to call twice. */
+  dispose(): void {
+    const storage = this.#storage;
+    if (!storage) return;
+    this.#storage = null;
+    liveTensors--;
+    for (const scope of scopes) scope.delete(this);
+    if (--storage.refs === 0) runtime().pool.release(storage.buffer);
+  }
+
+  /** `using t = ...` disposes at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * Runs `fn` without recording autodiff nodes (for optimizer updates, evaluation, and backward passes
+ * that need no higher derivatives).
+ *
+ * @param fn Work to run.
+ * @returns What `fn` returns.
+ */
+export function noGrad<T>(fn: () => T): T {
+  recordingDepth++;
+  try {
+    return fn();
+  } finally {
+    recordingDepth--;
+  }
+}
+
+/** Values {@linkcode tidy} searches for tensors to keep. */
+export type TensorContainer =
+  | Tensor
+  | void
+  | null
+  | undefined
+  | number
+  | string
+  | boolean
+  | TensorContainer[]
+  | { [key: string]: TensorContainer };
+
+function collect(value: unknown, into: Set<Tensor>): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (Array.isArray(value)) value.forEach((v) => collect(v, into));
+  else if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    Object.values(value).forEach((v) => collect(v, into));
+  }
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created except those it returns (in arrays or plain objects
+ * too), so loops keep GPU memory flat. Async functions are awaited; do not run two async scopes at once.
+ *
+ * @param fn Work that creates tensors.
+ * @returns What `fn` returns.
+ * @example Temporaries are freed
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "../kernels/runtime.ts";
+ * import { Tensor, tidy } from "./tensor.ts";
+ * await initGpu();
+ * const before = Tensor.liveCount;
+ * const kept = tidy(() => {
+ *   Tensor.fromArray([1, 2]);
+ *   return Tensor.fromArray([3]);
+ * });
+ * assert.equal(Tensor.liveCount, before + 1);
+ * kept.dispose();
+ * ```
+ */
+export function tidy<T extends TensorContainer | Promise<TensorContainer>>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  const finish = (result: unknown) => {
+    scopes.splice(scopes.indexOf(scope), 1);
+    const keep = new Set<Tensor>();
+    collect(result, keep);
+    for (const t of scope) if (!keep.has(t)) t.dispose();
+    // Kept tensors belong to the enclosing scope now.
+    for (const t of keep) if (scope.has(t)) scopes.at(-1)?.add(t);
+  };
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    finish(undefined);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.then((r) => {
+      finish(r);
+      return r;
+    }, (e) => {
+      finish(undefined);
+      throw e;
+    }) as T;
+  }
+  finish(result);
+  return result;
+}
+
+/**
+ * Excludes a tensor from the open {@linkcode tidy} scopes so it outlives them.
+ *
+ * @param t The tensor to keep.
+ * @returns The same tensor.
+ */
+export function keep(t: Tensor): Tensor {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}

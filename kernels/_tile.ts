@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { TileProduct } from "./matmul.ts";
 
 /** Rows of C per invocation (8x8 blocks measured fastest on lavapipe: ~2-3x 4x4 blocks). */
 export const TILE_ROWS = 8;
@@ -16,20 +17,6 @@ export const TILE_COLS = 8;
 export const WORKGROUP_X = 16;
 /** Workgroup size along y (rows). */
 export const WORKGROUP_Y = 8;
-
-/** Geometry of one product, all sizes baked into the shader as constants. */
-export interface TileProduct {
-  /** Rows of op(A) and C. */
-  m: number;
-  /** Columns of op(B) and C. */
-  n: number;
-  /** Inner dimension. */
-  k: number;
-  /** A is stored k x m and used transposed. */
-  transposeA: boolean;
-  /** B is stored n x k and used transposed. */
-  transposeB: boolean;
-}
 
 type Layout = "vec4" | "scalar";
 

@@ -47,6 +47,8 @@ export class BufferPool {
   readonly maxFreeBytes: number;
 
   /**
+   * Creates an empty pool.
+   *
    * @param device The device buffers are created on.
    * @param maxFreeBytes Idle bytes kept for reuse (default 1 GiB).
    */

@@ -4,9 +4,9 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS, type TileProduct } from "./_tile.ts";
+import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS } from "./_tile.ts";
 import { linearGrid } from "./runtime.ts";
-import { MAX_INNER_DIMENSION } from "./matmul.ts";
+import { MAX_INNER_DIMENSION, type TileProduct } from "./matmul.ts";
 
 /** Side of the square block of G owned by one workgroup (8x8 invocations of 8x8 registers). */
 export const GRAM_BLOCK = 64;

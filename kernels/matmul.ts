@@ -12,16 +12,29 @@ import {
   layoutB,
   TILE_COLS,
   TILE_ROWS,
-  type TileProduct,
   WORKGROUP_X,
   WORKGROUP_Y,
 } from "./_tile.ts";
+
+/** Geometry of one product, all sizes baked into the shader as constants. */
+export interface TileProduct {
+  /** Rows of op(A) and C. */
+  m: number;
+  /** Columns of op(B) and C. */
+  n: number;
+  /** Inner dimension. */
+  k: number;
+  /** A is stored k x m and used transposed. */
+  transposeA: boolean;
+  /** B is stored n x k and used transposed. */
+  transposeB: boolean;
+}
 
 /** Largest inner dimension of one dispatch (keeps each invocation's loop far below lavapipe's 65,535). */
 export const MAX_INNER_DIMENSION = 65536;
 
 /** Geometry of a batched product; every size is baked into the shader. */
-export interface MatmulOptions extends TileProduct {
+export interface MatmulKernelOptions extends TileProduct {
   /** Number of products (grid z); default 1. */
   batch?: number;
   /** A holds one matrix per batch entry (default true); false broadcasts one A to all. */
@@ -41,7 +54,7 @@ export interface MatmulOptions extends TileProduct {
  * @param options Product geometry.
  * @returns Shader source.
  */
-export function matmulWgsl(options: MatmulOptions): string {
+export function matmulWgsl(options: MatmulKernelOptions): string {
   const { m, n, k } = options;
   const batch = options.batch ?? 1;
   const la = layoutA(options), lb = layoutB(options);
@@ -109,7 +122,7 @@ export interface MatmulBuffers {
  * @throws {RangeError} When a size is not a positive integer, k exceeds {@linkcode MAX_INNER_DIMENSION}
  * or the batch exceeds the grid limit.
  */
-export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulOptions): void {
+export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOptions): void {
   const { m, n, k } = call;
   const batch = call.batch ?? 1;
   for (const [name, v] of [["m", m], ["n", n], ["k", k], ["batch", batch]] as const) {

@@ -10,6 +10,8 @@ export class WgslCompileError extends Error {
   /** The shader source that failed. */
   readonly source: string;
   /**
+   * Formats the compiler messages with the numbered source.
+   *
    * @param message The compiler's messages.
    * @param source The shader source, appended to the message with line numbers.
    */
@@ -46,7 +48,11 @@ export class PipelineCache {
   #pipelines = new Map<string, GPUComputePipeline>();
   #pending: Promise<void>[] = [];
 
-  /** @param device The device pipelines are created on. */
+  /**
+   * Creates an empty cache.
+   *
+   * @param device The device pipelines are created on.
+   */
   constructor(device: GPUDevice) {
     this.#device = device;
   }

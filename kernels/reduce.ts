@@ -15,7 +15,7 @@ export const REDUCE_WORKGROUP = 64;
 export const REDUCE_CHUNK = REDUCE_WORKGROUP * 1024;
 
 /** One reduction pass. */
-export interface ReduceOptions {
+export interface ReduceKernelOptions {
   /** Product of the dimensions before the axis. */
   outer: number;
   /** Length of the reduced axis. */
@@ -38,7 +38,7 @@ export interface ReduceOptions {
  * @param options Dimensions and operation.
  * @returns Shader source.
  */
-export function reduceWgsl(options: ReduceOptions): string {
+export function reduceWgsl(options: ReduceKernelOptions): string {
   const { outer, axis, inner, op } = options;
   const chunks = Math.ceil(axis / REDUCE_CHUNK);
   const count = outer * chunks * inner;
@@ -99,7 +99,7 @@ ${
  */
 export function dispatchReduce(
   rt: Runtime,
-  call: Omit<ReduceOptions, "scale"> & { x: GPUBuffer; y: GPUBuffer },
+  call: Omit<ReduceKernelOptions, "scale"> & { x: GPUBuffer; y: GPUBuffer },
 ): void {
   const { outer, inner, op } = call;
   for (const [name, v] of [["outer", outer], ["axis", call.axis], ["inner", inner]] as const) {
@@ -116,7 +116,7 @@ export function dispatchReduce(
     const last = chunks === 1;
     const target = last ? call.y : rt.pool.acquire(outer * chunks * inner * 4);
     if (!last) temps.push(target);
-    const options: ReduceOptions = { outer, axis, inner, op: passOp };
+    const options: ReduceKernelOptions = { outer, axis, inner, op: passOp };
     if (last && op === "mean") options.scale = 1 / call.axis;
     rt.dispatch({
       wgsl: reduceWgsl(options),

@@ -76,6 +76,8 @@ export class Runtime {
   #lost: string | null = null;
 
   /**
+   * Wraps a device.
+   *
    * @param device A device from {@linkcode requestGpuDevice}.
    * @param adapterName Adapter description for messages and benchmark tables.
    */
@@ -208,10 +210,12 @@ export class Runtime {
   }
 
   async #checkErrors(): Promise<void> {
-    await this.pipelines.check();
-    const errors = await Promise.all(this.#errors);
+    // Drain both sources before throwing, so one failure is reported once and later work starts clean.
+    const pending = this.#errors;
     this.#errors = [];
-    const first = errors.find((e) => e !== null);
+    const [compiled, errors] = await Promise.allSettled([this.pipelines.check(), Promise.all(pending)]);
+    if (compiled.status === "rejected") throw compiled.reason;
+    const first = errors.status === "fulfilled" ? errors.value.find((e) => e !== null) : null;
     if (first) throw new Error(`GPU command failed validation: ${first.message}`);
     this.#assertAlive();
   }

@@ -12,7 +12,7 @@ export const SOFTMAX_WORKGROUP = 64;
 export const MAX_SOFTMAX_AXIS = SOFTMAX_WORKGROUP * 4096;
 
 /** A softmax over one axis. */
-export interface SoftmaxOptions {
+export interface SoftmaxKernelOptions {
   /** Product of the dimensions before the axis. */
   outer: number;
   /** Length of the normalised axis. */
@@ -33,7 +33,7 @@ export interface SoftmaxOptions {
  * @param options Dimensions.
  * @returns Shader source.
  */
-export function softmaxWgsl(options: SoftmaxOptions): string {
+export function softmaxWgsl(options: SoftmaxKernelOptions): string {
   const { outer, axis, inner } = options;
   const rows = outer * inner;
   const [gridX] = linearGrid(rows);
@@ -84,7 +84,7 @@ ${tree("scratch[lid] + scratch[lid + s]")}
  * @param call Buffers `x`, `y` (same size) and dimensions.
  * @throws {RangeError} When a dimension is not a positive integer or the axis exceeds {@linkcode MAX_SOFTMAX_AXIS}.
  */
-export function dispatchSoftmax(rt: Runtime, call: SoftmaxOptions & { x: GPUBuffer; y: GPUBuffer }): void {
+export function dispatchSoftmax(rt: Runtime, call: SoftmaxKernelOptions & { x: GPUBuffer; y: GPUBuffer }): void {
   for (const [name, v] of [["outer", call.outer], ["axis", call.axis], ["inner", call.inner]] as const) {
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`Cannot compute softmax: ${name} must be a positive integer (got ${v})`);

@@ -233,7 +233,8 @@ export function abs(x: Tensor): Tensor {
 }
 
 /** WGSL erf: Abramowitz–Stegun 7.1.26 (absolute error < 1.5e-7, below f32 resolution near 1). */
-export const ERF_WGSL = "sign(x0) * (1.0 - (((((1.061405429 * (1.0 / (1.0 + 0.3275911 * abs(x0))) - 1.453152027) * " +
+export const ERF_WGSL: string =
+  "sign(x0) * (1.0 - (((((1.061405429 * (1.0 / (1.0 + 0.3275911 * abs(x0))) - 1.453152027) * " +
   "(1.0 / (1.0 + 0.3275911 * abs(x0))) + 1.421413741) * (1.0 / (1.0 + 0.3275911 * abs(x0))) - 0.284496736) * " +
   "(1.0 / (1.0 + 0.3275911 * abs(x0))) + 0.254829592) * (1.0 / (1.0 + 0.3275911 * abs(x0)))) * exp(-x0 * x0))";
 

@@ -1,0 +1,74 @@
+/**
+ * Kernel throughput: matmul GFLOP/s at n = 256..2048 and Gram of 1000x4096.
+ *
+ * Run: `deno run -A bench/kernels.ts [--trials 5]`. Each measurement records `reps` dispatches and
+ * waits once (one GPU→CPU sync), so the ~11 ms sync cost of the software adapter is amortised.
+ * Prints a markdown table; trials are summarised by median and best.
+ */
+import { parseArgs } from "node:util";
+import { dispatchGram, dispatchMatmul, initGpu, type Runtime, Tensor } from "../mod.ts";
+
+const { values } = parseArgs({ options: { trials: { type: "string", default: "5" } } });
+const trials = Number(values.trials);
+const rt = await initGpu();
+
+async function measure(rt: Runtime, reps: number, record: () => void): Promise<number[]> {
+  record();
+  await rt.sync(); // compile + warm caches
+  const seconds: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) record();
+    await rt.sync();
+    seconds.push((performance.now() - t0) / 1000 / reps);
+  }
+  return seconds.sort((a, b) => a - b);
+}
+
+const rows: string[] = [];
+function report(name: string, flops: number, seconds: number[]): void {
+  const median = seconds[Math.floor(seconds.length / 2)], best = seconds[0];
+  const row = `| ${name} | ${(median * 1000).toFixed(1)} | ${(flops / median / 1e9).toFixed(1)} | ${
+    (flops / best / 1e9).toFixed(1)
+  } |`;
+  rows.push(row);
+  console.error(row);
+}
+
+for (const n of [256, 512, 1024, 2048]) {
+  const a = Tensor.fromArray(new Float32Array(n * n).map((_, i) => Math.sin(i)), [n, n]);
+  const c = Tensor.empty([n, n]);
+  const reps = Math.max(1, Math.round(2 ** 31 / n ** 3));
+  const s = await measure(
+    rt,
+    reps,
+    () =>
+      dispatchMatmul(rt, {
+        a: a.buffer,
+        b: a.buffer,
+        c: c.buffer,
+        m: n,
+        n,
+        k: n,
+        transposeA: false,
+        transposeB: false,
+      }),
+  );
+  report(`matmul ${n}x${n}x${n}`, 2 * n ** 3, s);
+  a.dispose();
+  c.dispose();
+}
+{
+  const [m, k] = [1000, 4096];
+  const a = Tensor.fromArray(new Float32Array(m * k).map((_, i) => Math.cos(i)), [m, k]);
+  const g = Tensor.empty([m, m]);
+  const s = await measure(rt, 2, () => dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k }));
+  // Counted as the full product's 2·m²·k flops (what a plain matmul would do); the kernel does about half.
+  report(`gram ${m}x${k} (as 2m²k flops)`, 2 * m * m * k, s);
+  report(`gram ${m}x${k} (m(m+1)k flops done)`, m * (m + 1) * k, s);
+}
+
+console.log(`adapter: ${rt.adapterName}, ${trials} trials, one sync per trial\n`);
+console.log("| kernel | median ms | median GFLOP/s | best GFLOP/s |");
+console.log("| --- | ---: | ---: | ---: |");
+console.log(rows.join("\n"));

@@ -1,0 +1,90 @@
+/**
+ * Test helpers on top of `node:assert` (JSR's @std/assert is unreachable from our machines).
+ *
+ * @module
+ */
+import assert from "node:assert";
+import { grad, initGpu, type Runtime, type Tensor, Tensor as T } from "../mod.ts";
+
+/**
+ * The shared GPU runtime. Throws (so the test fails, never skips) when no WebGPU adapter exists.
+ */
+export function gpu(): Promise<Runtime> {
+  return initGpu();
+}
+
+/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
+export function seededValues(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+/**
+ * Asserts |actual - expected| <= atol + rtol * |expected| elementwise, and that nothing is NaN.
+ */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: { atol?: number; rtol?: number } = {},
+  what = "values",
+): void {
+  const atol = tol.atol ?? 1e-5, rtol = tol.rtol ?? 1e-5;
+  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Number.isNaN(a) || Math.abs(a - e) > atol + rtol * Math.abs(e)) {
+      assert.fail(`${what}[${i}]: got ${a}, expected ${e} (atol ${atol}, rtol ${rtol})`);
+    }
+  }
+}
+
+/**
+ * Checks the analytic gradient of `f` at `inputs` against central finite differences of
+ * L = Σ w ⊙ f(x) with fixed random weights w.
+ */
+export async function checkGradient(
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: { data: ArrayLike<number>; shape: number[] }[],
+  tol: { eps?: number; atol?: number; rtol?: number } = {},
+): Promise<void> {
+  const eps = tol.eps ?? 1e-2;
+  const xs = inputs.map((i) => T.fromArray(i.data, i.shape));
+  xs.forEach((x) => (x.requiresGrad = true));
+  const y = f(...xs);
+  const w = T.fromArray(seededValues(y.size, 99), y.shape);
+  const analytic = await Promise.all(grad(y, xs, { seed: w }).map((g) => g.toArray()));
+  const weights = await w.toArray();
+  const lossAt = async (k: number, values: Float32Array): Promise<number> => {
+    const args = inputs.map((inp, j) => T.fromArray(j === k ? values : inp.data, inp.shape));
+    const out = await f(...args).toArray();
+    let s = 0;
+    for (let i = 0; i < out.length; i++) s += out[i] * weights[i];
+    return s;
+  };
+  for (let k = 0; k < inputs.length; k++) {
+    const base = Float32Array.from(inputs[k].data);
+    const numeric = new Float64Array(base.length);
+    for (let i = 0; i < base.length; i++) {
+      const plus = base.slice(), minus = base.slice();
+      plus[i] += eps;
+      minus[i] -= eps;
+      numeric[i] = ((await lossAt(k, plus)) - (await lossAt(k, minus))) / (2 * eps);
+    }
+    assertClose(analytic[k], numeric, { atol: tol.atol ?? 2e-2, rtol: tol.rtol ?? 2e-2 }, `gradient of input ${k}`);
+  }
+}
+
+/** Max |a - b| / max(|b|, floor). */
+export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-30): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor));
+  return worst;
+}

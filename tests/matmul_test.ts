@@ -1,0 +1,127 @@
+import assert from "node:assert";
+import { gram, initGpu, matmul, Tensor } from "../mod.ts";
+import { dispatchMatmul } from "../kernels/matmul.ts";
+import { referenceGram, referenceMatmul } from "../ops/reference.ts";
+import { assertClose, seededValues } from "./_helpers.ts";
+
+// float32 accumulation over k terms of size ~1: error grows like sqrt(k) * 6e-8.
+const tol = (k: number) => ({ atol: 1e-5 * Math.sqrt(k), rtol: 1e-5 });
+
+const SIZES: [number, number, number][] = [[1, 1, 1], [7, 13, 5], [13, 7, 9], [33, 65, 17], [64, 64, 64], [
+  100,
+  37,
+  203,
+]];
+
+Deno.test("matmul() matches reference at awkward sizes with every transpose", async (t) => {
+  await initGpu();
+  for (const [m, n, k] of SIZES) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        await t.step(`${m}x${k} · ${k}x${n} tA=${transposeA} tB=${transposeB}`, async () => {
+          const a = seededValues(m * k, m + k), b = seededValues(k * n, n + 3 * k);
+          const c = matmul(
+            Tensor.fromArray(a, transposeA ? [k, m] : [m, k]),
+            Tensor.fromArray(b, transposeB ? [n, k] : [k, n]),
+            { transposeA, transposeB },
+          );
+          assert.deepEqual(c.shape, [m, n]);
+          assertClose(await c.toArray(), referenceMatmul(a, b, { m, n, k, transposeA, transposeB }), tol(k));
+        });
+      }
+    }
+  }
+});
+
+Deno.test("matmul() matches reference at 1024x1024", async () => {
+  await initGpu();
+  const n = 1024;
+  const a = seededValues(n * n, 1), b = seededValues(n * n, 2);
+  const got = await matmul(Tensor.fromArray(a, [n, n]), Tensor.fromArray(b, [n, n])).toArray();
+  // Check a sample of rows against float64 (the full reference is 1e9 flops of plain JS).
+  for (const row of [0, 1, 517, 1023]) {
+    const ref = referenceMatmul(a.subarray(row * n, (row + 1) * n), b, { m: 1, n, k: n });
+    assertClose(got.subarray(row * n, (row + 1) * n), ref, tol(n), `row ${row}`);
+  }
+});
+
+Deno.test("matmul() batches, and broadcasts a 2-D operand over the batch", async (t) => {
+  await initGpu();
+  const [batch, m, n, k] = [3, 7, 13, 5];
+  const a = seededValues(batch * m * k, 5), b = seededValues(batch * k * n, 6), b2 = seededValues(k * n, 7);
+  const per = (x: Float32Array, i: number, size: number) => x.subarray(i * size, (i + 1) * size);
+  await t.step("3-D x 3-D", async () => {
+    const c = await matmul(Tensor.fromArray(a, [batch, m, k]), Tensor.fromArray(b, [batch, k, n])).toArray();
+    for (let i = 0; i < batch; i++) {
+      assertClose(per(c, i, m * n), referenceMatmul(per(a, i, m * k), per(b, i, k * n), { m, n, k }), tol(k));
+    }
+  });
+  await t.step("3-D x 2-D", async () => {
+    const c = await matmul(Tensor.fromArray(a, [batch, m, k]), Tensor.fromArray(b2, [k, n])).toArray();
+    for (let i = 0; i < batch; i++) {
+      assertClose(per(c, i, m * n), referenceMatmul(per(a, i, m * k), b2, { m, n, k }), tol(k));
+    }
+  });
+  await t.step("2-D transposed x 3-D", async () => {
+    const at = seededValues(k * m, 8);
+    const c = await matmul(Tensor.fromArray(at, [k, m]), Tensor.fromArray(b, [batch, k, n]), { transposeA: true })
+      .toArray();
+    for (let i = 0; i < batch; i++) {
+      assertClose(per(c, i, m * n), referenceMatmul(at, per(b, i, k * n), { m, n, k, transposeA: true }), tol(k));
+    }
+  });
+});
+
+Deno.test("matmul kernel accumulates into C when asked", async () => {
+  const rt = await initGpu();
+  const [m, n, k] = [7, 13, 9];
+  const a = seededValues(m * k, 1), b = seededValues(k * n, 2), c0 = seededValues(m * n, 3);
+  const [ta, tb, tc] = [Tensor.fromArray(a, [m, k]), Tensor.fromArray(b, [k, n]), Tensor.fromArray(c0, [m, n])];
+  dispatchMatmul(rt, {
+    a: ta.buffer,
+    b: tb.buffer,
+    c: tc.buffer,
+    m,
+    n,
+    k,
+    transposeA: false,
+    transposeB: false,
+    accumulate: true,
+  });
+  const ref = referenceMatmul(a, b, { m, n, k }).map((v, i) => v + c0[i]);
+  assertClose(await tc.toArray(), ref, tol(k));
+});
+
+Deno.test("matmul() rejects mismatched shapes naming both", async () => {
+  await initGpu();
+  const a = Tensor.fromArray(new Float32Array(12), [3, 4]), b = Tensor.fromArray(new Float32Array(10), [5, 2]);
+  assert.throws(() => matmul(a, b), (e: unknown) => {
+    assert.ok(e instanceof RangeError);
+    assert.equal(e.message, "Cannot multiply matrices: inner dimensions differ (a is 3x4, b is 5x2)");
+    return true;
+  });
+  assert.throws(() => matmul(a.reshape([12]), b), /must be 2-D or 3-D \(got 12\)/);
+  const a3 = Tensor.fromArray(new Float32Array(24), [2, 3, 4]), b3 = Tensor.fromArray(new Float32Array(36), [3, 4, 3]);
+  assert.throws(() => matmul(a3, b3), /batch sizes differ \(a is 2x3x4, b is 3x4x3\)/);
+});
+
+Deno.test("gram() matches reference at awkward sizes", async (t) => {
+  await initGpu();
+  for (const [m, k] of [[1, 1], [7, 13], [13, 7], [65, 17], [130, 64], [200, 9], [1000, 33]]) {
+    await t.step(`${m}x${k}`, async () => {
+      const a = seededValues(m * k, m * 7 + k);
+      const g = await gram(Tensor.fromArray(a, [m, k])).toArray();
+      assertClose(g, referenceGram(a, m), tol(k));
+      // Exactly symmetric: the lower triangle is a copy of the upper one.
+      for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) assert.equal(g[i * m + j], g[j * m + i]);
+    });
+  }
+});
+
+Deno.test("gram() rejects a non-matrix", async () => {
+  await initGpu();
+  assert.throws(
+    () => gram(Tensor.fromArray([1, 2, 3])),
+    (e: unknown) => e instanceof RangeError && e.message === "Cannot compute Gram matrix: a must be 2-D (got 3)",
+  );
+});

@@ -1,0 +1,53 @@
+import assert from "node:assert";
+import * as r from "../mod.ts";
+import { referencePhilox, referenceRandom } from "../ops/reference.ts";
+import { assertClose } from "./_helpers.ts";
+
+Deno.test("referencePhilox matches the Random123 known-answer vectors", () => {
+  assert.deepEqual(referencePhilox([0, 0, 0, 0], [0, 0]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+  const ones = 0xffffffff;
+  assert.deepEqual(
+    referencePhilox([ones, ones, ones, ones], [ones, ones]),
+    [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+  );
+  assert.deepEqual(
+    referencePhilox([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]),
+    [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+  );
+});
+
+Deno.test("GPU Philox matches the reference bit for bit (uniform) and closely (normal)", async (t) => {
+  await r.initGpu();
+  for (const size of [1, 7, 13 * 7, 1027]) {
+    await t.step(`${size} values`, async () => {
+      const seed = 2 ** 40 + size;
+      const words = r.seedWords(seed);
+      const u = await r.randomUniform([size], { seed, stream: 3 }).toArray();
+      assertClose(u, referenceRandom(size, { seed: words, stream: 3, distribution: "uniform" }), {
+        atol: 0,
+        rtol: 1e-7,
+      });
+      const z = await r.randomNormal([size], { seed, stream: 3 }).toArray();
+      // f32 Box–Muller: the angle 2πu carries ~5e-7 rounding, times a radius up to ~5.
+      assertClose(z, referenceRandom(size, { seed: words, stream: 3, distribution: "normal" }), {
+        atol: 5e-6,
+        rtol: 5e-6,
+      });
+    });
+  }
+});
+
+Deno.test("randomNormal has the requested moments and streams differ", async () => {
+  await r.initGpu();
+  const n = 1 << 18;
+  const z = await r.randomNormal([n], { seed: 11, mean: 2, std: 3 }).toArray();
+  const m = z.reduce((s, v) => s + v, 0) / n;
+  const v = z.reduce((s, x) => s + (x - m) ** 2, 0) / n;
+  // Standard errors: 3/sqrt(n) = 0.006 for the mean, about 9*sqrt(2/n) = 0.025 for the variance.
+  assert.ok(Math.abs(m - 2) < 0.03, `mean ${m}`);
+  assert.ok(Math.abs(v - 9) < 0.12, `variance ${v}`);
+  const a = await r.randomNormal([8], { seed: 11, stream: 1 }).toArray();
+  assert.notDeepEqual([...a], [...z.subarray(0, 8)]);
+  assert.throws(() => r.randomNormal([2], { seed: -1 }), /Invalid seed -1/);
+  assert.throws(() => r.randomUniform([2], { seed: 1, low: 1, high: 1 }), /high \(1\) must exceed low \(1\)/);
+});

@@ -1,0 +1,78 @@
+import assert from "node:assert";
+import * as r from "../mod.ts";
+import { referenceReduce, referenceSoftmax } from "../ops/reference.ts";
+import { REDUCE_CHUNK } from "../kernels/reduce.ts";
+import { assertClose, seededValues } from "./_helpers.ts";
+
+const SHAPES = [[1], [7, 13], [33, 65, 17], [1024]];
+
+Deno.test("sum/mean/max/min match reference along every axis", async (t) => {
+  await r.initGpu();
+  const ops = { sum: r.sum, mean: r.mean, max: r.max, min: r.min } as const;
+  for (const shape of SHAPES) {
+    const size = shape.reduce((p, d) => p * d, 1);
+    const x = seededValues(size, size + 1);
+    const tx = r.Tensor.fromArray(x, shape);
+    for (const [name, op] of Object.entries(ops)) {
+      await t.step(`${name} on ${shape.join("x")}`, async () => {
+        for (let axis = 0; axis < shape.length; axis++) {
+          const dims = [
+            shape.slice(0, axis).reduce((p, d) => p * d, 1),
+            shape[axis],
+            shape.slice(axis + 1).reduce((p, d) => p * d, 1),
+          ] as const;
+          const y = op(tx, { axis });
+          assert.deepEqual(y.shape, shape.filter((_, i) => i !== axis));
+          assertClose(await y.toArray(), referenceReduce(x, dims, name as r.ReduceOp), { atol: 1e-5, rtol: 1e-5 });
+        }
+        const all = op(tx, { keepDims: true });
+        assert.deepEqual(all.shape, shape.map(() => 1));
+        assertClose(await all.toArray(), referenceReduce(x, [1, size, 1], name as r.ReduceOp), {
+          atol: 1e-5,
+          rtol: 1e-5,
+        });
+      });
+    }
+  }
+});
+
+Deno.test("sum over an axis longer than one pass uses several passes and stays accurate", async () => {
+  await r.initGpu();
+  const n = REDUCE_CHUNK * 3 + 17;
+  const x = seededValues(n * 2, 5).map((v) => v + 0.5);
+  const y = await r.sum(r.Tensor.fromArray(x, [2, n]), { axis: 1 }).toArray();
+  assertClose(y, referenceReduce(x, [2, n, 1], "sum"), { rtol: 1e-6, atol: 0 });
+  const m = await r.mean(r.Tensor.fromArray(x, [2, n]), { axis: -1 }).toArray();
+  assertClose(m, referenceReduce(x, [2, n, 1], "mean"), { rtol: 1e-6, atol: 0 });
+});
+
+Deno.test("softmax and logSoftmax match reference", async (t) => {
+  await r.initGpu();
+  for (const shape of [[1], [7, 13], [33, 65, 17], [2, 1024]]) {
+    await t.step(shape.join("x"), async () => {
+      const size = shape.reduce((p, d) => p * d, 1);
+      const x = seededValues(size, 3).map((v) => v * 20);
+      for (let axis = 0; axis < shape.length; axis++) {
+        const dims = [
+          shape.slice(0, axis).reduce((p, d) => p * d, 1),
+          shape[axis],
+          shape.slice(axis + 1).reduce((p, d) => p * d, 1),
+        ] as const;
+        const tx = r.Tensor.fromArray(x, shape);
+        assertClose(await r.softmax(tx, axis).toArray(), referenceSoftmax(x, dims), { atol: 1e-6, rtol: 1e-5 });
+        assertClose(await r.logSoftmax(tx, axis).toArray(), referenceSoftmax(x, dims, true), {
+          atol: 2e-5,
+          rtol: 1e-5,
+        });
+      }
+    });
+  }
+});
+
+Deno.test("reductions reject a bad axis", async () => {
+  await r.initGpu();
+  assert.throws(
+    () => r.sum(r.Tensor.fromArray([1, 2]), { axis: 1 }),
+    (e: unknown) => e instanceof RangeError && e.message === "Invalid axis 1 for a tensor of rank 1",
+  );
+});

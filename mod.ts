@@ -32,3 +32,6 @@ export * from "./ops/matmul.ts";
 export * from "./ops/layout.ts";
 export * from "./ops/random.ts";
 export * from "./ops/reference.ts";
+export * from "./kernels/jacobi.ts";
+export * from "./ops/svd.ts";
+export * from "./ops/eigh.ts";

@@ -210,3 +210,54 @@ export function referenceRandom(
   }
   return out;
 }
+
+/**
+ * Singular values in float64 by cyclic one-sided Jacobi (converged to 1e-15), descending: the oracle for
+ * the GPU SVD.
+ *
+ * @param a m x n row-major matrix.
+ * @param m Rows.
+ * @param n Columns.
+ * @returns min(m, n) singular values, descending.
+ * @example A diagonal matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { referenceSvdvals } from "./reference.ts";
+ * assert.deepEqual([...referenceSvdvals([0, 2, 3, 0], 2, 2)], [3, 2]);
+ * ```
+ */
+export function referenceSvdvals(a: ArrayLike<number>, m: number, n: number): Float64Array {
+  // Work on the orientation with fewer columns (Aᵀ has the same singular values).
+  const tall = m >= n;
+  const rows = tall ? m : n, cols = tall ? n : m;
+  const c = Array.from(
+    { length: cols },
+    (_, j) => Float64Array.from({ length: rows }, (_, i) => (tall ? a[i * n + j] : a[j * n + i])),
+  );
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < cols; p++) {
+      for (let q = p + 1; q < cols; q++) {
+        const x = c[p], y = c[q];
+        let al = 0, be = 0, ga = 0;
+        for (let i = 0; i < rows; i++) {
+          al += x[i] * x[i];
+          be += y[i] * y[i];
+          ga += x[i] * y[i];
+        }
+        if (ga === 0 || Math.abs(ga) <= 1e-15 * Math.sqrt(al * be)) continue;
+        rotated = true;
+        const z = (be - al) / (2 * ga);
+        const t = (z >= 0 ? 1 : -1) / (Math.abs(z) + Math.sqrt(1 + z * z));
+        const cs = 1 / Math.sqrt(1 + t * t), sn = cs * t;
+        for (let i = 0; i < rows; i++) {
+          const xi = x[i], yi = y[i];
+          x[i] = cs * xi - sn * yi;
+          y[i] = sn * xi + cs * yi;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  return Float64Array.from(c, (col) => Math.sqrt(col.reduce((s, v) => s + v * v, 0))).sort((x, y) => y - x);
+}

@@ -1,0 +1,147 @@
+/**
+ * One-sided (Hestenes) Jacobi rotations for the SVD, on a batch of matrices stored column by column.
+ * A sweep is n'-1 dispatches (n' = n rounded up to even), one per round of a round-robin tournament:
+ * every round rotates n'/2 disjoint column pairs of every matrix in parallel, and the host drives the
+ * sweeps, so no invocation loops long (lavapipe stops loops silently after 65,535 iterations).
+ *
+ * @module
+ */
+import type { Runtime } from "./runtime.ts";
+import { linearGrid } from "./runtime.ts";
+
+/** Invocations per workgroup (each rotates one column pair). */
+export const JACOBI_WORKGROUP = 64;
+
+/** Geometry of a batched one-sided Jacobi problem. */
+export interface JacobiOptions {
+  /** Number of matrices. */
+  batch: number;
+  /** Columns per matrix. */
+  n: number;
+  /** Rows that enter the inner products (the matrix rows), a multiple of 4 (pad with zero rows). */
+  m: number;
+  /** Stored length of each column, a multiple of 4: m, plus V's rows (padded) when V is accumulated. */
+  length: number;
+  /** Pairs with |a_p·a_q| <= tol·‖a_p‖‖a_q‖ are left alone. */
+  tol: number;
+}
+
+/** Pairs per round for n columns (odd n gets a bye column). */
+export function jacobiPairs(n: number): number {
+  return Math.ceil(n / 2);
+}
+
+/**
+ * WGSL for one round of rotations.
+ *
+ * Bindings: 0 `w` (read_write, batch x n x length, column-major per matrix), 1 `status` (read_write
+ * atomic<u32> per matrix: max relative off-diagonal seen this sweep, as f32 bits), 2 uniform `round`.
+ * Workgroup 64; grid `linearGrid(ceil(batch * pairs / 64))`. One invocation: the pair (p, q) of round
+ * `round` of one matrix — compensated sums of a_p², a_q², a_p·a_q over the first m rows, then the
+ * rotation of the whole stored columns (matrix and accumulated V). No workgroup memory or barriers:
+ * on CPU adapters barriers cost more than the serial loops (measured ~5x on lavapipe).
+ *
+ * @param options Geometry and tolerance.
+ * @returns Shader source.
+ */
+export function jacobiRotateWgsl(options: JacobiOptions): string {
+  const { batch, n, m, length, tol } = options;
+  const players = n + (n % 2);
+  const pairs = players / 2;
+  const total = batch * pairs;
+  const [gridX] = linearGrid(Math.ceil(total / JACOBI_WORKGROUP));
+  return `// one-sided Jacobi round: batch=${batch} n=${n} m=${m} length=${length} tol=${tol}
+// bindings: 0 w (read_write, column-major), 1 status (atomic max of |a_p.a_q|/(|a_p||a_q|) per matrix), 2 round
+// workgroup ${JACOBI_WORKGROUP}; grid linearGrid(${Math.ceil(total / JACOBI_WORKGROUP)}) (x = ${gridX})
+// one invocation: one column pair of one matrix (${m / 4} + ${length / 4} loop iterations over vec4)
+@group(0) @binding(0) var<storage, read_write> w: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(2) var<uniform> params: vec4<u32>;
+
+@compute @workgroup_size(${JACOBI_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${gridX * JACOBI_WORKGROUP}u;
+  if (t >= ${total}u) { return; }
+  let b = t / ${pairs}u;
+  let k = t % ${pairs}u;
+  let r = params.x;
+  // Round-robin (circle method): player ${players - 1} is fixed, the others rotate.
+  var p = ${players - 1}u;
+  var q = r;
+  if (k > 0u) {
+    p = (r + k) % ${players - 1}u;
+    q = (r + ${players - 1}u - k) % ${players - 1}u;
+  }
+  if (p >= ${n}u || q >= ${n}u) { return; }
+  let base = b * ${(n * length) / 4}u;
+  let cp = base + min(p, q) * ${length / 4}u;
+  let cq = base + max(p, q) * ${length / 4}u;
+  // Compensated (Kahan) sums, four lanes at a time: the inner products decide the rotation.
+  var sa = vec4<f32>(0.0); var ca = vec4<f32>(0.0);
+  var sb = vec4<f32>(0.0); var cb = vec4<f32>(0.0);
+  var sg = vec4<f32>(0.0); var cg = vec4<f32>(0.0);
+  for (var i = 0u; i < ${m / 4}u; i++) {
+    let x = w[cp + i];
+    let y = w[cq + i];
+    let y1 = x * x - ca; let t1 = sa + y1; ca = (t1 - sa) - y1; sa = t1;
+    let y2 = y * y - cb; let t2 = sb + y2; cb = (t2 - sb) - y2; sb = t2;
+    let y3 = x * y - cg; let t3 = sg + y3; cg = (t3 - sg) - y3; sg = t3;
+  }
+  let alpha = (sa.x + sa.y) + (sa.z + sa.w);
+  let beta = (sb.x + sb.y) + (sb.z + sb.w);
+  let gamma = (sg.x + sg.y) + (sg.z + sg.w);
+  if (gamma == 0.0) { return; }
+  let off = abs(gamma) / (sqrt(alpha) * sqrt(beta));
+  atomicMax(&status[b], bitcast<u32>(off));
+  if (!(off > ${tol.toPrecision(9)})) { return; }
+  // Rutishauser's stable rotation that zeroes the (p, q) inner product.
+  let zeta = (beta - alpha) / (2.0 * gamma);
+  var tn = 1.0;
+  if (abs(zeta) > 1e18) { tn = 0.5 / zeta; } else if (zeta != 0.0) { tn = sign(zeta) / (abs(zeta) + sqrt(1.0 + zeta * zeta)); }
+  let c = 1.0 / sqrt(1.0 + tn * tn);
+  let sn = c * tn;
+  for (var i = 0u; i < ${length / 4}u; i++) {
+    let x = w[cp + i];
+    let y = w[cq + i];
+    w[cp + i] = c * x - sn * y;
+    w[cq + i] = sn * x + c * y;
+  }
+}
+`;
+}
+
+/**
+ * Records one full sweep (all rounds) of rotations.
+ *
+ * @param rt Runtime to record on.
+ * @param call Column buffer `w`, status buffer (one u32 per matrix) and geometry.
+ * @throws {RangeError} When a dimension is not a positive integer.
+ */
+export function dispatchJacobiSweep(rt: Runtime, call: JacobiOptions & { w: GPUBuffer; status: GPUBuffer }): void {
+  if (call.m % 4 !== 0 || call.length % 4 !== 0 || call.length < call.m) {
+    throw new RangeError(
+      `Cannot run Jacobi sweep: rows (${call.m}) and stored length (${call.length}) must be multiples of 4, length >= rows`,
+    );
+  }
+  if ((call.m + call.length) / 4 > 60000) {
+    throw new RangeError(
+      `Cannot run Jacobi sweep: columns of ${call.m} rows (${call.length} stored) exceed the per-invocation loop budget`,
+    );
+  }
+  for (const [name, v] of [["batch", call.batch], ["n", call.n], ["m", call.m]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new RangeError(`Cannot run Jacobi sweep: ${name} must be a positive integer (got ${v})`);
+    }
+  }
+  const wgsl = jacobiRotateWgsl(call);
+  const players = call.n + (call.n % 2);
+  const grid = linearGrid(Math.ceil((call.batch * jacobiPairs(call.n)) / JACOBI_WORKGROUP));
+  for (let round = 0; round < Math.max(1, players - 1); round++) {
+    rt.dispatch({
+      wgsl,
+      buffers: [call.w, call.status],
+      uniforms: new Uint32Array([round, 0, 0, 0]),
+      workgroups: grid,
+    });
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * Singular value decomposition by one-sided (Hestenes) Jacobi on the GPU, batched; singular values are
+ * column norms of the rotated matrix, which keeps small singular values accurate relative to their own
+ * size (unlike sqrt(eig(AᵀA))).
+ *
+ * @module
+ */
+import { dispatchJacobiSweep } from "../kernels/jacobi.ts";
+import { formatShape, noGrad, Tensor, tidy } from "./tensor.ts";
+import { full, mul } from "./elementwise.ts";
+import { concat, transpose } from "./layout.ts";
+import { polishSvd } from "./_polish.ts";
+
+/** Options for the Jacobi SVD family. */
+export interface SvdOptions {
+  /** Most sweeps before giving up (default 40). */
+  maxSweeps?: number;
+  /** Relative off-diagonal tolerance |a_p·a_q| / (‖a_p‖‖a_q‖) of the float32 sweeps (default 1e-6). */
+  tol?: number;
+  /**
+   * Finish with the float64 host polish (default true): singular values then carry relative error
+   * ~1e-12 + skip², instead of float32's ~6e-8·κ (κ of the column-scaled matrix).
+   */
+  polish?: boolean;
+}
+
+/** Result of {@linkcode svd}: A = U diag(s) Vᵀ with s descending. */
+export interface SvdResult {
+  /** Left singular vectors, m x k (k = min(m, n)), orthonormal columns. */
+  u: Tensor;
+  /** Singular values, descending, length k. */
+  s: Float64Array;
+  /** Right singular vectors, n x k, orthonormal columns. */
+  v: Tensor;
+  /** Float32 sweeps the GPU Jacobi iteration took. */
+  sweeps: number;
+}
+
+/** Singular values of a batch (one array per matrix) and the sweeps taken. */
+export interface BatchedSvdResult {
+  /** Singular values per matrix, descending. */
+  s: Float64Array[];
+  /** Sweeps taken (the slowest matrix decides). */
+  sweeps: number;
+}
+
+/** One matrix's decomposition in float64: singular values descending, with matching columns. */
+interface Decomposed {
+  s: Float64Array;
+  /** σ_j u_j for each kept j (length m each). */
+  scaledU: Float64Array[];
+  /** v_j (length n each). */
+  v: Float64Array[];
+}
+
+/**
+ * Checks values for NaN/Inf on the host (WGSL may assume NaN never occurs, so a shader cannot test for
+ * it reliably) and returns the largest magnitude.
+ *
+ * @throws {RangeError} When any entry is NaN or infinite.
+ */
+function inspect(values: Float32Array, shape: readonly number[], what: string): number {
+  let bad = 0, largest = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) bad++;
+    else if (Math.abs(v) > largest) largest = Math.abs(v);
+  }
+  if (bad > 0) {
+    throw new RangeError(`Cannot compute ${what}: input ${formatShape(shape)} contains ${bad} NaN or infinite values`);
+  }
+  return largest;
+}
+
+/**
+ * One-sided Jacobi on every matrix of a [batch, m, n] tensor (m >= n): float32 sweeps on the GPU with V
+ * accumulated below the columns, then (optionally) the float64 polish on the host.
+ */
+async function decompose(
+  a: Tensor,
+  options: SvdOptions,
+  what: string,
+): Promise<{ results: Decomposed[]; sweeps: number }> {
+  const [batch, m, n] = a.shape;
+  const values = await a.toArray(); // one read: validation, scaling and the float64 polish
+  const largest = inspect(values, a.shape, what);
+  // Power-of-two prescaling (exact) so squares neither overflow nor underflow in float32.
+  const scale = largest > 0 ? 2 ** Math.ceil(Math.log2(largest)) : 1;
+  // Columns are stored padded to vec4: [m rows, zero-padded | V's n rows, zero-padded].
+  const rows = Math.ceil(m / 4) * 4;
+  const vRows = Math.ceil(n / 4) * 4;
+  const length = rows + vRows;
+  const rt = Tensor.runtime;
+  const w = noGrad(() =>
+    tidy(() => {
+      const parts = [transpose(mul(a, 1 / scale), [0, 2, 1])]; // batch x n x m
+      if (rows > m) parts.push(full([batch, n, rows - m], 0));
+      const eye = new Float32Array(batch * n * vRows);
+      for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) eye[(b * n + i) * vRows + i] = 1;
+      parts.push(Tensor.fromArray(eye, [batch, n, vRows]));
+      return concat(parts, 2);
+    })
+  );
+  const status = rt.pool.acquire(batch * 4);
+  const tol = options.tol ?? 1e-6;
+  const maxSweeps = options.maxSweeps ?? 40;
+  let sweeps = 0;
+  let cols: Float32Array;
+  try {
+    while (sweeps < maxSweeps) {
+      rt.write(status, new Uint32Array(batch));
+      dispatchJacobiSweep(rt, { w: w.buffer, status, batch, n, m: rows, length, tol });
+      sweeps++;
+      const off = new Float32Array((await rt.read(status, batch)).buffer);
+      if (off.every((v) => !(v > tol))) break;
+    }
+    cols = await w.toArray();
+  } finally {
+    rt.pool.release(status);
+    w.dispose();
+  }
+  const polish = options.polish ?? true;
+  const results: Decomposed[] = [];
+  for (let b = 0; b < batch; b++) {
+    const column = (j: number) => cols.subarray((b * n + j) * length, (b * n + j + 1) * length);
+    let scaledU: Float64Array[] = [], v: Float64Array[] = [];
+    for (let j = 0; j < n; j++) {
+      v.push(Float64Array.from(column(j).subarray(rows, rows + n)));
+      scaledU.push(Float64Array.from(column(j).subarray(0, m), (x) => x * scale));
+    }
+    if (polish) ({ cols: scaledU, v } = polishSvd(values.subarray(b * m * n, (b + 1) * m * n), v, m));
+    const norms = scaledU.map(norm);
+    const order = [...norms.keys()].sort((x, y) => norms[y] - norms[x]);
+    results.push({
+      s: Float64Array.from(order, (j) => norms[j]),
+      scaledU: order.map((j) => scaledU[j]),
+      v: order.map((j) => v[j]),
+    });
+  }
+  return { results, sweeps };
+}
+
+function asBatch(a: Tensor, what: string, rank: 2 | 3): Tensor {
+  if (a.rank !== rank) {
+    throw new RangeError(`Cannot compute ${what}: expected a ${rank}-D tensor (got ${formatShape(a.shape)})`);
+  }
+  return rank === 2 ? a.reshape([1, ...a.shape]) : a;
+}
+
+/**
+ * Singular values of a matrix, descending.
+ *
+ * @param a m x n matrix.
+ * @param options Sweep cap, tolerance, polish.
+ * @returns min(m, n) singular values.
+ * @throws {RangeError} When `a` is not 2-D or contains NaN/Inf.
+ * @example Singular values of a diagonal matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, svdvals, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const s = await svdvals(Tensor.fromArray([3, 0, 0, -4], [2, 2]));
+ * assert.ok(Math.abs(s[0] - 4) < 1e-6 && Math.abs(s[1] - 3) < 1e-6);
+ * ```
+ */
+export async function svdvals(a: Tensor, options: SvdOptions = {}): Promise<Float64Array> {
+  const { s } = await svdvalsBatched(asBatch(a, "svdvals", 2), options);
+  return s[0];
+}
+
+/**
+ * Singular values of every matrix in a batch, all matrices rotated in the same dispatches (e.g. 10,000
+ * 2x2 input Jacobians, or the equally sized weight matrices of a deep narrow network).
+ *
+ * @param a batch x m x n tensor.
+ * @param options Sweep cap, tolerance, polish.
+ * @returns Per-matrix singular values (descending) and the number of float32 sweeps.
+ * @throws {RangeError} When `a` is not 3-D or contains NaN/Inf.
+ */
+export async function svdvalsBatched(a: Tensor, options: SvdOptions = {}): Promise<BatchedSvdResult> {
+  const x = asBatch(a, "batched singular values", 3);
+  // Singular values of Aᵀ are those of A, and tall matrices are cheaper.
+  const wide = x.shape[1] < x.shape[2];
+  const tall = wide ? transpose(x, [0, 2, 1]) : x;
+  try {
+    const { results, sweeps } = await decompose(tall, options, "singular values");
+    return { s: results.map((r) => r.s), sweeps };
+  } finally {
+    if (wide) tall.dispose();
+  }
+}
+
+/**
+ * Thin singular value decomposition A = U diag(s) Vᵀ.
+ *
+ * @param a m x n matrix.
+ * @param options Sweep cap, tolerance, polish.
+ * @returns U (m x k), s (k, descending), V (n x k) with k = min(m, n), and the sweeps taken.
+ * @throws {RangeError} When `a` is not 2-D or contains NaN/Inf.
+ * @example A rank-one matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, svd, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const { s } = await svd(Tensor.fromArray([1, 2, 2, 4], [2, 2]));
+ * assert.ok(Math.abs(s[0] - 5) < 1e-5 && s[1] < 1e-5);
+ * ```
+ */
+export async function svd(a: Tensor, options: SvdOptions = {}): Promise<SvdResult> {
+  asBatch(a, "svd", 2);
+  const [m, n] = a.shape;
+  if (m < n) {
+    // A = U S Vᵀ  <=>  Aᵀ = V S Uᵀ.
+    const at = transpose(a);
+    try {
+      const r = await svd(at, options);
+      return { u: r.v, s: r.s, v: r.u, sweeps: r.sweeps };
+    } finally {
+      at.dispose();
+    }
+  }
+  const { results: [r], sweeps } = await decompose(a.reshape([1, m, n]), options, "svd");
+  const k = n;
+  const smax = r.s[0] ?? 0;
+  const basis: Float64Array[] = [];
+  for (let c = 0; c < k; c++) {
+    // Columns with a negligible singular value carry no direction: complete U's basis instead.
+    const usable = r.s[c] > smax * 1e-6 && r.s[c] > 0;
+    basis.push(usable ? reorthogonalize(r.scaledU[c].map((x) => x / r.s[c]), basis) : completeBasis(m, basis));
+  }
+  const u = new Float32Array(m * k), v = new Float32Array(n * k);
+  basis.forEach((col, c) => col.forEach((x, i) => (u[i * k + c] = x)));
+  r.v.forEach((col, c) => col.forEach((x, i) => (v[i * k + c] = x)));
+  return { u: Tensor.fromArray(u, [m, k]), s: r.s, v: Tensor.fromArray(v, [n, k]), sweeps };
+}
+
+function norm(vec: Float64Array): number {
+  let acc = 0;
+  for (const x of vec) acc += x * x;
+  return Math.sqrt(acc);
+}
+
+/** Two Gram–Schmidt passes against earlier columns (float64), then normalise. */
+function reorthogonalize(vec: Float64Array, basis: Float64Array[]): Float64Array {
+  for (let pass = 0; pass < 2; pass++) {
+    for (const b of basis) {
+      let d = 0;
+      for (let i = 0; i < vec.length; i++) d += b[i] * vec[i];
+      for (let i = 0; i < vec.length; i++) vec[i] -= d * b[i];
+    }
+  }
+  const length = norm(vec);
+  return length > 0 ? vec.map((x) => x / length) : vec;
+}
+
+/** A unit vector orthogonal to `basis`: the first standard basis vector with a large residual. */
+function completeBasis(m: number, basis: Float64Array[]): Float64Array {
+  let best = new Float64Array(m), bestNorm = -1;
+  for (let e = 0; e < m && bestNorm < 0.5; e++) {
+    const vec = new Float64Array(m);
+    vec[e] = 1;
+    // Residual length before normalising: sqrt(1 - Σ b_e²) for an orthonormal basis.
+    const left = Math.sqrt(Math.max(0, 1 - basis.reduce((acc, b) => acc + b[e] * b[e], 0)));
+    if (left > bestNorm) {
+      best = reorthogonalize(vec, basis) as Float64Array<ArrayBuffer>;
+      bestNorm = left;
+    }
+  }
+  return best;
+}

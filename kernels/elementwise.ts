@@ -4,6 +4,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import { memoizeWgsl } from "./_memo.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup of elementwise kernels. */
@@ -172,6 +173,8 @@ ${loads.join("\n")}
 `;
 }
 
+const cachedElementwiseWgsl = memoizeWgsl(elementwiseWgsl);
+
 /**
  * Records a fused map into `out`.
  *
@@ -190,7 +193,7 @@ export function dispatchElementwise(
   }
   const size = call.shape.reduce((p, d) => p * d, 1);
   rt.dispatch({
-    wgsl: elementwiseWgsl(call),
+    wgsl: cachedElementwiseWgsl({ expr: call.expr, shape: call.shape, inputs: call.inputs, helpers: call.helpers }),
     buffers: [...call.buffers, call.out],
     workgroups: linearGrid(Math.ceil(size / ELEMENTWISE_WORKGROUP)),
   });

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import { memoizeWgsl } from "./_memo.ts";
 import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS } from "./_tile.ts";
 import { linearGrid } from "./runtime.ts";
 import { MAX_INNER_DIMENSION, type TileProduct } from "./matmul.ts";
@@ -78,6 +79,8 @@ ${stores.map((s) => "  " + s).join("\n")}
 `;
 }
 
+const cachedGramWgsl = memoizeWgsl(gramWgsl);
+
 /**
  * Records G = A·Aᵀ.
  *
@@ -97,7 +100,7 @@ export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g:
   }
   const tiles = Math.ceil(m / GRAM_BLOCK);
   rt.dispatch({
-    wgsl: gramWgsl(call),
+    wgsl: cachedGramWgsl({ m, k }),
     buffers: [call.a, call.a, call.g],
     workgroups: linearGrid((tiles * (tiles + 1)) / 2),
   });

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import { memoizeWgsl } from "./_memo.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup (each rotates one column pair). */
@@ -110,6 +111,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
+const cachedJacobiWgsl = memoizeWgsl(jacobiRotateWgsl);
+
 /**
  * Records one full sweep (all rounds) of rotations.
  *
@@ -133,7 +136,7 @@ export function dispatchJacobiSweep(rt: Runtime, call: JacobiOptions & { w: GPUB
       throw new RangeError(`Cannot run Jacobi sweep: ${name} must be a positive integer (got ${v})`);
     }
   }
-  const wgsl = jacobiRotateWgsl(call);
+  const wgsl = cachedJacobiWgsl({ batch: call.batch, n: call.n, m: call.m, length: call.length, tol: call.tol });
   const players = call.n + (call.n % 2);
   const grid = linearGrid(Math.ceil((call.batch * jacobiPairs(call.n)) / JACOBI_WORKGROUP));
   for (let round = 0; round < Math.max(1, players - 1); round++) {

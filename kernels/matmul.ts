@@ -5,6 +5,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import { memoizeWgsl } from "./_memo.ts";
 import {
   accumulateBlock,
   elementType,
@@ -114,6 +115,8 @@ export interface MatmulBuffers {
   c: GPUBuffer;
 }
 
+const cachedMatmulWgsl = memoizeWgsl(matmulWgsl);
+
 /**
  * Records a batched matmul on the runtime.
  *
@@ -136,7 +139,17 @@ export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOp
     );
   }
   rt.dispatch({
-    wgsl: matmulWgsl(call),
+    wgsl: cachedMatmulWgsl({
+      m,
+      n,
+      k,
+      batch,
+      transposeA: call.transposeA,
+      transposeB: call.transposeB,
+      batchedA: call.batchedA,
+      batchedB: call.batchedB,
+      accumulate: call.accumulate,
+    }),
     buffers: [call.a, call.b, call.c],
     workgroups: [
       Math.ceil(n / (TILE_COLS * WORKGROUP_X)),

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import { memoizeWgsl } from "./_memo.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup; each invocation produces four values. */
@@ -94,6 +95,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
+const cachedPhiloxWgsl = memoizeWgsl(philoxWgsl);
+
 /**
  * Records a random fill of `y`.
  *
@@ -115,7 +118,12 @@ export function dispatchPhilox(
     }
   }
   rt.dispatch({
-    wgsl: philoxWgsl(call),
+    wgsl: cachedPhiloxWgsl({
+      size: call.size,
+      distribution: call.distribution,
+      scale: call.scale,
+      offset: call.offset,
+    }),
     buffers: [call.y],
     uniforms: new Uint32Array([...words, 0]),
     workgroups: linearGrid(Math.ceil(Math.ceil(call.size / 4) / PHILOX_WORKGROUP)),

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import { memoizeWgsl } from "./_memo.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Reduction kinds: "mean" is a sum scaled by 1/axis. */
@@ -90,6 +91,8 @@ ${
 `;
 }
 
+const cachedReduceWgsl = memoizeWgsl(reduceWgsl);
+
 /**
  * Records a full reduction along the axis, with as many passes as the axis length needs.
  *
@@ -119,7 +122,7 @@ export function dispatchReduce(
     const options: ReduceKernelOptions = { outer, axis, inner, op: passOp };
     if (last && op === "mean") options.scale = 1 / call.axis;
     rt.dispatch({
-      wgsl: reduceWgsl(options),
+      wgsl: cachedReduceWgsl(options),
       buffers: [source, target],
       workgroups: linearGrid(outer * chunks * inner),
     });

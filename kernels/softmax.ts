@@ -4,6 +4,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import { memoizeWgsl } from "./_memo.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations cooperating on one softmax row. */
@@ -77,6 +78,8 @@ ${tree("scratch[lid] + scratch[lid + s]")}
 `;
 }
 
+const cachedSoftmaxWgsl = memoizeWgsl(softmaxWgsl);
+
 /**
  * Records a softmax (or log-softmax) along an axis.
  *
@@ -94,7 +97,7 @@ export function dispatchSoftmax(rt: Runtime, call: SoftmaxKernelOptions & { x: G
     throw new RangeError(`Cannot compute softmax: axis length ${call.axis} exceeds ${MAX_SOFTMAX_AXIS}`);
   }
   rt.dispatch({
-    wgsl: softmaxWgsl(call),
+    wgsl: cachedSoftmaxWgsl({ outer: call.outer, axis: call.axis, inner: call.inner, log: call.log }),
     buffers: [call.x, call.y],
     workgroups: linearGrid(call.outer * call.inner),
   });

@@ -72,7 +72,7 @@ function backward(output: Tensor, inputs: readonly Tensor[], seed: Tensor): Tens
     const g = grads.get(t);
     const node = t.gradNode;
     if (!g || !node) continue;
-    const parentGrads = node.backward(g);
+    const parentGrads = node.backward(g, node.parents.map((p) => p.requiresGrad));
     node.parents.forEach((p, j) => {
       const pg = parentGrads[j];
       if (!pg || !p.requiresGrad) return;

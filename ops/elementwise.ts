@@ -94,11 +94,11 @@ function binaryOp(name: string, a: TensorLike, b: TensorLike, expr: string, rule
   return Tensor.record(out, name, [a, b].filter((t) => t instanceof Tensor), rule);
 }
 
-/** Gradients for tensor operands only, in order. */
-function forTensors(a: TensorLike, b: TensorLike, ga: () => Tensor, gb: () => Tensor): Tensor[] {
-  const out: Tensor[] = [];
-  if (a instanceof Tensor) out.push(unbroadcast(ga(), a.shape));
-  if (b instanceof Tensor) out.push(unbroadcast(gb(), b.shape));
+/** Gradients for tensor operands only, in order, computed only where the operand needs one. */
+function forTensors(a: TensorLike, b: TensorLike, ga: () => Tensor, gb: () => Tensor): (Tensor | null)[] {
+  const out: (Tensor | null)[] = [];
+  if (a instanceof Tensor) out.push(a.requiresGrad ? unbroadcast(ga(), a.shape) : null);
+  if (b instanceof Tensor) out.push(b.requiresGrad ? unbroadcast(gb(), b.shape) : null);
   return out;
 }
 
@@ -187,8 +187,13 @@ export function log(x: Tensor): Tensor {
 
 /** max(x, 0). @param x Input. @returns relu(x). */
 export function relu(x: Tensor): Tensor {
-  // The step function has zero derivative almost everywhere, so it is built without a node.
-  return unaryOp("relu", x, "max(x0, 0.0)", (g) => mul(g, map([x], "select(0.0, 1.0, x0 > 0.0)")));
+  return unaryOp("relu", x, "max(x0, 0.0)", (g) => maskPositive(g, x));
+}
+
+/** g where x > 0, else 0, in one kernel; linear in g (the step has zero derivative almost everywhere). */
+function maskPositive(g: Tensor, x: Tensor): Tensor {
+  const out = map([g, x], "select(0.0, x0, x1 > 0.0)");
+  return Tensor.record(out, "maskPositive", [g], (h) => [maskPositive(h, x)]);
 }
 
 /** Hyperbolic tangent. @param x Input. @returns tanh(x). */

@@ -75,12 +75,17 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     transposeA: tA,
     transposeB: tB,
   });
-  return Tensor.record(out, "matmul", [a, b], (g) => {
+  return Tensor.record(out, "matmul", [a, b], (g, needs) => {
     // d op(A) = G op(B)ᵀ and d op(B) = op(A)ᵀ G, then transposed back where the operand was.
-    let ga = tA ? matmul(b, g, { transposeA: tB, transposeB: true }) : matmul(g, b, { transposeB: !tB });
-    let gb = tB ? matmul(g, a, { transposeA: true, transposeB: tA }) : matmul(a, g, { transposeA: !tA });
-    if (a.rank === 2 && ga.rank === 3) ga = sum(ga, { axis: 0 });
-    if (b.rank === 2 && gb.rank === 3) gb = sum(gb, { axis: 0 });
+    let ga = null, gb = null;
+    if (needs[0]) {
+      ga = tA ? matmul(b, g, { transposeA: tB, transposeB: true }) : matmul(g, b, { transposeB: !tB });
+      if (a.rank === 2 && ga.rank === 3) ga = sum(ga, { axis: 0 });
+    }
+    if (needs[1]) {
+      gb = tB ? matmul(g, a, { transposeA: true, transposeB: tA }) : matmul(a, g, { transposeA: !tA });
+      if (b.rank === 2 && gb.rank === 3) gb = sum(gb, { axis: 0 });
+    }
     return [ga, gb];
   });
 }

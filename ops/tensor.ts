@@ -13,10 +13,11 @@ interface Storage {
 }
 
 /**
- * A backward rule: given the gradient of the output, the gradients of each parent (null where a parent
- * needs none). Rules are written with differentiable ops, so gradients of gradients work.
+ * A backward rule: given the gradient of the output and which parents need a gradient, the gradients of
+ * each parent (null where none is needed). Rules are written with differentiable ops, so gradients of
+ * gradients work.
  */
-export type BackwardRule = (grad: Tensor) => (Tensor | null)[];
+export type BackwardRule = (grad: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
 
 /** How a tensor was computed: its parents and the rule that sends gradients to them. */
 export interface GradNode {

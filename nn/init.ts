@@ -1,0 +1,119 @@
+/**
+ * Weight initialisation schemes, generated on the GPU from a seed.
+ *
+ * @module
+ */
+import { randomNormal, randomUniform } from "../ops/random.ts";
+import { Tensor } from "../ops/tensor.ts";
+import { full } from "../ops/elementwise.ts";
+
+/**
+ * An initialisation scheme for a weight of fan-in `fanIn` and fan-out `fanOut`:
+ * - `"lecun"`: N(0, 1/fanIn); `"he"`: N(0, 2/fanIn); `"glorot"`: N(0, 2/(fanIn+fanOut));
+ * - `"glorot-uniform"`: U(±√(6/(fanIn+fanOut)));
+ * - `{ std, fanInScaled }`: N(0, std²), or N(0, std²/fanIn) when `fanInScaled` (C_W/fan_in style);
+ * - `"zeros"`.
+ */
+export type InitScheme =
+  | "lecun"
+  | "he"
+  | "glorot"
+  | "glorot-uniform"
+  | "zeros"
+  | { std: number; fanInScaled?: boolean };
+
+/**
+ * Creates a weight tensor with a scheme.
+ *
+ * @param shape Dimensions.
+ * @param scheme Scheme.
+ * @param options Fan-in/out and the seed (and stream, e.g. the layer index).
+ * @returns A new tensor with `requiresGrad` set.
+ * @throws {RangeError} For an invalid std or fan.
+ * @example He initialisation has variance 2/fanIn
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, initWeights } from "../mod.ts";
+ * await initGpu();
+ * const w = await initWeights([500, 400], "he", { fanIn: 500, fanOut: 400, seed: 1 }).toArray();
+ * const variance = w.reduce((s, v) => s + v * v, 0) / w.length;
+ * assert.ok(Math.abs(variance - 2 / 500) < 2e-4);
+ * ```
+ */
+export function initWeights(
+  shape: readonly number[],
+  scheme: InitScheme,
+  options: { fanIn: number; fanOut: number; seed: number; stream?: number },
+): Tensor {
+  const { fanIn, fanOut, seed, stream } = options;
+  if (!(fanIn >= 1 && fanOut >= 1)) throw new RangeError(`Invalid fan-in ${fanIn} or fan-out ${fanOut}`);
+  let t: Tensor;
+  if (scheme === "zeros") t = full(shape, 0);
+  else if (scheme === "glorot-uniform") {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    t = randomUniform(shape, { seed, stream, low: -limit, high: limit });
+  } else {
+    const std = scheme === "lecun"
+      ? Math.sqrt(1 / fanIn)
+      : scheme === "he"
+      ? Math.sqrt(2 / fanIn)
+      : scheme === "glorot"
+      ? Math.sqrt(2 / (fanIn + fanOut))
+      : scheme.fanInScaled
+      ? scheme.std / Math.sqrt(fanIn)
+      : scheme.std;
+    if (!(std >= 0)) throw new RangeError(`Invalid initialisation std ${std}`);
+    t = randomNormal(shape, { seed, stream, std });
+  }
+  t.requiresGrad = true;
+  return t;
+}
+
+/**
+ * The uniformly distributed deterministic initialisation (UDI) of a first layer: hyperplanes a_j·x + r_j
+ * whose unit normals a_j spread evenly over the sphere (±1 in 1-D, evenly spaced angles in 2-D, a
+ * golden-ratio spiral direction set otherwise) and whose offsets place the hyperplanes evenly across the
+ * box domain (low-discrepancy offsets along each normal), with no randomness.
+ *
+ * @param inputs Input dimension d.
+ * @param width Number of neurons.
+ * @param domain Box domain as [low, high] per dimension (or one pair for every dimension).
+ * @returns Weights [d, width] (column j is a_j) and biases [width], with `requiresGrad` set.
+ * @throws {RangeError} When the domain is empty.
+ */
+export function udiInit(
+  inputs: number,
+  width: number,
+  domain: readonly [number, number] | readonly (readonly [number, number])[],
+): { weights: Tensor; bias: Tensor } {
+  const box = typeof domain[0] === "number"
+    ? Array.from({ length: inputs }, () => domain as readonly [number, number])
+    : domain as readonly (readonly [number, number])[];
+  if (box.length !== inputs || box.some(([lo, hi]) => !(hi > lo))) {
+    throw new RangeError(`Invalid UDI domain for ${inputs} inputs: ${JSON.stringify(domain)}`);
+  }
+  const golden = (Math.sqrt(5) - 1) / 2;
+  const w = new Float32Array(inputs * width), b = new Float32Array(width);
+  for (let j = 0; j < width; j++) {
+    let a: number[];
+    if (inputs === 1) a = [j % 2 === 0 ? 1 : -1];
+    else if (inputs === 2) {
+      const angle = (2 * Math.PI * (j + 0.5)) / width;
+      a = [Math.cos(angle), Math.sin(angle)];
+    } else {
+      // Fibonacci-like spiral in the first two angles, further coordinates from golden-ratio fractions.
+      a = Array.from({ length: inputs }, (_, d) => Math.cos(2 * Math.PI * (((j + 0.5) * golden ** (d + 1)) % 1)));
+      const len = Math.hypot(...a);
+      a = a.map((v) => v / len);
+    }
+    const center = a.reduce((s, ad, d) => s + ad * (box[d][0] + box[d][1]) / 2, 0);
+    const reach = a.reduce((s, ad, d) => s + Math.abs(ad) * (box[d][1] - box[d][0]) / 2, 0);
+    const t = inputs === 1 ? (Math.floor(j / 2) + 0.5) / Math.ceil(width / 2) : ((j * golden) % 1 + 0.5 / width) % 1;
+    // a·x + r = 0 at a·x = center + (2t − 1)·reach, evenly covering the domain's extent along a.
+    b[j] = -(center + (2 * t - 1) * reach);
+    a.forEach((ad, d) => (w[d * width + j] = ad));
+  }
+  const weights = Tensor.fromArray(w, [inputs, width]), bias = Tensor.fromArray(b, [width]);
+  weights.requiresGrad = bias.requiresGrad = true;
+  return { weights, bias };
+}

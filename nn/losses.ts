@@ -1,0 +1,109 @@
+/**
+ * Losses: mean squared error, binary cross-entropy, softmax cross-entropy. Each returns a scalar tensor.
+ *
+ * @module
+ */
+import { formatShape, noGrad, Tensor } from "../ops/tensor.ts";
+import { add, log, map, mul, neg, square, sub } from "../ops/elementwise.ts";
+import { mean, sum } from "../ops/reduce.ts";
+import { logSoftmax, softmax } from "../ops/softmax.ts";
+
+function sameShape(what: string, a: Tensor, b: Tensor): void {
+  if (a.shape.join() !== b.shape.join()) {
+    throw new RangeError(
+      `Cannot compute ${what}: shapes differ (prediction is ${formatShape(a.shape)}, target is ${
+        formatShape(b.shape)
+      })`,
+    );
+  }
+}
+
+/**
+ * Mean squared error mean((pred − target)²).
+ *
+ * @param pred Predictions.
+ * @param target Targets of the same shape.
+ * @returns Scalar loss.
+ * @throws {RangeError} When shapes differ.
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, mseLoss, Tensor } from "../mod.ts";
+ * await initGpu();
+ * assert.equal(await mseLoss(Tensor.fromArray([1, 3]), Tensor.fromArray([1, 1])).item(), 2);
+ * ```
+ */
+export function mseLoss(pred: Tensor, target: Tensor): Tensor {
+  sameShape("MSE", pred, target);
+  return mean(square(sub(pred, target)));
+}
+
+/**
+ * Binary cross-entropy −mean(y log p + (1 − y) log(1 − p)) of probabilities p (clamped to [1e-7, 1 − 1e-7]).
+ *
+ * @param prob Predicted probabilities (e.g. a sigmoid output).
+ * @param target Labels in {0, 1} (or soft labels), same shape.
+ * @returns Scalar loss.
+ * @throws {RangeError} When shapes differ.
+ */
+export function bceLoss(prob: Tensor, target: Tensor): Tensor {
+  sameShape("binary cross-entropy", prob, target);
+  // Straight-through clamp: the correction is a non-recorded map, so d(clamped)/d(prob) = 1.
+  const clamped = add(prob, map([prob], "clamp(x0, 1e-7, 0.9999999) - x0"));
+  const terms = add(mul(target, log(clamped)), mul(sub(1, target), log(sub(1, clamped))));
+  return neg(mean(terms));
+}
+
+/**
+ * Softmax cross-entropy −(1/batch) Σ_i Σ_k y_ik log softmax(z_i)_k, as one op with the fused gradient
+ * ∂/∂z = (softmax(z) · Σ_k y_k − y) / batch (no gradient flows to the labels).
+ *
+ * @param logits [batch, classes].
+ * @param labels Class indices (length batch) or one-hot/soft targets [batch, classes].
+ * @returns Scalar loss.
+ * @throws {RangeError} When the label count or shape does not match, or an index is out of range.
+ * @example Uniform logits cost ln(classes)
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, softmaxCrossEntropy, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const loss = await softmaxCrossEntropy(Tensor.fromArray([0, 0, 0, 0], [1, 4]), [2]).item();
+ * assert.ok(Math.abs(loss - Math.log(4)) < 1e-6);
+ * ```
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>): Tensor {
+  if (logits.rank !== 2) {
+    throw new RangeError(`Cannot compute cross-entropy: logits must be 2-D (got ${formatShape(logits.shape)})`);
+  }
+  const [batch, classes] = logits.shape;
+  if (!(labels instanceof Tensor) && labels.length !== batch) {
+    throw new RangeError(`Cannot compute cross-entropy: ${labels.length} labels for ${batch} rows of logits`);
+  }
+  const target = labels instanceof Tensor ? labels : oneHot(labels, classes);
+  sameShape("cross-entropy", logits, target);
+  const loss = noGrad(() => mul(sum(mul(target, logSoftmax(logits, 1))), -1 / batch));
+  return Tensor.record(loss, "softmaxCrossEntropy", [logits], (g) => {
+    const weight = sum(target, { axis: 1, keepDims: true });
+    return [mul(sub(mul(softmax(logits, 1), weight), target), mul(g, 1 / batch))];
+  });
+}
+
+/**
+ * One-hot encodes class indices.
+ *
+ * @param labels Class indices.
+ * @param classes Number of classes.
+ * @returns [labels.length, classes] tensor.
+ * @throws {RangeError} When an index is not an integer in [0, classes).
+ */
+export function oneHot(labels: ArrayLike<number>, classes: number): Tensor {
+  const out = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    if (!Number.isInteger(c) || c < 0 || c >= classes) {
+      throw new RangeError(`Invalid class label ${c} at ${i}: expected an integer in [0, ${classes})`);
+    }
+    out[i * classes + c] = 1;
+  }
+  return Tensor.fromArray(out, [labels.length, classes]);
+}

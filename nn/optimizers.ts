@@ -1,0 +1,152 @@
+/**
+ * Optimizers updating parameters in place with fused kernels: SGD with momentum, and Adam.
+ *
+ * @module
+ */
+import { dispatchOptimizer } from "../kernels/optimizer.ts";
+import { formatShape, keep, Tensor } from "../ops/tensor.ts";
+import { full } from "../ops/elementwise.ts";
+
+/** Something that applies gradients to parameters. */
+export interface Optimizer {
+  /**
+   * Updates each parameter in place from its gradient.
+   *
+   * @param params Parameters.
+   * @param grads Gradients, same order and shapes.
+   */
+  step(params: readonly Tensor[], grads: readonly Tensor[]): void;
+}
+
+function checkPairs(params: readonly Tensor[], grads: readonly Tensor[]): void {
+  if (params.length !== grads.length) {
+    throw new RangeError(`Cannot update: ${params.length} parameters but ${grads.length} gradients`);
+  }
+  params.forEach((p, i) => {
+    if (p.shape.join() !== grads[i].shape.join()) {
+      throw new RangeError(
+        `Cannot update parameter ${i}: shapes differ (parameter is ${formatShape(p.shape)}, gradient is ${
+          formatShape(grads[i].shape)
+        })`,
+      );
+    }
+  });
+}
+
+/** State tensors per parameter, created on first use and kept out of tidy scopes. */
+class SlotStore {
+  #slots = new Map<Tensor, Tensor[]>();
+  get(p: Tensor, count: number): Tensor[] {
+    let slots = this.#slots.get(p);
+    if (!slots) this.#slots.set(p, slots = Array.from({ length: count }, () => keep(full(p.shape, 0))));
+    return slots;
+  }
+}
+
+/** Stochastic gradient descent with (heavy-ball) momentum and optional weight decay. */
+export class Sgd implements Optimizer {
+  /** Learning rate (may be changed between steps). */
+  lr: number;
+  /** Momentum coefficient (default 0). */
+  readonly momentum: number;
+  /** L2 weight decay added to the gradient (default 0). */
+  readonly weightDecay: number;
+  #slots = new SlotStore();
+
+  /**
+   * Creates the optimizer.
+   *
+   * @param options Learning rate, momentum, weight decay.
+   */
+  constructor(options: { lr: number; momentum?: number; weightDecay?: number }) {
+    this.lr = options.lr;
+    this.momentum = options.momentum ?? 0;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /**
+   * v ← μ v + g;  p ← p − lr · v.
+   *
+   * @param params Parameters.
+   * @param grads Gradients.
+   */
+  step(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs(params, grads);
+    params.forEach((p, i) => {
+      const [velocity] = this.#slots.get(p, 1);
+      dispatchOptimizer(Tensor.runtime, {
+        rule: "sgd",
+        size: p.size,
+        p: p.buffer,
+        g: grads[i].buffer,
+        m: velocity.buffer,
+        scalars: [this.lr, this.momentum, this.weightDecay],
+      });
+    });
+  }
+}
+
+/** Adam (Kingma & Ba) with bias correction and optional L2 weight decay. */
+export class Adam implements Optimizer {
+  /** Learning rate (may be changed between steps). */
+  lr: number;
+  /** First-moment decay (default 0.9). */
+  readonly beta1: number;
+  /** Second-moment decay (default 0.999). */
+  readonly beta2: number;
+  /** Denominator offset (default 1e-8). */
+  readonly eps: number;
+  /** L2 weight decay added to the gradient (default 0). */
+  readonly weightDecay: number;
+  #t = 0;
+  #slots = new SlotStore();
+
+  /**
+   * Creates the optimizer.
+   *
+   * @param options Learning rate and Adam constants.
+   */
+  constructor(options: { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }) {
+    this.lr = options.lr;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /** Steps taken. */
+  get steps(): number {
+    return this.#t;
+  }
+
+  /**
+   * m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  p ← p − lr · m̂/(√v̂ + ε) with m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ).
+   *
+   * @param params Parameters.
+   * @param grads Gradients.
+   */
+  step(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkPairs(params, grads);
+    this.#t++;
+    params.forEach((p, i) => {
+      const [m, v] = this.#slots.get(p, 2);
+      dispatchOptimizer(Tensor.runtime, {
+        rule: "adam",
+        size: p.size,
+        p: p.buffer,
+        g: grads[i].buffer,
+        m: m.buffer,
+        v: v.buffer,
+        scalars: [
+          this.lr,
+          this.beta1,
+          this.beta2,
+          this.eps,
+          this.weightDecay,
+          1 - this.beta1 ** this.#t,
+          1 - this.beta2 ** this.#t,
+        ],
+      });
+    });
+  }
+}

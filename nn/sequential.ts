@@ -1,0 +1,68 @@
+/**
+ * `Sequential`: layers applied in order, with access to every intermediate activation.
+ *
+ * @module
+ */
+import type { ForwardMode, Layer } from "../ops/parameterized.ts";
+import { keep, type Tensor } from "../ops/tensor.ts";
+
+/** A stack of layers. */
+export class Sequential implements Layer {
+  /** The layers, in order. */
+  readonly layers: readonly Layer[];
+  /** Description. */
+  readonly name: string;
+
+  /**
+   * Builds the stack.
+   *
+   * @param layers Layers in order.
+   * @throws {RangeError} When empty.
+   */
+  constructor(layers: readonly Layer[]) {
+    if (layers.length === 0) throw new RangeError("Cannot build Sequential: no layers given");
+    this.layers = layers;
+    this.name = `Sequential(${layers.map((l) => l.name).join(", ")})`;
+  }
+
+  /**
+   * Applies every layer.
+   *
+   * @param x Input batch.
+   * @param mode Train or eval (default "train").
+   * @returns The output.
+   */
+  forward(x: Tensor, mode: ForwardMode = "train"): Tensor {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h, mode);
+    return h;
+  }
+
+  /**
+   * Applies every layer and returns all activations: `[x, layer0(x), layer1(layer0(x)), ...]`.
+   *
+   * @param x Input batch.
+   * @param mode Train or eval (default "eval").
+   * @returns One tensor per layer boundary (length = layers + 1).
+   */
+  trace(x: Tensor, mode: ForwardMode = "eval"): Tensor[] {
+    const out = [x];
+    for (const layer of this.layers) out.push(layer.forward(out[out.length - 1], mode));
+    return out;
+  }
+
+  /** Every layer's trainable parameters, in order. */
+  parameters(): Tensor[] {
+    return this.layers.flatMap((l) => l.parameters());
+  }
+
+  /** Number of scalar parameters. */
+  get parameterCount(): number {
+    return this.parameters().reduce((s, p) => s + p.size, 0);
+  }
+
+  /** Excludes every parameter from open `tidy` scopes (call after building a model inside one). */
+  keepParameters(): void {
+    for (const p of this.parameters()) keep(p);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * A training loop: minibatches from host arrays, seeded shuffling, an optimizer, loss read back only
+ * every k steps (each read is a GPU sync), callbacks, early stopping and a progress bar.
+ *
+ * @module
+ */
+import type { Layer } from "../ops/parameterized.ts";
+import { noGrad, Tensor, tidy } from "../ops/tensor.ts";
+import { grad } from "../ops/autodiff.ts";
+import { ProgressBar } from "../ops/progress.ts";
+import type { Optimizer } from "./optimizers.ts";
+
+/** A dataset held on the host: rows of `x` and `y` (row-major). */
+export interface Dataset {
+  /** Inputs, `shape[0]` examples. */
+  x: Float32Array;
+  /** Shape of x, e.g. [n, 28, 28, 1]. */
+  xShape: readonly number[];
+  /** Targets (values or one-hot rows). */
+  y: Float32Array;
+  /** Shape of y, e.g. [n, 10]. */
+  yShape: readonly number[];
+}
+
+/** What callbacks receive. */
+export interface StepInfo {
+  /** Epoch (0-based). */
+  epoch: number;
+  /** Global step (1-based). */
+  step: number;
+  /** The loss of this step, when it was read back (every `lossEvery` steps and at epoch ends). */
+  loss?: number;
+}
+
+/** Options for {@linkcode fit}. */
+export interface FitOptions {
+  /** Loss of a prediction batch against a target batch. */
+  loss: (pred: Tensor, target: Tensor) => Tensor;
+  /** Optimizer updating the model's parameters. */
+  optimizer: Optimizer;
+  /** Passes over the data (default 1). */
+  epochs?: number;
+  /** Examples per step (default: all, i.e. full batch). */
+  batchSize?: number;
+  /** Seed of the shuffling (default 0); `shuffle: false` keeps the order. */
+  seed?: number;
+  /** Shuffle each epoch (default true). */
+  shuffle?: boolean;
+  /** Read the loss back every k steps (default 10); each read waits for the GPU. */
+  lossEvery?: number;
+  /** Called after every step (with `loss` on steps where it was read). */
+  onStep?: (info: StepInfo) => void | Promise<void>;
+  /** Called at the end of every epoch with the mean of the losses read in it. */
+  onEpoch?: (info: { epoch: number; loss: number }) => void | Promise<void>;
+  /** Stop when the epoch loss has not improved by `minDelta` for `patience` epochs, or fell below `target`. */
+  earlyStopping?: { patience?: number; minDelta?: number; target?: number };
+  /** Where to draw a progress bar (e.g. stderr); none by default. */
+  progress?: (text: string) => void;
+}
+
+/** Loss history of a {@linkcode fit} run. */
+export interface FitResult {
+  /** Mean read-back loss per epoch. */
+  epochLoss: number[];
+  /** Every read-back loss with its step. */
+  stepLoss: { step: number; loss: number }[];
+  /** Steps taken. */
+  steps: number;
+  /** Why it stopped. */
+  stopped: "epochs" | "patience" | "target";
+}
+
+/** Deterministic Fisher–Yates permutation (mulberry32). */
+export function permutation(n: number, seed: number): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const j = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * Copies the rows `rows` of a row-major array into a new tensor.
+ *
+ * @param data Row-major values.
+ * @param shape Shape of `data` (rows first).
+ * @param rows Row indices.
+ * @returns [rows.length, ...shape.slice(1)].
+ */
+export function takeRows(data: Float32Array, shape: readonly number[], rows: ArrayLike<number>): Tensor {
+  const width = shape.slice(1).reduce((p, d) => p * d, 1);
+  const out = new Float32Array(rows.length * width);
+  for (let i = 0; i < rows.length; i++) out.set(data.subarray(rows[i] * width, (rows[i] + 1) * width), i * width);
+  return Tensor.fromArray(out, [rows.length, ...shape.slice(1)]);
+}
+
+/**
+ * Trains a model with minibatch gradient steps.
+ *
+ * @param model Model to train (its parameters are updated in place).
+ * @param data Training data on the host.
+ * @param options Loss, optimizer, schedule, callbacks.
+ * @returns Loss history and why training stopped.
+ * @throws {RangeError} When x and y disagree on the number of examples.
+ */
+export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
+  const n = data.xShape[0];
+  if (data.yShape[0] !== n) {
+    throw new RangeError(`Cannot fit: x has ${n} examples but y has ${data.yShape[0]}`);
+  }
+  const epochs = options.epochs ?? 1, batchSize = Math.min(options.batchSize ?? n, n);
+  const lossEvery = Math.max(1, options.lossEvery ?? 10);
+  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const bar = options.progress
+    ? new ProgressBar({ total: epochs * stepsPerEpoch, label: "train", write: options.progress })
+    : null;
+  const params = model.parameters();
+  const result: FitResult = { epochLoss: [], stepLoss: [], steps: 0, stopped: "epochs" };
+  let best = Infinity, since = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = options.shuffle === false
+      ? Uint32Array.from({ length: n }, (_, i) => i)
+      : permutation(n, (options.seed ?? 0) + epoch);
+    const read: number[] = [];
+    for (let b = 0; b < stepsPerEpoch; b++) {
+      const rows = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
+      const readNow = (result.steps + 1) % lossEvery === 0 || b === stepsPerEpoch - 1;
+      const loss = tidy(() => {
+        const x = takeRows(data.x, data.xShape, rows), y = takeRows(data.y, data.yShape, rows);
+        const value = options.loss(model.forward(x, "train"), y);
+        const grads = grad(value, params);
+        noGrad(() => options.optimizer.step(params, grads));
+        return readNow ? value : undefined;
+      });
+      result.steps++;
+      let lossValue: number | undefined;
+      if (loss) {
+        lossValue = await loss.item();
+        loss.dispose();
+        read.push(lossValue);
+        result.stepLoss.push({ step: result.steps, loss: lossValue });
+      }
+      bar?.update(result.steps, lossValue !== undefined ? `loss ${lossValue.toPrecision(4)}` : "");
+      await options.onStep?.({ epoch, step: result.steps, loss: lossValue });
+    }
+    const epochLoss = read.reduce((s, v) => s + v, 0) / read.length;
+    result.epochLoss.push(epochLoss);
+    await options.onEpoch?.({ epoch, loss: epochLoss });
+    const stop = options.earlyStopping;
+    if (stop) {
+      if (stop.target !== undefined && epochLoss <= stop.target) {
+        result.stopped = "target";
+        break;
+      }
+      if (epochLoss < best - (stop.minDelta ?? 0)) [best, since] = [epochLoss, 0];
+      else if (++since >= (stop.patience ?? 5)) {
+        result.stopped = "patience";
+        break;
+      }
+    }
+  }
+  bar?.finish();
+  return result;
+}

@@ -1,0 +1,306 @@
+import assert from "node:assert";
+import * as r from "../mod.ts";
+import { assertClose, checkGradient, seededValues } from "./_helpers.ts";
+
+/** Direct float64 NHWC convolution (cross-correlation), the oracle for conv2d. */
+function referenceConv(
+  x: Float32Array,
+  [n, h, w, c]: number[],
+  f: Float32Array,
+  [kh, kw, , o]: number[],
+  stride: number,
+  [pt, pl]: [number, number],
+  [oh, ow]: [number, number],
+): Float64Array {
+  const y = new Float64Array(n * oh * ow * o);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let q = 0; q < o; q++) {
+          let s = 0;
+          for (let u = 0; u < kh; u++) {
+            for (let v = 0; v < kw; v++) {
+              const yy = i * stride + u - pt, xx = j * stride + v - pl;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              for (let ch = 0; ch < c; ch++) {
+                s += x[((b * h + yy) * w + xx) * c + ch] * f[((u * kw + v) * c + ch) * o + q];
+              }
+            }
+          }
+          y[((b * oh + i) * ow + j) * o + q] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+Deno.test("conv2d() matches a direct convolution (valid, same, stride 2)", async (t) => {
+  await r.initGpu();
+  const xs = [2, 7, 9, 3], fs = [3, 3, 3, 5];
+  const x = seededValues(2 * 7 * 9 * 3, 1), f = seededValues(3 * 3 * 3 * 5, 2);
+  const cases: [string, r.Padding, number, [number, number], [number, number]][] = [
+    ["valid", "valid", 1, [0, 0], [5, 7]],
+    ["same", "same", 1, [1, 1], [7, 9]],
+    ["valid stride 2", "valid", 2, [0, 0], [3, 4]],
+    ["same stride 2", "same", 2, [1, 1], [4, 5]],
+  ];
+  for (const [name, padding, stride, pad, out] of cases) {
+    await t.step(name, async () => {
+      const y = r.conv2d(r.Tensor.fromArray(x, xs), r.Tensor.fromArray(f, fs), { padding, stride });
+      assert.deepEqual(y.shape, [2, ...out, 5]);
+      assertClose(await y.toArray(), referenceConv(x, xs, f, fs, stride, pad, out), { atol: 1e-5, rtol: 1e-5 });
+    });
+  }
+  assert.throws(
+    () => r.conv2d(r.Tensor.fromArray(x, xs), r.Tensor.fromArray(seededValues(3 * 3 * 2 * 5, 3), [3, 3, 2, 5])),
+    /equal channels \(x is 2x7x9x3, filters are 3x3x2x5\)/,
+  );
+});
+
+Deno.test("avgPool2d() averages windows", async () => {
+  await r.initGpu();
+  const x = r.Tensor.fromArray(Array.from({ length: 16 }, (_, i) => i), [1, 4, 4, 1]);
+  assert.deepEqual([...await r.avgPool2d(x, 2).toArray()], [2.5, 4.5, 10.5, 12.5]);
+  const odd = r.avgPool2d(r.Tensor.fromArray(new Float32Array(2 * 5 * 5 * 3).fill(1), [2, 5, 5, 3]), 2);
+  assert.deepEqual(odd.shape, [2, 2, 2, 3]);
+});
+
+Deno.test("layer backward rules match finite differences", async (t) => {
+  await r.initGpu();
+  const v = (shape: number[], seed: number) => ({ data: seededValues(shape.reduce((p, d) => p * d, 1), seed), shape });
+  await t.step(
+    "conv2d same, stride 2",
+    () =>
+      checkGradient((x, f) => r.conv2d(x, f, { padding: "same", stride: 2 }), [v([1, 5, 4, 2], 1), v([3, 3, 2, 3], 2)]),
+  );
+  await t.step("avgPool2d", () => checkGradient((x) => r.avgPool2d(x, 2), [v([2, 4, 4, 2], 3)]));
+  await t.step("batch norm (train)", () => {
+    const bn = new r.BatchNorm1d(3);
+    return checkGradient((x) => bn.forward(x, "train"), [v([5, 3], 4)], { atol: 3e-2 });
+  });
+  await t.step("RFF", () => {
+    const rff = new r.RFF(2, 4, { scale: 0.5, seed: 3 });
+    return checkGradient((x) => rff.forward(x), [v([3, 2], 5)], { eps: 1e-3, atol: 3e-2 });
+  });
+  await t.step(
+    "softmax cross-entropy",
+    () => checkGradient((z) => r.softmaxCrossEntropy(z, [2, 0, 1]), [v([3, 4], 6)]),
+  );
+  await t.step(
+    "binary cross-entropy",
+    () => checkGradient((z) => r.bceLoss(r.sigmoid(z), r.Tensor.fromArray([1, 0, 1, 0], [4])), [v([4], 7)]),
+  );
+  await t.step("MSE", () => checkGradient((z) => r.mseLoss(z, r.Tensor.fromArray([1, 2, 3], [3])), [v([3], 8)]));
+});
+
+Deno.test("a full CNN's parameter gradient matches finite differences", async () => {
+  await r.initGpu();
+  const model = new r.Sequential([
+    new r.Conv2d(1, 2, 3, { seed: 1, stream: 0, biasStd: 0.1 }),
+    new r.Activation("tanh"),
+    new r.AvgPool2d(2),
+    new r.Flatten(),
+    new r.Dense(8, 3, { seed: 1, stream: 1 }),
+  ]);
+  const x = r.Tensor.fromArray(seededValues(2 * 6 * 6, 9), [2, 6, 6, 1]);
+  const [filters, bias, w, b] = model.parameters();
+  const values = await Promise.all([filters, bias, w, b].map((p) => p.toArray()));
+  await checkGradient(
+    (f, fb, dw, db) => {
+      const h = r.avgPool2d(r.tanh(r.conv2d(x, f, { bias: fb })), 2);
+      return r.softmaxCrossEntropy(r.add(r.matmul(h.reshape([2, 8]), dw), db), [1, 2]);
+    },
+    [
+      { data: values[0], shape: [...filters.shape] },
+      { data: values[1], shape: [...bias.shape] },
+      { data: values[2], shape: [...w.shape] },
+      { data: values[3], shape: [...b.shape] },
+    ],
+    { eps: 1e-2, atol: 2e-2 },
+  );
+  // The model computes the same function as the hand-written composition.
+  const direct = r.softmaxCrossEntropy(
+    r.add(r.matmul(r.avgPool2d(r.tanh(r.conv2d(x, filters, { bias })), 2).reshape([2, 8]), w), b),
+    [1, 2],
+  );
+  assertClose([await r.softmaxCrossEntropy(model.forward(x), [1, 2]).item()], [await direct.item()], { atol: 1e-6 });
+});
+
+Deno.test("training an MLP on XOR with Adam reaches loss < 0.05", async () => {
+  await r.initGpu();
+  const model = new r.Sequential([
+    new r.Dense(2, 16, { seed: 3, stream: 0, init: "glorot" }),
+    new r.Activation("tanh"),
+    new r.Dense(16, 1, { seed: 3, stream: 1, init: "glorot" }),
+    new r.Activation("sigmoid"),
+  ]);
+  const data = {
+    x: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]),
+    xShape: [4, 2],
+    y: Float32Array.from([0, 1, 1, 0]),
+    yShape: [4, 1],
+  };
+  const result = await r.fit(model, data, {
+    loss: r.bceLoss,
+    optimizer: new r.Adam({ lr: 0.05 }),
+    epochs: 300,
+    lossEvery: 50,
+    earlyStopping: { target: 0.05 },
+  });
+  const final = result.epochLoss.at(-1)!;
+  assert.ok(final < 0.05, `final loss ${final} after ${result.steps} steps`);
+  assert.ok(result.epochLoss[0] > 0.5, "started untrained");
+});
+
+Deno.test("SGD with momentum fits a linear regression", async () => {
+  await r.initGpu();
+  const n = 64;
+  const x = seededValues(n * 3, 1), w = [0.5, -2, 1];
+  const y = Float32Array.from({ length: n }, (_, i) => w.reduce((s, wk, k) => s + wk * x[i * 3 + k], 0.3));
+  const model = new r.Dense(3, 1, { seed: 2, init: "lecun" });
+  const result = await r.fit(model, { x, xShape: [n, 3], y, yShape: [n, 1] }, {
+    loss: r.mseLoss,
+    optimizer: new r.Sgd({ lr: 0.1, momentum: 0.9 }),
+    epochs: 60,
+    batchSize: 16,
+    seed: 4,
+  });
+  assert.ok(result.epochLoss.at(-1)! < 1e-4, `loss ${result.epochLoss.at(-1)}`);
+  assertClose(await model.weights.toArray(), w, { atol: 1e-2 });
+  assertClose(await model.bias!.toArray(), [0.3], { atol: 1e-2 });
+});
+
+Deno.test("Adam matches a float64 reference update", async () => {
+  await r.initGpu();
+  const p = r.Tensor.fromArray([1, -2, 3]);
+  const adam = new r.Adam({ lr: 0.1 });
+  const ref = [1, -2, 3], m = [0, 0, 0], v = [0, 0, 0];
+  for (let t = 1; t <= 3; t++) {
+    const g = [0.5 * t, -1, 2 / t];
+    adam.step([p], [r.Tensor.fromArray(g)]);
+    for (let i = 0; i < 3; i++) {
+      m[i] = 0.9 * m[i] + 0.1 * g[i];
+      v[i] = 0.999 * v[i] + 0.001 * g[i] ** 2;
+      ref[i] -= (0.1 * (m[i] / (1 - 0.9 ** t))) / (Math.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8);
+    }
+  }
+  assertClose(await p.toArray(), ref, { atol: 1e-6 });
+});
+
+Deno.test("batch norm uses batch statistics in train mode and running ones in eval mode", async () => {
+  await r.initGpu();
+  const bn = new r.BatchNorm1d(2, { momentum: 0.5 });
+  const x = r.Tensor.fromArray([1, 10, 3, 20], [2, 2]);
+  const y = await bn.forward(x, "train").toArray();
+  assertClose(y, [-1, -1, 1, 1], { atol: 1e-4 });
+  // Running mean after one step with momentum 0.5: 0.5 * batch mean; variance: 0.5 + 0.5 * unbiased variance.
+  assertClose(await bn.runningMean.toArray(), [1, 7.5], { atol: 1e-5 });
+  assertClose(await bn.runningVar.toArray(), [0.5 + 0.5 * 2, 0.5 + 0.5 * 50], { atol: 1e-4 });
+  const e = await bn.forward(x, "eval").toArray();
+  assertClose(e, [0, 10 - 7.5, 3 - 1, 20 - 7.5].map((d, i) => d / Math.sqrt([1.5, 25.5][i % 2] + 1e-5)), {
+    atol: 1e-4,
+  });
+});
+
+Deno.test("init schemes have their variances; UDI hyperplanes cross the domain", async () => {
+  await r.initGpu();
+  const variance = async (t: r.Tensor) => (await t.toArray()).reduce((s, v) => s + v * v, 0) / t.size;
+  const shape = [400, 300];
+  const opts = { fanIn: 400, fanOut: 300, seed: 5 };
+  assert.ok(Math.abs(await variance(r.initWeights(shape, "lecun", opts)) - 1 / 400) < 1e-4);
+  assert.ok(Math.abs(await variance(r.initWeights(shape, "glorot", opts)) - 2 / 700) < 1e-4);
+  assert.ok(Math.abs(await variance(r.initWeights(shape, "glorot-uniform", opts)) - 2 / 700) < 1e-4);
+  assert.ok(Math.abs(await variance(r.initWeights(shape, { std: 2, fanInScaled: true }, opts)) - 4 / 400) < 3e-4);
+  const { weights, bias } = r.udiInit(2, 40, [-1, 1]);
+  const [w, b] = [await weights.toArray(), await bias.toArray()];
+  for (let j = 0; j < 40; j++) {
+    const [a0, a1] = [w[j], w[40 + j]];
+    assert.ok(Math.abs(Math.hypot(a0, a1) - 1) < 1e-6, "unit normal");
+    // The hyperplane a·x + b = 0 meets the square: |b| <= |a0| + |a1|.
+    assert.ok(Math.abs(b[j]) <= Math.abs(a0) + Math.abs(a1) + 1e-6, `hyperplane ${j} misses the domain`);
+  }
+  assert.throws(() => r.udiInit(2, 4, [1, -1]), /Invalid UDI domain/);
+});
+
+Deno.test("Sequential.trace returns every activation; shape errors are clear", async () => {
+  await r.initGpu();
+  const model = new r.Sequential([new r.Dense(3, 4), new r.Activation("relu"), new r.Dense(4, 2)]);
+  const acts = model.trace(r.Tensor.fromArray(new Float32Array(6), [2, 3]));
+  assert.deepEqual(acts.map((a) => a.shape), [[2, 3], [2, 4], [2, 4], [2, 2]]);
+  assert.equal(model.parameterCount, 3 * 4 + 4 + 4 * 2 + 2);
+  assert.throws(
+    () => model.forward(r.Tensor.fromArray(new Float32Array(4), [2, 2])),
+    /Dense\(3→4\) expects \[batch, 3\] input \(got 2x2\)/,
+  );
+  assert.throws(
+    () => r.softmaxCrossEntropy(r.Tensor.fromArray(new Float32Array(6), [2, 3]), [0, 5]),
+    /Invalid class label 5 at 1/,
+  );
+});
+
+Deno.test("progress bar renders fraction and ETA", () => {
+  let t = 0;
+  const lines: string[] = [];
+  const bar = new r.ProgressBar({ total: 4, label: "run", write: (s) => lines.push(s), width: 8, now: () => t });
+  t = 2000;
+  bar.update(1, "loss 1.0");
+  assert.equal(lines[0], "\rrun [##......] 25% 1/4 0:02 ETA 0:06 loss 1.0\x1b[K");
+  bar.finish();
+  assert.equal(lines.at(-1), "\n");
+});
+
+Deno.test("perExampleGradients() equals one grad() call per example (Dense and Conv2d)", async () => {
+  await r.initGpu();
+  const model = new r.Sequential([
+    new r.Conv2d(1, 2, 3, { seed: 4, stream: 0, biasStd: 0.1 }),
+    new r.Activation("relu"),
+    new r.AvgPool2d(2),
+    new r.Flatten(),
+    new r.Dense(8, 3, { seed: 4, stream: 1, biasStd: 0.1 }),
+  ]);
+  const n = 3;
+  const xs = seededValues(n * 6 * 6, 12);
+  const x = r.Tensor.fromArray(xs, [n, 6, 6, 1]);
+  const output = 1;
+  const per = await Promise.all(r.perExampleGradients(model, x, output).map((g) => g.toArray()));
+  const params = model.parameters();
+  for (let e = 0; e < n; e++) {
+    const xe = r.Tensor.fromArray(xs.subarray(e * 36, (e + 1) * 36), [1, 6, 6, 1]);
+    const y = model.forward(xe, "eval");
+    const grads = r.grad(r.slice(y, [0, output], [1, 1]), params);
+    for (let p = 0; p < params.length; p++) {
+      const size = params[p].size;
+      assertClose(
+        per[p].subarray(e * size, (e + 1) * size),
+        await grads[p].toArray(),
+        { atol: 1e-5 },
+        `param ${p} example ${e}`,
+      );
+    }
+  }
+});
+
+Deno.test("inputJacobian() of a tanh network matches the analytic Jacobian", async () => {
+  await r.initGpu();
+  const w = seededValues(2 * 3, 1), v = seededValues(3 * 2, 2);
+  const wt = r.Tensor.fromArray(w, [2, 3]), vt = r.Tensor.fromArray(v, [3, 2]);
+  const f = (x: r.Tensor) => r.matmul(r.tanh(r.matmul(x, wt)), vt);
+  const xs = seededValues(4 * 2, 3);
+  const j = await r.inputJacobian(f, r.Tensor.fromArray(xs, [4, 2])).toArray();
+  for (let n = 0; n < 4; n++) {
+    const h = [0, 1, 2].map((c) => Math.tanh(xs[n * 2] * w[c] + xs[n * 2 + 1] * w[3 + c]));
+    for (let k = 0; k < 2; k++) {
+      for (let i = 0; i < 2; i++) {
+        const expected = [0, 1, 2].reduce((s, c) => s + v[c * 2 + k] * (1 - h[c] ** 2) * w[i * 3 + c], 0);
+        assert.ok(Math.abs(j[(n * 2 + k) * 2 + i] - expected) < 1e-5, `J[${n},${k},${i}]`);
+      }
+    }
+  }
+  // Differentiable again: the Jacobian trace of x ↦ x² summed is 2 Σ x, whose gradient is 2.
+  const x = r.Tensor.fromArray([0.5, -1], [1, 2]);
+  x.requiresGrad = true;
+  const jac = r.inputJacobian((z) => r.square(z), x, { createGraph: true });
+  const [g] = r.grad(r.sum(jac), [x]);
+  assertClose(await g.toArray(), [2, 2], { atol: 1e-6 });
+});

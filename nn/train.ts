@@ -48,8 +48,10 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Read the loss back every k steps (default 10); each read waits for the GPU. */
   lossEvery?: number;
-  /** Called after every step (with `loss` on steps where it was read). */
+  /** Called every `callbackEvery` steps (with `loss` on steps where it was read). */
   onStep?: (info: StepInfo) => void | Promise<void>;
+  /** Steps between `onStep` calls (default 1). */
+  callbackEvery?: number;
   /** Called at the end of every epoch with the mean of the losses read in it. */
   onEpoch?: (info: { epoch: number; loss: number }) => void | Promise<void>;
   /** Stop when the epoch loss has not improved by `minDelta` for `patience` epochs, or fell below `target`. */
@@ -146,7 +148,9 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
         result.stepLoss.push({ step: result.steps, loss: lossValue });
       }
       bar?.update(result.steps, lossValue !== undefined ? `loss ${lossValue.toPrecision(4)}` : "");
-      await options.onStep?.({ epoch, step: result.steps, loss: lossValue });
+      if (result.steps % Math.max(1, options.callbackEvery ?? 1) === 0) {
+        await options.onStep?.({ epoch, step: result.steps, loss: lossValue });
+      }
     }
     const epochLoss = read.reduce((s, v) => s + v, 0) / read.length;
     result.epochLoss.push(epochLoss);

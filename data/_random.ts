@@ -1,0 +1,24 @@
+/**
+ * Host-side seeded randomness for datasets: Philox4x32-10 (the GPU generator's algorithm), so dataset
+ * seeds behave like tensor seeds.
+ *
+ * @module
+ */
+import { referenceRandom } from "../ops/reference.ts";
+import { seedWords } from "../ops/random.ts";
+
+/** `size` uniform numbers in (0, 1) for a seed and stream. */
+export function uniforms(size: number, seed: number, stream = 0): Float64Array {
+  return referenceRandom(size, { seed: seedWords(seed), stream, distribution: "uniform" });
+}
+
+/** `size` standard normal numbers for a seed and stream. */
+export function normals(size: number, seed: number, stream = 0): Float64Array {
+  return referenceRandom(size, { seed: seedWords(seed), stream, distribution: "normal" });
+}
+
+/** A seeded permutation of 0..n-1 (sorting by uniform keys). */
+export function shuffled(n: number, seed: number, stream = 0): number[] {
+  const keys = uniforms(n, seed, stream);
+  return [...keys.keys()].sort((a, b) => keys[a] - keys[b]);
+}

@@ -1,0 +1,126 @@
+/**
+ * Function-fitting targets on grids: the seed's sum of sines, generic 1-D and 2-D grids, and a Poisson
+ * problem on the unit square with a known solution.
+ *
+ * @module
+ */
+import { uniforms } from "./_random.ts";
+
+/** Values of a function on a 1-D grid. */
+export interface Grid1d {
+  /** Grid points (length n), also usable as an [n, 1] input. */
+  x: Float32Array;
+  /** Function values (length n). */
+  y: Float32Array;
+}
+
+/**
+ * n evenly spaced points of [a, b] (both ends included) and f there.
+ *
+ * @param f Function.
+ * @param options Points (default 1001) and domain (default [0, 1]).
+ * @returns The grid.
+ * @throws {RangeError} When n < 2 or the domain is empty.
+ */
+export function grid1d(f: (x: number) => number, options: { n?: number; domain?: [number, number] } = {}): Grid1d {
+  const n = options.n ?? 1001, [a, b] = options.domain ?? [0, 1];
+  if (!(n >= 2 && b > a)) throw new RangeError(`Invalid 1-D grid: ${n} points on [${a}, ${b}]`);
+  const x = Float32Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+  return { x, y: x.map(f) };
+}
+
+/**
+ * The seed target f(x) = Σ_{k ∈ 2π·{0..K−1}} sin(k x + π b_k) with phases b_k ~ U(−1, 1) (seeded), on
+ * 1001 points of [0, 5] by default.
+ *
+ * @param options Points, domain, number of frequencies K (default 20), seed.
+ * @returns The grid and the phases used.
+ */
+export function sineSumTarget(
+  options: { n?: number; domain?: [number, number]; frequencies?: number; seed?: number } = {},
+): Grid1d & { phases: Float64Array } {
+  const count = options.frequencies ?? 20;
+  const phases = uniforms(count, options.seed ?? 0, 11).map((u) => 2 * u - 1);
+  const f = (x: number) => {
+    let s = 0;
+    for (let k = 0; k < count; k++) s += Math.sin(2 * Math.PI * k * x + Math.PI * phases[k]);
+    return s;
+  };
+  return { ...grid1d(f, { n: options.n ?? 1001, domain: options.domain ?? [0, 5] }), phases };
+}
+
+/** Values of a function on a 2-D grid. */
+export interface Grid2d {
+  /** Points `[nx * ny, 2]` row-major, x fastest. */
+  points: Float32Array;
+  /** Function values, length nx * ny. */
+  values: Float32Array;
+  /** Grid columns. */
+  nx: number;
+  /** Grid rows. */
+  ny: number;
+}
+
+/**
+ * nx × ny evenly spaced points of a box and f there (x varies fastest, matching {@linkcode heatmap}).
+ *
+ * @param f Function of (x, y).
+ * @param options Grid size (default 64 x 64) and box (default [0,1]²).
+ * @returns The grid.
+ */
+export function grid2d(
+  f: (x: number, y: number) => number,
+  options: { nx?: number; ny?: number; xDomain?: [number, number]; yDomain?: [number, number] } = {},
+): Grid2d {
+  const nx = options.nx ?? 64, ny = options.ny ?? 64;
+  const [x0, x1] = options.xDomain ?? [0, 1], [y0, y1] = options.yDomain ?? [0, 1];
+  if (!(nx >= 2 && ny >= 2)) throw new RangeError(`Invalid 2-D grid ${nx}x${ny}`);
+  const points = new Float32Array(nx * ny * 2), values = new Float32Array(nx * ny);
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const x = x0 + ((x1 - x0) * i) / (nx - 1), y = y0 + ((y1 - y0) * j) / (ny - 1);
+      points[2 * (j * nx + i)] = x;
+      points[2 * (j * nx + i) + 1] = y;
+      values[j * nx + i] = f(x, y);
+    }
+  }
+  return { points, values, nx, ny };
+}
+
+/**
+ * The Poisson problem −Δu = f on [0,1]² with u = 0 on the boundary and exact solution
+ * u = sin(πx) sin(πy) (so f = 2π² sin(πx) sin(πy)): interior collocation points, boundary points and the
+ * exact solution on an evaluation grid.
+ *
+ * @param options Interior grid per side (default 32), boundary points per side (default 64).
+ * @returns Points ([n, 2] row-major), f at interior points, u at boundary points (zeros), and exact u.
+ */
+export function poissonProblem(options: { interior?: number; boundary?: number } = {}): {
+  interior: Float32Array;
+  source: Float32Array;
+  boundary: Float32Array;
+  boundaryValues: Float32Array;
+  exact: (x: number, y: number) => number;
+} {
+  const m = options.interior ?? 32, b = options.boundary ?? 64;
+  const exact = (x: number, y: number) => Math.sin(Math.PI * x) * Math.sin(Math.PI * y);
+  const interior = new Float32Array(m * m * 2), source = new Float32Array(m * m);
+  for (let j = 0; j < m; j++) {
+    for (let i = 0; i < m; i++) {
+      const x = (i + 1) / (m + 1), y = (j + 1) / (m + 1);
+      interior[2 * (j * m + i)] = x;
+      interior[2 * (j * m + i) + 1] = y;
+      source[j * m + i] = 2 * Math.PI ** 2 * exact(x, y);
+    }
+  }
+  const boundary = new Float32Array(4 * b * 2);
+  for (let k = 0; k < b; k++) {
+    const t = k / b;
+    const pts = [[t, 0], [1, t], [1 - t, 1], [0, 1 - t]];
+    pts.forEach(([x, y], side) => {
+      boundary[2 * (side * b + k)] = x;
+      boundary[2 * (side * b + k) + 1] = y;
+    });
+  }
+  return { interior, source, boundary, boundaryValues: new Float32Array(4 * b), exact };
+}

@@ -1,0 +1,129 @@
+/**
+ * Two-dimensional classification sets (concentric circles, XOR) with noise and a seeded train/test
+ * split, and column standardisation.
+ *
+ * @module
+ */
+import { normals, shuffled, uniforms } from "./_random.ts";
+
+/** Points with binary labels. */
+export interface PointSet {
+  /** Coordinates `[n, 2]` row-major. */
+  x: Float32Array;
+  /** Labels 0/1 as floats (for BCE targets), length n. */
+  y: Float32Array;
+}
+
+/** Options of the toy generators. */
+export interface ToyOptions {
+  /** Number of points (default 400). */
+  n?: number;
+  /** Standard deviation of Gaussian noise added to each coordinate (default 0.05). */
+  noise?: number;
+  /** Seed (default 0). */
+  seed?: number;
+}
+
+/**
+ * Inner disc (label 0, radius ≤ `factor`) against an outer ring (label 1, radius 1), half each, like
+ * scikit-learn's `make_circles`.
+ *
+ * @param options Size, noise, seed and the inner radius `factor` (default 0.5).
+ * @returns Points and labels.
+ * @throws {RangeError} When factor is not in (0, 1).
+ */
+export function concentricCircles(options: ToyOptions & { factor?: number } = {}): PointSet {
+  const n = options.n ?? 400, seed = options.seed ?? 0, factor = options.factor ?? 0.5;
+  if (!(factor > 0 && factor < 1)) throw new RangeError(`Invalid circles factor ${factor}: expected 0 < factor < 1`);
+  const angle = uniforms(n, seed, 1), noise = normals(2 * n, seed, 2);
+  const x = new Float32Array(2 * n), y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const outer = i >= Math.floor(n / 2);
+    const r = outer ? 1 : factor, t = 2 * Math.PI * angle[i];
+    x[2 * i] = r * Math.cos(t) + (options.noise ?? 0.05) * noise[2 * i];
+    x[2 * i + 1] = r * Math.sin(t) + (options.noise ?? 0.05) * noise[2 * i + 1];
+    y[i] = outer ? 1 : 0;
+  }
+  return { x, y };
+}
+
+/**
+ * XOR: points uniform in [−1, 1]², label 1 when the coordinates have opposite signs.
+ *
+ * @param options Size, noise (added after labelling), seed.
+ * @returns Points and labels.
+ */
+export function xorPoints(options: ToyOptions = {}): PointSet {
+  const n = options.n ?? 400, seed = options.seed ?? 0;
+  const u = uniforms(2 * n, seed, 3), noise = normals(2 * n, seed, 4);
+  const x = new Float32Array(2 * n), y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = 2 * u[2 * i] - 1, b = 2 * u[2 * i + 1] - 1;
+    y[i] = a * b < 0 ? 1 : 0;
+    x[2 * i] = a + (options.noise ?? 0.05) * noise[2 * i];
+    x[2 * i + 1] = b + (options.noise ?? 0.05) * noise[2 * i + 1];
+  }
+  return { x, y };
+}
+
+/**
+ * Seeded train/test split of rows.
+ *
+ * @param x Row-major values with `width` columns.
+ * @param y One target row per example (`y.length / rows` values each).
+ * @param options Column count of x, test fraction (default 0.2), seed.
+ * @returns Disjoint train and test parts.
+ * @throws {RangeError} When sizes disagree or the fraction is not in (0, 1).
+ */
+export function trainTestSplit(
+  x: Float32Array,
+  y: Float32Array,
+  options: { width: number; testFraction?: number; seed?: number },
+): { train: { x: Float32Array; y: Float32Array }; test: { x: Float32Array; y: Float32Array } } {
+  const rows = x.length / options.width;
+  const fraction = options.testFraction ?? 0.2;
+  if (!Number.isInteger(rows) || y.length % rows !== 0) {
+    throw new RangeError(`Cannot split: x has ${x.length} values (width ${options.width}) and y ${y.length}`);
+  }
+  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`Invalid test fraction ${fraction}`);
+  const yw = y.length / rows, order = shuffled(rows, options.seed ?? 0, 5);
+  const nTest = Math.round(rows * fraction);
+  const take = (idx: number[]) => {
+    const xs = new Float32Array(idx.length * options.width), ys = new Float32Array(idx.length * yw);
+    idx.forEach((r, k) => {
+      xs.set(x.subarray(r * options.width, (r + 1) * options.width), k * options.width);
+      ys.set(y.subarray(r * yw, (r + 1) * yw), k * yw);
+    });
+    return { x: xs, y: ys };
+  };
+  return { train: take(order.slice(nTest)), test: take(order.slice(0, nTest)) };
+}
+
+/**
+ * Column means and standard deviations of row-major data.
+ *
+ * @param x Values with `width` columns.
+ * @param width Columns.
+ * @returns Per-column mean and std (std 1 where a column is constant).
+ */
+export function columnMoments(x: Float32Array, width: number): { mean: Float64Array; std: Float64Array } {
+  const rows = x.length / width, mean = new Float64Array(width), std = new Float64Array(width);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) mean[c] += x[r * width + c] / rows;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) std[c] += (x[r * width + c] - mean[c]) ** 2 / rows;
+  return { mean, std: std.map((v) => Math.sqrt(v) || 1) };
+}
+
+/**
+ * Standardises columns with given (e.g. training-set) moments: (x − mean) / std.
+ *
+ * @param x Values with `moments.mean.length` columns.
+ * @param moments Mean and std per column.
+ * @returns A new standardised array.
+ */
+export function standardize(
+  x: Float32Array,
+  moments: { mean: ArrayLike<number>; std: ArrayLike<number> },
+): Float32Array {
+  const width = moments.mean.length;
+  return x.map((v, i) => (v - moments.mean[i % width]) / moments.std[i % width]);
+}

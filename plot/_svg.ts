@@ -1,0 +1,143 @@
+/**
+ * Shared SVG building blocks for the plot functions: scales, axes, frames, colours, escaping.
+ *
+ * @module
+ */
+// @ts-types="@types/d3-scale"
+import { scaleLinear, scaleLog } from "d3-scale";
+// @ts-types="@types/d3-array"
+import { extent } from "d3-array";
+import type { FigureOptions, ScaleType } from "./figure.ts";
+import { PALETTE, VIRIDIS } from "./figure.ts";
+
+export { type FigureOptions, PALETTE, type ScaleType, VIRIDIS };
+
+/** A numeric scale mapping data to pixels, with ticks. */
+export interface Scale {
+  (v: number): number;
+  ticks(count?: number): number[];
+  tickFormat(count?: number, specifier?: string): (v: number) => string;
+  domain(): number[];
+}
+
+/** Escapes text for SVG content and attributes. */
+export function esc(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Formats a pixel coordinate (finite, 2 decimals). */
+export function px(v: number): string {
+  if (!Number.isFinite(v)) throw new RangeError(`Cannot draw a non-finite coordinate (${v})`);
+  return String(Math.round(v * 100) / 100);
+}
+
+/** Plot area inside the figure. */
+export interface Frame {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/** Builds the frame from options and extra right margin. */
+export function frame(options: FigureOptions, rightMargin = 20): Frame {
+  const width = options.width ?? 640, height = options.height ?? 400;
+  return { width, height, left: 64, right: width - rightMargin, top: options.title ? 34 : 14, bottom: height - 46 };
+}
+
+/**
+ * Extent of finite values (positive only for log scales), padded when degenerate.
+ *
+ * @throws {RangeError} When no usable value exists.
+ */
+export function domainOf(values: Iterable<number>, type: ScaleType, what: string): [number, number] {
+  const usable = [...values].filter((v) => Number.isFinite(v) && (type === "linear" || v > 0));
+  const [lo, hi] = extent(usable) as [number | undefined, number | undefined];
+  if (lo === undefined || hi === undefined) {
+    throw new RangeError(`Cannot plot ${what}: no finite${type === "log" ? " positive" : ""} values`);
+  }
+  if (lo === hi) return type === "log" ? [lo / 2, hi * 2] : [lo - 1, hi + 1];
+  return [lo, hi];
+}
+
+/** Whether a scale is logarithmic (d3 log scales expose `base`). */
+function isLog(scale: Scale): boolean {
+  return typeof (scale as unknown as { base?: unknown }).base === "function";
+}
+
+/** A d3 scale of the given type over a domain onto a pixel range. */
+export function makeScale(type: ScaleType, domain: [number, number], range: [number, number]): Scale {
+  const s = type === "log" ? scaleLog().domain(domain).range(range) : scaleLinear().domain(domain).range(range).nice();
+  return s as unknown as Scale;
+}
+
+/** An axis with ticks, tick labels and a label, along one side of the frame. */
+export function axis(scale: Scale, side: "bottom" | "left" | "right", f: Frame, label = ""): string {
+  const count = side === "bottom" ? 6 : 5;
+  const ticks = scale.ticks(count);
+  // Log axes: plain numbers or powers of ten ("~g"), never SI prefixes such as "100m".
+  const format = isLog(scale) ? scale.tickFormat(count, "~g") : scale.tickFormat(count);
+  const parts: string[] = [];
+  if (side === "bottom") {
+    parts.push(`<line x1="${f.left}" x2="${f.right}" y1="${f.bottom}" y2="${f.bottom}" stroke="#333"/>`);
+    for (const t of ticks) {
+      const x = px(scale(t));
+      parts.push(`<line x1="${x}" x2="${x}" y1="${f.bottom}" y2="${f.bottom + 5}" stroke="#333"/>`);
+      parts.push(`<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${esc(format(t))}</text>`);
+    }
+    if (label) {
+      parts.push(
+        `<text x="${px((f.left + f.right) / 2)}" y="${f.bottom + 38}" text-anchor="middle">${esc(label)}</text>`,
+      );
+    }
+  } else {
+    const x0 = side === "left" ? f.left : f.right, dir = side === "left" ? -1 : 1;
+    parts.push(`<line x1="${x0}" x2="${x0}" y1="${f.top}" y2="${f.bottom}" stroke="#333"/>`);
+    for (const t of ticks) {
+      const y = px(scale(t));
+      parts.push(`<line x1="${x0}" x2="${x0 + 5 * dir}" y1="${y}" y2="${y}" stroke="#333"/>`);
+      parts.push(
+        `<text x="${x0 + 8 * dir}" y="${y}" dy="0.32em" text-anchor="${side === "left" ? "end" : "start"}">${
+          esc(format(t))
+        }</text>`,
+      );
+    }
+    if (label) {
+      const lx = side === "left" ? 16 : f.width - 10, ly = (f.top + f.bottom) / 2;
+      parts.push(`<text transform="translate(${lx},${px(ly)}) rotate(-90)" text-anchor="middle">${esc(label)}</text>`);
+    }
+  }
+  return `<g class="axis axis-${side}" font-size="11">${parts.join("")}</g>`;
+}
+
+/** Wraps content in a standalone SVG document with a white background and an optional title. */
+export function svgDocument(f: Frame, content: string, title?: string): string {
+  const heading = title
+    ? `<text class="title" x="${px(f.width / 2)}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${
+      esc(title)
+    }</text>`
+    : "";
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="sans-serif">` +
+    `<rect width="100%" height="100%" fill="white"/>${heading}${content}</svg>`;
+}
+
+/** A legend box listing labelled swatches at the top-right of the frame. */
+export function legend(items: { label: string; color: string; dash?: boolean; marker?: boolean }[], f: Frame): string {
+  if (items.length === 0) return "";
+  const width = Math.max(...items.map((i) => i.label.length)) * 6.5 + 34;
+  const x = f.right - width - 8, y = f.top + 8;
+  const rows = items.map((item, i) => {
+    const cy = y + 12 + i * 16;
+    const swatch = item.marker
+      ? `<circle cx="${x + 14}" cy="${cy}" r="4" fill="${item.color}"/>`
+      : `<line x1="${x + 6}" x2="${x + 22}" y1="${cy}" y2="${cy}" stroke="${item.color}" stroke-width="2"${
+        item.dash ? ' stroke-dasharray="4 3"' : ""
+      }/>`;
+    return `${swatch}<text x="${x + 28}" y="${cy}" dy="0.32em">${esc(item.label)}</text>`;
+  });
+  return `<g class="legend" font-size="11"><rect x="${x}" y="${y}" width="${px(width)}" height="${
+    items.length * 16 + 8
+  }" fill="white" fill-opacity="0.85" stroke="#999"/>${rows.join("")}</g>`;
+}

@@ -1,0 +1,185 @@
+/**
+ * Filled heatmaps and contour plots of values on a regular grid, with a colour bar and optional points
+ * on top (decision boundaries, singular-value maps).
+ *
+ * @module
+ */
+// @ts-types="@types/d3-contour"
+import { contours } from "d3-contour";
+// @ts-types="@types/d3-scale"
+import { scaleLinear } from "d3-scale";
+// @ts-types="@types/d3-array"
+import { ticks } from "d3-array";
+import { axis, esc, type FigureOptions, frame, makeScale, px, svgDocument, VIRIDIS } from "./_svg.ts";
+import { scatterMarks } from "./scatter_plot.ts";
+
+/** Options for {@linkcode heatmap}. */
+export interface HeatmapOptions extends FigureOptions {
+  /** Values row by row: `values[j * nx + i]` at (x_i, y_j), y increasing with j. */
+  values: ArrayLike<number>;
+  /** Grid columns. */
+  nx: number;
+  /** Grid rows. */
+  ny: number;
+  /** x range covered by the grid. */
+  xDomain: [number, number];
+  /** y range covered by the grid. */
+  yDomain: [number, number];
+  /** "filled" cells (default) or filled "contours" with lines. */
+  style?: "filled" | "contours";
+  /** Contour levels (count or explicit values; default 10). */
+  levels?: number | number[];
+  /** Colour range (default: the values' extent). */
+  colorDomain?: [number, number];
+  /** Map log10 of the values to colour (for positive data such as singular values). */
+  logColor?: boolean;
+  /** Colour-bar label. */
+  colorLabel?: string;
+  /** Points drawn on top, coloured by class. */
+  points?: { x: ArrayLike<number>; y: ArrayLike<number>; classes?: ArrayLike<number> };
+  /** Draw this level as a thick black line (e.g. 0.5 for a decision boundary). */
+  boundary?: number;
+  /** x-axis label. */
+  xLabel?: string;
+  /** y-axis label. */
+  yLabel?: string;
+}
+
+/**
+ * Draws a heatmap or contour plot with a colour bar.
+ *
+ * @param options Grid values, extent, style.
+ * @returns SVG text.
+ * @throws {RangeError} When the grid size does not match `values` or no value is finite.
+ * @example A 2x2 grid
+ * ```ts
+ * import assert from "node:assert";
+ * import { heatmap } from "../mod.ts";
+ * const svg = heatmap({ values: [0, 1, 2, 3], nx: 2, ny: 2, xDomain: [0, 1], yDomain: [0, 1] });
+ * assert.ok(svg.includes('class="colorbar"'));
+ * ```
+ */
+export function heatmap(options: HeatmapOptions): string {
+  const { nx, ny } = options;
+  if (!(nx >= 2 && ny >= 2) || options.values.length !== nx * ny) {
+    throw new RangeError(
+      `Cannot draw heatmap: ${options.values.length} values for a ${nx}x${ny} grid (need at least 2x2)`,
+    );
+  }
+  const raw = Float64Array.from(options.values);
+  const mapped = options.logColor ? raw.map((v) => (v > 0 ? Math.log10(v) : NaN)) : raw;
+  const finite = mapped.filter(Number.isFinite);
+  if (finite.length === 0) throw new RangeError("Cannot draw heatmap: no finite values");
+  const domain: [number, number] = options.colorDomain
+    ? (options.logColor
+      ? [Math.log10(options.colorDomain[0]), Math.log10(options.colorDomain[1])]
+      : options.colorDomain)
+    : [Math.min(...finite), Math.max(...finite)];
+  if (domain[0] === domain[1]) domain[1] = domain[0] + 1;
+  const stops = VIRIDIS.map((_, i) => domain[0] + ((domain[1] - domain[0]) * i) / (VIRIDIS.length - 1));
+  const color = scaleLinear<string>().domain(stops).range([...VIRIDIS]).clamp(true);
+  const f = frame(options, 90);
+  const sx = makeScale("linear", options.xDomain, [f.left, f.right]);
+  const sy = makeScale("linear", options.yDomain, [f.bottom, f.top]);
+  // Pixel geometry from the (possibly niced) scales.
+  const [x0, x1] = options.xDomain, [y0, y1] = options.yDomain;
+  const dx = (x1 - x0) / (nx - 1), dy = (y1 - y0) / (ny - 1);
+  let body = "";
+  if ((options.style ?? "filled") === "filled") {
+    const cells: string[] = [];
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        const v = mapped[j * nx + i];
+        const xa = sx(x0 + (i - 0.5) * dx), xb = sx(x0 + (i + 0.5) * dx);
+        const ya = sy(y0 + (j + 0.5) * dy), yb = sy(y0 + (j - 0.5) * dy);
+        cells.push(
+          `<rect x="${px(xa)}" y="${px(ya)}" width="${px(xb - xa + 0.3)}" height="${px(yb - ya + 0.3)}" fill="${
+            Number.isFinite(v) ? color(v) : "#ccc"
+          }"/>`,
+        );
+      }
+    }
+    body = `<g class="cells" shape-rendering="crispEdges">${cells.join("")}</g>`;
+  } else {
+    const levels = Array.isArray(options.levels) ? options.levels : ticks(domain[0], domain[1], options.levels ?? 10);
+    const filled = Array.from(mapped, (v) => (Number.isFinite(v) ? v : domain[0]));
+    const polys = contours().size([nx, ny]).thresholds(levels)(filled);
+    // Below the lowest level d3-contour draws nothing: paint that colour underneath.
+    const base = `<rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${f.bottom - f.top}" fill="${
+      color(domain[0])
+    }"/>`;
+    body = `<g class="contours">${base}${
+      polys.map((p) =>
+        `<path d="${geoPath(p.coordinates, sx, sy, x0, y0, dx, dy)}" fill="${
+          color(p.value)
+        }" stroke="#333" stroke-width="0.4" stroke-opacity="0.5"/>`
+      ).join("")
+    }</g>`;
+  }
+  if (options.boundary !== undefined) {
+    const level = options.logColor ? Math.log10(options.boundary) : options.boundary;
+    const filled = Array.from(mapped, (v) => (Number.isFinite(v) ? v : domain[0]));
+    const [poly] = contours().size([nx, ny]).thresholds([level])(filled);
+    body += `<path class="boundary" d="${
+      geoPath(poly.coordinates, sx, sy, x0, y0, dx, dy)
+    }" fill="none" stroke="black" stroke-width="2"/>`;
+  }
+  if (options.points) body += scatterMarks({ ...options.points, radius: 3 }, sx, sy);
+  const clip = `<clipPath id="heat-area"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${
+    f.bottom - f.top
+  }"/></clipPath>`;
+  return svgDocument(
+    f,
+    `<defs>${clip}</defs><g clip-path="url(#heat-area)">${body}</g>` + axis(sx, "bottom", f, options.xLabel) +
+      axis(sy, "left", f, options.yLabel) + colorBar(domain, color, f, options),
+    options.title,
+  );
+}
+
+/** Converts d3-contour MultiPolygon grid coordinates to a pixel path. */
+function geoPath(
+  coordinates: number[][][][],
+  sx: (v: number) => number,
+  sy: (v: number) => number,
+  x0: number,
+  y0: number,
+  dx: number,
+  dy: number,
+): string {
+  // d3-contour puts grid point (i, j) at (i + 0.5, j + 0.5).
+  return coordinates.map((polygon) =>
+    polygon.map((ring) =>
+      "M" + ring.map(([gx, gy]) => `${px(sx(x0 + (gx - 0.5) * dx))},${px(sy(y0 + (gy - 0.5) * dy))}`).join("L") + "Z"
+    ).join("")
+  ).join("");
+}
+
+function colorBar(
+  domain: [number, number],
+  color: (v: number) => string,
+  f: { right: number; top: number; bottom: number },
+  options: HeatmapOptions,
+): string {
+  const x = f.right + 14, w = 14, steps = 40;
+  const scale = makeScale("linear", domain, [f.bottom, f.top]);
+  const rects = Array.from({ length: steps }, (_, i) => {
+    const v0 = domain[0] + ((domain[1] - domain[0]) * i) / steps;
+    const ya = scale(v0 + (domain[1] - domain[0]) / steps), yb = scale(v0);
+    return `<rect x="${x}" y="${px(ya)}" width="${w}" height="${px(yb - ya + 0.5)}" fill="${
+      color(v0 + (domain[1] - domain[0]) / (2 * steps))
+    }"/>`;
+  });
+  let ticksAt = scale.ticks(5).filter((t) => t >= domain[0] && t <= domain[1]);
+  // Log colour: label whole decades as 1e{k} when the range spans any, else the plain values.
+  const decades = ticksAt.filter((t) => Number.isInteger(t));
+  if (options.logColor && decades.length >= 2) ticksAt = decades;
+  const text = (t: number) =>
+    options.logColor ? (Number.isInteger(t) ? `1e${t}` : (10 ** t).toPrecision(2)) : scale.tickFormat(5)(t);
+  const labels = ticksAt.map((t) => `<text x="${x + w + 4}" y="${px(scale(t))}" dy="0.32em">${esc(text(t))}</text>`);
+  const label = options.colorLabel
+    ? `<text transform="translate(${f.right + 84},${px((f.top + f.bottom) / 2)}) rotate(-90)" text-anchor="middle">${
+      esc(options.colorLabel)
+    }</text>`
+    : "";
+  return `<g class="colorbar" font-size="10">${rects.join("")}${labels.join("")}${label}</g>`;
+}

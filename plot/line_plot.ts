@@ -1,0 +1,143 @@
+/**
+ * Line plots with several series, a legend, linear or log axes and an optional second y-axis.
+ *
+ * @module
+ */
+// @ts-types="@types/d3-shape"
+import { line } from "d3-shape";
+import {
+  axis,
+  domainOf,
+  esc,
+  type FigureOptions,
+  frame,
+  legend,
+  makeScale,
+  PALETTE,
+  px,
+  type ScaleType,
+  svgDocument,
+} from "./_svg.ts";
+
+/** One curve. */
+export interface LineSeries {
+  /** x values. */
+  x: ArrayLike<number>;
+  /** y values (same length; non-finite points break the line). */
+  y: ArrayLike<number>;
+  /** Legend label. */
+  label?: string;
+  /** Stroke colour (default: palette by index). */
+  color?: string;
+  /** Dashed stroke. */
+  dashed?: boolean;
+  /** Draw point markers too. */
+  markers?: boolean;
+  /** Plot against the right-hand y-axis. */
+  axis?: "left" | "right";
+}
+
+/** Options for {@linkcode linePlot}. */
+export interface LinePlotOptions extends FigureOptions {
+  /** The curves. */
+  series: LineSeries[];
+  /** x-axis label. */
+  xLabel?: string;
+  /** Left y-axis label. */
+  yLabel?: string;
+  /** Right y-axis label (shown when a series uses it). */
+  y2Label?: string;
+  /** x scale (default linear). */
+  xScale?: ScaleType;
+  /** Left y scale (default linear). */
+  yScale?: ScaleType;
+  /** Right y scale (default linear). */
+  y2Scale?: ScaleType;
+  /** Fixed left y domain. */
+  yDomain?: [number, number];
+  /** Fixed right y domain. */
+  y2Domain?: [number, number];
+  /** Show the legend (default: when any series has a label). */
+  legend?: boolean;
+}
+
+/**
+ * Draws line series as an SVG document.
+ *
+ * @param options Series, axes, labels.
+ * @returns SVG text.
+ * @throws {RangeError} When there is no series, x and y lengths differ, or an axis has no usable value.
+ * @example Two series, one on a twin axis
+ * ```ts
+ * import assert from "node:assert";
+ * import { linePlot } from "../mod.ts";
+ * const svg = linePlot({
+ *   series: [{ x: [0, 1, 2], y: [1, 2, 4], label: "entropy" }, { x: [0, 1, 2], y: [0.1, 0.5, 0.9], axis: "right", label: "accuracy" }],
+ *   y2Label: "accuracy",
+ * });
+ * assert.equal(svg.match(/class="series"/g)?.length, 2);
+ * ```
+ */
+export function linePlot(options: LinePlotOptions): string {
+  const { series } = options;
+  if (series.length === 0) throw new RangeError("Cannot draw line plot: no series given");
+  series.forEach((s, i) => {
+    if (s.x.length !== s.y.length) {
+      throw new RangeError(
+        `Cannot draw series ${i}${s.label ? ` (${s.label})` : ""}: ${s.x.length} x values but ${s.y.length} y values`,
+      );
+    }
+  });
+  const twin = series.some((s) => s.axis === "right");
+  const f = frame(options, twin ? 64 : 20);
+  const xType = options.xScale ?? "linear";
+  const x = makeScale(xType, domainOf(series.flatMap((s) => Array.from(s.x)), xType, "x"), [f.left, f.right]);
+  const yFor = (side: "left" | "right") => {
+    const members = series.filter((s) => (s.axis ?? "left") === side);
+    if (members.length === 0) return null;
+    const type = (side === "left" ? options.yScale : options.y2Scale) ?? "linear";
+    const fixed = side === "left" ? options.yDomain : options.y2Domain;
+    const domain = fixed ?? domainOf(members.flatMap((s) => Array.from(s.y)), type, `${side} y`);
+    return { scale: makeScale(type, domain, [f.bottom, f.top]), type };
+  };
+  const left = yFor("left"), right = yFor("right");
+  const paths = series.map((s, i) => {
+    const y = (s.axis === "right" ? right : left)!;
+    const color = s.color ?? PALETTE[i % PALETTE.length];
+    const ok = (xv: number, yv: number) =>
+      Number.isFinite(xv) && Number.isFinite(yv) && (xType === "linear" || xv > 0) && (y.type === "linear" || yv > 0);
+    const points = Array.from(s.x, (xv, j) => [xv, s.y[j]] as [number, number]);
+    const d = line<[number, number]>().defined(([xv, yv]) =>
+      ok(xv, yv)
+    ).x(([xv]) => Number(px(x(xv)))).y(([, yv]) => Number(px(y.scale(yv))))(points) ?? "";
+    const markers = s.markers
+      ? points.filter(([xv, yv]) =>
+        ok(xv, yv)
+      ).map(([xv, yv]) => `<circle cx="${px(x(xv))}" cy="${px(y.scale(yv))}" r="2.5" fill="${color}"/>`).join("")
+      : "";
+    return `<g class="series"${
+      s.label ? ` data-label="${esc(s.label)}"` : ""
+    }><path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${
+      s.dashed ? ' stroke-dasharray="5 3"' : ""
+    }/>${markers}</g>`;
+  });
+  const labelled = series.map((s, i) => ({ s, i })).filter(({ s }) => s.label);
+  const key = options.legend === false ? "" : legend(
+    labelled.map(({ s, i }) => ({
+      label: s.label! + (twin ? (s.axis === "right" ? " (right)" : " (left)") : ""),
+      color: s.color ?? PALETTE[i % PALETTE.length],
+      dash: s.dashed,
+    })),
+    f,
+  );
+  const axes = axis(x, "bottom", f, options.xLabel) + (left ? axis(left.scale, "left", f, options.yLabel) : "") +
+    (right ? axis(right.scale, "right", f, options.y2Label) : "");
+  const clip = `<clipPath id="plot-area"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${
+    f.bottom - f.top
+  }"/></clipPath>`;
+  return svgDocument(
+    f,
+    `<defs>${clip}</defs>${axes}<g clip-path="url(#plot-area)">${paths.join("")}</g>${key}`,
+    options.title,
+  );
+}

@@ -1,0 +1,87 @@
+import assert from "node:assert";
+import {
+  columnMoments,
+  concentricCircles,
+  grid1d,
+  grid2d,
+  loadMnist,
+  MNIST_SIZE,
+  poissonProblem,
+  sineSumTarget,
+  standardize,
+  trainTestSplit,
+  xorPoints,
+} from "../mod.ts";
+
+Deno.test("loadMnist() gives real digits, a deterministic disjoint split and normalisation", () => {
+  const a = loadMnist({ train: 300, test: 200, seed: 3 });
+  const b = loadMnist({ train: 300, test: 200, seed: 3 });
+  assert.deepEqual(a.train.labels, b.train.labels);
+  assert.deepEqual(a.train.shape, [300, 28, 28, 1]);
+  assert.equal(a.train.x.length, 300 * 784);
+  // Every class appears, pixel values are in [0, 1], one-hot rows match labels.
+  assert.equal(new Set(a.train.labels).size, 10);
+  assert.ok(a.train.x.every((v) => v >= 0 && v <= 1));
+  for (let i = 0; i < 300; i++) assert.equal(a.train.oneHot[i * 10 + a.train.labels[i]], 1);
+  // Disjoint: no training image equals a test image (compare hashes of the pixel rows).
+  const key = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784).join(",");
+  const trainKeys = new Set(Array.from({ length: 300 }, (_, i) => key(a.train.x, i)));
+  for (let i = 0; i < 200; i++) assert.ok(!trainKeys.has(key(a.test.x, i)), `test image ${i} is also in training`);
+  const other = loadMnist({ train: 300, test: 0, seed: 4 });
+  assert.notDeepEqual(other.train.labels, a.train.labels);
+  const std = loadMnist({ train: 300, test: 10, seed: 3, normalize: "standard" });
+  const mean = std.train.x.reduce((s, v) => s + v, 0) / std.train.x.length;
+  const variance = std.train.x.reduce((s, v) => s + (v - mean) ** 2, 0) / std.train.x.length;
+  assert.ok(Math.abs(mean) < 1e-4 && Math.abs(variance - 1) < 1e-3, `${mean} ${variance}`);
+  assert.throws(() => loadMnist({ train: MNIST_SIZE, test: 1 }), /exceed the 10000 available/);
+});
+
+Deno.test("concentric circles and XOR have the right geometry and labels", () => {
+  const c = concentricCircles({ n: 200, noise: 0, seed: 1, factor: 0.4 });
+  for (let i = 0; i < 200; i++) {
+    const r = Math.hypot(c.x[2 * i], c.x[2 * i + 1]);
+    assert.ok(Math.abs(r - (c.y[i] === 1 ? 1 : 0.4)) < 1e-6);
+  }
+  const x = xorPoints({ n: 300, noise: 0, seed: 2 });
+  for (let i = 0; i < 300; i++) assert.equal(x.y[i], x.x[2 * i] * x.x[2 * i + 1] < 0 ? 1 : 0);
+  assert.deepEqual(xorPoints({ n: 5, seed: 9 }), xorPoints({ n: 5, seed: 9 }));
+  assert.throws(() => concentricCircles({ factor: 1.5 }), /expected 0 < factor < 1/);
+});
+
+Deno.test("trainTestSplit() is a seeded 80/20 partition; standardize uses training moments", () => {
+  const { x, y } = concentricCircles({ n: 100, seed: 3 });
+  const { train, test } = trainTestSplit(x, y, { width: 2, seed: 4 });
+  assert.equal(train.y.length, 80);
+  assert.equal(test.y.length, 20);
+  const rows = (s: { x: Float32Array }) =>
+    Array.from({ length: s.x.length / 2 }, (_, i) => `${s.x[2 * i]},${s.x[2 * i + 1]}`);
+  const all = new Set([...rows(train), ...rows(test)]);
+  assert.equal(all.size, 100);
+  const m = columnMoments(train.x, 2);
+  const z = standardize(train.x, m);
+  const zm = columnMoments(z, 2);
+  assert.ok(Math.abs(zm.mean[0]) < 1e-6 && Math.abs(zm.std[1] - 1) < 1e-5);
+});
+
+Deno.test("targets: sine sum, grids and the Poisson problem", () => {
+  const t = sineSumTarget({ seed: 1 });
+  assert.equal(t.x.length, 1001);
+  assert.equal(t.x[0], 0);
+  assert.equal(t.x[1000], 5);
+  const f0 = Array.from({ length: 20 }, (_, k) => Math.sin(Math.PI * t.phases[k])).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(t.y[0] - f0) < 1e-5);
+  const g = grid1d((x) => x * x, { n: 3, domain: [-1, 1] });
+  assert.deepEqual([...g.y], [1, 0, 1]);
+  const g2 = grid2d((x, y) => x + 10 * y, { nx: 3, ny: 2 });
+  assert.deepEqual([...g2.values], [0, 0.5, 1, 10, 10.5, 11]);
+  const p = poissonProblem({ interior: 4, boundary: 8 });
+  assert.equal(p.interior.length, 32);
+  assert.equal(p.boundary.length, 64);
+  // −Δu = f: check with a finite-difference Laplacian of the exact solution at an interior point.
+  const [x0, y0] = [p.interior[10], p.interior[11]], h = 1e-4;
+  const lap =
+    (p.exact(x0 + h, y0) + p.exact(x0 - h, y0) + p.exact(x0, y0 + h) + p.exact(x0, y0 - h) - 4 * p.exact(x0, y0)) /
+    h ** 2;
+  assert.ok(Math.abs(-lap - p.source[5]) < 1e-3 * p.source[5]);
+  for (let k = 0; k < 32; k++) assert.ok(Math.abs(p.exact(p.boundary[2 * k], p.boundary[2 * k + 1])) < 1e-6);
+});

@@ -1,0 +1,158 @@
+import assert from "node:assert";
+import { heatmap, histogram, imageGrid, linePlot, scatterPlot, subplots } from "../mod.ts";
+
+interface Element {
+  name: string;
+  attrs: Record<string, string>;
+  children: Element[];
+}
+
+/** Minimal XML parser for our SVG output: fails on unbalanced tags or malformed attributes. */
+function parseSvg(text: string): Element {
+  const root: Element = { name: "#root", attrs: {}, children: [] };
+  const stack = [root];
+  const tag = /<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  while ((m = tag.exec(text)) !== null) {
+    consumed = tag.lastIndex;
+    if (m[5] !== undefined) continue; // text
+    const [, close, name, attrText, selfClose] = m;
+    if (close) {
+      const open = stack.pop()!;
+      assert.equal(open.name, name, `closing </${name}> does not match <${open.name}>`);
+      continue;
+    }
+    const attrs: Record<string, string> = {};
+    for (const a of attrText.matchAll(/([\w:-]+)="([^"]*)"/g)) attrs[a[1]] = a[2];
+    const el = { name, attrs, children: [] };
+    stack.at(-1)!.children.push(el);
+    if (!selfClose) stack.push(el);
+  }
+  assert.equal(consumed, text.length, `unparsed SVG after offset ${consumed}: ${text.slice(consumed, consumed + 40)}`);
+  assert.equal(stack.length, 1, "unclosed elements");
+  return root.children[0];
+}
+
+function all(el: Element, pred: (e: Element) => boolean, out: Element[] = []): Element[] {
+  if (pred(el)) out.push(el);
+  el.children.forEach((c) => all(c, pred, out));
+  return out;
+}
+
+const byClass = (root: Element, cls: string) => all(root, (e) => (e.attrs.class ?? "").split(" ").includes(cls));
+
+function assertDrawable(svg: string): Element {
+  assert.ok(!/NaN|Infinity/.test(svg), "no NaN or Infinity anywhere in the SVG");
+  const root = parseSvg(svg);
+  assert.equal(root.name, "svg");
+  assert.ok(Number(root.attrs.width) > 0 && Number(root.attrs.height) > 0);
+  return root;
+}
+
+Deno.test("linePlot() draws series, axes, legend and a twin axis", () => {
+  const x = [1, 2, 3, 4];
+  const root = assertDrawable(linePlot({
+    title: "t",
+    series: [
+      { x, y: [1, 4, 9, 16], label: "a" },
+      { x, y: [2, NaN, 6, 8], label: "b", dashed: true, markers: true },
+      { x, y: [0.1, 0.2, 0.3, 0.4], label: "c", axis: "right" },
+    ],
+    xLabel: "x",
+    yLabel: "y",
+    y2Label: "acc",
+  }));
+  assert.equal(byClass(root, "series").length, 3);
+  assert.equal(byClass(root, "axis-bottom").length, 1);
+  assert.equal(byClass(root, "axis-left").length, 1);
+  assert.equal(byClass(root, "axis-right").length, 1);
+  assert.equal(all(byClass(root, "legend")[0], (e) => e.name === "text").length, 3);
+  // The NaN point breaks the line instead of producing NaN coordinates: two moveto commands.
+  const dashed = byClass(root, "series")[1].children[0].attrs.d;
+  assert.equal(dashed.match(/M/g)?.length, 2);
+});
+
+Deno.test("linePlot() log axes drop non-positive values and label ticks plainly", () => {
+  const root = assertDrawable(linePlot({
+    series: [{ x: [0.1, 1, 10, 100], y: [1e-6, 1e-3, 0, 1] }],
+    xScale: "log",
+    yScale: "log",
+  }));
+  const labels = all(byClass(root, "axis-left")[0], (e) => e.name === "text");
+  assert.ok(labels.length >= 3);
+  assert.throws(() => linePlot({ series: [{ x: [1, 2], y: [1] }] }), /2 x values but 1 y values/);
+  assert.throws(() => linePlot({ series: [{ x: [1, 2], y: [-1, 0] }], yScale: "log" }), /no finite positive values/);
+  assert.throws(() => linePlot({ series: [] }), /no series/);
+});
+
+Deno.test("scatterPlot() colours points by class", () => {
+  const root = assertDrawable(
+    scatterPlot({ x: [0, 1, 2, 3], y: [0, 1, 0, 1], classes: [0, 1, 0, 1], classLabels: ["a", "b"] }),
+  );
+  const points = all(byClass(root, "points")[0], (e) => e.name === "circle");
+  assert.equal(points.length, 4);
+  assert.deepEqual(new Set(points.map((p) => p.attrs.fill)).size, 2);
+});
+
+Deno.test("heatmap() fills every cell, draws contours, boundary, colour bar and points", () => {
+  const nx = 7, ny = 5;
+  const values = Array.from({ length: nx * ny }, (_, k) => (k % nx) / nx + Math.floor(k / nx) / ny);
+  const filled = assertDrawable(
+    heatmap({ values, nx, ny, xDomain: [0, 1], yDomain: [0, 2], boundary: 0.8, points: { x: [0.5], y: [1] } }),
+  );
+  assert.equal(all(byClass(filled, "cells")[0], (e) => e.name === "rect").length, nx * ny);
+  assert.equal(byClass(filled, "boundary").length, 1);
+  assert.equal(byClass(filled, "colorbar").length, 1);
+  assert.equal(all(byClass(filled, "points")[0], (e) => e.name === "circle").length, 1);
+  const contours = assertDrawable(
+    heatmap({ values, nx, ny, xDomain: [0, 1], yDomain: [0, 2], style: "contours", levels: 5 }),
+  );
+  assert.ok(all(byClass(contours, "contours")[0], (e) => e.name === "path").length >= 3);
+  const loggedSvg = heatmap({
+    values: values.map((v) => 10 ** (3 * v)),
+    nx,
+    ny,
+    xDomain: [0, 1],
+    yDomain: [0, 1],
+    logColor: true,
+  });
+  assertDrawable(loggedSvg);
+  // Whole decades label the logarithmic colour bar.
+  assert.match(loggedSvg.slice(loggedSvg.indexOf('class="colorbar"')), />1e[0-9]</);
+  assert.throws(
+    () => heatmap({ values: [1, 2, 3], nx: 2, ny: 2, xDomain: [0, 1], yDomain: [0, 1] }),
+    /3 values for a 2x2 grid/,
+  );
+});
+
+Deno.test("histogram() bars integrate to one and curves are drawn", () => {
+  const values = Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 2);
+  const root = assertDrawable(histogram({ values, bins: 20, curves: [{ label: "flat", density: () => 0.25 }] }));
+  const bars = all(byClass(root, "bars")[0], (e) => e.name === "rect");
+  assert.ok(bars.length >= 10);
+  assert.equal(byClass(root, "series").length, 1);
+});
+
+Deno.test("imageGrid() and subplots() compose valid documents", () => {
+  const img = assertDrawable(
+    imageGrid({
+      images: [[0, 1, 2, 3], [3, 2, 1, 0], [1, 1, 1, 1]],
+      imageWidth: 2,
+      imageHeight: 2,
+      columns: 2,
+      captions: ["a", "b", "c"],
+    }),
+  );
+  assert.equal(byClass(img, "image").length, 3);
+  assert.throws(() => imageGrid({ images: [[1, 2, 3]], imageWidth: 2, imageHeight: 2 }), /3 values for a 2x2 image/);
+  const panel = linePlot({ series: [{ x: [0, 1], y: [0, 1] }], width: 300, height: 200 });
+  const grid = assertDrawable(
+    subplots({ panels: [panel, panel, panel], columns: 2, titles: ["1", "2", "3"], title: "all" }),
+  );
+  assert.equal(byClass(grid, "panel").length, 3);
+  // Clip-path ids are made unique per panel.
+  const ids = all(grid, (e) => e.name === "clipPath").map((e) => e.attrs.id);
+  assert.equal(new Set(ids).size, 3);
+  assert.equal(grid.attrs.width, "600"); // two 300-pixel columns
+});

@@ -4,18 +4,25 @@
  *
  * @module
  */
-import type { ForwardMode, Layer } from "../ops/parameterized.ts";
+import type { DescribedLayer, ForwardMode, Layer, LayerStructure } from "../ops/parameterized.ts";
 import { formatShape, keep, noGrad, Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
 import { add, cos, div, elu, erf, map, mul, relu, sigmoid, sin, sqrt, square, sub, tanh } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
 import { mean } from "../ops/reduce.ts";
-import { avgPool2d, conv2d, type Padding } from "../ops/conv.ts";
+import { avgPool2d, conv2d } from "../ops/conv.ts";
 import { randomNormal } from "../ops/random.ts";
 import { type InitScheme, initWeights } from "./init.ts";
 
 /** Options shared by layers with weights. */
 export interface WeightOptions {
+  /**
+   * "standard" (default): y = x W + b with W drawn by `init`. "ntk": W, b ~ N(0, 1) and
+   * y = (σ_w/√fan_in) x W + σ_b b, the parameterization whose NTK has an infinite-width limit.
+   */
+  parameterization?: "standard" | "ntk";
+  /** σ_w of the NTK parameterization (default 1). */
+  weightStd?: number;
   /** Weight initialisation (default "he" for Dense and Conv2d). */
   init?: InitScheme;
   /** Bias initialisation: a std for N(0, std²) (default 0: zeros). */
@@ -38,14 +45,78 @@ function makeBias(size: number, options: WeightOptions): Tensor | null {
   return b;
 }
 
-/** Fully connected layer y = x W + b with W of shape [in, out]. */
-export class Dense implements Layer {
+/** Resolved scales of a weight layer: y = c_w · x W + c_b · b. */
+interface Scales {
+  parameterization: "standard" | "ntk";
+  weightStd: number;
+  biasStd: number;
+  /** Forward multiplier of x W. */
+  cw: number;
+  /** Forward multiplier of b. */
+  cb: number;
+}
+
+function scalesFor(options: WeightOptions, fanIn: number, fanOut: number): Scales {
+  const parameterization = options.parameterization ?? "standard";
+  if (parameterization === "ntk") {
+    const weightStd = options.weightStd ?? 1, biasStd = options.biasStd ?? 0;
+    return { parameterization, weightStd, biasStd, cw: weightStd / Math.sqrt(fanIn), cb: biasStd };
+  }
+  // σ_w of the standard parameterization: the init std times √fan_in.
+  const init = options.init ?? "he";
+  const glorot = Math.sqrt((2 * fanIn) / (fanIn + fanOut));
+  const weightStd = init === "he"
+    ? Math.sqrt(2)
+    : init === "lecun"
+    ? 1
+    : init === "glorot" || init === "glorot-uniform"
+    ? glorot
+    : init === "zeros"
+    ? 0
+    : init.fanInScaled
+    ? init.std
+    : init.std * Math.sqrt(fanIn);
+  return { parameterization, weightStd, biasStd: options.biasStd ?? 0, cw: 1, cb: 1 };
+}
+
+/** Weights and bias of a layer in either parameterization. */
+function makeWeights(
+  shape: number[],
+  fanIn: number,
+  fanOut: number,
+  options: WeightOptions,
+): { weights: Tensor; bias: Tensor | null; scales: Scales } {
+  const scales = scalesFor(options, fanIn, fanOut);
+  const ntk = scales.parameterization === "ntk";
+  const weights = initWeights(shape, ntk ? { std: 1 } : options.init ?? "he", {
+    fanIn,
+    fanOut,
+    seed: options.seed ?? 0,
+    stream: 2 * (options.stream ?? 0),
+  });
+  const bias = makeBias(
+    shape[shape.length - 1],
+    ntk ? { ...options, biasStd: options.bias === false ? 0 : 1 } : options,
+  );
+  return { weights, bias, scales };
+}
+
+/** c_w · xW + c_b · b with the multiplications skipped when a scale is 1. */
+function affine(xw: Tensor, bias: Tensor | null, s: Scales): Tensor {
+  const scaled = s.cw === 1 ? xw : mul(xw, s.cw);
+  if (!bias) return scaled;
+  return add(scaled, s.cb === 1 ? bias : mul(bias, s.cb));
+}
+
+/** Fully connected layer y = x W + b (or its NTK parameterization) with W of shape [in, out]. */
+export class Dense implements DescribedLayer {
   /** Weights [in, out]. */
   weights: Tensor;
   /** Bias [out], or null. */
   bias: Tensor | null;
   /** Description. */
   readonly name: string;
+  #scales: Scales;
 
   /**
    * Creates the layer.
@@ -55,14 +126,19 @@ export class Dense implements Layer {
    * @param options Initialisation.
    */
   constructor(inputs: number, outputs: number, options: WeightOptions = {}) {
-    this.weights = initWeights([inputs, outputs], options.init ?? "he", {
-      fanIn: inputs,
-      fanOut: outputs,
-      seed: options.seed ?? 0,
-      stream: 2 * (options.stream ?? 0),
-    });
-    this.bias = makeBias(outputs, options);
-    this.name = `Dense(${inputs}→${outputs})`;
+    ({ weights: this.weights, bias: this.bias, scales: this.#scales } = makeWeights(
+      [inputs, outputs],
+      inputs,
+      outputs,
+      options,
+    ));
+    this.name = `Dense(${inputs}→${outputs}${this.#scales.parameterization === "ntk" ? ", ntk" : ""})`;
+  }
+
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    const { parameterization, weightStd, biasStd } = this.#scales;
+    return { kind: "dense", weights: this.weights, bias: this.bias, parameterization, weightStd, biasStd };
   }
 
   /**
@@ -78,8 +154,7 @@ export class Dense implements Layer {
         `${this.name} expects [batch, ${this.weights.shape[0]}] input (got ${formatShape(x.shape)})`,
       );
     }
-    const y = matmul(x, this.weights);
-    return this.bias ? add(y, this.bias) : y;
+    return affine(matmul(x, this.weights), this.bias, this.#scales);
   }
 
   /** Trainable parameters: Weights and bias. */
@@ -103,7 +178,7 @@ const ACTIVATIONS: Record<ActivationName, (x: Tensor) => Tensor> = {
 };
 
 /** An elementwise nonlinearity as a layer. */
-export class Activation implements Layer {
+export class Activation implements DescribedLayer {
   /** Which function. */
   readonly kind: ActivationName;
   /** Description. */
@@ -129,6 +204,11 @@ export class Activation implements Layer {
    */
   forward(x: Tensor): Tensor {
     return ACTIVATIONS[this.kind](x);
+  }
+
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    return { kind: "activation", fn: this.kind };
   }
 
   /** Trainable parameters: No parameters. */
@@ -181,15 +261,16 @@ export class RFF implements Layer {
 }
 
 /** 2-D convolution layer over NHWC input with HWIO filters. */
-export class Conv2d implements Layer {
+export class Conv2d implements DescribedLayer {
   /** Filters [kh, kw, in, out]. */
   filters: Tensor;
   /** Bias [out], or null. */
   bias: Tensor | null;
   /** Stride and padding. */
-  readonly window: { stride: number; padding: Padding };
+  readonly window: { stride: number; padding: "valid" | "same" };
   /** Description. */
   readonly name: string;
+  #scales: Scales;
 
   /**
    * Creates the layer.
@@ -203,18 +284,32 @@ export class Conv2d implements Layer {
     inputs: number,
     outputs: number,
     kernel: number | readonly [number, number],
-    options: WeightOptions & { stride?: number; padding?: Padding } = {},
+    options: WeightOptions & { stride?: number; padding?: "valid" | "same" } = {},
   ) {
     const [kh, kw] = typeof kernel === "number" ? [kernel, kernel] : kernel;
-    this.filters = initWeights([kh, kw, inputs, outputs], options.init ?? "he", {
-      fanIn: kh * kw * inputs,
-      fanOut: kh * kw * outputs,
-      seed: options.seed ?? 0,
-      stream: 2 * (options.stream ?? 0),
-    });
-    this.bias = makeBias(outputs, options);
+    ({ weights: this.filters, bias: this.bias, scales: this.#scales } = makeWeights(
+      [kh, kw, inputs, outputs],
+      kh * kw * inputs,
+      kh * kw * outputs,
+      options,
+    ));
     this.window = { stride: options.stride ?? 1, padding: options.padding ?? "valid" };
-    this.name = `Conv2d(${inputs}→${outputs}, ${kh}x${kw})`;
+    this.name = `Conv2d(${inputs}→${outputs}, ${kh}x${kw}${this.#scales.parameterization === "ntk" ? ", ntk" : ""})`;
+  }
+
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    const { parameterization, weightStd, biasStd } = this.#scales;
+    return {
+      kind: "conv",
+      filters: this.filters,
+      bias: this.bias,
+      stride: this.window.stride,
+      padding: this.window.padding,
+      parameterization,
+      weightStd,
+      biasStd,
+    };
   }
 
   /**
@@ -224,7 +319,9 @@ export class Conv2d implements Layer {
    * @returns [n, oh, ow, out].
    */
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.filters, { ...this.window, bias: this.bias ?? undefined });
+    const f = this.filters.shape[3];
+    const y = conv2d(x, this.filters, this.window);
+    return affine(y.reshape([y.size / f, f]), this.bias, this.#scales).reshape(y.shape);
   }
 
   /** Trainable parameters: Filters and bias. */
@@ -234,7 +331,7 @@ export class Conv2d implements Layer {
 }
 
 /** Average pooling over non-overlapping (by default) windows of NHWC input. */
-export class AvgPool2d implements Layer {
+export class AvgPool2d implements DescribedLayer {
   /** Window size. */
   readonly size: number;
   /** Description. */
@@ -260,6 +357,11 @@ export class AvgPool2d implements Layer {
     return avgPool2d(x, this.size);
   }
 
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    return { kind: "avgpool", size: this.size };
+  }
+
   /** Trainable parameters: No parameters. */
   parameters(): Tensor[] {
     return [];
@@ -267,7 +369,7 @@ export class AvgPool2d implements Layer {
 }
 
 /** Flattens everything after the batch dimension (NHWC order). */
-export class Flatten implements Layer {
+export class Flatten implements DescribedLayer {
   /** Description. */
   readonly name = "Flatten";
 
@@ -279,6 +381,11 @@ export class Flatten implements Layer {
    */
   forward(x: Tensor): Tensor {
     return x.reshape([x.shape[0], x.size / x.shape[0]]);
+  }
+
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    return { kind: "flatten" };
   }
 
   /** Trainable parameters: No parameters. */

@@ -28,3 +28,64 @@ export interface Layer extends Parameterized {
    */
   forward(x: Tensor, mode?: ForwardMode): Tensor;
 }
+
+/**
+ * How an architecture layer looks to spectral analysis (the empirical and infinite-width NTK): its kind,
+ * and for weight layers the scales in y = c_w · x W + c_b · b (c_w = 1, c_b = 1 in the standard
+ * parameterization; c_w = σ_w/√fan_in, c_b = σ_b with N(0, 1) parameters in the NTK parameterization).
+ */
+export type LayerStructure =
+  | {
+    kind: "dense";
+    /** Weights [in, out]. */
+    weights: Tensor;
+    /** Bias [out] or null. */
+    bias: Tensor | null;
+    /** Parameterization of the layer. */
+    parameterization: "standard" | "ntk";
+    /** σ_w: in the NTK parameterization the forward scale is σ_w/√fan_in; in the standard one, the init std·√fan_in. */
+    weightStd: number;
+    /** σ_b: the bias scale (NTK) or init std (standard). */
+    biasStd: number;
+  }
+  | {
+    kind: "conv";
+    /** Filters [kh, kw, in, out]. */
+    filters: Tensor;
+    /** Bias [out] or null. */
+    bias: Tensor | null;
+    /** Stride (square). */
+    stride: number;
+    /** Padding mode. */
+    padding: "valid" | "same";
+    /** Parameterization of the layer. */
+    parameterization: "standard" | "ntk";
+    /** σ_w as for dense layers (fan-in = kh·kw·in). */
+    weightStd: number;
+    /** σ_b as for dense layers. */
+    biasStd: number;
+  }
+  | { kind: "activation"; fn: "relu" | "tanh" | "sigmoid" | "elu" | "sin" | "cos" | "erf" | "identity" }
+  | { kind: "avgpool"; size: number }
+  | { kind: "flatten" }
+  | { kind: "other"; name: string };
+
+/** A layer that can describe itself to analysis code. */
+export interface DescribedLayer extends Layer {
+  /** The layer's structure. */
+  structure(): LayerStructure;
+}
+
+/** A model made of described layers, able to return every intermediate activation. */
+export interface TraceableModel extends Layer {
+  /** The layers in order. */
+  readonly layers: readonly Layer[];
+  /**
+   * Every activation: `[x, after layer 0, after layer 1, ...]`.
+   *
+   * @param x Input batch.
+   * @param mode Train or eval.
+   * @returns layers + 1 tensors.
+   */
+  trace(x: Tensor, mode?: ForwardMode): Tensor[];
+}

@@ -1,0 +1,115 @@
+/**
+ * Epsilon-rank of a layer's neuron functions: with D the neuron outputs on a sorted quadrature grid and W
+ * the trapezoid weights, M = Dᵀ W D (the Gram matrix of the neurons in L²) and the ε-rank counts its
+ * eigenvalues above ε.
+ *
+ * @module
+ */
+import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
+import type { TraceableModel } from "../ops/parameterized.ts";
+import { matmul } from "../ops/matmul.ts";
+import { map, mul } from "../ops/elementwise.ts";
+import { transpose } from "../ops/layout.ts";
+import { eigvalsh } from "../ops/eigh.ts";
+import { structureOf } from "../ops/layer_signals.ts";
+
+/**
+ * Trapezoid-rule weights of a sorted 1-D grid: w_0 = (x_1 − x_0)/2, w_i = (x_{i+1} − x_{i−1})/2, ...
+ *
+ * @param x Grid, strictly increasing.
+ * @returns Weights (Σ w = x_last − x_first).
+ * @throws {RangeError} When the grid has fewer than 2 points or is not increasing.
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { trapezoidWeights } from "../mod.ts";
+ * assert.deepEqual([...trapezoidWeights([0, 1, 3])], [0.5, 1.5, 1]);
+ * ```
+ */
+export function trapezoidWeights(x: ArrayLike<number>): Float64Array {
+  if (x.length < 2) throw new RangeError(`Cannot build trapezoid weights from ${x.length} points`);
+  const w = new Float64Array(x.length);
+  for (let i = 0; i + 1 < x.length; i++) {
+    const h = x[i + 1] - x[i];
+    if (!(h > 0)) {
+      throw new RangeError(`Cannot build trapezoid weights: grid not increasing at ${i} (${x[i]}, ${x[i + 1]})`);
+    }
+    w[i] += h / 2;
+    w[i + 1] += h / 2;
+  }
+  return w;
+}
+
+/** Options for {@linkcode epsilonRank}. */
+export interface EpsilonRankOptions {
+  /** Sorted 1-D grid the features were evaluated on (trapezoid weights are derived from it). */
+  x?: ArrayLike<number>;
+  /** Quadrature weights instead of `x` (e.g. for 2-D grids). */
+  weights?: ArrayLike<number>;
+  /** Threshold ε (default 1e-3). */
+  epsilon?: number;
+}
+
+/** An ε-rank and the spectrum behind it. */
+export interface EpsilonRankResult {
+  /** Number of eigenvalues of M above ε. */
+  rank: number;
+  /** Eigenvalues of M, ascending. */
+  eigenvalues: Float64Array;
+}
+
+/**
+ * ε-rank of the neuron functions in the columns of `features`: eigenvalues of M = Dᵀ W D (symmetrised)
+ * greater than ε.
+ *
+ * @param features D, [grid points, neurons].
+ * @param options Grid or weights, and ε.
+ * @returns The rank and eigenvalues.
+ * @throws {RangeError} When shapes disagree or neither grid nor weights are given.
+ */
+export async function epsilonRank(features: Tensor, options: EpsilonRankOptions): Promise<EpsilonRankResult> {
+  if (features.rank !== 2) {
+    throw new RangeError(`Cannot compute ε-rank: features must be 2-D (got ${formatShape(features.shape)})`);
+  }
+  const weights = options.weights ?? (options.x ? trapezoidWeights(options.x) : null);
+  if (!weights || weights.length !== features.shape[0]) {
+    throw new RangeError(
+      `Cannot compute ε-rank: need ${features.shape[0]} quadrature weights or grid points (got ${
+        weights?.length ?? 0
+      })`,
+    );
+  }
+  const m = tidy(() => {
+    const w = Tensor.fromArray(Float32Array.from(weights), [weights.length, 1]);
+    const gram = matmul(features, mul(features, w), { transposeA: true });
+    return map([gram, transpose(gram)], "0.5 * (x0 + x1)");
+  });
+  const eigenvalues = await eigvalsh(m);
+  m.dispose();
+  const epsilon = options.epsilon ?? 1e-3;
+  return { rank: eigenvalues.filter((v) => v > epsilon).length, eigenvalues };
+}
+
+/**
+ * ε-ranks of every hidden layer (each activation layer's output except the last layer) of a model
+ * evaluated on a grid.
+ *
+ * @param model Traceable model.
+ * @param x Grid inputs [points, d].
+ * @param options Grid (for 1-D inputs) or weights, and ε.
+ * @returns One result per hidden activation, with the layer index.
+ */
+export async function hiddenEpsilonRanks(
+  model: TraceableModel,
+  x: Tensor,
+  options: EpsilonRankOptions,
+): Promise<(EpsilonRankResult & { layer: number })[]> {
+  const acts = model.trace(x, "eval");
+  const out: (EpsilonRankResult & { layer: number })[] = [];
+  for (let i = 0; i < model.layers.length - 1; i++) {
+    if (structureOf(model.layers[i]).kind !== "activation") continue;
+    out.push({ layer: i, ...(await epsilonRank(acts[i + 1], options)) });
+  }
+  acts.slice(1).filter((a) => a !== x).forEach((a) => a.dispose());
+  return out;
+}

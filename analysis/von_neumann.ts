@@ -1,0 +1,92 @@
+/**
+ * Von Neumann entropy of a kernel matrix (e.g. an NTK or NNGP Gram matrix).
+ *
+ * @module
+ */
+import { formatShape, Tensor } from "../ops/tensor.ts";
+import { eigvalsh } from "../ops/eigh.ts";
+
+/** Options for {@linkcode vonNeumannEntropy}. */
+export interface VonNeumannOptions {
+  /** Eigenvalues are clipped from below at this value before normalising (default 1e-12). */
+  floor?: number;
+  /** Also divide by ln N ("effective" entropy in [0, 1]). */
+  effective?: boolean;
+  /** First apply cosine normalisation K_ij / √(K_ii K_jj). */
+  cosine?: boolean;
+}
+
+/** Entropy and the spectrum it came from. */
+export interface VonNeumannResult {
+  /** S = −Σ λ̂ ln λ̂ with λ̂ = max(λ, floor) / Σ max(λ, floor), in nats (or S / ln N when effective). */
+  entropy: number;
+  /** The kernel's eigenvalues (ascending, before clipping). */
+  eigenvalues: Float64Array;
+}
+
+/**
+ * Cosine-normalises a symmetric kernel: K_ij / √(K_ii K_jj).
+ *
+ * @param k n x n values (row-major).
+ * @param n Size.
+ * @returns The normalised kernel.
+ * @throws {RangeError} When a diagonal entry is not positive.
+ */
+export function cosineNormalize(k: ArrayLike<number>, n: number): Float64Array {
+  const d = Float64Array.from({ length: n }, (_, i) => k[i * n + i]);
+  d.forEach((v, i) => {
+    if (!(v > 0)) throw new RangeError(`Cannot cosine-normalise: diagonal entry ${i} is ${v}`);
+  });
+  return Float64Array.from({ length: n * n }, (_, idx) => k[idx] / Math.sqrt(d[Math.floor(idx / n)] * d[idx % n]));
+}
+
+/**
+ * Von Neumann entropy of a symmetric PSD kernel: eigenvalues clipped at a floor, divided by their sum,
+ * S = −Σ λ̂ ln λ̂ (natural log); optionally S / ln N and cosine normalisation first.
+ *
+ * @param kernel n x n symmetric matrix (tensor or row-major values).
+ * @param options Floor, effective, cosine.
+ * @returns Entropy and eigenvalues.
+ * @throws {RangeError} When the kernel is not square, not symmetric or contains NaN.
+ * @example The identity has entropy ln N; a rank-one kernel has entropy ~0
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, vonNeumannEntropy } from "../mod.ts";
+ * await initGpu();
+ * const { entropy } = await vonNeumannEntropy([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+ * assert.ok(Math.abs(entropy - Math.log(3)) < 1e-6);
+ * const rankOne = await vonNeumannEntropy([1, 1, 1, 1]);
+ * assert.ok(rankOne.entropy < 1e-9);
+ * ```
+ */
+export async function vonNeumannEntropy(
+  kernel: Tensor | ArrayLike<number>,
+  options: VonNeumannOptions = {},
+): Promise<VonNeumannResult> {
+  let values: ArrayLike<number>, n: number;
+  if (kernel instanceof Tensor) {
+    if (kernel.rank !== 2 || kernel.shape[0] !== kernel.shape[1]) {
+      throw new RangeError(
+        `Cannot compute von Neumann entropy: kernel must be square (got ${formatShape(kernel.shape)})`,
+      );
+    }
+    n = kernel.shape[0];
+    values = await kernel.toArray();
+  } else {
+    n = Math.round(Math.sqrt(kernel.length));
+    if (n * n !== kernel.length) {
+      throw new RangeError(`Cannot compute von Neumann entropy: ${kernel.length} values are not a square matrix`);
+    }
+    values = kernel;
+  }
+  const k = options.cosine ? cosineNormalize(values, n) : values;
+  const t = Tensor.fromArray(Float32Array.from(k), [n, n]);
+  const eigenvalues = await eigvalsh(t);
+  t.dispose();
+  const floor = options.floor ?? 1e-12;
+  const clipped = eigenvalues.map((v) => Math.max(v, floor));
+  const total = clipped.reduce((a, b) => a + b, 0);
+  let s = 0;
+  for (const v of clipped) s -= (v / total) * Math.log(v / total);
+  return { entropy: options.effective ? (n > 1 ? s / Math.log(n) : 0) : s, eigenvalues };
+}

@@ -1,0 +1,145 @@
+import assert from "node:assert";
+import * as r from "../mod.ts";
+import { assertClose, seededValues } from "./_helpers.ts";
+
+/** Explicit Θ[(i,o),(j,o')] = ⟨∂f_o(x_i)/∂θ, ∂f_o'(x_j)/∂θ⟩ from one grad() per example and output. */
+async function explicitNtk(model: r.Sequential, xs: Float32Array, shape: number[]): Promise<Float64Array[][]> {
+  const n = shape[0], per = xs.length / n;
+  const params = model.parameters();
+  const jac: Float64Array[][] = [];
+  for (let i = 0; i < n; i++) {
+    const x = r.Tensor.fromArray(xs.subarray(i * per, (i + 1) * per), [1, ...shape.slice(1)]);
+    const y = model.forward(x, "eval");
+    const rows: Float64Array[] = [];
+    for (let o = 0; o < y.shape[1]; o++) {
+      const grads = r.grad(r.slice(y, [0, o], [1, 1]), params);
+      const flat = (await Promise.all(grads.map((g) => g.toArray()))).flatMap((a) => Array.from(a));
+      rows.push(Float64Array.from(flat));
+    }
+    jac.push(rows);
+  }
+  return jac;
+}
+
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+
+Deno.test("empiricalNtk() equals the explicit Jacobian product (traced and full, chunked)", async (t) => {
+  await r.initGpu();
+  for (const parameterization of ["standard", "ntk"] as const) {
+    await t.step(parameterization, async () => {
+      const model = new r.Sequential([
+        new r.Conv2d(1, 2, 3, { seed: 1, stream: 0, parameterization, biasStd: 0.3, weightStd: 1.4 }),
+        new r.Activation("tanh"),
+        new r.AvgPool2d(2),
+        new r.Flatten(),
+        new r.Dense(8, 3, { seed: 1, stream: 1, parameterization, biasStd: 0.2 }),
+      ]);
+      const n = 5, shape = [n, 6, 6, 1];
+      const xs = seededValues(n * 36, 4);
+      const jac = await explicitNtk(model, xs, shape);
+      const x = r.Tensor.fromArray(xs, shape);
+      const traced = await r.empiricalNtk(model, x, { chunk: 2 }).toArray();
+      const expected = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) for (let o = 0; o < 3; o++) expected[i * n + j] += dot(jac[i][o], jac[j][o]);
+      }
+      assertClose(traced, expected, { atol: 1e-4, rtol: 1e-4 }, "traced NTK");
+      const full = await r.empiricalNtk(model, x, { mode: "full", chunk: 3 }).toArray();
+      const expectedFull = new Float64Array(n * 3 * n * 3);
+      for (let i = 0; i < n; i++) {
+        for (let o = 0; o < 3; o++) {
+          for (let j = 0; j < n; j++) {
+            for (let o2 = 0; o2 < 3; o2++) {
+              expectedFull[(i * 3 + o) * n * 3 + j * 3 + o2] = dot(jac[i][o], jac[j][o2]);
+            }
+          }
+        }
+      }
+      assertClose(full, expectedFull, { atol: 1e-4, rtol: 1e-4 }, "full NTK");
+    });
+  }
+});
+
+Deno.test("entropy, effective rank and srank have their known answers", () => {
+  assert.ok(Math.abs(r.spectralEntropy(new Array(7).fill(3)) - Math.log(7)) < 1e-12);
+  assert.equal(r.spectralEntropy([5, 0, 0]), 0);
+  assert.equal(r.spectralEntropy([0, 0]), 0);
+  assert.ok(Math.abs(r.effectiveRank([2, 2, 2, 0]) - 3) < 1e-12);
+  assert.equal(r.srank([1, 1, 1, 1], 0.01), 4);
+  assert.equal(r.srank([100, 1e-3, 1e-3], 0.01), 1);
+  assert.equal(r.srank([0.4, 0.3, 0.2, 0.1], 0.25), 3);
+  assert.throws(() => r.spectralEntropy([1, -1]), /value 1 is -1/);
+  assert.throws(() => r.srank([1], 1), /need 0 <= δ < 1/);
+});
+
+Deno.test("sRank of a rank-k orthogonal feature matrix is ln k", async () => {
+  await r.initGpu();
+  // Columns 0..2 of a 10x5 matrix hold orthogonal unit vectors of equal norm; the rest are zero.
+  const z = new Float32Array(50);
+  for (let c = 0; c < 3; c++) z[(2 * c) * 5 + c] = 1;
+  assert.ok(Math.abs(await r.sRank(r.Tensor.fromArray(z, [10, 5])) - Math.log(3)) < 1e-6);
+});
+
+Deno.test("von Neumann entropy: identity, projector, effective and cosine options", async () => {
+  await r.initGpu();
+  const n = 6;
+  const eye = Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 2.5 : 0));
+  assert.ok(Math.abs((await r.vonNeumannEntropy(eye)).entropy - Math.log(n)) < 1e-6);
+  assert.ok(Math.abs((await r.vonNeumannEntropy(eye, { effective: true })).entropy - 1) < 1e-6);
+  // A rank-2 projector (two orthonormal vectors) has entropy ln 2.
+  const u = [1, 1, 0, 0, 0, 0].map((v) => v / Math.SQRT2), v = [0, 0, 1, 0, 0, 0];
+  const p = Float64Array.from(
+    { length: n * n },
+    (_, k) => u[Math.floor(k / n)] * u[k % n] + v[Math.floor(k / n)] * v[k % n],
+  );
+  const proj = await r.vonNeumannEntropy(p);
+  assert.ok(Math.abs(proj.entropy - Math.log(2)) < 1e-5, `${proj.entropy}`);
+  // Cosine normalisation removes scale differences: diag(1, 100) → identity → ln 2.
+  assert.ok(Math.abs((await r.vonNeumannEntropy([1, 0, 0, 100], { cosine: true })).entropy - Math.log(2)) < 1e-6);
+  await assert.rejects(() => r.vonNeumannEntropy([1, 2, 3]), /not a square matrix/);
+});
+
+Deno.test("epsilonRank counts L² Gram eigenvalues above ε (orthogonal sines have rank = count)", async () => {
+  await r.initGpu();
+  const x = Float64Array.from({ length: 401 }, (_, i) => i / 400);
+  // sin(kπx) for k = 1..4 are orthogonal on [0, 1] with norm² 1/2; a duplicate column adds no rank.
+  const cols = [1, 2, 3, 4, 4];
+  const d = new Float32Array(401 * cols.length);
+  x.forEach((xi, i) => cols.forEach((k, c) => (d[i * cols.length + c] = Math.sin(k * Math.PI * xi))));
+  const { rank, eigenvalues } = await r.epsilonRank(r.Tensor.fromArray(d, [401, cols.length]), { x, epsilon: 1e-3 });
+  assert.equal(rank, 4);
+  // Eigenvalues: 1/2 (three times), 1 (the doubled sin 4πx), and ~0.
+  assertClose(eigenvalues, [0, 0.5, 0.5, 0.5, 1], { atol: 1e-4 });
+  assert.deepEqual([...r.trapezoidWeights([0, 1, 3])], [0.5, 1.5, 1]);
+  await assert.rejects(
+    () => r.epsilonRank(r.Tensor.fromArray(d, [401, 5]), { x: [0, 1] }),
+    /need 401 quadrature weights/,
+  );
+});
+
+Deno.test("excess kurtosis, four-point correlators and Hotelling's T² have known answers", () => {
+  // Gaussian samples (Box–Muller on a lattice) have excess kurtosis ~0; a uniform has −1.2.
+  const e = 20000, n = 4;
+  const gauss = r.referenceRandom(e * n, { seed: [3, 0], distribution: "normal" });
+  const kg = r.excessKurtosis(gauss, n).mean;
+  assert.ok(Math.abs(kg.value) < 5 * kg.stderr + 0.05, `gaussian kurtosis ${kg.value} ± ${kg.stderr}`);
+  const uni = r.referenceRandom(e * n, { seed: [4, 0], distribution: "uniform" });
+  assert.ok(Math.abs(r.excessKurtosis(uni, n).mean.value + 1.2) < 0.05);
+  const c = r.connectedFourPoint(gauss, n);
+  assert.ok(Math.abs(c.diagonal.value) < 0.2 && Math.abs(c.offDiagonal.value) < 0.1 && Math.abs(c.k - 1) < 0.05);
+  // Incomplete beta: I_0.5(2, 3) = 11/16.
+  assert.ok(Math.abs(r.incompleteBeta(0.5, 2, 3) - 11 / 16) < 1e-12);
+  // T² of zero-mean data is small (p-value not tiny); shifted data is rejected.
+  const p = 3, m = 200;
+  const z = r.referenceRandom(m * p, { seed: [5, 0], distribution: "normal" });
+  const h0 = r.hotellingT2(z, p);
+  assert.ok(h0.pValue > 0.01, `p = ${h0.pValue}`);
+  assert.deepEqual(h0.df, [3, 197]);
+  const shifted = z.map((v, i) => v + (i % p === 0 ? 0.5 : 0));
+  assert.ok(r.hotellingT2(shifted, p).pValue < 1e-6);
+  // One-dimensional case: T² = t², and F(1, m−1) p-value equals the two-sided t-test p-value.
+  const one = r.hotellingT2([1, 2, 3, 4, 6], 1);
+  const mean = 3.2, sd = Math.sqrt([1, 2, 3, 4, 6].reduce((s, v) => s + (v - mean) ** 2, 0) / 4);
+  assert.ok(Math.abs(one.t2 - (mean / (sd / Math.sqrt(5))) ** 2) < 1e-9);
+  assert.throws(() => r.hotellingT2([1, 2, 3, 4], 2), /need more samples \(2\) than dimensions \(2\)/);
+});

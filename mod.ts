@@ -64,3 +64,4 @@ export * from "./analysis/von_neumann.ts";
 export * from "./analysis/epsilon_rank.ts";
 export * from "./analysis/statistics.ts";
 export * from "./analysis/ntk.ts";
+export * from "./analysis/infinite_ntk.ts";

@@ -9,6 +9,8 @@ import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup of elementwise kernels. */
 export const ELEMENTWISE_WORKGROUP = 256;
+/** Most inputs one map may read (the output takes one more of the device's storage bindings). */
+export const MAX_ELEMENTWISE_INPUTS = 8;
 
 /** How one input is read: element `c` of the output reads `x[offset + Σ c_d * strides[d]]`. */
 export interface StridedInput {
@@ -186,6 +188,11 @@ export function dispatchElementwise(
   rt: Runtime,
   call: ElementwiseOptions & { buffers: GPUBuffer[]; out: GPUBuffer },
 ): void {
+  if (call.inputs.length > MAX_ELEMENTWISE_INPUTS) {
+    throw new RangeError(
+      `Cannot map: ${call.inputs.length} inputs exceed the limit of ${MAX_ELEMENTWISE_INPUTS} per kernel`,
+    );
+  }
   if (call.buffers.length !== call.inputs.length) {
     throw new RangeError(
       `Cannot map: ${call.buffers.length} buffers given for ${call.inputs.length} input views`,

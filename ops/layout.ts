@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dispatchElementwise, type StridedInput } from "../kernels/elementwise.ts";
+import { dispatchElementwise, MAX_ELEMENTWISE_INPUTS, type StridedInput } from "../kernels/elementwise.ts";
 import { formatShape, Tensor } from "./tensor.ts";
 import { normalizeAxis } from "./reduce.ts";
 
@@ -126,6 +126,14 @@ function window(x: Tensor, begin: readonly number[]): StridedInput {
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new RangeError("Cannot concatenate: no tensors given");
   const a = normalizeAxis(axis, xs[0].rank);
+  if (xs.length > MAX_ELEMENTWISE_INPUTS) {
+    // One kernel reads at most MAX_ELEMENTWISE_INPUTS tensors: join groups, then the groups.
+    const groups: Tensor[] = [];
+    for (let i = 0; i < xs.length; i += MAX_ELEMENTWISE_INPUTS) {
+      groups.push(concat(xs.slice(i, i + MAX_ELEMENTWISE_INPUTS), a));
+    }
+    return concat(groups, a);
+  }
   for (const x of xs) {
     if (x.rank !== xs[0].rank || x.shape.some((d, i) => i !== a && d !== xs[0].shape[i])) {
       throw new RangeError(

@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { dispatchMatmul } from "../kernels/matmul.ts";
+import { dispatchMatmul, MAX_INNER_DIMENSION } from "../kernels/matmul.ts";
 import { dispatchGram } from "../kernels/gram.ts";
 import { formatShape, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
 import { add } from "./elementwise.ts";
+import { slice } from "./layout.ts";
 
 /** Options for {@linkcode matmul}. */
 export interface MatmulOptions {
@@ -27,6 +28,7 @@ export interface MatmulOptions {
  * @param options Transposes.
  * @returns m x n, or batch x m x n.
  * @throws {RangeError} When ranks are not 2 or 3, inner dimensions differ or batch sizes differ.
+ * Inner dimensions longer than the kernel's limit are split into a sum of products.
  * @example A 2x2 product
  * ```ts
  * import assert from "node:assert";
@@ -61,6 +63,16 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     );
   }
   const batch = Math.max(batchA, batchB, 1);
+  if (k > MAX_INNER_DIMENSION) {
+    // Keep each invocation's loop short: a sum of products over slices of the inner dimension.
+    let total: Tensor | null = null;
+    for (let k0 = 0; k0 < k; k0 += MAX_INNER_DIMENSION) {
+      const kc = Math.min(MAX_INNER_DIMENSION, k - k0);
+      const part = matmul(innerSlice(a, tA, false, k0, kc), innerSlice(b, tB, true, k0, kc), options);
+      total = total ? add(total, part) : part;
+    }
+    return total!;
+  }
   const out = Tensor.empty(batchA || batchB ? [batch, m, n] : [m, n]);
   dispatchMatmul(Tensor.runtime, {
     a: a.buffer,
@@ -88,6 +100,15 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     }
     return [ga, gb];
   });
+}
+
+/** Columns k0..k0+kc of op(A) (or rows of op(B)), sliced on the axis that holds k. */
+function innerSlice(t: Tensor, transposed: boolean, isB: boolean, k0: number, kc: number): Tensor {
+  // op(A) = A: k is the last axis; Aᵀ: the second to last. op(B) = B: second to last; Bᵀ: last.
+  const axis = t.rank - ((transposed !== isB) ? 2 : 1);
+  const begin = t.shape.map((_, d) => (d === axis ? k0 : 0));
+  const size = t.shape.map((dim, d) => (d === axis ? kc : dim));
+  return slice(t, begin, size);
 }
 
 /**

@@ -143,3 +143,75 @@ Deno.test("excess kurtosis, four-point correlators and Hotelling's T² have know
   assert.ok(Math.abs(one.t2 - (mean / (sd / Math.sqrt(5))) ** 2) < 1e-9);
   assert.throws(() => r.hotellingT2([1, 2, 3, 4], 2), /need more samples \(2\) than dimensions \(2\)/);
 });
+
+Deno.test("Gaussian expectations: quadrature matches closed forms", () => {
+  const [a, b, c] = [0.8, 1.3, 0.4];
+  const [e1, e2] = r.gaussianExpectations("sin", a, b, c);
+  assert.ok(Math.abs(e1 - Math.exp(-(a + b) / 2) * Math.sinh(c)) < 1e-10);
+  assert.ok(Math.abs(e2 - Math.exp(-(a + b) / 2) * Math.cosh(c)) < 1e-10);
+  // relu closed form at ρ = 1: E[relu(u)²] = a/2, E[step²] = 1/2.
+  const [r1, r2] = r.gaussianExpectations("relu", 2, 2, 2);
+  assert.ok(Math.abs(r1 - 1) < 1e-12 && Math.abs(r2 - 0.5) < 1e-12);
+  // erf closed form agrees with quadrature of erf through a tanh-free check: symmetric at c = 0.
+  assert.ok(Math.abs(r.gaussianExpectations("erf", 1, 1, 0)[0]) < 1e-12);
+});
+
+async function ntkError(model: r.Sequential, xs: Float32Array, shape: number[]): Promise<number> {
+  const emp = await r.empiricalNtk(model, r.Tensor.fromArray(xs, shape)).toArray();
+  const { ntk } = r.infiniteNtk(model, xs, shape);
+  let num = 0, den = 0;
+  for (let i = 0; i < ntk.length; i++) {
+    num += (emp[i] - ntk[i]) ** 2;
+    den += ntk[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+Deno.test("empirical NTK of wide random MLPs converges to the infinite-width NTK", async () => {
+  await r.initGpu();
+  const xs = seededValues(4 * 3, 8), shape = [4, 3];
+  const errors: number[] = [];
+  for (const width of [16, 256, 4096]) {
+    // Average over seeds to separate the 1/√width trend from one draw's noise.
+    let e = 0;
+    for (const seed of [1, 2, 3]) {
+      const opts = { parameterization: "ntk" as const, biasStd: 0.1, seed };
+      const model = new r.Sequential([
+        new r.Dense(3, width, { ...opts, stream: 0, weightStd: 1.5 }),
+        new r.Activation("relu"),
+        new r.Dense(width, width, { ...opts, stream: 1, weightStd: 1.5 }),
+        new r.Activation("erf"),
+        new r.Dense(width, 1, { ...opts, stream: 2 }),
+      ]);
+      e += (await ntkError(model, xs, shape)) / 3;
+    }
+    errors.push(e);
+  }
+  assert.ok(errors[2] < errors[0] / 4, `errors ${errors}`);
+  assert.ok(errors[2] < 0.05, `error at width 4096: ${errors[2]}`);
+});
+
+Deno.test("empirical NTK of wide random CNNs converges to the infinite-width NTK", async () => {
+  await r.initGpu();
+  const xs = seededValues(3 * 6 * 6, 9), shape = [3, 6, 6, 1];
+  const errors: number[] = [];
+  for (const channels of [8, 512]) {
+    let e = 0;
+    for (const seed of [1, 2]) {
+      const opts = { parameterization: "ntk" as const, biasStd: 0.1, seed };
+      const model = new r.Sequential([
+        new r.Conv2d(1, channels, 3, { ...opts, stream: 0, weightStd: 1.4, padding: "same" }),
+        new r.Activation("relu"),
+        new r.AvgPool2d(2),
+        new r.Conv2d(channels, channels, 2, { ...opts, stream: 1, weightStd: 1.4 }),
+        new r.Activation("relu"),
+        new r.Flatten(),
+        new r.Dense(4 * channels, 1, { ...opts, stream: 2 }),
+      ]);
+      e += (await ntkError(model, xs, shape)) / 2;
+    }
+    errors.push(e);
+  }
+  assert.ok(errors[1] < errors[0] / 3, `errors ${errors}`);
+  assert.ok(errors[1] < 0.08, `error at 512 channels: ${errors[1]}`);
+});

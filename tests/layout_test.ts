@@ -49,3 +49,12 @@ Deno.test("reshape() shares storage and checks sizes", async () => {
   assert.deepEqual([...await y.toArray()], [1, 2, 3, 4, 5, 6]);
   assert.throws(() => y.reshape([4, 2]), /2x3|3x2 has 6 elements/);
 });
+
+Deno.test("concat() joins more tensors than one kernel can read", async () => {
+  await r.initGpu();
+  const parts = Array.from({ length: 19 }, (_, i) => r.Tensor.fromArray([i, 100 + i], [2, 1]));
+  const c = r.concat(parts, 1);
+  assert.deepEqual(c.shape, [2, 19]);
+  const v = await c.toArray();
+  for (let i = 0; i < 19; i++) assert.deepEqual([v[i], v[19 + i]], [i, 100 + i]);
+});

@@ -125,3 +125,19 @@ Deno.test("gram() rejects a non-matrix", async () => {
     (e: unknown) => e instanceof RangeError && e.message === "Cannot compute Gram matrix: a must be 2-D (got 3)",
   );
 });
+
+Deno.test("matmul() splits inner dimensions beyond the kernel limit", async (t) => {
+  await initGpu();
+  const k = 65536 * 2 + 5, m = 3, n = 2;
+  const a = seededValues(m * k, 1), b = seededValues(k * n, 2);
+  const ref = referenceMatmul(a, b, { m, n, k });
+  const bt = new Float32Array(n * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) bt[j * k + i] = b[i * n + j];
+  await t.step("A · B", async () => {
+    assertClose(await matmul(Tensor.fromArray(a, [m, k]), Tensor.fromArray(b, [k, n])).toArray(), ref, tol(k));
+  });
+  await t.step("A · (Bᵀ)ᵀ", async () => {
+    const c = matmul(Tensor.fromArray(a, [m, k]), Tensor.fromArray(bt, [n, k]), { transposeB: true });
+    assertClose(await c.toArray(), ref, tol(k));
+  });
+});

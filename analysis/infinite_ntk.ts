@@ -1,0 +1,441 @@
+/**
+ * Infinite-width NNGP and NTK kernels (NTK parameterization, as neural-tangents defines them) of Dense,
+ * Conv, AvgPool, Flatten and activation stacks, computed in float64 on the host.
+ *
+ * Dense: K' = σ_w² K + σ_b², Θ' = K' + σ_w² Θ (K of the input is x·x'/d). Activation φ:
+ * K' = E[φ(u)φ(v)], Θ' = E[φ'(u)φ'(v)] Θ with (u, v) ~ N(0, [[K_xx, K_xx'], [K_xx', K_x'x']]) — closed forms
+ * for relu (arc-cosine) and erf, 2-D Gauss–Hermite quadrature otherwise. Conv (weights shared over
+ * positions): K'(s, s') = σ_w²/(kh·kw) Σ_δ K(s+δ, s'+δ) + σ_b² (zero padding contributes 0). AvgPool
+ * averages both positions over their windows; Flatten averages K(s, s) over positions. For a CNN that
+ * ends in Flatten only position pairs within the receptive offsets that reach the readout are tracked.
+ *
+ * @module
+ */
+import type { LayerStructure, TraceableModel } from "../ops/parameterized.ts";
+import { structureOf } from "../ops/layer_signals.ts";
+
+/** One layer of an architecture, as the kernel recursion sees it. */
+export type KernelLayer =
+  | { kind: "dense"; weightStd: number; biasStd: number }
+  | {
+    kind: "conv";
+    kernel: [number, number];
+    stride: number;
+    padding: "valid" | "same";
+    weightStd: number;
+    biasStd: number;
+  }
+  | { kind: "activation"; fn: "relu" | "erf" | "tanh" | "sigmoid" | "elu" | "sin" | "cos" | "identity" }
+  | { kind: "avgpool"; size: number }
+  | { kind: "flatten" };
+
+/** NNGP and NTK matrices of the outputs (per output unit: the full NTK is Θ ⊗ I_K). */
+export interface InfiniteKernels {
+  /** NNGP kernel, N x N row-major. */
+  nngp: Float64Array;
+  /** NTK, N x N row-major. */
+  ntk: Float64Array;
+  /** N. */
+  n: number;
+}
+
+/**
+ * The kernel-recursion description of a traceable model (σ_w, σ_b from each layer's structure: the NTK
+ * parameterization's values, or for standard layers the init std times √fan_in and the bias init std).
+ *
+ * @param model Model whose layers describe themselves.
+ * @returns Layers for {@linkcode infiniteNtk}.
+ * @throws {RangeError} For layers without an infinite-width rule (batch norm, RFF, residual).
+ */
+export function kernelArchitecture(model: TraceableModel): KernelLayer[] {
+  return model.layers.map((layer) => {
+    const s: LayerStructure = structureOf(layer);
+    switch (s.kind) {
+      case "dense":
+        return { kind: "dense", weightStd: s.weightStd, biasStd: s.bias ? s.biasStd : 0 };
+      case "conv":
+        return {
+          kind: "conv",
+          kernel: [s.filters.shape[0], s.filters.shape[1]],
+          stride: s.stride,
+          padding: s.padding,
+          weightStd: s.weightStd,
+          biasStd: s.bias ? s.biasStd : 0,
+        };
+      case "activation":
+        return { kind: "activation", fn: s.fn };
+      case "avgpool":
+        return { kind: "avgpool", size: s.size };
+      case "flatten":
+        return { kind: "flatten" };
+      default:
+        throw new RangeError(`No infinite-width kernel rule for layer ${layer.name}`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expectations over a bivariate Gaussian.
+
+const GH_POINTS = 24;
+const [GH_X, GH_W] = gaussHermite(GH_POINTS);
+
+/** Nodes and weights of Gauss–Hermite quadrature (physicists'), by Newton on the recurrence. */
+function gaussHermite(n: number): [Float64Array, Float64Array] {
+  const x = new Float64Array(n), w = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let z = i === 0
+      ? Math.sqrt(2 * n + 1) - 1.85575 * (2 * n + 1) ** (-1 / 6)
+      : i === 1
+      ? x[0] - (1.14 * n ** 0.426) / x[0]
+      : i === 2
+      ? 1.86 * x[1] - 0.86 * x[0]
+      : i === 3
+      ? 1.91 * x[2] - 0.91 * x[1]
+      : 2 * x[i - 1] - x[i - 2];
+    let pp = 0;
+    for (let it = 0; it < 100; it++) {
+      let p1 = Math.PI ** -0.25, p2 = 0;
+      for (let j = 0; j < n; j++) {
+        const p3 = p2;
+        p2 = p1;
+        p1 = z * Math.sqrt(2 / (j + 1)) * p2 - Math.sqrt(j / (j + 1)) * p3;
+      }
+      pp = Math.sqrt(2 * n) * p2;
+      const dz = p1 / pp;
+      z -= dz;
+      if (Math.abs(dz) < 1e-15) break;
+    }
+    x[i] = z;
+    w[i] = 2 / (pp * pp);
+  }
+  return [x, w];
+}
+
+const ACT: Record<string, [(u: number) => number, (u: number) => number]> = {
+  tanh: [Math.tanh, (u) => 1 - Math.tanh(u) ** 2],
+  sigmoid: [(u) => 1 / (1 + Math.exp(-u)), (u) => Math.exp(-u) / (1 + Math.exp(-u)) ** 2],
+  elu: [(u) => (u > 0 ? u : Math.expm1(u)), (u) => (u > 0 ? 1 : Math.exp(u))],
+  sin: [Math.sin, Math.cos],
+  cos: [Math.cos, (u) => -Math.sin(u)],
+};
+
+/** E[φ(u)φ(v)] and E[φ'(u)φ'(v)] for (u, v) ~ N(0, [[a, c], [c, b]]). */
+export function gaussianExpectations(fn: string, a: number, b: number, c: number): [number, number] {
+  if (fn === "identity") return [c, 1];
+  if (fn === "relu") {
+    const norm = Math.sqrt(a * b);
+    if (!(norm > 0)) return [0, 0.5];
+    const rho = Math.max(-1, Math.min(1, c / norm));
+    const theta = Math.acos(rho);
+    return [
+      (norm / (2 * Math.PI)) * (Math.sqrt(1 - rho * rho) + (Math.PI - theta) * rho),
+      (Math.PI - theta) / (2 * Math.PI),
+    ];
+  }
+  if (fn === "erf") {
+    const d = (1 + 2 * a) * (1 + 2 * b);
+    return [(2 / Math.PI) * Math.asin((2 * c) / Math.sqrt(d)), 4 / (Math.PI * Math.sqrt(d - 4 * c * c))];
+  }
+  const pair = ACT[fn];
+  if (!pair) throw new RangeError(`No Gaussian expectation rule for activation "${fn}"`);
+  // u = √a z1, v = (c/√a) z1 + √(b − c²/a) z2 with z ~ N(0, I); Gauss–Hermite in each coordinate.
+  const sa = Math.sqrt(Math.max(a, 0));
+  const l21 = sa > 0 ? c / sa : 0, l22 = Math.sqrt(Math.max(b - l21 * l21, 0));
+  let e1 = 0, e2 = 0;
+  for (let i = 0; i < GH_POINTS; i++) {
+    const z1 = Math.SQRT2 * GH_X[i], u = sa * z1;
+    const [fu, du] = [pair[0](u), pair[1](u)];
+    for (let j = 0; j < GH_POINTS; j++) {
+      const v = l21 * z1 + l22 * Math.SQRT2 * GH_X[j];
+      const w = GH_W[i] * GH_W[j];
+      e1 += w * fu * pair[0](v);
+      e2 += w * du * pair[1](v);
+    }
+  }
+  return [e1 / Math.PI, e2 / Math.PI];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense (matrix) phase.
+
+function denseMatrixPhase(
+  layers: KernelLayer[],
+  k: Float64Array,
+  theta: Float64Array | null,
+  n: number,
+): InfiniteKernels {
+  let th = theta;
+  for (const layer of layers) {
+    if (layer.kind === "dense") {
+      const w2 = layer.weightStd ** 2, b2 = layer.biasStd ** 2;
+      const next = k.map((v) => w2 * v + b2);
+      th = th ? next.map((v, i) => v + w2 * th![i]) : next.slice();
+      k = next;
+    } else if (layer.kind === "activation") {
+      const diag = Float64Array.from({ length: n }, (_, i) => k[i * n + i]);
+      const nk = new Float64Array(n * n), nt = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = i; j < n; j++) {
+          const [e1, e2] = gaussianExpectations(layer.fn, diag[i], diag[j], k[i * n + j]);
+          nk[i * n + j] = nk[j * n + i] = e1;
+          const t = th ? e2 * th[i * n + j] : 0;
+          nt[i * n + j] = nt[j * n + i] = t;
+        }
+      }
+      k = nk;
+      th = th ? nt : null;
+    } else if (layer.kind === "flatten") {
+      continue; // already flat
+    } else {
+      throw new RangeError(`Layer ${layer.kind} needs spatial input (NHWC), but the kernel is already flat`);
+    }
+  }
+  return { nngp: k, ntk: th ?? new Float64Array(n * n), n };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spatial phase: per example pair, K(s, s + Δ) for positions s and offsets |Δ| <= R.
+
+interface SpatialKernel {
+  h: number;
+  w: number;
+  /** Offset radius along each axis. */
+  r: number;
+  /** K at [((y * w + x) * side + dy + r) * side + dx + r], side = 2r + 1. */
+  k: Float64Array;
+  /** Θ likewise (null before the first weight layer). */
+  t: Float64Array | null;
+}
+
+const at = (s: SpatialKernel, y: number, x: number, dy: number, dx: number) => {
+  const side = 2 * s.r + 1;
+  return ((y * s.w + x) * side + dy + s.r) * side + dx + s.r;
+};
+
+/** Offset radius each spatial layer's output must provide, from the Flatten at `flat` backwards. */
+function radii(layers: KernelLayer[], flat: number): number[] {
+  const out = new Array(flat + 1).fill(0);
+  let r = 0;
+  for (let l = flat - 1; l >= 0; l--) {
+    out[l + 1] = r;
+    const layer = layers[l];
+    if (layer.kind === "avgpool") r = layer.size * r + layer.size - 1;
+    else if (layer.kind === "conv") r = layer.stride * r;
+  }
+  out[0] = r;
+  return out;
+}
+
+function spatialInput(xi: Float64Array, xj: Float64Array, h: number, w: number, c: number, r: number): SpatialKernel {
+  const side = 2 * r + 1;
+  const k = new Float64Array(h * w * side * side);
+  const s: SpatialKernel = { h, w, r, k, t: null };
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let dy = -r; dy <= r; dy++) {
+        for (let dx = -r; dx <= r; dx++) {
+          const y2 = y + dy, x2 = x + dx;
+          if (y2 < 0 || y2 >= h || x2 < 0 || x2 >= w) continue;
+          let acc = 0;
+          for (let ch = 0; ch < c; ch++) acc += xi[(y * w + x) * c + ch] * xj[(y2 * w + x2) * c + ch];
+          k[at(s, y, x, dy, dx)] = acc / c;
+        }
+      }
+    }
+  }
+  return s;
+}
+
+function spatialConv(s: SpatialKernel, layer: Extract<KernelLayer, { kind: "conv" }>, rOut: number): SpatialKernel {
+  const [kh, kw] = layer.kernel, st = layer.stride;
+  let pt = 0, pl = 0, oh: number, ow: number;
+  if (layer.padding === "same") {
+    oh = Math.ceil(s.h / st);
+    ow = Math.ceil(s.w / st);
+    pt = Math.floor(Math.max((oh - 1) * st + kh - s.h, 0) / 2);
+    pl = Math.floor(Math.max((ow - 1) * st + kw - s.w, 0) / 2);
+  } else {
+    oh = Math.floor((s.h - kh) / st) + 1;
+    ow = Math.floor((s.w - kw) / st) + 1;
+  }
+  const side = 2 * rOut + 1;
+  const out: SpatialKernel = { h: oh, w: ow, r: rOut, k: new Float64Array(oh * ow * side * side), t: null };
+  const tOut = new Float64Array(out.k.length);
+  const w2 = layer.weightStd ** 2 / (kh * kw), b2 = layer.biasStd ** 2;
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      for (let dy = -rOut; dy <= rOut; dy++) {
+        for (let dx = -rOut; dx <= rOut; dx++) {
+          if (y + dy < 0 || y + dy >= oh || x + dx < 0 || x + dx >= ow) continue;
+          let sk = 0, sth = 0;
+          for (let u = 0; u < kh; u++) {
+            const iy = y * st - pt + u, iy2 = iy + dy * st;
+            if (iy < 0 || iy >= s.h || iy2 < 0 || iy2 >= s.h) continue;
+            for (let v = 0; v < kw; v++) {
+              const ix = x * st - pl + v, ix2 = ix + dx * st;
+              if (ix < 0 || ix >= s.w || ix2 < 0 || ix2 >= s.w) continue;
+              const idx = at(s, iy, ix, dy * st, dx * st);
+              sk += s.k[idx];
+              if (s.t) sth += s.t[idx];
+            }
+          }
+          const o = at(out, y, x, dy, dx);
+          out.k[o] = w2 * sk + b2;
+          tOut[o] = out.k[o] + w2 * sth;
+        }
+      }
+    }
+  }
+  out.t = tOut;
+  return out;
+}
+
+function spatialActivation(
+  s: SpatialKernel,
+  fn: string,
+  diagI: Float64Array,
+  diagJ: Float64Array,
+): SpatialKernel {
+  const out: SpatialKernel = { ...s, k: new Float64Array(s.k.length), t: s.t ? new Float64Array(s.k.length) : null };
+  for (let y = 0; y < s.h; y++) {
+    for (let x = 0; x < s.w; x++) {
+      for (let dy = -s.r; dy <= s.r; dy++) {
+        for (let dx = -s.r; dx <= s.r; dx++) {
+          const y2 = y + dy, x2 = x + dx;
+          if (y2 < 0 || y2 >= s.h || x2 < 0 || x2 >= s.w) continue;
+          const idx = at(s, y, x, dy, dx);
+          const [e1, e2] = gaussianExpectations(fn, diagI[y * s.w + x], diagJ[y2 * s.w + x2], s.k[idx]);
+          out.k[idx] = e1;
+          if (s.t) out.t![idx] = e2 * s.t[idx];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function spatialPool(s: SpatialKernel, p: number, rOut: number): SpatialKernel {
+  const oh = Math.floor(s.h / p), ow = Math.floor(s.w / p), side = 2 * rOut + 1;
+  const out: SpatialKernel = { h: oh, w: ow, r: rOut, k: new Float64Array(oh * ow * side * side), t: null };
+  const tOut = s.t ? new Float64Array(out.k.length) : null;
+  const norm = 1 / (p * p * p * p);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      for (let dy = -rOut; dy <= rOut; dy++) {
+        for (let dx = -rOut; dx <= rOut; dx++) {
+          if (y + dy < 0 || y + dy >= oh || x + dx < 0 || x + dx >= ow) continue;
+          let sk = 0, sth = 0;
+          for (let a = 0; a < p; a++) {
+            for (let b = 0; b < p; b++) {
+              for (let a2 = 0; a2 < p; a2++) {
+                for (let b2 = 0; b2 < p; b2++) {
+                  const idx = at(s, p * y + a, p * x + b, p * dy + a2 - a, p * dx + b2 - b);
+                  sk += s.k[idx];
+                  if (s.t) sth += s.t[idx];
+                }
+              }
+            }
+          }
+          const o = at(out, y, x, dy, dx);
+          out.k[o] = sk * norm;
+          if (tOut) tOut[o] = sth * norm;
+        }
+      }
+    }
+  }
+  out.t = tOut;
+  return out;
+}
+
+/** Diagonal K(s, s) of a spatial kernel. */
+function diagonalOf(s: SpatialKernel): Float64Array {
+  return Float64Array.from({ length: s.h * s.w }, (_, i) => s.k[at(s, Math.floor(i / s.w), i % s.w, 0, 0)]);
+}
+
+/**
+ * Infinite-width NNGP and NTK of an architecture at N inputs.
+ *
+ * @param architecture Layers (see {@linkcode kernelArchitecture}), or a model to describe.
+ * @param x Inputs: [N, d] values for dense stacks, [N, H, W, C] for stacks with convolutions.
+ * @param shape Shape of `x`.
+ * @returns NNGP and NTK (N x N, per output unit).
+ * @throws {RangeError} For a spatial stack without Flatten, mismatched shapes, or unknown layers.
+ * @example The NTK of one dense layer is K = σ_w² x·x'/d + σ_b²
+ * ```ts
+ * import assert from "node:assert";
+ * import { infiniteNtk } from "../mod.ts";
+ * const { ntk } = infiniteNtk([{ kind: "dense", weightStd: 2, biasStd: 1 }], [1, 0, 0, 1], [2, 2]);
+ * assert.deepEqual([...ntk], [3, 1, 1, 3]);
+ * ```
+ */
+export function infiniteNtk(
+  architecture: KernelLayer[] | TraceableModel,
+  x: ArrayLike<number>,
+  shape: readonly number[],
+): InfiniteKernels {
+  const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
+  const n = shape[0];
+  const per = shape.slice(1).reduce((p, d) => p * d, 1);
+  if (x.length !== n * per) {
+    throw new RangeError(`Cannot compute kernels: ${x.length} values for shape ${shape.join("x")}`);
+  }
+  const rows = Array.from({ length: n }, (_, i) => Float64Array.from({ length: per }, (_, k) => x[i * per + k]));
+  if (shape.length === 2) {
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) k[i * n + j] = rows[i].reduce((s, v, q) => s + v * rows[j][q], 0) / per;
+    }
+    return denseMatrixPhase(layers, k, null, n);
+  }
+  if (shape.length !== 4) {
+    throw new RangeError(`Cannot compute kernels: input must be [N, d] or [N, H, W, C] (got ${shape.join("x")})`);
+  }
+  const flat = layers.findIndex((l) => l.kind === "flatten");
+  if (flat < 0) throw new RangeError("Cannot compute kernels of a convolutional stack without Flatten");
+  const [, h, w, c] = shape;
+  const r = radii(layers, flat);
+  // Run one example pair through the spatial layers; `diags` supplies K(s, s) before each activation.
+  const run = (
+    i: number,
+    j: number,
+    diags: (Float64Array[] | null)[],
+  ): { k: number; t: number; own: Float64Array[] } => {
+    let s = spatialInput(rows[i], rows[j], h, w, c, r[0]);
+    const own: Float64Array[] = [];
+    for (let l = 0; l < flat; l++) {
+      const layer = layers[l];
+      if (layer.kind === "conv") s = spatialConv(s, layer, r[l + 1]);
+      else if (layer.kind === "avgpool") s = spatialPool(s, layer.size, r[l + 1]);
+      else if (layer.kind === "activation") {
+        const d = diagonalOf(s);
+        own.push(d);
+        const di = diags[i]?.[own.length - 1] ?? d, dj = diags[j]?.[own.length - 1] ?? d;
+        s = spatialActivation(s, layer.fn, di, dj);
+      } else throw new RangeError(`Layer ${layer.kind} cannot come before Flatten in a convolutional stack`);
+    }
+    const diag = diagonalOf(s);
+    const tdiag = s.t
+      ? Float64Array.from({ length: s.h * s.w }, (_, q) => s.t![at(s, Math.floor(q / s.w), q % s.w, 0, 0)])
+      : null;
+    const mean = (a: Float64Array) => a.reduce((p, v) => p + v, 0) / a.length;
+    return { k: mean(diag), t: tdiag ? mean(tdiag) : 0, own };
+  };
+  const diags: (Float64Array[] | null)[] = new Array(n).fill(null);
+  const k = new Float64Array(n * n), t = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const self = run(i, i, diags);
+    diags[i] = self.own;
+    k[i * n + i] = self.k;
+    t[i * n + i] = self.t;
+  }
+  const hasTheta = layers.slice(0, flat).some((l) => l.kind === "conv");
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const pair = run(i, j, diags);
+      k[i * n + j] = k[j * n + i] = pair.k;
+      t[i * n + j] = t[j * n + i] = pair.t;
+    }
+  }
+  return denseMatrixPhase(layers.slice(flat + 1), k, hasTheta ? t : null, n);
+}

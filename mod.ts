@@ -65,3 +65,4 @@ export * from "./analysis/epsilon_rank.ts";
 export * from "./analysis/statistics.ts";
 export * from "./analysis/ntk.ts";
 export * from "./analysis/infinite_ntk.ts";
+export * from "./analysis/jacobian_spectra.ts";

@@ -93,6 +93,58 @@ ${
 
 const cachedReduceWgsl = memoizeWgsl(reduceWgsl);
 
+/** Axes up to this length are reduced serially, one invocation per output (no workgroup tree). */
+export const SERIAL_REDUCE_MAX_AXIS = 1024;
+
+/**
+ * WGSL for a serial reduction of a short axis: one invocation per output loops over the axis (Kahan
+ * summation for sums). Far faster than a workgroup tree when there are many short rows (pooling windows,
+ * bias gradients).
+ *
+ * Bindings: 0 `x` (read), 1 `y` (read_write). Workgroup 64; grid `linearGrid(ceil(outer·inner/64))`.
+ *
+ * @param options Dimensions and operation (axis <= {@linkcode SERIAL_REDUCE_MAX_AXIS}).
+ * @returns Shader source.
+ */
+export function serialReduceWgsl(options: ReduceKernelOptions): string {
+  const { outer, axis, inner, op } = options;
+  const count = outer * inner;
+  const [gridX] = linearGrid(Math.ceil(count / 64));
+  const isSum = op === "sum" || op === "mean";
+  const scale = options.scale ?? 1;
+  const identity = isSum ? "0.0" : op === "max" ? "-3.4028234663852886e38" : "3.4028234663852886e38";
+  return `// serial reduce ${op}: [${outer}, ${axis}, ${inner}] -> [${outer}, ${inner}], scale ${scale}
+// bindings: 0 x (read), 1 y (read_write); workgroup 64; grid linearGrid(${Math.ceil(count / 64)}) (x = ${gridX})
+// one invocation: one output, looping over the ${axis} axis entries
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${gridX * 64}u;
+  if (t >= ${count}u) { return; }
+  let i = t % ${inner}u;
+  let base = (t / ${inner}u) * ${axis * inner}u + i;
+  var acc = ${identity};
+  var comp = 0.0;
+  for (var a = 0u; a < ${axis}u; a++) {
+    let v = x[base + a * ${inner}u];
+${
+    isSum
+      ? `    let yk = v - comp;
+    let tk = acc + yk;
+    comp = (tk - acc) - yk;
+    acc = tk;`
+      : `    acc = ${op}(acc, v);`
+  }
+  }
+  y[t] = acc${scale === 1 ? "" : ` * ${scale.toPrecision(9)}`};
+}
+`;
+}
+
+const cachedSerialReduceWgsl = memoizeWgsl(serialReduceWgsl);
+
 /**
  * Records a full reduction along the axis, with as many passes as the axis length needs.
  *
@@ -109,6 +161,16 @@ export function dispatchReduce(
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`Cannot reduce: ${name} must be a positive integer (got ${v})`);
     }
+  }
+  if (call.axis <= SERIAL_REDUCE_MAX_AXIS) {
+    const options: ReduceKernelOptions = { outer, axis: call.axis, inner, op: op === "mean" ? "sum" : op };
+    if (op === "mean") options.scale = 1 / call.axis;
+    rt.dispatch({
+      wgsl: cachedSerialReduceWgsl(options),
+      buffers: [call.x, call.y],
+      workgroups: linearGrid(Math.ceil((outer * inner) / 64)),
+    });
+    return;
   }
   let axis = call.axis;
   let source = call.x;

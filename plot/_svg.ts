@@ -123,11 +123,27 @@ export function svgDocument(f: Frame, content: string, title?: string): string {
     `<rect width="100%" height="100%" fill="white"/>${heading}${content}</svg>`;
 }
 
-/** A legend box listing labelled swatches at the top-right of the frame. */
-export function legend(items: { label: string; color: string; dash?: boolean; marker?: boolean }[], f: Frame): string {
+/**
+ * A legend box listing labelled swatches, in the corner of the frame that covers the fewest of the
+ * given pixel points (top-right when none are given).
+ */
+export function legend(
+  items: { label: string; color: string; dash?: boolean; marker?: boolean }[],
+  f: Frame,
+  points: [number, number][] = [],
+): string {
   if (items.length === 0) return "";
   const width = Math.max(...items.map((i) => i.label.length)) * 6.5 + 34;
-  const x = f.right - width - 8, y = f.top + 8;
+  const height = items.length * 16 + 8;
+  const corners: [number, number][] = [
+    [f.right - width - 8, f.top + 8],
+    [f.left + 8, f.top + 8],
+    [f.right - width - 8, f.bottom - height - 8],
+    [f.left + 8, f.bottom - height - 8],
+  ];
+  const covered = ([cx, cy]: [number, number]) =>
+    points.filter(([px, py]) => px >= cx - 4 && px <= cx + width + 4 && py >= cy - 4 && py <= cy + height + 4).length;
+  const [x, y] = corners.reduce((best, c) => (covered(c) < covered(best) ? c : best));
   const rows = items.map((item, i) => {
     const cy = y + 12 + i * 16;
     const swatch = item.marker

@@ -122,6 +122,29 @@ export function linePlot(options: LinePlotOptions): string {
     }/>${markers}</g>`;
   });
   const labelled = series.map((s, i) => ({ s, i })).filter(({ s }) => s.label);
+  // Pixel positions of the data (and of points interpolated along each segment) steer the legend.
+  const occupied: [number, number][] = [];
+  series.forEach((s) => {
+    const y = (s.axis === "right" ? right : left)!;
+    let prev: [number, number] | null = null;
+    for (let j = 0; j < s.x.length; j++) {
+      const xv = s.x[j], yv = s.y[j];
+      if (
+        !Number.isFinite(xv) || !Number.isFinite(yv) || (xType === "log" && xv <= 0) || (y.type === "log" && yv <= 0)
+      ) {
+        prev = null;
+        continue;
+      }
+      const p: [number, number] = [x(xv), y.scale(yv)];
+      if (prev) {
+        for (let t = 0.1; t < 1; t += 0.1) {
+          occupied.push([prev[0] + t * (p[0] - prev[0]), prev[1] + t * (p[1] - prev[1])]);
+        }
+      }
+      occupied.push(p);
+      prev = p;
+    }
+  });
   const key = options.legend === false ? "" : legend(
     labelled.map(({ s, i }) => ({
       label: s.label! + (twin ? (s.axis === "right" ? " (right)" : " (left)") : ""),
@@ -129,6 +152,7 @@ export function linePlot(options: LinePlotOptions): string {
       dash: s.dashed,
     })),
     f,
+    occupied,
   );
   const axes = axis(x, "bottom", f, options.xLabel) + (left ? axis(left.scale, "left", f, options.yLabel) : "") +
     (right ? axis(right.scale, "right", f, options.y2Label) : "");

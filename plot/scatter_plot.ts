@@ -70,7 +70,11 @@ export function scatterPlot(options: ScatterPlotOptions): string {
   const sx = makeScale("linear", domainOf(Array.from(options.x), "linear", "x"), [f.left, f.right]);
   const sy = makeScale("linear", domainOf(Array.from(options.y), "linear", "y"), [f.bottom, f.top]);
   const key = options.classLabels
-    ? legend(options.classLabels.map((label, c) => ({ label, color: PALETTE[c % PALETTE.length], marker: true })), f)
+    ? legend(
+      options.classLabels.map((label, c) => ({ label, color: PALETTE[c % PALETTE.length], marker: true })),
+      f,
+      Array.from(options.x, (xv, i) => [sx(xv), sy(options.y[i])] as [number, number]),
+    )
     : "";
   return svgDocument(
     f,

@@ -215,3 +215,41 @@ Deno.test("empirical NTK of wide random CNNs converges to the infinite-width NTK
   assert.ok(errors[1] < errors[0] / 3, `errors ${errors}`);
   assert.ok(errors[1] < 0.08, `error at 512 channels: ${errors[1]}`);
 });
+
+Deno.test("input-Jacobian and weight spectra: known answers", async () => {
+  await r.initGpu();
+  // f(x) = x A with A = diag(3, 0.5) rotated: singular values 3 and 0.5 at every point.
+  const c = Math.cos(0.3), s = Math.sin(0.3);
+  const a = r.Tensor.fromArray([3 * c, 3 * s, -0.5 * s, 0.5 * c], [2, 2]);
+  const pts = r.Tensor.fromArray(seededValues(50 * 2, 3), [50, 2]);
+  const spectra = await r.inputJacobianSpectra((x) => r.matmul(x, a), pts);
+  assert.equal(spectra.values.length, 50);
+  for (let i = 0; i < 50; i++) {
+    assert.ok(Math.abs(spectra.max[i] - 3) < 1e-5 && Math.abs(spectra.min[i] - 0.5) < 1e-5);
+  }
+  // tanh(x w) with a width-1 bottleneck: the 2x2 Jacobian has rank 1 (min singular value 0).
+  const w1 = r.Tensor.fromArray([1, 2], [2, 1]), w2 = r.Tensor.fromArray([1, -1], [1, 2]);
+  const rank1 = await r.inputJacobianSpectra((x) => r.matmul(r.tanh(r.matmul(x, w1)), w2), pts);
+  assert.ok(rank1.min.every((v) => v < 1e-6) && rank1.max.every((v) => v > 0));
+  const model = new r.Sequential([
+    new r.Dense(3, 2, { seed: 1 }),
+    new r.Activation("relu"),
+    new r.Dense(2, 2, { seed: 2 }),
+  ]);
+  const ws = await r.weightSpectra(model);
+  assert.deepEqual(ws.map((w) => w.layer), [0, 2]);
+  const ref = r.referenceSvdvals(await model.layers[0].parameters()[0].toArray(), 3, 2);
+  assertClose(ws[0].values, ref, { rtol: 1e-6 });
+});
+
+Deno.test("hiddenEpsilonRanks reports each hidden activation's ε-rank", async () => {
+  await r.initGpu();
+  const dense = new r.Dense(1, 3, { seed: 1 });
+  // Neurons x, 2x and 1 (identity activation) span two functions.
+  dense.weights = r.Tensor.fromArray([1, 2, 0], [1, 3]);
+  dense.bias = r.Tensor.fromArray([0, 0, 1], [3]);
+  const model = new r.Sequential([dense, new r.Activation("identity"), new r.Dense(3, 1, { seed: 2 })]);
+  const x = Float64Array.from({ length: 201 }, (_, i) => -1 + i / 100);
+  const ranks = await r.hiddenEpsilonRanks(model, r.Tensor.fromArray(Float32Array.from(x), [201, 1]), { x, epsilon: 1e-4 });
+  assert.deepEqual(ranks.map((e) => [e.layer, e.rank]), [[1, 2]]);
+});

@@ -76,3 +76,15 @@ Deno.test("reductions reject a bad axis", async () => {
     (e: unknown) => e instanceof RangeError && e.message === "Invalid axis 1 for a tensor of rank 1",
   );
 });
+
+Deno.test("reductions over axes past the serial limit use the workgroup tree correctly", async () => {
+  await r.initGpu();
+  const n = 5000;
+  const x = seededValues(3 * n, 8);
+  for (const op of ["sum", "mean", "max", "min"] as const) {
+    const y = await ({ sum: r.sum, mean: r.mean, max: r.max, min: r.min })[op](r.Tensor.fromArray(x, [3, n]), {
+      axis: 1,
+    }).toArray();
+    assertClose(y, referenceReduce(x, [3, n, 1], op), { atol: 1e-5, rtol: 1e-5 }, op);
+  }
+});

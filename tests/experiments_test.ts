@@ -1,0 +1,48 @@
+/**
+ * Smoke tests: each experiment runs end to end at its --quick size and writes parseable results and
+ * SVG figures free of NaN.
+ */
+import assert from "node:assert";
+
+async function runQuick(script: string): Promise<string> {
+  const out = await Deno.makeTempDir({ prefix: "rankscope-" });
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(`../experiments/${script}`, import.meta.url).pathname, "--quick", "--out", out],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await cmd.output();
+  const text = new TextDecoder().decode(stdout);
+  assert.equal(code, 0, `${script} failed:\n${new TextDecoder().decode(stderr).slice(-2000)}`);
+  assert.ok(text.length > 0, "prints tables to stdout");
+  return out;
+}
+
+async function checkSvgs(dir: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    const svg = await Deno.readTextFile(`${dir}/${name}.svg`);
+    assert.ok(svg.startsWith("<svg") && svg.endsWith("</svg>"), `${name}.svg is a complete SVG`);
+    assert.ok(!/NaN|Infinity/.test(svg), `${name}.svg has no NaN coordinates`);
+  }
+}
+
+Deno.test("experiments/ntk_entropy.ts --quick writes results and figures", async () => {
+  const dir = await runQuick("ntk_entropy.ts");
+  const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+  assert.equal(results.epochs.length, 3); // epoch 0 (init) + 2 epochs
+  assert.equal(results.sizes.length, 2);
+  for (const e of results.epochs) {
+    assert.ok(e.entropy.every((s: number) => s > 0 && s <= Math.log(10) + 1e-9), `entropies ${e.entropy}`);
+  }
+  assert.ok(results.epochs.at(-1).testAccuracy > results.epochs[0].testAccuracy, "training helps");
+  const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
+  assert.deepEqual(Object.keys(figures).sort(), [
+    "entropy_vs_accuracy",
+    "entropy_vs_epoch",
+    "entropy_vs_subset",
+    "information_transfer",
+    "training_size",
+  ]);
+  await checkSvgs(dir, Object.keys(figures));
+  await Deno.remove(dir, { recursive: true });
+});

@@ -62,7 +62,7 @@ export interface FitOptions {
 
 /** Loss history of a {@linkcode fit} run. */
 export interface FitResult {
-  /** Mean read-back loss per epoch. */
+  /** Mean read-back loss per epoch (NaN for epochs in which no loss was read; the last epoch always has one). */
   epochLoss: number[];
   /** Every read-back loss with its step. */
   stepLoss: { step: number; loss: number }[];
@@ -131,7 +131,11 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
     const read: number[] = [];
     for (let b = 0; b < stepsPerEpoch; b++) {
       const rows = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
-      const readNow = (result.steps + 1) % lossEvery === 0 || b === stepsPerEpoch - 1;
+      // Each read is a GPU sync: read every `lossEvery` steps, and at an epoch's end only when something
+      // needs the epoch loss (early stopping, onEpoch, or the final epoch).
+      const epochEnd = b === stepsPerEpoch - 1 &&
+        (!!options.earlyStopping || !!options.onEpoch || epoch === epochs - 1);
+      const readNow = (result.steps + 1) % lossEvery === 0 || epochEnd;
       const loss = tidy(() => {
         const x = takeRows(data.x, data.xShape, rows), y = takeRows(data.y, data.yShape, rows);
         const value = options.loss(model.forward(x, "train"), y);
@@ -152,7 +156,8 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
         await options.onStep?.({ epoch, step: result.steps, loss: lossValue });
       }
     }
-    const epochLoss = read.reduce((s, v) => s + v, 0) / read.length;
+    // Mean of the losses read during the epoch (NaN when none was read).
+    const epochLoss = read.length ? read.reduce((s, v) => s + v, 0) / read.length : NaN;
     result.epochLoss.push(epochLoss);
     await options.onEpoch?.({ epoch, loss: epochLoss });
     const stop = options.earlyStopping;

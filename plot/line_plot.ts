@@ -33,6 +33,8 @@ export interface LineSeries {
   dashed?: boolean;
   /** Draw point markers too. */
   markers?: boolean;
+  /** Symmetric error bars: y ± errors[i] (e.g. standard errors). */
+  errors?: ArrayLike<number>;
   /** Plot against the right-hand y-axis. */
   axis?: "left" | "right";
 }
@@ -59,6 +61,26 @@ export interface LinePlotOptions extends FigureOptions {
   y2Domain?: [number, number];
   /** Show the legend (default: when any series has a label). */
   legend?: boolean;
+}
+
+/** Vertical error bars y ± e with small caps, where both ends are drawable. */
+function errorBars(
+  s: LineSeries,
+  points: [number, number][],
+  ok: (x: number, y: number) => boolean,
+  sx: (v: number) => number,
+  sy: (v: number) => number,
+  color: string,
+): string {
+  if (!s.errors) return "";
+  return points.map(([xv, yv], j) => {
+    const e = s.errors![j];
+    if (!Number.isFinite(e) || !ok(xv, yv - e) || !ok(xv, yv + e)) return "";
+    const cx = sx(xv), y0 = px(sy(yv - e)), y1 = px(sy(yv + e));
+    return `<path class="error-bar" d="M${px(cx)},${y0}L${px(cx)},${y1}M${px(cx - 3)},${y0}h6M${
+      px(cx - 3)
+    },${y1}h6" stroke="${color}" fill="none"/>`;
+  }).join("");
 }
 
 /**
@@ -97,7 +119,10 @@ export function linePlot(options: LinePlotOptions): string {
     if (members.length === 0) return null;
     const type = (side === "left" ? options.yScale : options.y2Scale) ?? "linear";
     const fixed = side === "left" ? options.yDomain : options.y2Domain;
-    const domain = fixed ?? domainOf(members.flatMap((s) => Array.from(s.y)), type, `${side} y`);
+    const extents = members.flatMap((s) =>
+      Array.from(s.y, (v, j) => (s.errors ? [v - s.errors[j], v + s.errors[j]] : [v])).flat()
+    );
+    const domain = fixed ?? domainOf(extents, type, `${side} y`);
     return { scale: makeScale(type, domain, [f.bottom, f.top]), type };
   };
   const left = yFor("left"), right = yFor("right");
@@ -119,7 +144,11 @@ export function linePlot(options: LinePlotOptions): string {
       s.label ? ` data-label="${esc(s.label)}"` : ""
     }><path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${
       s.dashed ? ' stroke-dasharray="5 3"' : ""
-    }/>${markers}</g>`;
+    }/>${markers}${
+      errorBars(s, points, ok, (v) =>
+        x(v), (v) =>
+        y.scale(v), color)
+    }</g>`;
   });
   const labelled = series.map((s, i) => ({ s, i })).filter(({ s }) => s.label);
   // Pixel positions of the data (and of points interpolated along each segment) steer the legend.

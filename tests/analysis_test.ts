@@ -250,6 +250,9 @@ Deno.test("hiddenEpsilonRanks reports each hidden activation's ε-rank", async (
   dense.bias = r.Tensor.fromArray([0, 0, 1], [3]);
   const model = new r.Sequential([dense, new r.Activation("identity"), new r.Dense(3, 1, { seed: 2 })]);
   const x = Float64Array.from({ length: 201 }, (_, i) => -1 + i / 100);
-  const ranks = await r.hiddenEpsilonRanks(model, r.Tensor.fromArray(Float32Array.from(x), [201, 1]), { x, epsilon: 1e-4 });
+  const ranks = await r.hiddenEpsilonRanks(model, r.Tensor.fromArray(Float32Array.from(x), [201, 1]), {
+    x,
+    epsilon: 1e-4,
+  });
   assert.deepEqual(ranks.map((e) => [e.layer, e.rank]), [[1, 2]]);
 });

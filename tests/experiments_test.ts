@@ -46,3 +46,18 @@ Deno.test("experiments/ntk_entropy.ts --quick writes results and figures", async
   await checkSvgs(dir, Object.keys(figures));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("experiments/srank_evolution.ts --quick writes results and figures", async () => {
+  const dir = await runQuick("srank_evolution.ts");
+  const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+  assert.equal(results.runs.length, 3); // MLP + RFF at two scales
+  for (const run of results.runs) {
+    assert.equal(run.step.length, run.srank.length);
+    assert.ok(run.srank.every((s: number) => s >= 0 && s <= Math.log(20) + 1e-9));
+    assert.ok(run.loss.at(-1) < run.loss[0], `${run.kind} loss decreases`);
+  }
+  const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
+  assert.deepEqual(Object.keys(figures).sort(), ["fits", "scale_sweep", "srank_curves", "target"]);
+  await checkSvgs(dir, Object.keys(figures));
+  await Deno.remove(dir, { recursive: true });
+});

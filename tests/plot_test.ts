@@ -156,3 +156,10 @@ Deno.test("imageGrid() and subplots() compose valid documents", () => {
   assert.equal(new Set(ids).size, 3);
   assert.equal(grid.attrs.width, "600"); // two 300-pixel columns
 });
+
+Deno.test("linePlot() draws error bars and widens the axis to include them", () => {
+  const root = assertDrawable(linePlot({ series: [{ x: [1, 2, 3], y: [1, 2, 3], errors: [0.5, 0.5, 4] }] }));
+  assert.equal(byClass(root, "error-bar").length, 3);
+  const labels = all(byClass(root, "axis-left")[0], (e) => e.name === "text");
+  assert.ok(labels.length >= 3);
+});

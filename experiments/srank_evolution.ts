@@ -1,0 +1,287 @@
+/**
+ * s-rank of a network during training.
+ *
+ * Question: does a random-Fourier-feature network fit a high-frequency target better than a plain MLP,
+ * and how does the s-rank of its penultimate features (the entropy of the normalised singular values of
+ * the feature Gram matrix Z Zᵀ) evolve while it learns, as a function of the RFF frequency scale?
+ *
+ * Run: `deno run -A experiments/srank_evolution.ts [--steps 1200] [--every 100] [--scales 2,5,10,20,30]
+ *       [--seeds 0,1,2] [--lr 0.001] [--out out/srank_evolution] [--quick]`
+ *
+ * Outputs (in --out): results.json (rewritten after every run), figures.json, target.svg, fits.svg,
+ * srank_curves.svg, scale_sweep.svg; tables on stdout, progress on stderr.
+ *
+ * Target: f(x) = Σ_{k ∈ 2π·{0..19}} sin(k x + π b_k) on 1001 points of [0, 5] with b_k ~ U(−1, 1) (seeded).
+ * RFF net: RFF 1→40 (20 frequencies, B ~ N(0, scale²), frozen), Dense 40→20, ReLU, Dense 20→20, ReLU,
+ * Dense 20→1. MLP: Dense 1→40, ReLU, Dense 40→20, ReLU, Dense 20→20, ReLU, Dense 20→1. Full-batch Adam on
+ * MSE. s-rank (nats) of the last hidden layer's outputs Z (1001 x 20), exp(s-rank) is its effective rank.
+ */
+import { parseArgs } from "node:util";
+import {
+  Activation,
+  Adam,
+  Dense,
+  fit,
+  initGpu,
+  linePlot,
+  mseLoss,
+  ProgressBar,
+  RFF,
+  Sequential,
+  sineSumTarget,
+  sRank,
+  subplots,
+  Tensor,
+  tidy,
+} from "../mod.ts";
+import { parseCount, parseList, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    steps: { type: "string", default: "1200" },
+    every: { type: "string", default: "100" },
+    scales: { type: "string", default: "2,5,10,20,30" },
+    seeds: { type: "string", default: "0,1,2" },
+    lr: { type: "string", default: "0.001" },
+    out: { type: "string", default: "out/srank_evolution" },
+    quick: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+if (flags.help) {
+  console.log(
+    "deno run -A experiments/srank_evolution.ts [--steps N] [--every K] [--scales 2,5,...] [--seeds 0,1,...] " +
+      "[--lr X] [--out DIR] [--quick]",
+  );
+  Deno.exit(0);
+}
+const quick = flags.quick;
+const steps = quick ? 60 : parseCount(flags.steps!, "steps");
+const every = quick ? 20 : parseCount(flags.every!, "every");
+const scales = quick ? [5, 10] : parseList(flags.scales!, "scales");
+const seeds = quick ? [0] : flags.seeds!.split(",").map((s) => parseCount(s, "seeds"));
+const lr = Number(flags.lr);
+if (!(lr > 0)) throw new RangeError(`--lr must be positive (got ${flags.lr})`);
+if (!(every >= 1 && steps >= every)) throw new RangeError("--every must be between 1 and --steps");
+const outDir = flags.out!;
+
+const rt = await initGpu();
+console.error(`adapter: ${rt.adapterName}`);
+const target = sineSumTarget({ seed: 0 });
+const n = target.x.length;
+const data = { x: target.x, xShape: [n, 1], y: target.y, yShape: [n, 1] };
+const xs = Tensor.fromArray(target.x, [n, 1]);
+
+type Kind = "rff" | "mlp";
+function build(kind: Kind, scale: number, seed: number): Sequential {
+  const hidden = (stream: number, inputs: number) => new Dense(inputs, 20, { seed, stream });
+  return kind === "rff"
+    ? new Sequential([
+      new RFF(1, 20, { scale, seed, stream: 100 }),
+      hidden(1, 40),
+      new Activation("relu"),
+      hidden(2, 20),
+      new Activation("relu"),
+      new Dense(20, 1, { seed, stream: 3 }),
+    ])
+    : new Sequential([
+      new Dense(1, 40, { seed, stream: 0 }),
+      new Activation("relu"),
+      hidden(1, 40),
+      new Activation("relu"),
+      hidden(2, 20),
+      new Activation("relu"),
+      new Dense(20, 1, { seed, stream: 3 }),
+    ]);
+}
+
+interface Run {
+  kind: Kind;
+  scale: number | null;
+  seed: number;
+  /** Steps at which loss and s-rank were recorded (0 = initialisation). */
+  step: number[];
+  loss: number[];
+  srank: number[];
+  /** Final prediction on the grid. */
+  fit: number[];
+}
+
+const runs: Run[] = [];
+const started = performance.now();
+const save = () =>
+  writeJson(`${outDir}/results.json`, {
+    config: { steps, every, scales, seeds, lr, points: n, adapter: rt.adapterName },
+    phases: Array.from(target.phases),
+    runs,
+    seconds: (performance.now() - started) / 1000,
+  });
+
+const plan: { kind: Kind; scale: number | null; seed: number }[] = [{ kind: "mlp", scale: null, seed: seeds[0] }];
+for (const scale of scales) for (const seed of seeds) plan.push({ kind: "rff", scale, seed });
+const bar = new ProgressBar({ total: plan.length * steps, label: "srank", write: stderrWriter });
+
+/** Penultimate features Z and the model's prediction, on the grid. */
+async function probe(model: Sequential): Promise<{ srank: number; prediction: Float32Array }> {
+  const acts = tidy(() => {
+    const all = model.trace(xs, "eval");
+    return [all[all.length - 2], all[all.length - 1]];
+  });
+  const srank = await sRank(acts[0]);
+  const prediction = await acts[1].toArray();
+  acts.forEach((a) => a.dispose());
+  return { srank, prediction };
+}
+
+for (const [i, p] of plan.entries()) {
+  const model = build(p.kind, p.scale ?? 0, p.seed);
+  const run: Run = { ...p, step: [], loss: [], srank: [], fit: [] };
+  const record = async (step: number, loss: number) => {
+    const { srank, prediction } = await probe(model);
+    run.step.push(step);
+    run.loss.push(loss);
+    run.srank.push(srank);
+    run.fit = Array.from(prediction);
+  };
+  const initial = tidy(() => mseLoss(model.forward(xs, "eval"), Tensor.fromArray(target.y, [n, 1])));
+  await record(0, await initial.item());
+  initial.dispose();
+  await fit(model, data, {
+    loss: mseLoss,
+    optimizer: new Adam({ lr }),
+    epochs: steps,
+    lossEvery: every,
+    callbackEvery: every,
+    onStep: async ({ step, loss }) => {
+      await record(step, loss!);
+      bar.update(
+        i * steps + step,
+        `${p.kind}${p.scale ? ` scale ${p.scale}` : ""} seed ${p.seed}: loss ${loss!.toPrecision(3)}`,
+      );
+    },
+  });
+  model.parameters().forEach((t) => t.dispose());
+  runs.push(run);
+  await save();
+}
+bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+// ---- Figures and tables ----------------------------------------------------------------------
+const mlp = runs[0];
+const reference = runs.find((r) => r.kind === "rff" && r.scale === (scales.includes(10) ? 10 : scales[0]))!;
+const figures: Record<string, { svg: string; data: unknown }> = {};
+figures.target = {
+  data: { x: Array.from(target.x), y: Array.from(target.y) },
+  svg: linePlot({
+    title: "Target: Σ_k sin(2πk x + π b_k), k = 0..19",
+    series: [{ x: target.x, y: target.y }],
+    xLabel: "x",
+    yLabel: "f(x)",
+  }),
+};
+figures.fits = {
+  data: {
+    x: Array.from(target.x),
+    target: Array.from(target.y),
+    rff: reference.fit,
+    mlp: mlp.fit,
+    rffScale: reference.scale,
+  },
+  svg: linePlot({
+    title: "Fits after training",
+    series: [
+      { x: target.x, y: target.y, label: "target", color: "#999" },
+      { x: target.x, y: reference.fit, label: `RFF (scale ${reference.scale})` },
+      { x: target.x, y: mlp.fit, label: "MLP", dashed: true },
+    ],
+    xLabel: "x",
+    yLabel: "f(x)",
+    width: 900,
+  }),
+};
+figures.srank_curves = {
+  data: {
+    rff: { step: reference.step, srank: reference.srank, loss: reference.loss },
+    mlp: { step: mlp.step, srank: mlp.srank, loss: mlp.loss },
+  },
+  svg: linePlot({
+    title: "s-rank of the penultimate features during training",
+    series: [
+      { x: reference.step, y: reference.srank, label: `RFF s-rank`, markers: true },
+      { x: mlp.step, y: mlp.srank, label: "MLP s-rank", markers: true },
+      { x: reference.step, y: reference.loss, label: "RFF loss", axis: "right", dashed: true },
+      { x: mlp.step, y: mlp.loss, label: "MLP loss", axis: "right", dashed: true },
+    ],
+    xLabel: "step",
+    yLabel: "s-rank (nats)",
+    y2Label: "MSE",
+    y2Scale: "log",
+  }),
+};
+const final = (kind: Kind, scale: number | null) => runs.filter((r) => r.kind === kind && r.scale === scale);
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const sweep = scales.map((s) => ({
+  scale: s,
+  loss: final("rff", s).map((r) => r.loss.at(-1)!),
+  srank: final("rff", s).map((r) => r.srank.at(-1)!),
+}));
+figures.scale_sweep = {
+  data: sweep,
+  svg: subplots({
+    panels: [
+      linePlot({
+        series: [
+          { x: scales, y: sweep.map((s) => mean(s.srank)), label: "mean over seeds", markers: true },
+          ...seeds.map((seed, k) => ({
+            x: scales,
+            y: sweep.map((s) => s.srank[k]),
+            label: `seed ${seed}`,
+            dashed: true,
+          })),
+        ],
+        xLabel: "RFF scale",
+        yLabel: "final s-rank (nats)",
+        width: 440,
+        height: 320,
+      }),
+      linePlot({
+        series: [
+          { x: scales, y: sweep.map((s) => mean(s.loss)), label: "mean over seeds", markers: true },
+          ...seeds.map((seed, k) => ({
+            x: scales,
+            y: sweep.map((s) => s.loss[k]),
+            label: `seed ${seed}`,
+            dashed: true,
+          })),
+        ],
+        xLabel: "RFF scale",
+        yLabel: "final MSE",
+        yScale: "log",
+        width: 440,
+        height: 320,
+      }),
+    ],
+    titles: ["Final s-rank", "Final loss"],
+    title: `RFF scale sweep (${seeds.length} seed${seeds.length > 1 ? "s" : ""})`,
+  }),
+};
+for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
+await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
+
+console.log(`\ns-rank during training (${rt.adapterName}; ${steps} full-batch Adam steps, lr ${lr})\n`);
+console.log(table(
+  ["model", "scale", "seed", "initial loss", "final loss", "initial s-rank", "final s-rank", "exp(s-rank)"],
+  runs.map((
+    r,
+  ) => [
+    r.kind.toUpperCase(),
+    r.scale ?? "-",
+    r.seed,
+    r.loss[0],
+    r.loss.at(-1)!,
+    r.srank[0],
+    r.srank.at(-1)!,
+    Math.exp(r.srank.at(-1)!),
+  ]),
+));
+console.log(`\nwrote ${outDir}/{results,figures}.json and ${Object.keys(figures).length} SVG figures`);

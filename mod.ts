@@ -66,3 +66,4 @@ export * from "./analysis/statistics.ts";
 export * from "./analysis/ntk.ts";
 export * from "./analysis/infinite_ntk.ts";
 export * from "./analysis/jacobian_spectra.ts";
+export * from "./analysis/ensemble.ts";

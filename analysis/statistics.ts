@@ -68,6 +68,8 @@ function summarize(values: ArrayLike<number>): Estimate {
  *
  * @param samples E x n values.
  * @param neurons n.
+ * @param options `groups`: take the standard error from this many disjoint groups of members (for
+ * neurons that share randomness, like those of one network); default: across neurons.
  * @returns Per-neuron values and their mean with standard error.
  * @example A symmetric two-point distribution has excess kurtosis −2
  * ```ts
@@ -80,10 +82,21 @@ function summarize(values: ArrayLike<number>): Estimate {
 export function excessKurtosis(
   samples: ArrayLike<number>,
   neurons: number,
+  options: { groups?: number } = {},
 ): { perNeuron: Float64Array; mean: Estimate } {
   const { variance, fourth } = ensembleMoments(samples, neurons);
   const perNeuron = fourth.map((f, i) => f / variance[i] ** 2 - 3);
-  return { perNeuron, mean: summarize(perNeuron) };
+  const groups = options.groups ?? 0;
+  if (groups < 2) return { perNeuron, mean: summarize(perNeuron) };
+  // Neurons of one network share its randomness, so their estimates are not independent: take the error
+  // bar from the spread over disjoint groups of ensemble members instead.
+  const e = samples.length / neurons, size = Math.floor(e / groups);
+  if (size < 2) throw new RangeError(`Cannot split ${e} ensemble members into ${groups} groups`);
+  const perGroup = Array.from({ length: groups }, (_, g) => {
+    const part = Array.from({ length: size * neurons }, (_, i) => samples[g * size * neurons + i]);
+    return summarize(excessKurtosis(part, neurons).perNeuron).value;
+  });
+  return { perNeuron, mean: { value: summarize(perNeuron).value, stderr: summarize(perGroup).stderr } };
 }
 
 /**

@@ -256,3 +256,30 @@ Deno.test("hiddenEpsilonRanks reports each hidden activation's ε-rank", async (
   });
   assert.deepEqual(ranks.map((e) => [e.layer, e.rank]), [[1, 2]]);
 });
+
+Deno.test("ensemblePreactivations() reproduces the exact finite-width kurtosis of ReLU networks", async () => {
+  await r.initGpu();
+  const x = [1, -1, 1, -1, 1, -1, 1, -1];
+  const zs = await r.ensemblePreactivations(x, { nets: 3000, widths: [16, 16, 16], weightVariance: 2, seed: 4 });
+  // K stays at C_W·|x|²/n₀ = 2; excess kurtosis = 3((1 + 5/n)^(ℓ−1) − 1).
+  zs.forEach((z, l) => {
+    const k = z.reduce((s, v) => s + v * v, 0) / z.length;
+    assert.ok(Math.abs(k - 2) < 0.15, `K at layer ${l + 1}: ${k}`);
+    const kurt = r.excessKurtosis(z, 16, { groups: 10 }).mean;
+    const exact = 3 * ((1 + 5 / 16) ** l - 1);
+    assert.ok(
+      Math.abs(kurt.value - exact) < 4 * kurt.stderr + 0.1,
+      `layer ${l + 1}: ${kurt.value} ± ${kurt.stderr} vs ${exact}`,
+    );
+  });
+  // The unscaled variant multiplies K by the width at every layer.
+  const [u1, u2] = await r.ensemblePreactivations(x, {
+    nets: 2000,
+    widths: [16, 16],
+    weightVariance: 2,
+    scaling: "none",
+    seed: 5,
+  });
+  const k1 = u1.reduce((s, v) => s + v * v, 0) / u1.length, k2 = u2.reduce((s, v) => s + v * v, 0) / u2.length;
+  assert.ok(Math.abs(k1 / 16 - 1) < 0.1 && Math.abs(k2 / k1 / 16 - 1) < 0.15, `${k1} ${k2}`);
+});

@@ -61,3 +61,17 @@ Deno.test("experiments/srank_evolution.ts --quick writes results and figures", a
   await checkSvgs(dir, Object.keys(figures));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("experiments/rg_flow.ts --quick writes results and figures close to theory", async () => {
+  const dir = await runQuick("rg_flow.ts");
+  const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+  for (const layer of results.study1.variants.critical) {
+    assert.ok(Math.abs(layer.k / layer.kTheory - 1) < 0.1, `K ${layer.k} vs ${layer.kTheory}`);
+  }
+  assert.ok(results.study1.hotelling.pValue >= 0 && results.study1.hotelling.pValue <= 1);
+  assert.equal(results.sweep.length, 2);
+  const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
+  assert.deepEqual(Object.keys(figures).sort(), ["histograms", "kurtosis_depth", "kurtosis_width", "variance"]);
+  await checkSvgs(dir, Object.keys(figures));
+  await Deno.remove(dir, { recursive: true });
+});

@@ -1,0 +1,106 @@
+/**
+ * Ensembles of random fully connected networks evaluated at one input, generated and run on the GPU
+ * (weights from the counter-based generator, never stored on the host): the raw material for
+ * preactivation statistics at initialization.
+ *
+ * @module
+ */
+import { Tensor, tidy } from "../ops/tensor.ts";
+import { randomNormal } from "../ops/random.ts";
+import { matmul } from "../ops/matmul.ts";
+import { add, elu, erf, map, relu, sigmoid, tanh } from "../ops/elementwise.ts";
+import { concat } from "../ops/layout.ts";
+
+/** Options for {@linkcode ensemblePreactivations}. */
+export interface EnsembleOptions {
+  /** Number of independent networks. */
+  nets: number;
+  /** Width of each layer (its length is the depth). */
+  widths: number[];
+  /** Weight variance C_W: W_ij ~ N(0, C_W / fan_in) with fan-in scaling, N(0, C_W) without. */
+  weightVariance: number;
+  /** "fan-in" (default) divides the variance by the fan-in; "none" does not (the unscaled variant). */
+  scaling?: "fan-in" | "none";
+  /** Bias variance C_b (default 0: zero biases). */
+  biasVariance?: number;
+  /** Nonlinearity between layers (default "relu"). */
+  activation?: "relu" | "tanh" | "erf" | "sigmoid" | "elu" | "identity";
+  /** Seed of the ensemble. */
+  seed: number;
+}
+
+const ACTIVATIONS = { relu, tanh, erf, sigmoid, elu, identity: (x: Tensor) => x } as const;
+
+/**
+ * Preactivations z^(ℓ) = W^(ℓ) φ(z^(ℓ−1)) + b^(ℓ) (z^(0) = x) of every layer of every network at a fixed
+ * input. Networks are processed in chunks so one chunk's weights stay under ~64 MB.
+ *
+ * @param x The input vector.
+ * @param options Ensemble size, widths, variances, activation, seed.
+ * @returns Per layer, `nets x width` values (network-major).
+ * @throws {RangeError} For empty widths or non-positive sizes.
+ * @example Layer-1 preactivations of a fan-in-scaled ensemble have variance C_W·|x|²/n₀
+ * ```ts
+ * import assert from "node:assert";
+ * import { ensemblePreactivations, initGpu } from "../mod.ts";
+ * await initGpu();
+ * const [z] = await ensemblePreactivations([1, -1, 1, -1], { nets: 500, widths: [64], weightVariance: 2, seed: 1 });
+ * const k = z.reduce((s, v) => s + v * v, 0) / z.length;
+ * assert.ok(Math.abs(k - 2) < 0.1);
+ * ```
+ */
+export async function ensemblePreactivations(x: ArrayLike<number>, options: EnsembleOptions): Promise<Float32Array[]> {
+  const { nets, widths } = options;
+  if (!(nets >= 1 && Number.isInteger(nets)) || widths.length === 0 || widths.some((w) => !(w >= 1))) {
+    throw new RangeError(`Invalid ensemble: ${nets} nets with widths [${widths.join(", ")}]`);
+  }
+  const fanIns = [x.length, ...widths.slice(0, -1)];
+  const biggest = Math.max(...widths.map((w, l) => w * fanIns[l]));
+  const chunk = Math.max(1, Math.min(nets, Math.floor(2 ** 24 / biggest)));
+  const act = ACTIVATIONS[options.activation ?? "relu"];
+  const out = widths.map((w) => new Float32Array(nets * w));
+  const input = Tensor.fromArray(Float32Array.from(x), [1, x.length]); // 2-D: shared by every network
+  for (let start = 0, c = 0; start < nets; start += chunk, c++) {
+    const count = Math.min(chunk, nets - start);
+    // All layers' preactivations of this chunk in one tensor, so one read-back per chunk.
+    const all = tidy(() => {
+      let h: Tensor = input;
+      const zs: Tensor[] = [];
+      widths.forEach((w, l) => {
+        const variance = options.weightVariance / ((options.scaling ?? "fan-in") === "fan-in" ? fanIns[l] : 1);
+        // Stream (layer, chunk) keeps every network's weights independent and reproducible.
+        const weights = randomNormal([count, fanIns[l], w], {
+          seed: options.seed,
+          stream: l * 65536 + c,
+          std: Math.sqrt(variance),
+        });
+        let z = matmul(h, weights);
+        if (options.biasVariance) {
+          z = add(
+            z,
+            randomNormal([count, 1, w], {
+              seed: options.seed,
+              stream: (l + 1024) * 65536 + c,
+              std: Math.sqrt(options.biasVariance),
+            }),
+          );
+        }
+        zs.push(z.reshape([count, w]));
+        h = act(z);
+      });
+      return concat(zs.map((z) => map([z], "x0")), 1);
+    });
+    const values = await all.toArray();
+    all.dispose();
+    const row = widths.reduce((a, b) => a + b, 0);
+    for (let e = 0; e < count; e++) {
+      let offset = 0;
+      widths.forEach((w, l) => {
+        out[l].set(values.subarray(e * row + offset, e * row + offset + w), (start + e) * w);
+        offset += w;
+      });
+    }
+  }
+  input.dispose();
+  return out;
+}

@@ -13,6 +13,8 @@ export interface ImageGridOptions {
   imageWidth: number;
   /** Image height in pixels of data. */
   imageHeight: number;
+  /** Per-image [width, height] when sizes differ (cells are sized to the largest). */
+  sizes?: [number, number][];
   /** Images per row (default 10). */
   columns?: number;
   /** Caption under each image. */
@@ -40,12 +42,14 @@ export interface ImageGridOptions {
  * ```
  */
 export function imageGrid(options: ImageGridOptions): string {
-  const { images, imageWidth: w, imageHeight: h } = options;
+  const { images } = options;
+  const sizes = images.map((_, i) => options.sizes?.[i] ?? [options.imageWidth, options.imageHeight]);
   images.forEach((img, i) => {
-    if (img.length !== w * h) {
-      throw new RangeError(`Cannot draw image ${i}: ${img.length} values for a ${w}x${h} image`);
+    if (img.length !== sizes[i][0] * sizes[i][1]) {
+      throw new RangeError(`Cannot draw image ${i}: ${img.length} values for a ${sizes[i][0]}x${sizes[i][1]} image`);
     }
   });
+  const w = Math.max(...sizes.map(([iw]) => iw)), h = Math.max(...sizes.map(([, ih]) => ih));
   const cols = Math.max(1, Math.min(options.columns ?? 10, images.length));
   const rows = Math.ceil(images.length / cols);
   const s = options.scale ?? 3, gap = 6, caption = options.captions ? 14 : 0, top = options.title ? 30 : 6;
@@ -64,11 +68,12 @@ export function imageGrid(options: ImageGridOptions): string {
       return `rgb(${g},${g},${g})`;
     };
     const ox = gap + (k % cols) * cellW, oy = top + Math.floor(k / cols) * cellH;
+    const [iw, ih] = sizes[k];
     const pixels: string[] = [];
-    for (let r = 0; r < h; r++) {
-      for (let c = 0; c < w; c++) {
+    for (let r = 0; r < ih; r++) {
+      for (let c = 0; c < iw; c++) {
         pixels.push(
-          `<rect x="${ox + c * s}" y="${oy + r * s}" width="${s}" height="${s}" fill="${shade(values[r * w + c])}"/>`,
+          `<rect x="${ox + c * s}" y="${oy + r * s}" width="${s}" height="${s}" fill="${shade(values[r * iw + c])}"/>`,
         );
       }
     }

@@ -46,9 +46,12 @@ export function subplots(options: SubplotsOptions): string {
   const cellW = Math.max(...sizes.map(([w]) => w)), titleH = options.titles ? 20 : 0;
   const cellH = Math.max(...sizes.map(([, h]) => h)) + titleH;
   const top = options.title ? 30 : 0;
-  const width = cols * cellW, height = top + Math.ceil(panels.length / cols) * cellH;
+  // Wide enough for the title (~8 px per character at 15 px bold), panels centred when it is wider.
+  const width = Math.max(cols * cellW, options.title ? options.title.length * 8 + 20 : 0);
+  const shift = (width - cols * cellW) / 2;
+  const height = top + Math.ceil(panels.length / cols) * cellH;
   const parts = panels.map((svg, i) => {
-    const x = (i % cols) * cellW, y = top + Math.floor(i / cols) * cellH;
+    const x = shift + (i % cols) * cellW, y = top + Math.floor(i / cols) * cellH;
     const title = options.titles?.[i]
       ? `<text x="${x + cellW / 2}" y="${y + 15}" text-anchor="middle" font-size="13">${esc(options.titles[i])}</text>`
       : "";

@@ -75,3 +75,19 @@ Deno.test("experiments/rg_flow.ts --quick writes results and figures close to th
   await checkSvgs(dir, Object.keys(figures));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("experiments/embedding_restrictions.ts --quick writes results, maps and figures", async () => {
+  const dir = await runQuick("embedding_restrictions.ts");
+  const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+  assert.equal(results.runs.length, 10); // 5 models x 2 datasets x 1 seed
+  assert.ok(results.runs.every((r: { testAccuracy: number }) => r.testAccuracy >= 0 && r.testAccuracy <= 1));
+  assert.ok(results.checkpoints.length >= 2, "weights recorded at checkpoints");
+  const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
+  // A width-1 bottleneck makes the hidden map rank one: the smallest Jacobian singular value vanishes.
+  const bottleneck = figures.circles_jacobian["bottleneck tanh"];
+  assert.ok(Math.max(...bottleneck.min) < 1e-3 * Math.max(...bottleneck.max), "rank collapse");
+  assert.ok(Math.max(...figures.circles_jacobian["wide tanh"].min) > 1e-3);
+  assert.equal(Object.keys(figures).length, 8);
+  await checkSvgs(dir, Object.keys(figures));
+  await Deno.remove(dir, { recursive: true });
+});

@@ -163,3 +163,14 @@ Deno.test("linePlot() draws error bars and widens the axis to include them", () 
   const labels = all(byClass(root, "axis-left")[0], (e) => e.name === "text");
   assert.ok(labels.length >= 3);
 });
+
+Deno.test("imageGrid() draws images of different sizes", () => {
+  const root = assertDrawable(
+    imageGrid({ images: [[1, 2, 3, 4], [1, 2]], imageWidth: 2, imageHeight: 2, sizes: [[2, 2], [1, 2]] }),
+  );
+  assert.equal(all(byClass(root, "image")[1], (e) => e.name === "rect").length, 2);
+  assert.throws(
+    () => imageGrid({ images: [[1, 2, 3]], imageWidth: 2, imageHeight: 2, sizes: [[1, 2]] }),
+    /3 values for a 1x2 image/,
+  );
+});

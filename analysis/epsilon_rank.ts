@@ -7,10 +7,8 @@
  */
 import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
 import type { TraceableModel } from "../ops/parameterized.ts";
-import { matmul } from "../ops/matmul.ts";
-import { map, mul } from "../ops/elementwise.ts";
-import { transpose } from "../ops/layout.ts";
-import { eigvalsh } from "../ops/eigh.ts";
+import { mul } from "../ops/elementwise.ts";
+import { svdvals } from "../ops/svd.ts";
 import { structureOf } from "../ops/layer_signals.ts";
 
 /**
@@ -59,8 +57,8 @@ export interface EpsilonRankResult {
 }
 
 /**
- * ε-rank of the neuron functions in the columns of `features`: eigenvalues of M = Dᵀ W D (symmetrised)
- * greater than ε.
+ * ε-rank of the neuron functions in the columns of `features`: eigenvalues of M = Dᵀ W D greater than ε
+ * (computed as the squared singular values of W^{1/2} D).
  *
  * @param features D, [grid points, neurons].
  * @param options Grid or weights, and ε.
@@ -79,13 +77,16 @@ export async function epsilonRank(features: Tensor, options: EpsilonRankOptions)
       })`,
     );
   }
-  const m = tidy(() => {
-    const w = Tensor.fromArray(Float32Array.from(weights), [weights.length, 1]);
-    const gram = matmul(features, mul(features, w), { transposeA: true });
-    return map([gram, transpose(gram)], "0.5 * (x0 + x1)");
-  });
-  const eigenvalues = await eigvalsh(m);
-  m.dispose();
+  // The eigenvalues of M = Dᵀ W D are the squared singular values of W^{1/2} D: computing those is
+  // cheaper than an eigensolve of M and keeps small eigenvalues accurate (no squaring of κ).
+  const scaled = tidy(() =>
+    mul(features, Tensor.fromArray(Float32Array.from(weights, Math.sqrt), [weights.length, 1]))
+  );
+  const s = await svdvals(scaled);
+  scaled.dispose();
+  const m = features.shape[1];
+  const eigenvalues = new Float64Array(m);
+  s.forEach((v, i) => (eigenvalues[m - 1 - i] = v * v)); // ascending; missing values (rows < columns) are 0
   const epsilon = options.epsilon ?? 1e-3;
   return { rank: eigenvalues.filter((v) => v > epsilon).length, eigenvalues };
 }

@@ -208,10 +208,27 @@ interface SpatialKernel {
   t: Float64Array | null;
 }
 
-const at = (s: SpatialKernel, y: number, x: number, dy: number, dx: number) => {
+const at = (s: { w: number; r: number }, y: number, x: number, dy: number, dx: number) => {
   const side = 2 * s.r + 1;
   return ((y * s.w + x) * side + dy + s.r) * side + dx + s.r;
 };
+
+/** Visits every tracked entry (position (y, x), offset (dy, dx)) whose second position is inside the grid. */
+function forEachEntry(
+  s: { h: number; w: number; r: number },
+  visit: (y: number, x: number, dy: number, dx: number, index: number) => void,
+): void {
+  for (let y = 0; y < s.h; y++) {
+    for (let x = 0; x < s.w; x++) {
+      for (let dy = -s.r; dy <= s.r; dy++) {
+        for (let dx = -s.r; dx <= s.r; dx++) {
+          if (y + dy < 0 || y + dy >= s.h || x + dx < 0 || x + dx >= s.w) continue;
+          visit(y, x, dy, dx, at(s, y, x, dy, dx));
+        }
+      }
+    }
+  }
+}
 
 /** Offset radius each spatial layer's output must provide, from the Flatten at `flat` backwards. */
 function radii(layers: KernelLayer[], flat: number): number[] {
@@ -229,21 +246,12 @@ function radii(layers: KernelLayer[], flat: number): number[] {
 
 function spatialInput(xi: Float64Array, xj: Float64Array, h: number, w: number, c: number, r: number): SpatialKernel {
   const side = 2 * r + 1;
-  const k = new Float64Array(h * w * side * side);
-  const s: SpatialKernel = { h, w, r, k, t: null };
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let dy = -r; dy <= r; dy++) {
-        for (let dx = -r; dx <= r; dx++) {
-          const y2 = y + dy, x2 = x + dx;
-          if (y2 < 0 || y2 >= h || x2 < 0 || x2 >= w) continue;
-          let acc = 0;
-          for (let ch = 0; ch < c; ch++) acc += xi[(y * w + x) * c + ch] * xj[(y2 * w + x2) * c + ch];
-          k[at(s, y, x, dy, dx)] = acc / c;
-        }
-      }
-    }
-  }
+  const s: SpatialKernel = { h, w, r, k: new Float64Array(h * w * side * side), t: null };
+  forEachEntry(s, (y, x, dy, dx, idx) => {
+    let acc = 0;
+    for (let ch = 0; ch < c; ch++) acc += xi[(y * w + x) * c + ch] * xj[((y + dy) * w + x + dx) * c + ch];
+    s.k[idx] = acc / c;
+  });
   return s;
 }
 
@@ -263,30 +271,22 @@ function spatialConv(s: SpatialKernel, layer: Extract<KernelLayer, { kind: "conv
   const out: SpatialKernel = { h: oh, w: ow, r: rOut, k: new Float64Array(oh * ow * side * side), t: null };
   const tOut = new Float64Array(out.k.length);
   const w2 = layer.weightStd ** 2 / (kh * kw), b2 = layer.biasStd ** 2;
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      for (let dy = -rOut; dy <= rOut; dy++) {
-        for (let dx = -rOut; dx <= rOut; dx++) {
-          if (y + dy < 0 || y + dy >= oh || x + dx < 0 || x + dx >= ow) continue;
-          let sk = 0, sth = 0;
-          for (let u = 0; u < kh; u++) {
-            const iy = y * st - pt + u, iy2 = iy + dy * st;
-            if (iy < 0 || iy >= s.h || iy2 < 0 || iy2 >= s.h) continue;
-            for (let v = 0; v < kw; v++) {
-              const ix = x * st - pl + v, ix2 = ix + dx * st;
-              if (ix < 0 || ix >= s.w || ix2 < 0 || ix2 >= s.w) continue;
-              const idx = at(s, iy, ix, dy * st, dx * st);
-              sk += s.k[idx];
-              if (s.t) sth += s.t[idx];
-            }
-          }
-          const o = at(out, y, x, dy, dx);
-          out.k[o] = w2 * sk + b2;
-          tOut[o] = out.k[o] + w2 * sth;
-        }
+  forEachEntry(out, (y, x, dy, dx, o) => {
+    let sk = 0, sth = 0;
+    for (let u = 0; u < kh; u++) {
+      const iy = y * st - pt + u, iy2 = iy + dy * st;
+      if (iy < 0 || iy >= s.h || iy2 < 0 || iy2 >= s.h) continue;
+      for (let v = 0; v < kw; v++) {
+        const ix = x * st - pl + v, ix2 = ix + dx * st;
+        if (ix < 0 || ix >= s.w || ix2 < 0 || ix2 >= s.w) continue;
+        const idx = at(s, iy, ix, dy * st, dx * st);
+        sk += s.k[idx];
+        if (s.t) sth += s.t[idx];
       }
     }
-  }
+    out.k[o] = w2 * sk + b2;
+    tOut[o] = out.k[o] + w2 * sth;
+  });
   out.t = tOut;
   return out;
 }
@@ -298,20 +298,11 @@ function spatialActivation(
   diagJ: Float64Array,
 ): SpatialKernel {
   const out: SpatialKernel = { ...s, k: new Float64Array(s.k.length), t: s.t ? new Float64Array(s.k.length) : null };
-  for (let y = 0; y < s.h; y++) {
-    for (let x = 0; x < s.w; x++) {
-      for (let dy = -s.r; dy <= s.r; dy++) {
-        for (let dx = -s.r; dx <= s.r; dx++) {
-          const y2 = y + dy, x2 = x + dx;
-          if (y2 < 0 || y2 >= s.h || x2 < 0 || x2 >= s.w) continue;
-          const idx = at(s, y, x, dy, dx);
-          const [e1, e2] = gaussianExpectations(fn, diagI[y * s.w + x], diagJ[y2 * s.w + x2], s.k[idx]);
-          out.k[idx] = e1;
-          if (s.t) out.t![idx] = e2 * s.t[idx];
-        }
-      }
-    }
-  }
+  forEachEntry(s, (y, x, dy, dx, idx) => {
+    const [e1, e2] = gaussianExpectations(fn, diagI[y * s.w + x], diagJ[(y + dy) * s.w + x + dx], s.k[idx]);
+    out.k[idx] = e1;
+    if (s.t) out.t![idx] = e2 * s.t[idx];
+  });
   return out;
 }
 
@@ -320,30 +311,22 @@ function spatialPool(s: SpatialKernel, p: number, rOut: number): SpatialKernel {
   const out: SpatialKernel = { h: oh, w: ow, r: rOut, k: new Float64Array(oh * ow * side * side), t: null };
   const tOut = s.t ? new Float64Array(out.k.length) : null;
   const norm = 1 / (p * p * p * p);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      for (let dy = -rOut; dy <= rOut; dy++) {
-        for (let dx = -rOut; dx <= rOut; dx++) {
-          if (y + dy < 0 || y + dy >= oh || x + dx < 0 || x + dx >= ow) continue;
-          let sk = 0, sth = 0;
-          for (let a = 0; a < p; a++) {
-            for (let b = 0; b < p; b++) {
-              for (let a2 = 0; a2 < p; a2++) {
-                for (let b2 = 0; b2 < p; b2++) {
-                  const idx = at(s, p * y + a, p * x + b, p * dy + a2 - a, p * dx + b2 - b);
-                  sk += s.k[idx];
-                  if (s.t) sth += s.t[idx];
-                }
-              }
-            }
+  forEachEntry(out, (y, x, dy, dx, o) => {
+    let sk = 0, sth = 0;
+    for (let a = 0; a < p; a++) {
+      for (let b = 0; b < p; b++) {
+        for (let a2 = 0; a2 < p; a2++) {
+          for (let b2 = 0; b2 < p; b2++) {
+            const idx = at(s, p * y + a, p * x + b, p * dy + a2 - a, p * dx + b2 - b);
+            sk += s.k[idx];
+            if (s.t) sth += s.t[idx];
           }
-          const o = at(out, y, x, dy, dx);
-          out.k[o] = sk * norm;
-          if (tOut) tOut[o] = sth * norm;
         }
       }
     }
-  }
+    out.k[o] = sk * norm;
+    if (tOut) tOut[o] = sth * norm;
+  });
   out.t = tOut;
   return out;
 }

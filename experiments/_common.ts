@@ -5,6 +5,8 @@
  * @module
  */
 
+import { parseArgs } from "node:util";
+
 const encoder = new TextEncoder();
 
 /** Writes text to stderr without a newline (for the progress bar). */
@@ -63,4 +65,27 @@ export function trapezoidArea(x: number[], y: number[]): number {
   let a = 0;
   for (let i = 0; i + 1 < x.length; i++) a += ((x[i + 1] - x[i]) * (y[i] + y[i + 1])) / 2;
   return a;
+}
+
+/**
+ * Parses an experiment's string flags plus the common `--out`, `--quick` and `--help` (which prints the
+ * usage and exits). Unknown flags are an error.
+ */
+export function experimentFlags<K extends string>(
+  script: string,
+  defaults: Record<K, string>,
+): { flags: Record<K, string>; quick: boolean; out: string } {
+  const options: Record<string, { type: "string"; default: string } | { type: "boolean"; default: boolean }> = {
+    out: { type: "string", default: `out/${script}` },
+    quick: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  };
+  for (const [name, value] of Object.entries(defaults)) options[name] = { type: "string", default: value as string };
+  const { values } = parseArgs({ options });
+  if (values.help) {
+    const usage = Object.entries(defaults).map(([name, value]) => `[--${name} ${value}]`).join(" ");
+    console.log(`deno run -A experiments/${script}.ts ${usage} [--out out/${script}] [--quick]`);
+    Deno.exit(0);
+  }
+  return { flags: values as unknown as Record<K, string>, quick: values.quick as boolean, out: values.out as string };
 }

@@ -20,7 +20,6 @@
  * layers of width 3). Data: concentric circles and XOR, 400 points with noise 0.05, seeded 80/20 split,
  * standardised with the training statistics.
  */
-import { parseArgs } from "node:util";
 import {
   Activation,
   Adam,
@@ -47,34 +46,20 @@ import {
   trainTestSplit,
   xorPoints,
 } from "../mod.ts";
-import { parseCount, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, parseCount, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
-const { values: flags } = parseArgs({
-  options: {
-    seeds: { type: "string", default: "0,1" },
-    steps: { type: "string", default: "300" },
-    tries: { type: "string", default: "2" },
-    threshold: { type: "string", default: "0.9" },
-    grid: { type: "string", default: "100" },
-    out: { type: "string", default: "out/embedding_restrictions" },
-    quick: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+const { flags, quick, out: outDir } = experimentFlags("embedding_restrictions", {
+  seeds: "0,1",
+  steps: "300",
+  tries: "2",
+  threshold: "0.9",
+  grid: "100",
 });
-if (flags.help) {
-  console.log(
-    "deno run -A experiments/embedding_restrictions.ts [--seeds 0,1] [--steps N] [--tries N] [--threshold X] " +
-      "[--grid N] [--out DIR] [--quick]",
-  );
-  Deno.exit(0);
-}
-const quick = flags.quick;
 const seeds = quick ? [0] : flags.seeds!.split(",").map((s) => parseCount(s, "seeds"));
 const maxSteps = quick ? 30 : parseCount(flags.steps!, "steps");
 const tries = quick ? 1 : Math.max(1, parseCount(flags.tries!, "tries"));
 const threshold = Number(flags.threshold);
 const gridSize = quick ? 20 : parseCount(flags.grid!, "grid");
-const outDir = flags.out!;
 const depth = quick ? 4 : 15;
 const CHUNK = 10, PATIENCE = 5;
 

@@ -21,7 +21,6 @@
  * parameterization (σ_w = √2, σ_b = 0); it does not change with training. Entropies: S = −Σ λ̂ ln λ̂ of the
  * kernel's eigenvalues normalised to sum 1 (natural log); S/ln N is reported as "effective".
  */
-import { parseArgs } from "node:util";
 import {
   Activation,
   Adam,
@@ -44,36 +43,31 @@ import {
   tidy,
   vonNeumannEntropy,
 } from "../mod.ts";
-import { parseCount, parseList, stderrWriter, table, trapezoidArea, writeAtomic, writeJson } from "./_common.ts";
+import {
+  experimentFlags,
+  parseCount,
+  parseList,
+  stderrWriter,
+  table,
+  trapezoidArea,
+  writeAtomic,
+  writeJson,
+} from "./_common.ts";
 
-const { values: flags } = parseArgs({
-  options: {
-    epochs: { type: "string", default: "8" },
-    subsets: { type: "string", default: "5,10,20,50,100" },
-    sizes: { type: "string", default: "10,25,50,100,200,400,800" },
-    train: { type: "string", default: "1000" },
-    test: { type: "string", default: "1000" },
-    seed: { type: "string", default: "0" },
-    out: { type: "string", default: "out/ntk_entropy" },
-    quick: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+const { flags, quick, out: outDir } = experimentFlags("ntk_entropy", {
+  epochs: "8",
+  subsets: "5,10,20,50,100",
+  sizes: "10,25,50,100,200,400,800",
+  train: "1000",
+  test: "1000",
+  seed: "0",
 });
-if (flags.help) {
-  console.log(
-    "deno run -A experiments/ntk_entropy.ts [--epochs N] [--subsets 5,10,...] [--sizes 10,25,...] " +
-      "[--train N] [--test N] [--seed N] [--out DIR] [--quick]",
-  );
-  Deno.exit(0);
-}
-const quick = flags.quick;
 const epochs = quick ? 2 : parseCount(flags.epochs!, "epochs");
 const subsets = quick ? [5, 10] : parseList(flags.subsets!, "subsets");
 const sizes = quick ? [10, 20] : parseList(flags.sizes!, "sizes");
 const nTrain = quick ? 100 : parseCount(flags.train!, "train");
 const nTest = quick ? 200 : parseCount(flags.test!, "test");
 const seed = parseCount(flags.seed!, "seed");
-const outDir = flags.out!;
 const probe = Math.max(...subsets);
 if (probe > nTrain || Math.max(...sizes) > nTrain) {
   throw new RangeError(`--subsets and --sizes must not exceed --train (${nTrain})`);

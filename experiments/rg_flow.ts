@@ -17,7 +17,6 @@
  * Outputs (in --out): results.json, figures.json, variance.svg, histograms.svg, kurtosis_depth.svg,
  * kurtosis_width.svg; tables on stdout, progress on stderr.
  */
-import { parseArgs } from "node:util";
 import {
   connectedFourPoint,
   ensemblePreactivations,
@@ -31,30 +30,17 @@ import {
   referenceRandom,
   subplots,
 } from "../mod.ts";
-import { parseCount, parseList, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, parseCount, parseList, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
-const { values: flags } = parseArgs({
-  options: {
-    nets: { type: "string", default: "2000" },
-    width: { type: "string", default: "256" },
-    depth: { type: "string", default: "3" },
-    "max-depth": { type: "string", default: "12" },
-    widths: { type: "string", default: "32,64,128,256" },
-    input: { type: "string", default: "128" },
-    seed: { type: "string", default: "0" },
-    out: { type: "string", default: "out/rg_flow" },
-    quick: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+const { flags, quick, out: outDir } = experimentFlags("rg_flow", {
+  nets: "2000",
+  width: "256",
+  depth: "3",
+  "max-depth": "12",
+  widths: "32,64,128,256",
+  input: "128",
+  seed: "0",
 });
-if (flags.help) {
-  console.log(
-    "deno run -A experiments/rg_flow.ts [--nets N] [--width N] [--depth L] [--max-depth L] [--widths 32,64,...] " +
-      "[--input N] [--seed N] [--out DIR] [--quick]",
-  );
-  Deno.exit(0);
-}
-const quick = flags.quick;
 const nets = quick ? 300 : parseCount(flags.nets!, "nets");
 const width = quick ? 32 : parseCount(flags.width!, "width");
 const depth = quick ? 3 : parseCount(flags.depth!, "depth");
@@ -62,7 +48,6 @@ const maxDepth = quick ? 4 : parseCount(flags["max-depth"]!, "max-depth");
 const widths = quick ? [16, 32] : parseList(flags.widths!, "widths");
 const inputDim = quick ? 16 : parseCount(flags.input!, "input");
 const seed = parseCount(flags.seed!, "seed");
-const outDir = flags.out!;
 if (nets <= width) throw new RangeError(`--nets (${nets}) must exceed --width (${width}) for Hotelling's T²`);
 const groups = 10;
 

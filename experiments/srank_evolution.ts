@@ -16,7 +16,6 @@
  * Dense 20→1. MLP: Dense 1→40, ReLU, Dense 40→20, ReLU, Dense 20→20, ReLU, Dense 20→1. Full-batch Adam on
  * MSE. s-rank (nats) of the last hidden layer's outputs Z (1001 x 20), exp(s-rank) is its effective rank.
  */
-import { parseArgs } from "node:util";
 import {
   Activation,
   Adam,
@@ -34,28 +33,15 @@ import {
   Tensor,
   tidy,
 } from "../mod.ts";
-import { parseCount, parseList, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, parseCount, parseList, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
-const { values: flags } = parseArgs({
-  options: {
-    steps: { type: "string", default: "1200" },
-    every: { type: "string", default: "100" },
-    scales: { type: "string", default: "2,5,10,20,30" },
-    seeds: { type: "string", default: "0,1,2" },
-    lr: { type: "string", default: "0.001" },
-    out: { type: "string", default: "out/srank_evolution" },
-    quick: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+const { flags, quick, out: outDir } = experimentFlags("srank_evolution", {
+  steps: "1200",
+  every: "100",
+  scales: "2,5,10,20,30",
+  seeds: "0,1,2",
+  lr: "0.001",
 });
-if (flags.help) {
-  console.log(
-    "deno run -A experiments/srank_evolution.ts [--steps N] [--every K] [--scales 2,5,...] [--seeds 0,1,...] " +
-      "[--lr X] [--out DIR] [--quick]",
-  );
-  Deno.exit(0);
-}
-const quick = flags.quick;
 const steps = quick ? 60 : parseCount(flags.steps!, "steps");
 const every = quick ? 20 : parseCount(flags.every!, "every");
 const scales = quick ? [5, 10] : parseList(flags.scales!, "scales");
@@ -63,7 +49,6 @@ const seeds = quick ? [0] : flags.seeds!.split(",").map((s) => parseCount(s, "se
 const lr = Number(flags.lr);
 if (!(lr > 0)) throw new RangeError(`--lr must be positive (got ${flags.lr})`);
 if (!(every >= 1 && steps >= every)) throw new RangeError("--every must be between 1 and --steps");
-const outDir = flags.out!;
 
 const rt = await initGpu();
 console.error(`adapter: ${rt.adapterName}`);

@@ -91,3 +91,26 @@ Deno.test("experiments/embedding_restrictions.ts --quick writes results, maps an
   await checkSvgs(dir, Object.keys(figures));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("experiments/epsilon_rank.ts --quick runs every study and writes figures", async () => {
+  const dir = await runQuick("epsilon_rank.ts");
+  const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+  assert.deepEqual(Object.keys(results.studies).sort(), [
+    "activations",
+    "init",
+    "layers",
+    "pinn",
+    "resnet",
+    "rfm",
+    "staircase",
+  ]);
+  for (const curve of results.studies.staircase) {
+    assert.equal(curve.step.length, curve.loss.length);
+    assert.ok(curve.rank[0].every((r: number) => Number.isInteger(r) && r >= 0 && r <= 10));
+  }
+  assert.equal(results.studies.layers[0].rank.length, 4, "one ε-rank curve per hidden layer");
+  for (const r of results.studies.rfm) assert.ok(r.error > 0 && r.error < 1 && r.rank > 0);
+  const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
+  await checkSvgs(dir, Object.keys(figures));
+  await Deno.remove(dir, { recursive: true });
+});

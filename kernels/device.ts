@@ -23,14 +23,15 @@ export const NO_ADAPTER_HELP: string =
  * @param options Adapter preferences.
  * @returns The adapter's description and a fresh device.
  * @throws {Error} When `navigator.gpu` is missing or no adapter is found; the message says how to get one.
- * @example Request a device
+ * @example Use the shared device instead of requesting a second one
  * ```ts
  * import assert from "node:assert";
- * import { requestGpuDevice } from "./device.ts";
- * const { device, adapterName } = await requestGpuDevice();
+ * import { initGpu } from "./runtime.ts";
+ * // Most code should share one device through initGpu(); a second device in the same process is
+ * // possible but doubles memory, and destroying it while others live has crashed Mesa at exit.
+ * const { device, adapterName } = await initGpu();
  * assert.ok(device.limits.maxStorageBufferBindingSize > 0);
  * assert.equal(typeof adapterName, "string");
- * device.destroy();
  * ```
  */
 export async function requestGpuDevice(

@@ -31,14 +31,28 @@ export function normalizeAxis(axis: number, rank: number): number {
   return a;
 }
 
+/**
+ * Views a shape as [outer, axis, inner] around one axis: the layout every axis kernel works on.
+ *
+ * @param shape Dimensions.
+ * @param axis Axis in 0..rank-1.
+ * @returns Product of the dimensions before the axis, the axis length, product of those after it.
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { splitAxis } from "./reduce.ts";
+ * assert.deepEqual(splitAxis([2, 3, 4, 5], 2), [6, 4, 5]);
+ * ```
+ */
+export function splitAxis(shape: readonly number[], axis: number): [number, number, number] {
+  const product = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
+  return [product(shape.slice(0, axis)), shape[axis], product(shape.slice(axis + 1))];
+}
+
 function reduce(op: ReduceOp, x: Tensor, options: ReduceOptions): Tensor {
   const all = options.axis === undefined;
   const axis = all ? 0 : normalizeAxis(options.axis!, x.rank);
-  const dims = all ? [1, x.size, 1] : [
-    x.shape.slice(0, axis).reduce((p, d) => p * d, 1),
-    x.shape[axis],
-    x.shape.slice(axis + 1).reduce((p, d) => p * d, 1),
-  ];
+  const dims = all ? [1, x.size, 1] : splitAxis(x.shape, axis);
   const kept = all ? x.shape.map(() => 1) : x.shape.map((d, i) => (i === axis ? 1 : d));
   const shape = options.keepDims ? kept : all ? [] : x.shape.filter((_, i) => i !== axis);
   const out = Tensor.empty(shape);

@@ -5,18 +5,19 @@
  */
 import { dispatchSoftmax } from "../kernels/softmax.ts";
 import { Tensor } from "./tensor.ts";
-import { normalizeAxis, sum } from "./reduce.ts";
+import { normalizeAxis, splitAxis, sum } from "./reduce.ts";
 import { mul, sub } from "./elementwise.ts";
 
 function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
   const a = normalizeAxis(axis, x.rank);
   const out = Tensor.empty(x.shape);
+  const [outer, axisLength, inner] = splitAxis(x.shape, a);
   dispatchSoftmax(Tensor.runtime, {
     x: x.buffer,
     y: out.buffer,
-    outer: x.shape.slice(0, a).reduce((p, d) => p * d, 1),
-    axis: x.shape[a],
-    inner: x.shape.slice(a + 1).reduce((p, d) => p * d, 1),
+    outer,
+    axis: axisLength,
+    inner,
     log,
   });
   return Tensor.record(out, log ? "logSoftmax" : "softmax", [x], (g) => {

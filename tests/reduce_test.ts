@@ -16,11 +16,7 @@ Deno.test("sum/mean/max/min match reference along every axis", async (t) => {
     for (const [name, op] of Object.entries(ops)) {
       await t.step(`${name} on ${shape.join("x")}`, async () => {
         for (let axis = 0; axis < shape.length; axis++) {
-          const dims = [
-            shape.slice(0, axis).reduce((p, d) => p * d, 1),
-            shape[axis],
-            shape.slice(axis + 1).reduce((p, d) => p * d, 1),
-          ] as const;
+          const dims = r.splitAxis(shape, axis);
           const y = op(tx, { axis });
           assert.deepEqual(y.shape, shape.filter((_, i) => i !== axis));
           assertClose(await y.toArray(), referenceReduce(x, dims, name as r.ReduceOp), { atol: 1e-5, rtol: 1e-5 });
@@ -53,11 +49,7 @@ Deno.test("softmax and logSoftmax match reference", async (t) => {
       const size = shape.reduce((p, d) => p * d, 1);
       const x = seededValues(size, 3).map((v) => v * 20);
       for (let axis = 0; axis < shape.length; axis++) {
-        const dims = [
-          shape.slice(0, axis).reduce((p, d) => p * d, 1),
-          shape[axis],
-          shape.slice(axis + 1).reduce((p, d) => p * d, 1),
-        ] as const;
+        const dims = r.splitAxis(shape, axis);
         const tx = r.Tensor.fromArray(x, shape);
         assertClose(await r.softmax(tx, axis).toArray(), referenceSoftmax(x, dims), { atol: 1e-6, rtol: 1e-5 });
         assertClose(await r.logSoftmax(tx, axis).toArray(), referenceSoftmax(x, dims, true), {

@@ -1,0 +1,85 @@
+/**
+ * Weight and bias creation in the standard and NTK parameterizations, shared by Dense and Conv2d.
+ *
+ * @module
+ */
+import { Tensor } from "../ops/tensor.ts";
+import { add, mul } from "../ops/elementwise.ts";
+import { randomNormal } from "../ops/random.ts";
+import { initWeights } from "./init.ts";
+import type { WeightOptions } from "./weight_options.ts";
+
+/** A bias vector: zeros, or N(0, biasStd²) when biasStd > 0; null when the layer has none. */
+export function makeBias(size: number, options: WeightOptions): Tensor | null {
+  if (options.bias === false) return null;
+  const std = options.biasStd ?? 0;
+  const b = std > 0
+    ? randomNormal([size], { seed: options.seed ?? 0, stream: 2 * (options.stream ?? 0) + 1, std })
+    : Tensor.fromArray(new Float32Array(size));
+  b.requiresGrad = true;
+  return b;
+}
+
+/** Resolved scales of a weight layer: y = c_w · x W + c_b · b. */
+export interface Scales {
+  parameterization: "standard" | "ntk";
+  weightStd: number;
+  biasStd: number;
+  /** Forward multiplier of x W. */
+  cw: number;
+  /** Forward multiplier of b. */
+  cb: number;
+}
+
+/** The scales of a layer from its options (σ_w of a standard layer is its init std times √fan_in). */
+export function scalesFor(options: WeightOptions, fanIn: number, fanOut: number): Scales {
+  const parameterization = options.parameterization ?? "standard";
+  if (parameterization === "ntk") {
+    const weightStd = options.weightStd ?? 1, biasStd = options.biasStd ?? 0;
+    return { parameterization, weightStd, biasStd, cw: weightStd / Math.sqrt(fanIn), cb: biasStd };
+  }
+  // σ_w of the standard parameterization: the init std times √fan_in.
+  const init = options.init ?? "he";
+  const glorot = Math.sqrt((2 * fanIn) / (fanIn + fanOut));
+  const weightStd = init === "he"
+    ? Math.sqrt(2)
+    : init === "lecun"
+    ? 1
+    : init === "glorot" || init === "glorot-uniform"
+    ? glorot
+    : init === "zeros"
+    ? 0
+    : init.fanInScaled
+    ? init.std
+    : init.std * Math.sqrt(fanIn);
+  return { parameterization, weightStd, biasStd: options.biasStd ?? 0, cw: 1, cb: 1 };
+}
+
+/** Weights and bias of a layer in either parameterization. */
+export function makeWeights(
+  shape: number[],
+  fanIn: number,
+  fanOut: number,
+  options: WeightOptions,
+): { weights: Tensor; bias: Tensor | null; scales: Scales } {
+  const scales = scalesFor(options, fanIn, fanOut);
+  const ntk = scales.parameterization === "ntk";
+  const weights = initWeights(shape, ntk ? { std: 1 } : options.init ?? "he", {
+    fanIn,
+    fanOut,
+    seed: options.seed ?? 0,
+    stream: 2 * (options.stream ?? 0),
+  });
+  const bias = makeBias(
+    shape[shape.length - 1],
+    ntk ? { ...options, biasStd: options.bias === false ? 0 : 1 } : options,
+  );
+  return { weights, bias, scales };
+}
+
+/** c_w · xW + c_b · b with the multiplications skipped when a scale is 1. */
+export function affine(xw: Tensor, bias: Tensor | null, s: Scales): Tensor {
+  const scaled = s.cw === 1 ? xw : mul(xw, s.cw);
+  if (!bias) return scaled;
+  return add(scaled, s.cb === 1 ? bias : mul(bias, s.cb));
+}

@@ -1,0 +1,81 @@
+/**
+ * Batch normalisation over the batch dimension.
+ *
+ * @module
+ */
+import type { ForwardMode, Layer } from "../ops/parameterized.ts";
+import { keep, noGrad, Tensor } from "../ops/tensor.ts";
+import { add, div, map, mul, sqrt, square, sub } from "../ops/elementwise.ts";
+import { mean } from "../ops/reduce.ts";
+
+/**
+ * Batch normalisation over the batch of [batch, features] input: in "train" mode it normalises with the
+ * batch mean and (biased) variance and updates running statistics; in "eval" mode it uses those.
+ */
+export class BatchNorm1d implements Layer {
+  /** Scale γ [features]. */
+  gamma: Tensor;
+  /** Shift β [features]. */
+  beta: Tensor;
+  /** Running mean (no gradient). */
+  runningMean: Tensor;
+  /** Running variance (no gradient). */
+  runningVar: Tensor;
+  /** Weight of the new batch in the running statistics (default 0.1). */
+  readonly momentum: number;
+  /** Added to the variance (default 1e-5). */
+  readonly eps: number;
+  /** Description. */
+  readonly name: string;
+
+  /**
+   * Creates the layer.
+   *
+   * @param features Feature count.
+   * @param options Momentum and epsilon.
+   */
+  constructor(features: number, options: { momentum?: number; eps?: number } = {}) {
+    this.gamma = Tensor.fromArray(new Float32Array(features).fill(1));
+    this.beta = Tensor.fromArray(new Float32Array(features));
+    this.gamma.requiresGrad = this.beta.requiresGrad = true;
+    this.runningMean = Tensor.fromArray(new Float32Array(features));
+    this.runningVar = Tensor.fromArray(new Float32Array(features).fill(1));
+    this.momentum = options.momentum ?? 0.1;
+    this.eps = options.eps ?? 1e-5;
+    this.name = `BatchNorm1d(${features})`;
+  }
+
+  /**
+   * Normalises.
+   *
+   * @param x [batch, features].
+   * @param mode "train" (batch statistics, default) or "eval" (running statistics).
+   * @returns Same shape.
+   */
+  forward(x: Tensor, mode: ForwardMode = "train"): Tensor {
+    if (mode === "eval") {
+      const scale = div(this.gamma, sqrt(add(this.runningVar, this.eps)));
+      return add(mul(sub(x, this.runningMean), scale), this.beta);
+    }
+    const mu = mean(x, { axis: 0 });
+    const centered = sub(x, mu);
+    const variance = mean(square(centered), { axis: 0 });
+    noGrad(() => {
+      const n = x.shape[0];
+      const m = this.momentum;
+      const newMean = map([this.runningMean, mu], `x0 * ${1 - m} + x1 * ${m}`);
+      // Running variance uses the unbiased estimate, like the common frameworks.
+      const newVar = map([this.runningVar, variance], `x0 * ${1 - m} + x1 * ${(m * n) / Math.max(n - 1, 1)}`);
+      this.runningMean.dispose();
+      this.runningVar.dispose();
+      // Running statistics outlive any tidy scope the forward pass runs in.
+      [this.runningMean, this.runningVar] = [keep(newMean), keep(newVar)];
+    });
+    return add(mul(div(centered, sqrt(add(variance, this.eps))), this.gamma), this.beta);
+  }
+
+  /** Trainable parameters: γ and β. */
+  parameters(): Tensor[] {
+    return [this.gamma, this.beta];
+  }
+}

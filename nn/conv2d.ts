@@ -1,0 +1,80 @@
+/**
+ * 2-D convolution layer (NHWC input, HWIO filters).
+ *
+ * @module
+ */
+import type { DescribedLayer, LayerStructure } from "../ops/parameterized.ts";
+import type { Tensor } from "../ops/tensor.ts";
+import { conv2d } from "../ops/conv.ts";
+import { affine, makeWeights, type Scales } from "./_weights.ts";
+import type { WeightOptions } from "./weight_options.ts";
+
+/** 2-D convolution layer over NHWC input with HWIO filters. */
+export class Conv2d implements DescribedLayer {
+  /** Filters [kh, kw, in, out]. */
+  filters: Tensor;
+  /** Bias [out], or null. */
+  bias: Tensor | null;
+  /** Stride and padding. */
+  readonly window: { stride: number; padding: "valid" | "same" };
+  /** Description. */
+  readonly name: string;
+  #scales: Scales;
+
+  /**
+   * Creates the layer.
+   *
+   * @param inputs Input channels.
+   * @param outputs Output channels.
+   * @param kernel Kernel size (square) or [kh, kw].
+   * @param options Stride, padding and initialisation.
+   */
+  constructor(
+    inputs: number,
+    outputs: number,
+    kernel: number | readonly [number, number],
+    options: WeightOptions & { stride?: number; padding?: "valid" | "same" } = {},
+  ) {
+    const [kh, kw] = typeof kernel === "number" ? [kernel, kernel] : kernel;
+    ({ weights: this.filters, bias: this.bias, scales: this.#scales } = makeWeights(
+      [kh, kw, inputs, outputs],
+      kh * kw * inputs,
+      kh * kw * outputs,
+      options,
+    ));
+    this.window = { stride: options.stride ?? 1, padding: options.padding ?? "valid" };
+    this.name = `Conv2d(${inputs}→${outputs}, ${kh}x${kw}${this.#scales.parameterization === "ntk" ? ", ntk" : ""})`;
+  }
+
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    const { parameterization, weightStd, biasStd } = this.#scales;
+    return {
+      kind: "conv",
+      filters: this.filters,
+      bias: this.bias,
+      stride: this.window.stride,
+      padding: this.window.padding,
+      parameterization,
+      weightStd,
+      biasStd,
+    };
+  }
+
+  /**
+   * Convolves.
+   *
+   * @param x [n, h, w, in].
+   * @returns [n, oh, ow, out].
+   */
+  forward(x: Tensor): Tensor {
+    const f = this.filters.shape[3];
+    const y = conv2d(x, this.filters, this.window);
+    return affine(y.reshape([y.size / f, f]), this.bias, this.#scales).reshape(y.shape);
+  }
+
+  /** Trainable parameters: Filters and bias. */
+  parameters(): Tensor[] {
+    return this.bias ? [this.filters, this.bias] : [this.filters];
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Fully connected layer.
+ *
+ * @module
+ */
+import type { DescribedLayer, LayerStructure } from "../ops/parameterized.ts";
+import { formatShape, type Tensor } from "../ops/tensor.ts";
+import { matmul } from "../ops/matmul.ts";
+import { affine, makeWeights, type Scales } from "./_weights.ts";
+import type { WeightOptions } from "./weight_options.ts";
+
+/** Fully connected layer y = x W + b (or its NTK parameterization) with W of shape [in, out]. */
+export class Dense implements DescribedLayer {
+  /** Weights [in, out]. */
+  weights: Tensor;
+  /** Bias [out], or null. */
+  bias: Tensor | null;
+  /** Description. */
+  readonly name: string;
+  #scales: Scales;
+
+  /**
+   * Creates the layer.
+   *
+   * @param inputs Input features.
+   * @param outputs Output features.
+   * @param options Initialisation.
+   */
+  constructor(inputs: number, outputs: number, options: WeightOptions = {}) {
+    ({ weights: this.weights, bias: this.bias, scales: this.#scales } = makeWeights(
+      [inputs, outputs],
+      inputs,
+      outputs,
+      options,
+    ));
+    this.name = `Dense(${inputs}→${outputs}${this.#scales.parameterization === "ntk" ? ", ntk" : ""})`;
+  }
+
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    const { parameterization, weightStd, biasStd } = this.#scales;
+    return { kind: "dense", weights: this.weights, bias: this.bias, parameterization, weightStd, biasStd };
+  }
+
+  /**
+   * Applies x W + b.
+   *
+   * @param x [batch, in].
+   * @returns [batch, out].
+   * @throws {RangeError} When the input width differs from the layer's.
+   */
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 2 || x.shape[1] !== this.weights.shape[0]) {
+      throw new RangeError(
+        `${this.name} expects [batch, ${this.weights.shape[0]}] input (got ${formatShape(x.shape)})`,
+      );
+    }
+    return affine(matmul(x, this.weights), this.bias, this.#scales);
+  }
+
+  /** Trainable parameters: Weights and bias. */
+  parameters(): Tensor[] {
+    return this.bias ? [this.weights, this.bias] : [this.weights];
+  }
+}

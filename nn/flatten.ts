@@ -1,0 +1,33 @@
+/**
+ * Flatten layer.
+ *
+ * @module
+ */
+import type { DescribedLayer, LayerStructure } from "../ops/parameterized.ts";
+import type { Tensor } from "../ops/tensor.ts";
+
+/** Flattens everything after the batch dimension (NHWC order). */
+export class Flatten implements DescribedLayer {
+  /** Description. */
+  readonly name = "Flatten";
+
+  /**
+   * Flattens.
+   *
+   * @param x [n, ...].
+   * @returns [n, product of the rest].
+   */
+  forward(x: Tensor): Tensor {
+    return x.reshape([x.shape[0], x.size / x.shape[0]]);
+  }
+
+  /** The layer's structure for analysis. */
+  structure(): LayerStructure {
+    return { kind: "flatten" };
+  }
+
+  /** Trainable parameters: No parameters. */
+  parameters(): Tensor[] {
+    return [];
+  }
+}

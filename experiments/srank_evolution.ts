@@ -210,42 +210,29 @@ const sweep = scales.map((s) => ({
   loss: final("rff", s).map((r) => r.loss.at(-1)!),
   srank: final("rff", s).map((r) => r.srank.at(-1)!),
 }));
+/** One panel of the sweep: the mean over seeds, and each seed dashed. */
+function sweepPanel(metric: "srank" | "loss", yLabel: string, yScale: "linear" | "log"): string {
+  return linePlot({
+    series: [
+      { x: scales, y: sweep.map((s) => mean(s[metric])), label: "mean over seeds", markers: true },
+      ...seeds.map((seed, k) => ({
+        x: scales,
+        y: sweep.map((s) => s[metric][k]),
+        label: `seed ${seed}`,
+        dashed: true,
+      })),
+    ],
+    xLabel: "RFF scale",
+    yLabel,
+    yScale,
+    width: 440,
+    height: 320,
+  });
+}
 figures.scale_sweep = {
   data: sweep,
   svg: subplots({
-    panels: [
-      linePlot({
-        series: [
-          { x: scales, y: sweep.map((s) => mean(s.srank)), label: "mean over seeds", markers: true },
-          ...seeds.map((seed, k) => ({
-            x: scales,
-            y: sweep.map((s) => s.srank[k]),
-            label: `seed ${seed}`,
-            dashed: true,
-          })),
-        ],
-        xLabel: "RFF scale",
-        yLabel: "final s-rank (nats)",
-        width: 440,
-        height: 320,
-      }),
-      linePlot({
-        series: [
-          { x: scales, y: sweep.map((s) => mean(s.loss)), label: "mean over seeds", markers: true },
-          ...seeds.map((seed, k) => ({
-            x: scales,
-            y: sweep.map((s) => s.loss[k]),
-            label: `seed ${seed}`,
-            dashed: true,
-          })),
-        ],
-        xLabel: "RFF scale",
-        yLabel: "final MSE",
-        yScale: "log",
-        width: 440,
-        height: 320,
-      }),
-    ],
+    panels: [sweepPanel("srank", "final s-rank (nats)", "linear"), sweepPanel("loss", "final MSE", "log")],
     titles: ["Final s-rank", "Final loss"],
     title: `RFF scale sweep (${seeds.length} seed${seeds.length > 1 ? "s" : ""})`,
   }),

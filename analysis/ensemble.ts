@@ -8,7 +8,7 @@
 import { Tensor, tidy } from "../ops/tensor.ts";
 import { randomNormal } from "../ops/random.ts";
 import { matmul } from "../ops/matmul.ts";
-import { add, elu, erf, map, relu, sigmoid, tanh } from "../ops/elementwise.ts";
+import { add, elu, erf, relu, sigmoid, tanh } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
 
 /** Options for {@linkcode ensemblePreactivations}. */
@@ -88,7 +88,7 @@ export async function ensemblePreactivations(x: ArrayLike<number>, options: Ense
         zs.push(z.reshape([count, w]));
         h = act(z);
       });
-      return concat(zs.map((z) => map([z], "x0")), 1);
+      return concat(zs, 1);
     });
     const values = await all.toArray();
     all.dispose();

@@ -5,7 +5,7 @@
  * @module
  */
 import { broadcastShapes, broadcastStrides, dispatchElementwise } from "../kernels/elementwise.ts";
-import { type BackwardRule, formatShape, Tensor } from "./tensor.ts";
+import { type BackwardRule, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
 
 /** A tensor or a number used as a constant. */
@@ -280,18 +280,4 @@ export function full(shape: readonly number[], value = 0): Tensor {
   const out = Tensor.empty(shape);
   dispatchElementwise(Tensor.runtime, { expr: wgslFloat(value), shape, inputs: [], buffers: [], out: out.buffer });
   return out;
-}
-
-/**
- * Checks two shapes are identical.
- *
- * @param what The operation, for the message.
- * @param a First tensor.
- * @param b Second tensor.
- * @throws {RangeError} Naming both shapes when they differ.
- */
-export function assertSameShape(what: string, a: Tensor, b: Tensor): void {
-  if (a.shape.join() !== b.shape.join()) {
-    throw new RangeError(`Cannot ${what}: shapes differ (a is ${formatShape(a.shape)}, b is ${formatShape(b.shape)})`);
-  }
 }

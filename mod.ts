@@ -35,6 +35,7 @@ export * from "./ops/reference.ts";
 export * from "./kernels/jacobi.ts";
 export * from "./ops/svd.ts";
 export * from "./ops/eigh.ts";
+export * from "./ops/householder.ts";
 export * from "./kernels/im2col.ts";
 export * from "./ops/conv.ts";
 export * from "./kernels/optimizer.ts";

@@ -7,7 +7,7 @@
 import type { Tensor } from "../ops/tensor.ts";
 import type { TraceableModel } from "../ops/parameterized.ts";
 import { inputJacobian } from "../ops/jacobian.ts";
-import { type SvdOptions, svdvals, svdvalsBatched } from "../ops/svd.ts";
+import { type SpectrumOptions, type SvdOptions, svdvals, svdvalsBatched } from "../ops/svd.ts";
 import { structureOf } from "../ops/layer_signals.ts";
 
 /** Per-point singular values of the input Jacobian. */
@@ -57,12 +57,12 @@ export async function inputJacobianSpectra(
  * [kh·kw·in, out].
  *
  * @param model Traceable model.
- * @param options SVD options.
+ * @param options Spectrum method and SVD options.
  * @returns One entry per weight layer with its index and name.
  */
 export async function weightSpectra(
   model: TraceableModel,
-  options: SvdOptions = {},
+  options: SpectrumOptions = {},
 ): Promise<{ layer: number; name: string; values: Float64Array }[]> {
   const out: { layer: number; name: string; values: Float64Array }[] = [];
   for (let i = 0; i < model.layers.length; i++) {

@@ -10,6 +10,10 @@ import { formatShape, noGrad, Tensor, tidy } from "./tensor.ts";
 import { full, mul } from "./elementwise.ts";
 import { concat, transpose } from "./layout.ts";
 import { polishSvd } from "./_polish.ts";
+import { bidiagonalSingularValues, householderBidiagonal } from "./householder.ts";
+import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
+
+export { AUTO_CERTIFIED_ERROR, type SpectrumMethod, type SpectrumOptions } from "./_spectrum.ts";
 
 /** Options for the Jacobi SVD family. */
 export interface SvdOptions {
@@ -51,24 +55,6 @@ interface Decomposed {
   scaledU: Float64Array[];
   /** v_j (length n each). */
   v: Float64Array[];
-}
-
-/**
- * Checks values for NaN/Inf on the host (WGSL may assume NaN never occurs, so a shader cannot test for
- * it reliably) and returns the largest magnitude.
- *
- * @throws {RangeError} When any entry is NaN or infinite.
- */
-function inspect(values: Float32Array, shape: readonly number[], what: string): number {
-  let bad = 0, largest = 0;
-  for (const v of values) {
-    if (!Number.isFinite(v)) bad++;
-    else if (Math.abs(v) > largest) largest = Math.abs(v);
-  }
-  if (bad > 0) {
-    throw new RangeError(`Cannot compute ${what}: input ${formatShape(shape)} contains ${bad} NaN or infinite values`);
-  }
-  return largest;
 }
 
 /**
@@ -147,10 +133,13 @@ function asBatch(a: Tensor, what: string, rank: 2 | 3): Tensor {
 }
 
 /**
- * Singular values of a matrix, descending.
+ * Singular values of a matrix, descending. By default a float64 Householder bidiagonalisation on the
+ * host, kept when its error bound certifies every value to 1e-8 relative, else the GPU Jacobi SVD,
+ * which keeps even tiny singular values accurate relative to their own size (see
+ * {@linkcode SpectrumMethod}). Never sqrt(eig(AᵀA)).
  *
  * @param a m x n matrix.
- * @param options Sweep cap, tolerance, polish.
+ * @param options Method, and the Jacobi sweep cap, tolerance and polish.
  * @returns min(m, n) singular values.
  * @throws {RangeError} When `a` is not 2-D or contains NaN/Inf.
  * @example Singular values of a diagonal matrix
@@ -162,8 +151,20 @@ function asBatch(a: Tensor, what: string, rank: 2 | 3): Tensor {
  * assert.ok(Math.abs(s[0] - 4) < 1e-6 && Math.abs(s[1] - 3) < 1e-6);
  * ```
  */
-export async function svdvals(a: Tensor, options: SvdOptions = {}): Promise<Float64Array> {
-  const { s } = await svdvalsBatched(asBatch(a, "svdvals", 2), options);
+export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
+  asBatch(a, "svdvals", 2);
+  if (householderFirst(options, "svdvals")) {
+    const [m, n] = a.shape;
+    const values = await a.toArray();
+    inspect(values, a.shape, "singular values");
+    // Singular values of Aᵀ are those of A; the reduction wants rows >= columns.
+    const tall = m >= n
+      ? values
+      : Float32Array.from({ length: m * n }, (_, k) => values[(k % m) * n + Math.floor(k / m)]);
+    const s = bidiagonalSingularValues(householderBidiagonal(tall, Math.max(m, n), Math.min(m, n)));
+    if (keepHouseholder(options, s, m, n)) return s;
+  }
+  const { s } = await svdvalsBatched(a.reshape([1, ...a.shape]), options);
   return s[0];
 }
 

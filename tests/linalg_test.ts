@@ -35,11 +35,18 @@ function withSingularValues(m: number, n: number, s: number[], seed: number): Fl
   return a;
 }
 
-/** Checks svdvals against the float64 reference of the same float32 matrix, relative to each value. */
+const METHODS: r.SpectrumMethod[] = ["auto", "householder", "jacobi"];
+
+/**
+ * Checks svdvals by every method against the float64 reference of the same float32 matrix, relative to
+ * each value.
+ */
 async function checkSvdvals(a: Float32Array, m: number, n: number, rtol: number, atol = 0): Promise<void> {
-  const s = await r.svdvals(r.Tensor.fromArray(a, [m, n]));
   const ref = referenceSvdvals(a, m, n);
-  assertClose(s, ref, { rtol, atol }, `singular values of ${m}x${n}`);
+  for (const method of METHODS) {
+    const s = await r.svdvals(r.Tensor.fromArray(a, [m, n]), { method });
+    assertClose(s, ref, { rtol, atol }, `singular values of ${m}x${n} (${method})`);
+  }
 }
 
 Deno.test("svdvals() matches the float64 reference on random matrices of awkward shapes", async (t) => {
@@ -51,18 +58,20 @@ Deno.test("svdvals() matches the float64 reference on random matrices of awkward
 
 Deno.test("svdvals() handles rank-deficient, zero and duplicated spectra", async (t) => {
   await r.initGpu();
-  await t.step("rank 3 of 10x8", async () => {
-    const left = seededValues(10 * 3, 1), right = seededValues(3 * 8, 2);
-    const a = Float32Array.from(referenceMatmul(left, right, { m: 10, n: 8, k: 3 }));
-    const s = await r.svdvals(r.Tensor.fromArray(a, [10, 8]));
-    const ref = referenceSvdvals(a, 10, 8);
-    assertClose(s.subarray(0, 3), ref.subarray(0, 3), { rtol: 1e-6 });
-    // The float32 matrix has tiny trailing singular values; they stay at rounding level.
-    for (const v of s.subarray(3)) assert.ok(v < 1e-5 * s[0], `trailing ${v}`);
-  });
-  await t.step("zero matrix", async () => {
-    assert.deepEqual([...await r.svdvals(r.Tensor.fromArray(new Float32Array(12), [4, 3]))], [0, 0, 0]);
-  });
+  for (const method of METHODS) {
+    await t.step(`rank 3 of 10x8 (${method})`, async () => {
+      const left = seededValues(10 * 3, 1), right = seededValues(3 * 8, 2);
+      const a = Float32Array.from(referenceMatmul(left, right, { m: 10, n: 8, k: 3 }));
+      const s = await r.svdvals(r.Tensor.fromArray(a, [10, 8]), { method });
+      const ref = referenceSvdvals(a, 10, 8);
+      assertClose(s.subarray(0, 3), ref.subarray(0, 3), { rtol: 1e-6 });
+      // The float32 matrix has tiny trailing singular values; they stay at rounding level.
+      for (const v of s.subarray(3)) assert.ok(v < 1e-5 * s[0], `trailing ${v}`);
+    });
+    await t.step(`zero matrix (${method})`, async () => {
+      assert.deepEqual([...await r.svdvals(r.Tensor.fromArray(new Float32Array(12), [4, 3]), { method })], [0, 0, 0]);
+    });
+  }
   await t.step("duplicated singular values", async () => {
     const a = withSingularValues(9, 6, [3, 3, 3, 1, 1, 0.5], 5);
     await checkSvdvals(a, 9, 6, 1e-6);
@@ -92,12 +101,43 @@ Deno.test("svdvals() works at scales 1e-20 and 1e20", async (t) => {
   }
 });
 
-Deno.test("svdvals() on Gaussian 128x128 meets the 1e-5 relative-error goal", async () => {
+Deno.test("svdvals() on Gaussian 128x128 meets the 1e-5 relative-error goal by every method", async () => {
   await r.initGpu();
   const a = await r.randomNormal([128, 128], { seed: 3 }).toArray();
-  const s = await r.svdvals(r.Tensor.fromArray(a, [128, 128]));
-  const err = maxRelativeError(s, referenceSvdvals(a, 128, 128));
-  assert.ok(err <= 1e-5, `max relative error ${err}`);
+  const ref = referenceSvdvals(a, 128, 128);
+  for (const method of METHODS) {
+    const err = maxRelativeError(await r.svdvals(r.Tensor.fromArray(a, [128, 128]), { method }), ref);
+    assert.ok(err <= 1e-5, `${method}: max relative error ${err}`);
+  }
+});
+
+/** m x n float32 matrix with columns scaled by 10^(-decades·j/(n-1)): graded, κ ~ 10^decades. */
+function graded(m: number, n: number, decades: number, seed: number): Float32Array {
+  const a = seededValues(m * n, seed);
+  return a.map((x, k) => x * 10 ** (-decades * (k % n) / (n - 1)));
+}
+
+Deno.test("svdvals() method auto falls back to Jacobi when Householder cannot certify relative accuracy", async () => {
+  await r.initGpu();
+  const a = graded(20, 12, 10, 4);
+  const ref = referenceSvdvals(a, 20, 12);
+  // Householder's error bound is absolute (~(m + n)·eps·σ_max): here it cannot vouch for σ_min ~ 1e-10.
+  assert.ok(r.certifiedRelativeError(ref, 20, 12) > r.AUTO_CERTIFIED_ERROR);
+  const s = await r.svdvals(r.Tensor.fromArray(a, [20, 12]));
+  assertClose(s, ref, { rtol: 1e-6 }, "graded singular values (auto)");
+  // A well-conditioned matrix is certified, so auto keeps the host result.
+  assert.ok(r.certifiedRelativeError(referenceSvdvals(seededValues(64, 1), 8, 8), 8, 8) < r.AUTO_CERTIFIED_ERROR);
+});
+
+Deno.test("svdvals() and eigvalsh() reject an unknown method", async () => {
+  await r.initGpu();
+  const a = r.Tensor.fromArray([2, 1, 1, 2], [2, 2]);
+  const method = "lapack" as r.SpectrumMethod;
+  await assert.rejects(
+    () => r.svdvals(a, { method }),
+    /method must be "auto", "householder" or "jacobi" \(got lapack\)/,
+  );
+  await assert.rejects(() => r.eigvalsh(a, { method }), RangeError);
 });
 
 Deno.test("svd() reconstructs A with orthonormal U and V", async (t) => {
@@ -133,8 +173,13 @@ Deno.test("svd functions reject NaN and non-matrix input clearly", async () => {
     () => r.svdvals(r.Tensor.fromArray([1, NaN, 3, 4], [2, 2])),
     (e: unknown) =>
       e instanceof RangeError &&
-      e.message === "Cannot compute singular values: input 1x2x2 contains 1 NaN or infinite values",
+      e.message === "Cannot compute singular values: input 2x2 contains 1 NaN or infinite values",
   );
+  await assert.rejects(
+    () => r.svdvals(r.Tensor.fromArray([1, NaN, 3, 4], [2, 2]), { method: "jacobi" }),
+    /input 1x2x2 contains 1 NaN/,
+  );
+  await assert.rejects(() => r.eigvalsh(r.Tensor.fromArray([1, Infinity, Infinity, 4], [2, 2])), /contains 2 NaN/);
   await assert.rejects(() => r.svd(r.Tensor.fromArray([1, 2, 3])), /expected a 2-D tensor \(got 3\)/);
 });
 
@@ -169,9 +214,36 @@ Deno.test("eigvalsh() and eigh() on PSD and indefinite symmetric matrices", asyn
     });
     // Symmetrise the float32 rounding exactly, then compare with the float64 spectrum of that matrix.
     for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) k[i * n + j] = k[j * n + i];
-    const got = await r.eigvalsh(r.Tensor.fromArray(k, [n, n]));
     const ref = referenceSvdvals(k, n, n).reverse(); // PSD: eigenvalues = singular values
-    assertClose(got, ref, { rtol: 1e-6 });
+    for (const method of METHODS) {
+      const got = await r.eigvalsh(r.Tensor.fromArray(k, [n, n]), { method });
+      assertClose(got, ref, { rtol: 1e-6 }, `eigenvalues (${method})`);
+    }
+  });
+  await t.step("graded PSD matrix (κ ~ 1e10): auto falls back to Jacobi", async () => {
+    const b = graded(30, 12, 5, 8);
+    const k = Float32Array.from(referenceMatmul(b, b, { m: 12, n: 12, k: 30, transposeA: true }));
+    for (let i = 0; i < 12; i++) for (let j = 0; j < i; j++) k[i * 12 + j] = k[j * 12 + i];
+    const ref = referenceSvdvals(k, 12, 12).reverse();
+    assert.ok(r.certifiedRelativeError(ref, 12, 12) > r.AUTO_CERTIFIED_ERROR);
+    assertClose(await r.eigvalsh(r.Tensor.fromArray(k, [12, 12])), ref, { rtol: 1e-6 }, "graded eigenvalues");
+  });
+  await t.step("indefinite matrix: every method agrees with the trace and Frobenius norm", async () => {
+    const n = 9;
+    const base = seededValues(n * n, 14);
+    const a = Float32Array.from(base, (_, idx) => base[idx] + base[(idx % n) * n + Math.floor(idx / n)]);
+    let trace = 0, frob = 0;
+    for (let i = 0; i < n; i++) trace += a[i * n + i];
+    for (const x of a) frob += x * x;
+    const magnitudes = referenceSvdvals(a, n, n);
+    for (const method of METHODS) {
+      const got = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { method });
+      assert.ok(got.some((x) => x < 0) && got.some((x) => x > 0), `${method}: ${got}`);
+      for (let i = 1; i < n; i++) assert.ok(got[i - 1] <= got[i], `${method}: not ascending`);
+      assertClose([got.reduce((x, y) => x + y, 0)], [trace], { atol: 1e-5 }, `${method}: Σλ`);
+      assertClose([got.reduce((x, y) => x + y * y, 0)], [frob], { rtol: 1e-6 }, `${method}: Σλ²`);
+      assertClose(Float64Array.from(got, Math.abs).sort().reverse(), magnitudes, { rtol: 1e-6 }, `${method}: |λ|`);
+    }
   });
   await t.step("indefinite matrix, eigenvectors satisfy A v = λ v", async () => {
     const a = new Float32Array([2, 1, 0, 1, -3, 1, 0, 1, 1]);

@@ -1,0 +1,105 @@
+import assert from "node:assert";
+import {
+  bidiagonalSingularValues,
+  certifiedRelativeError,
+  householderBidiagonal,
+  householderTridiagonal,
+  tridiagonalEigenvalues,
+} from "../mod.ts";
+import { referenceMatmul, referenceSvdvals } from "../ops/reference.ts";
+import { assertClose, seededValues } from "./_helpers.ts";
+
+Deno.test("tridiagonalEigenvalues() matches the closed form of the 1-D Laplacian", async (t) => {
+  for (const n of [1, 2, 7, 100]) {
+    await t.step(`n = ${n}`, () => {
+      const got = tridiagonalEigenvalues({ d: new Float64Array(n).fill(2), e: new Float64Array(n - 1).fill(-1) });
+      const expected = Array.from({ length: n }, (_, k) => 2 - 2 * Math.cos(((k + 1) * Math.PI) / (n + 1)));
+      assertClose(got, expected, { atol: 1e-14, rtol: 0 });
+    });
+  }
+});
+
+Deno.test("tridiagonalEigenvalues() returns duplicated eigenvalues of a split matrix twice", () => {
+  // Two copies of tridiag(1, 3, 1) of order 4 joined by a zero off-diagonal.
+  const d = new Float64Array(8).fill(3), e = new Float64Array(7).fill(1);
+  e[3] = 0;
+  const single = Array.from({ length: 4 }, (_, k) => 3 + 2 * Math.cos(((4 - k) * Math.PI) / 5));
+  assertClose(tridiagonalEigenvalues({ d, e }), single.flatMap((x) => [x, x]), { atol: 1e-14, rtol: 0 });
+});
+
+Deno.test("bidiagonalSingularValues() matches closed forms and keeps graded values relatively accurate", async (t) => {
+  await t.step("all-ones bidiagonal: σ_k = 2cos(kπ/(2n+1))", () => {
+    for (const n of [1, 7, 50]) {
+      const s = bidiagonalSingularValues({ d: new Float64Array(n).fill(1), e: new Float64Array(n - 1).fill(1) });
+      const expected = Array.from({ length: n }, (_, k) => 2 * Math.cos(((k + 1) * Math.PI) / (2 * n + 1)));
+      assertClose(s, expected, { atol: 1e-14, rtol: 0 }, `n = ${n}`);
+    }
+  });
+  await t.step("graded bidiagonal over 30 decades", () => {
+    const n = 16;
+    const d = Float64Array.from({ length: n }, (_, i) => 10 ** (-2 * i));
+    const e = Float64Array.from({ length: n - 1 }, (_, i) => 0.5 * 10 ** (-2 * i - 1));
+    const dense = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      dense[i * n + i] = d[i];
+      if (i < n - 1) dense[i * n + i + 1] = e[i];
+    }
+    // Column-graded, so the float64 Jacobi reference is accurate relative to each value too.
+    assertClose(bidiagonalSingularValues({ d, e }), referenceSvdvals(dense, n, n), { rtol: 1e-12, atol: 0 });
+  });
+  await t.step("a zero on the diagonal gives a zero singular value", () => {
+    const s = bidiagonalSingularValues({ d: Float64Array.of(1, 0, 2), e: Float64Array.of(0, 0) });
+    assertClose(s, [2, 1, 0], { atol: 1e-290, rtol: 1e-15 });
+  });
+});
+
+Deno.test("householderBidiagonal() keeps the singular values at awkward shapes", async (t) => {
+  for (const [m, n] of [[1, 1], [5, 1], [13, 7], [33, 17], [100, 64], [64, 64]]) {
+    await t.step(`${m}x${n}`, () => {
+      const a = seededValues(m * n, m * 7 + n);
+      const s = bidiagonalSingularValues(householderBidiagonal(a, m, n));
+      const ref = referenceSvdvals(a, m, n);
+      assertClose(s, ref, { rtol: 1e-10, atol: 1e-13 * ref[0] });
+    });
+  }
+  await t.step("wide input and wrong sizes are rejected", () => {
+    assert.throws(() => householderBidiagonal(new Float32Array(6), 2, 3), /expected m >= n \(got 2x3\)/);
+    assert.throws(() => householderBidiagonal(new Float32Array(5), 3, 2), /expected 3x2 = 6 values \(got 5\)/);
+  });
+});
+
+Deno.test("householderTridiagonal() keeps the eigenvalues of PSD and indefinite matrices", async (t) => {
+  for (const n of [1, 2, 3, 37]) {
+    await t.step(`PSD Gram ${n}x${n}`, () => {
+      const x = seededValues(n * (n + 3), n);
+      const k = referenceMatmul(x, x, { m: n, n, k: n + 3, transposeB: true });
+      const got = tridiagonalEigenvalues(householderTridiagonal(k, n));
+      assertClose(got, referenceSvdvals(k, n, n).reverse(), { rtol: 1e-10, atol: 1e-12 });
+    });
+  }
+  await t.step("indefinite 20x20: trace, Frobenius norm and |λ|", () => {
+    const n = 20, base = seededValues(n * n, 3);
+    const a = Float64Array.from(base, (_, idx) => base[idx] + base[(idx % n) * n + Math.floor(idx / n)]);
+    const got = tridiagonalEigenvalues(householderTridiagonal(a, n));
+    let trace = 0, frob = 0;
+    for (let i = 0; i < n; i++) trace += a[i * n + i];
+    for (const v of a) frob += v * v;
+    assertClose([got.reduce((s, v) => s + v, 0), got.reduce((s, v) => s + v * v, 0)], [trace, frob], {
+      atol: 1e-12,
+      rtol: 1e-12,
+    });
+    assertClose(Float64Array.from(got, Math.abs).sort().reverse(), referenceSvdvals(a, n, n), { rtol: 1e-10 });
+  });
+  await t.step("bad input is rejected", () => {
+    assert.throws(() => householderTridiagonal([1, 2, 3], 2), /expected 2x2 = 4 values \(got 3\)/);
+    assert.throws(() => tridiagonalEigenvalues({ d: Float64Array.of(1, 2), e: Float64Array.of() }), /0 values/);
+    assert.throws(() => tridiagonalEigenvalues({ d: Float64Array.of(1, NaN), e: Float64Array.of(1) }), /NaN/);
+    assert.throws(() => bidiagonalSingularValues({ d: Float64Array.of(1, Infinity), e: Float64Array.of(1) }), /NaN/);
+  });
+});
+
+Deno.test("certifiedRelativeError() is (m + n)·eps·max/min", () => {
+  assert.equal(certifiedRelativeError([4, 2], 3, 5), (8 * Number.EPSILON * 4) / 2);
+  assert.equal(certifiedRelativeError([0, 0], 2, 2), 0);
+  assert.equal(certifiedRelativeError([-3, 0], 2, 2), Infinity);
+});

@@ -9,9 +9,10 @@ import { certifiedRelativeError } from "./householder.ts";
 import type { SvdOptions } from "./svd.ts";
 
 /**
- * How {@linkcode svdvals} and {@linkcode eigvalsh} compute a single matrix's spectrum:
- * - `"householder"`: Householder reduction to bidiagonal / tridiagonal form and bisection, in float64 on
- *   the host: (8/3)n³ or (4/3)n³ flops, error about (m + n)·eps₆₄·‖A‖₂ per value.
+ * How `svdvals`, `eigvalsh` and `eigh` compute a single matrix's spectrum:
+ * - `"householder"`: Householder reduction to bidiagonal / tridiagonal form and bisection (implicit QL
+ *   for `eigh`'s vectors), in float64 on the host: (8/3)n³, (4/3)n³ or ~9n³ flops, error about
+ *   (m + n)·eps₆₄·‖A‖₂ per value.
  * - `"jacobi"`: the GPU one-sided Jacobi SVD with the float64 polish: several times the flops, but every
  *   value accurate relative to its own size, graded matrices included.
  * - `"auto"` (default): Householder first, kept when its error bound certifies every value to a relative
@@ -22,7 +23,7 @@ export type SpectrumMethod = "auto" | "householder" | "jacobi";
 /** Relative error bound below which `method: "auto"` keeps the Householder result. */
 export const AUTO_CERTIFIED_ERROR = 1e-8;
 
-/** Options for {@linkcode svdvals}: the Jacobi options plus the choice of method. */
+/** Options for `svdvals`, `eigvalsh` and `eigh`: the Jacobi options plus the choice of method. */
 export interface SpectrumOptions extends SvdOptions {
   /** Algorithm (default `"auto"`); the Jacobi options apply only when the Jacobi SVD runs. */
   method?: SpectrumMethod;

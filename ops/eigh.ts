@@ -1,12 +1,13 @@
 /**
- * Symmetric eigendecomposition and least squares, built on the Jacobi SVD (so small eigenvalues of PSD
- * matrices keep relative accuracy).
+ * Symmetric eigendecomposition and least squares. Eigenproblems try the float64 Householder path on the
+ * host first and fall back to the Jacobi SVD (which keeps small eigenvalues of PSD matrices accurate
+ * relative to their own size) when its error bound cannot certify them; least squares uses the SVD.
  *
  * @module
  */
 import { formatShape, Tensor, tidy } from "./tensor.ts";
 import { svd, type SvdOptions } from "./svd.ts";
-import { householderTridiagonal, tridiagonalEigenvalues } from "./householder.ts";
+import { householderTridiagonal, symmetricEigen, tridiagonalEigenvalues } from "./householder.ts";
 import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
 import { matmul } from "./matmul.ts";
 import { mul } from "./elementwise.ts";
@@ -46,8 +47,8 @@ async function readSymmetric(a: Tensor, what: string): Promise<Float32Array> {
   return values;
 }
 
-async function symmetricSvd(a: Tensor, what: string, options: SvdOptions) {
-  await readSymmetric(a, what);
+async function symmetricSvd(a: Tensor, what: string, options: SvdOptions, validated = false) {
+  if (!validated) await readSymmetric(a, what);
   const n = a.shape[0];
   const r = await svd(a, options);
   const [u, v] = await Promise.all([r.u.toArray(), r.v.toArray()]);
@@ -82,27 +83,41 @@ async function symmetricSvd(a: Tensor, what: string, options: SvdOptions) {
  * ```
  */
 export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
-  if (householderFirst(options, "eigenvalues")) {
+  const hostFirst = householderFirst(options, "eigenvalues");
+  if (hostFirst) {
     const values = await readSymmetric(a, "eigenvalues");
     const n = a.shape[0];
     const lambda = tridiagonalEigenvalues(householderTridiagonal(values, n));
     if (keepHouseholder(options, lambda, n, n)) return lambda;
   }
-  const { lambda, order, vTensor } = await symmetricSvd(a, "eigenvalues", options);
+  const { lambda, order, vTensor } = await symmetricSvd(a, "eigenvalues", options, hostFirst);
   vTensor.dispose();
   return Float64Array.from(order, (j) => lambda[j]);
 }
 
 /**
- * Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+ * Eigenvalues (ascending) and eigenvectors of a symmetric matrix. By default a float64 Householder
+ * tridiagonalisation and implicit QL on the host ({@linkcode symmetricEigen}), kept when its error bound
+ * certifies every eigenvalue to 1e-8 relative; else the GPU Jacobi SVD (see {@linkcode SpectrumMethod}).
  *
  * @param a n x n symmetric matrix.
- * @param options SVD options.
+ * @param options Method, and the Jacobi SVD options.
  * @returns Values and vectors (columns).
  * @throws {RangeError} When `a` is not square, not symmetric, or contains NaN/Inf.
  */
-export async function eigh(a: Tensor, options: SvdOptions = {}): Promise<EighResult> {
-  const { lambda, order, v, vTensor, n } = await symmetricSvd(a, "eigenvectors", options);
+export async function eigh(a: Tensor, options: SpectrumOptions = {}): Promise<EighResult> {
+  const hostFirst = householderFirst(options, "eigenvectors");
+  if (hostFirst) {
+    const values = await readSymmetric(a, "eigenvectors");
+    const n = a.shape[0];
+    const host = symmetricEigen(values, n);
+    if (keepHouseholder(options, host.values, n, n)) {
+      const vectors = new Float32Array(n * n);
+      host.vectors.forEach((col, c) => col.forEach((x, i) => (vectors[i * n + c] = x)));
+      return { values: host.values, vectors: Tensor.fromArray(vectors, [n, n]) };
+    }
+  }
+  const { lambda, order, v, vTensor, n } = await symmetricSvd(a, "eigenvectors", options, hostFirst);
   vTensor.dispose();
   const vectors = new Float32Array(n * n);
   order.forEach((j, c) => {

@@ -4,6 +4,7 @@ import {
   certifiedRelativeError,
   householderBidiagonal,
   householderTridiagonal,
+  symmetricEigen,
   tridiagonalEigenvalues,
 } from "../mod.ts";
 import { referenceMatmul, referenceSvdvals } from "../ops/reference.ts";
@@ -102,4 +103,62 @@ Deno.test("certifiedRelativeError() is (m + n)·eps·max/min", () => {
   assert.equal(certifiedRelativeError([4, 2], 3, 5), (8 * Number.EPSILON * 4) / 2);
   assert.equal(certifiedRelativeError([0, 0], 2, 2), 0);
   assert.equal(certifiedRelativeError([-3, 0], 2, 2), Infinity);
+});
+
+/** Asserts A v = λ v and VᵀV = I for a float64 symmetric eigendecomposition. */
+function checkEigenpairs(a: ArrayLike<number>, n: number, values: Float64Array, vectors: Float64Array[], tol: number) {
+  let scale = 0;
+  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(a[i]));
+  vectors.forEach((v, j) => {
+    for (let i = 0; i < n; i++) {
+      let av = 0;
+      for (let k = 0; k < n; k++) av += a[i * n + k] * v[k];
+      assert.ok(Math.abs(av - values[j] * v[i]) <= tol * Math.max(scale, 1), `residual of pair ${j} row ${i}`);
+    }
+    vectors.forEach((u, k) => {
+      const dot = u.reduce((acc, x, i) => acc + x * v[i], 0);
+      assert.ok(Math.abs(dot - (j === k ? 1 : 0)) <= tol, `v${j}·v${k} = ${dot}`);
+    });
+  });
+  for (let j = 1; j < n; j++) assert.ok(values[j - 1] <= values[j], "ascending");
+}
+
+Deno.test("symmetricEigen() gives orthonormal eigenvectors with small residuals", async (t) => {
+  await t.step("1-D Laplacian: values and vectors in closed form", () => {
+    const n = 12;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      a[i * n + i] = 2;
+      if (i > 0) a[i * n + i - 1] = a[(i - 1) * n + i] = -1;
+    }
+    const { values, vectors } = symmetricEigen(a, n);
+    values.forEach((x, k) => assert.ok(Math.abs(x - (2 - 2 * Math.cos(((k + 1) * Math.PI) / (n + 1)))) < 1e-14));
+    // v_k ∝ sin(i (k+1) π / (n+1)), up to sign.
+    vectors.forEach((v, k) => {
+      const ref = Array.from({ length: n }, (_, i) => Math.sin(((i + 1) * (k + 1) * Math.PI) / (n + 1)));
+      const len = Math.hypot(...ref), sign = Math.sign(v[0] * ref[0]);
+      assertClose(v, ref.map((x) => (sign * x) / len), { atol: 1e-13, rtol: 0 }, `vector ${k}`);
+    });
+  });
+  for (const n of [1, 2, 3, 37]) {
+    await t.step(`random symmetric ${n}x${n}`, () => {
+      const base = seededValues(n * n, 40 + n);
+      const a = Float64Array.from(base, (_, idx) => base[idx] + base[(idx % n) * n + Math.floor(idx / n)]);
+      const { values, vectors } = symmetricEigen(a, n);
+      checkEigenpairs(a, n, values, vectors, 1e-12);
+    });
+  }
+  await t.step("repeated eigenvalues: identity plus a rank-2 term, and the zero matrix", () => {
+    const n = 9, u = seededValues(n, 1), w = seededValues(n, 2);
+    const a = Float64Array.from({ length: n * n }, (_, idx) => {
+      const [i, j] = [Math.floor(idx / n), idx % n];
+      return (i === j ? 3 : 0) + u[i] * u[j] + w[i] * w[j];
+    });
+    const { values, vectors } = symmetricEigen(a, n);
+    checkEigenpairs(a, n, values, vectors, 1e-12);
+    assertClose(values.subarray(0, n - 2), new Float64Array(n - 2).fill(3), { atol: 1e-13, rtol: 0 });
+    const zero = symmetricEigen(new Float64Array(16), 4);
+    assert.deepEqual([...zero.values], [0, 0, 0, 0]);
+    checkEigenpairs(new Float64Array(16), 4, zero.values, zero.vectors, 1e-15);
+  });
 });

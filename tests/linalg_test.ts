@@ -245,14 +245,18 @@ Deno.test("eigvalsh() and eigh() on PSD and indefinite symmetric matrices", asyn
       assertClose(Float64Array.from(got, Math.abs).sort().reverse(), magnitudes, { rtol: 1e-6 }, `${method}: |λ|`);
     }
   });
-  await t.step("indefinite matrix, eigenvectors satisfy A v = λ v", async () => {
-    const a = new Float32Array([2, 1, 0, 1, -3, 1, 0, 1, 1]);
-    const { values, vectors } = await r.eigh(r.Tensor.fromArray(a, [3, 3]));
-    assert.ok(values[0] < 0 && values[2] > 0, `${values}`);
-    const v = await vectors.toArray();
-    const av = referenceMatmul(a, v, { m: 3, n: 3, k: 3 });
-    assertClose(av, Float64Array.from(v, (x, i) => x * values[i % 3]), { atol: 1e-5 });
-  });
+  for (const method of METHODS) {
+    await t.step(`indefinite matrix, eigenvectors satisfy A v = λ v (${method})`, async () => {
+      const a = new Float32Array([2, 1, 0, 1, -3, 1, 0, 1, 1]);
+      const { values, vectors } = await r.eigh(r.Tensor.fromArray(a, [3, 3]), { method });
+      assert.ok(values[0] < 0 && values[2] > 0, `${values}`);
+      const v = await vectors.toArray();
+      const av = referenceMatmul(a, v, { m: 3, n: 3, k: 3 });
+      assertClose(av, Float64Array.from(v, (x, i) => x * values[i % 3]), { atol: 1e-5 });
+      const eye = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+      assertClose(referenceMatmul(v, v, { m: 3, n: 3, k: 3, transposeA: true }), eye, { atol: 1e-6 }, "VᵀV");
+    });
+  }
   await t.step("non-symmetric input is rejected", async () => {
     await assert.rejects(
       () => r.eigvalsh(r.Tensor.fromArray([1, 2, 3, 4], [2, 2])),

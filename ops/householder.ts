@@ -30,6 +30,19 @@ function checkMatrix(a: ArrayLike<number>, m: number, n: number, what: string): 
 }
 
 /**
+ * Turns x (entries from `lead` on, with ‖x‖² = norm2 > 0) into the Householder vector v in place, so that
+ * I − v vᵀ / h with h = s·v[lead] maps x to −s·e₁. The sign of s follows x[lead], so the addition never
+ * cancels.
+ *
+ * @returns s = ±‖x‖.
+ */
+function householderVector(x: Float64Array, lead: number, norm2: number): number {
+  const s = x[lead] >= 0 ? Math.sqrt(norm2) : -Math.sqrt(norm2);
+  x[lead] += s;
+  return s;
+}
+
+/**
  * Golub–Kahan bidiagonalisation by Householder reflections from both sides: A = Q B Pᵀ with B upper
  * bidiagonal, so B has A's singular values. Q and P are not formed.
  *
@@ -63,8 +76,7 @@ export function householderBidiagonal(a: ArrayLike<number>, m: number, n: number
     }
     if (norm2 === 0) d[k] = 0;
     else {
-      const s = v[k] >= 0 ? Math.sqrt(norm2) : -Math.sqrt(norm2);
-      v[k] += s;
+      const s = householderVector(v, k, norm2);
       const h = s * v[k]; // = ‖v‖² / 2
       d[k] = -s;
       acc.fill(0, k + 1);
@@ -87,8 +99,7 @@ export function householderBidiagonal(a: ArrayLike<number>, m: number, n: number
       e[k] = w[rowK + k + 1];
       continue;
     }
-    const s = w[rowK + k + 1] >= 0 ? Math.sqrt(norm2) : -Math.sqrt(norm2);
-    w[rowK + k + 1] += s;
+    const s = householderVector(w, rowK + k + 1, norm2);
     const h = s * w[rowK + k + 1];
     e[k] = -s;
     for (let i = k + 1; i < m; i++) {
@@ -149,8 +160,7 @@ function tridiagonalize(a: ArrayLike<number>, n: number): Tridiagonalized {
       e[k] = 0;
       continue;
     }
-    const s = v[k + 1] >= 0 ? Math.sqrt(norm2) : -Math.sqrt(norm2);
-    v[k + 1] += s;
+    const s = householderVector(v, k + 1, norm2);
     const h = s * v[k + 1];
     e[k] = -s;
     hs[k] = h;

@@ -15,6 +15,8 @@ export interface Polished {
   v: Float64Array[];
   /** Rotations applied in float64. */
   rotations: number;
+  /** Whether a final sweep found every pair orthogonal to `skip` (false: the sweep cap was hit). */
+  converged: boolean;
 }
 
 /**
@@ -67,8 +69,8 @@ export function polishSvd(a: ArrayLike<number>, v: Float64Array[], m: number, sk
       g[p * n + q] = g[q * n + p] = s;
     }
   }
-  let rotations = 0;
-  for (let sweep = 0; sweep < 30; sweep++) {
+  let rotations = 0, converged = false;
+  for (let sweep = 0; sweep < 30 && !converged; sweep++) {
     let rotated = 0;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
@@ -111,7 +113,7 @@ export function polishSvd(a: ArrayLike<number>, v: Float64Array[], m: number, sk
       }
     }
     rotations += rotated;
-    if (rotated === 0) break;
+    converged = rotated === 0;
   }
-  return { cols, v, rotations };
+  return { cols, v, rotations, converged };
 }

@@ -5,12 +5,11 @@
  *
  * @module
  */
-import { formatShape, Tensor, tidy } from "./tensor.ts";
-import { svd, type SvdOptions } from "./svd.ts";
+import { formatShape, Tensor } from "./tensor.ts";
+import { type Decomposed, decomposeMatrix, type SvdOptions } from "./svd.ts";
 import { householderTridiagonal, symmetricEigen, tridiagonalEigenvalues } from "./householder.ts";
 import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
-import { matmul } from "./matmul.ts";
-import { mul } from "./elementwise.ts";
+import { transpose } from "./layout.ts";
 
 /** Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix. */
 export interface EighResult {
@@ -47,32 +46,99 @@ async function readSymmetric(a: Tensor, what: string): Promise<Float32Array> {
   return values;
 }
 
-async function symmetricSvd(a: Tensor, what: string, options: SvdOptions, validated = false) {
-  if (!validated) await readSymmetric(a, what);
-  const n = a.shape[0];
-  const r = await svd(a, options);
-  const [u, v] = await Promise.all([r.u.toArray(), r.v.toArray()]);
-  // For symmetric A = U S Vᵀ, each λ_j = ±σ_j with the sign of u_j·v_j.
-  const lambda = Float64Array.from(r.s, (s, j) => {
-    let dot = 0;
-    for (let i = 0; i < n; i++) dot += u[i * n + j] * v[i * n + j];
-    return dot < 0 ? -s : s;
-  });
-  const order = [...lambda.keys()].sort((x, y) => lambda[x] - lambda[y]);
-  r.u.dispose();
-  return { lambda, order, v, vTensor: r.v, n };
+/** Rayleigh pairs whose residual ‖Av − ρv‖ exceeds this fraction of σ are re-solved in their cluster. */
+const MIXED_RESIDUAL = 1e-7;
+/** Singular values within this relative distance of a mixed one form its Rayleigh–Ritz cluster. */
+const CLUSTER_GAP = 1e-2;
+
+/**
+ * Eigenpairs of a symmetric matrix from its one-sided Jacobi decomposition A·V = B (float64).
+ *
+ * Each v_j is an eigenvector of A² = AᵀA, so λ_j = sign(v_j·Av_j)·σ_j wherever the Rayleigh quotient
+ * ρ_j = v_j·b_j certifies that v_j is an eigenvector of A itself (‖Av − ρv‖² = σ² − ρ² small): the
+ * magnitude keeps σ_j's relative accuracy. Where A² is (nearly) degenerate but A is not (a ± pair),
+ * v_j may mix eigenvectors of opposite sign; those are recognised by their residual and replaced by a
+ * Rayleigh–Ritz solve on their cluster of close σ (the k x k matrix Vᵀ A V = Vᵀ B). U is never used:
+ * its columns for tiny σ are arbitrary completions.
+ */
+function symmetricFromJacobi(d: Decomposed): { values: Float64Array; vectors: Float64Array[] } {
+  const n = d.s.length;
+  const values = new Float64Array(n);
+  const vectors = d.v.map((v) => Float64Array.from(v));
+  const rho = d.v.map((v, j) => dot(v, d.scaledU[j]));
+  const mixed = (j: number) => d.s[j] ** 2 - rho[j] ** 2 > (MIXED_RESIDUAL * d.s[j]) ** 2;
+  // Windows of close σ around every mixed pair, merged where they overlap (σ is descending).
+  const inCluster = new Int32Array(n).fill(-1);
+  const clusters: number[][] = [];
+  for (let j = 0; j < n; j++) {
+    if (!mixed(j)) continue;
+    let lo = j, hi = j;
+    while (lo > 0 && d.s[lo - 1] - d.s[j] <= CLUSTER_GAP * d.s[j]) lo--;
+    while (hi < n - 1 && d.s[j] - d.s[hi + 1] <= CLUSTER_GAP * d.s[j]) hi++;
+    const members = [];
+    for (let i = lo; i <= hi; i++) members.push(i);
+    const joined = members.map((i) => inCluster[i]).find((c) => c >= 0);
+    const target = joined ?? clusters.push([]) - 1;
+    for (const i of members) {
+      if (inCluster[i] < 0) clusters[target].push(i), inCluster[i] = target;
+    }
+  }
+  for (let j = 0; j < n; j++) if (inCluster[j] < 0) values[j] = rho[j] < 0 ? -d.s[j] : d.s[j];
+  for (const members of clusters) {
+    const k = members.length;
+    const m = new Float64Array(k * k);
+    for (let p = 0; p < k; p++) {
+      for (let q = 0; q < k; q++) {
+        m[p * k + q] = 0.5 *
+          (dot(d.v[members[p]], d.scaledU[members[q]]) + dot(d.v[members[q]], d.scaledU[members[p]]));
+      }
+    }
+    const ritz = symmetricEigen(m, k);
+    members.forEach((j, i) => {
+      values[j] = ritz.values[i];
+      const vec = new Float64Array(n);
+      members.forEach((p, r) => {
+        const w = ritz.vectors[i][r], vp = d.v[p];
+        for (let t = 0; t < n; t++) vec[t] += w * vp[t];
+      });
+      vectors[j] = vec;
+    });
+  }
+  const order = [...values.keys()].sort((x, y) => values[x] - values[y]);
+  return { values: Float64Array.from(order, (j) => values[j]), vectors: order.map((j) => vectors[j]) };
+}
+
+function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let acc = 0;
+  for (let i = 0; i < x.length; i++) acc += x[i] * y[i];
+  return acc;
+}
+
+/** Eigenpairs by the Jacobi path: the decomposition, then {@linkcode symmetricFromJacobi}. */
+async function jacobiEigen(a: Tensor, what: string, options: SvdOptions, values?: Float32Array) {
+  values ??= await readSymmetric(a, what);
+  return symmetricFromJacobi(await decomposeMatrix(a, options, what, values));
+}
+
+/** Column-major vectors (one array per column) as an n x n tensor. */
+function columnsToTensor(columns: Float64Array[], n: number): Tensor {
+  const out = new Float32Array(n * n);
+  columns.forEach((col, c) => col.forEach((x, i) => (out[i * n + c] = x)));
+  return Tensor.fromArray(out, [n, n]);
 }
 
 /**
  * Eigenvalues of a symmetric matrix, ascending. By default a float64 Householder tridiagonalisation and
  * bisection on the host, kept when its error bound certifies every eigenvalue to 1e-8 relative; else
- * λ_j = ±σ_j from the GPU Jacobi SVD, which keeps the small eigenvalues of a PSD matrix (Gram, NTK)
- * accurate relative to their own size (see {@linkcode SpectrumMethod}).
+ * λ_j = sign(v_j·Av_j)·σ_j from the GPU Jacobi SVD (a Rayleigh–Ritz solve where ± pairs mix), which
+ * keeps the small eigenvalues of a PSD matrix (Gram, NTK) accurate relative to their own size and
+ * positive (see {@linkcode SpectrumMethod}).
  *
  * @param a n x n symmetric matrix.
  * @param options Method, and the Jacobi SVD options.
  * @returns n eigenvalues, ascending.
- * @throws {RangeError} When `a` is not square, not symmetric, or contains NaN/Inf.
+ * @throws {RangeError} When `a` is not square, not symmetric, or contains NaN/Inf, or an option is out of range.
+ * @throws {Error} When the Jacobi fallback does not converge within `maxSweeps`.
  * @example Eigenvalues of a 2x2 matrix
  * ```ts
  * import assert from "node:assert";
@@ -83,16 +149,14 @@ async function symmetricSvd(a: Tensor, what: string, options: SvdOptions, valida
  * ```
  */
 export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
-  const hostFirst = householderFirst(options, "eigenvalues");
-  if (hostFirst) {
-    const values = await readSymmetric(a, "eigenvalues");
+  let values: Float32Array | undefined;
+  if (householderFirst(options, "eigenvalues")) {
+    values = await readSymmetric(a, "eigenvalues");
     const n = a.shape[0];
     const lambda = tridiagonalEigenvalues(householderTridiagonal(values, n));
     if (keepHouseholder(options, lambda, n, n)) return lambda;
   }
-  const { lambda, order, vTensor } = await symmetricSvd(a, "eigenvalues", options, hostFirst);
-  vTensor.dispose();
-  return Float64Array.from(order, (j) => lambda[j]);
+  return (await jacobiEigen(a, "eigenvalues", options, values)).values;
 }
 
 /**
@@ -106,43 +170,41 @@ export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promis
  * @throws {RangeError} When `a` is not square, not symmetric, or contains NaN/Inf.
  */
 export async function eigh(a: Tensor, options: SpectrumOptions = {}): Promise<EighResult> {
-  const hostFirst = householderFirst(options, "eigenvectors");
-  if (hostFirst) {
-    const values = await readSymmetric(a, "eigenvectors");
-    const n = a.shape[0];
+  const n = a.shape[0];
+  let values: Float32Array | undefined;
+  if (householderFirst(options, "eigenvectors")) {
+    values = await readSymmetric(a, "eigenvectors");
     const host = symmetricEigen(values, n);
     if (keepHouseholder(options, host.values, n, n)) {
-      const vectors = new Float32Array(n * n);
-      host.vectors.forEach((col, c) => col.forEach((x, i) => (vectors[i * n + c] = x)));
-      return { values: host.values, vectors: Tensor.fromArray(vectors, [n, n]) };
+      return { values: host.values, vectors: columnsToTensor(host.vectors, n) };
     }
   }
-  const { lambda, order, v, vTensor, n } = await symmetricSvd(a, "eigenvectors", options, hostFirst);
-  vTensor.dispose();
-  const vectors = new Float32Array(n * n);
-  order.forEach((j, c) => {
-    for (let i = 0; i < n; i++) vectors[i * n + c] = v[i * n + j];
-  });
-  return { values: Float64Array.from(order, (j) => lambda[j]), vectors: Tensor.fromArray(vectors, [n, n]) };
+  const pairs = await jacobiEigen(a, "eigenvectors", options, values);
+  return { values: pairs.values, vectors: columnsToTensor(pairs.vectors, n) };
 }
 
 /** Options for {@linkcode lstsq}. */
 export interface LstsqOptions extends SvdOptions {
   /** Ridge penalty λ >= 0: minimises ‖Ax − b‖² + λ‖x‖² (default 0). */
   ridge?: number;
-  /** Without ridge, singular values below rcond·σ_max are treated as zero (default 1e-6). */
+  /**
+   * Singular values at or below rcond·σ_max are treated as zero (default 1e-6 without a ridge, 0 with
+   * one: the ridge already damps them).
+   */
   rcond?: number;
 }
 
 /**
- * Least-squares solution x = argmin ‖Ax − b‖² + λ‖x‖² through the SVD: x = V diag(σ/(σ²+λ)) Uᵀ b
- * (minimum-norm for rank-deficient A when λ = 0).
+ * Least-squares solution x = argmin ‖Ax − b‖² + λ‖x‖², from the float64 one-sided Jacobi decomposition
+ * A·V = B (columns b_j = σ_j u_j): x = Σ_j v_j (b_j·b) / (σ_j² + λ) over the kept σ_j (minimum-norm for
+ * rank-deficient A when λ = 0). U is never formed, so tiny singular values keep their own directions.
  *
  * @param a m x n matrix.
  * @param b m-vector or m x k matrix of right-hand sides.
  * @param options Ridge penalty, cutoff and SVD options.
  * @returns x, n or n x k.
- * @throws {RangeError} When shapes disagree or ridge is negative.
+ * @throws {RangeError} When shapes disagree, ridge or rcond is out of range, or a or b contains NaN/Inf.
+ * @throws {Error} When the Jacobi iteration does not converge within `maxSweeps`.
  * @example An exactly solvable system
  * ```ts
  * import assert from "node:assert";
@@ -155,7 +217,13 @@ export interface LstsqOptions extends SvdOptions {
  */
 export async function lstsq(a: Tensor, b: Tensor, options: LstsqOptions = {}): Promise<Tensor> {
   const ridge = options.ridge ?? 0;
-  if (!(ridge >= 0)) throw new RangeError(`Cannot solve least squares: ridge must be >= 0 (got ${ridge})`);
+  if (!(ridge >= 0 && Number.isFinite(ridge))) {
+    throw new RangeError(`Cannot solve least squares: ridge must be a finite number >= 0 (got ${ridge})`);
+  }
+  const rcond = options.rcond ?? (ridge > 0 ? 0 : 1e-6);
+  if (!(rcond >= 0 && rcond < 1)) {
+    throw new RangeError(`Cannot solve least squares: rcond must be in [0, 1) (got ${rcond})`);
+  }
   if (a.rank !== 2 || (b.rank !== 1 && b.rank !== 2) || b.shape[0] !== a.shape[0]) {
     throw new RangeError(
       `Cannot solve least squares: a must be m x n and b m or m x k (a is ${formatShape(a.shape)}, b is ${
@@ -163,15 +231,31 @@ export async function lstsq(a: Tensor, b: Tensor, options: LstsqOptions = {}): P
       })`,
     );
   }
-  const r = await svd(a, options);
-  const cutoff = ridge > 0 ? 0 : (options.rcond ?? 1e-6) * (r.s[0] ?? 0);
-  const gain = Float32Array.from(r.s, (s) => (s > cutoff && s > 0 ? s / (s * s + ridge) : 0));
-  const rhs = b.rank === 1 ? b.reshape([b.shape[0], 1]) : b;
-  const x = tidy(() => {
-    const utb = matmul(r.u, rhs, { transposeA: true }); // k x rhs
-    return matmul(r.v, mul(utb, Tensor.fromArray(gain, [gain.length, 1])));
+  const [m, n] = a.shape;
+  const k = b.rank === 1 ? 1 : b.shape[1];
+  const rhs = await b.toArray();
+  inspect(rhs, b.shape, "least squares (right-hand side b)");
+  // Wide A: decompose Aᵀ (tall), whose V holds A's left vectors and whose B holds σ_j times A's right ones.
+  const wide = m < n;
+  const tall = wide ? transpose(a) : a;
+  let d: Decomposed;
+  try {
+    d = await decomposeMatrix(tall, options, "least squares");
+  } finally {
+    if (wide) tall.dispose();
+  }
+  const left = wide ? d.v : d.scaledU, right = wide ? d.scaledU : d.v; // σ_j u_j (or u_j) and v_j (or σ_j v_j)
+  const cutoff = rcond * (d.s[0] ?? 0);
+  const x = new Float64Array(n * k);
+  d.s.forEach((s, j) => {
+    if (!(s > cutoff && s > 0)) return;
+    // wide: (u_j·b) σ_j v_j / (σ² + λ); tall: (σ_j u_j·b) v_j / (σ² + λ).
+    for (let c = 0; c < k; c++) {
+      let proj = 0;
+      for (let i = 0; i < m; i++) proj += left[j][i] * rhs[i * k + c];
+      const coef = proj / (s * s + ridge);
+      for (let i = 0; i < n; i++) x[i * k + c] += coef * right[j][i];
+    }
   });
-  r.u.dispose();
-  r.v.dispose();
-  return b.rank === 1 ? x.reshape([a.shape[1]]) : x;
+  return Tensor.fromArray(Float32Array.from(x), b.rank === 1 ? [n] : [n, k]);
 }

@@ -49,26 +49,77 @@ export interface BatchedSvdResult {
 }
 
 /** One matrix's decomposition in float64: singular values descending, with matching columns. */
-interface Decomposed {
+export interface Decomposed {
+  /** Singular values, descending. */
   s: Float64Array;
-  /** σ_j u_j for each kept j (length m each). */
+  /** B = A·V column by column: σ_j u_j for each j (length m each; float64 when polished). */
   scaledU: Float64Array[];
   /** v_j (length n each). */
   v: Float64Array[];
 }
 
 /**
+ * Relative inner product below which the float64 polish leaves a pair alone for singular values: a
+ * skipped pair moves σ by at most skip²/2 relatively.
+ */
+const POLISH_SKIP = 1e-6;
+/**
+ * The same threshold where vectors matter (eigh, lstsq): a skipped pair mixes v_j with v_k by an angle
+ * up to skip·σ_j/σ_k, which a least-squares solution along a tiny σ_j feels to first order.
+ */
+export const POLISH_SKIP_VECTORS = 1e-11;
+
+/** Smallest relative tolerance the float32 sweeps can reach (float32's unit roundoff, 2⁻²³). */
+const FLOAT32_EPSILON = 2 ** -23;
+/** Smallest positive normal float32; a largest entry below it cannot be prescaled in float32. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * Checks the Jacobi options before any GPU work.
+ *
+ * @throws {RangeError} When `tol` is not in [2⁻²³, 1) or `maxSweeps` is not a positive integer.
+ */
+function validateSvdOptions(options: SvdOptions, what: string): { tol: number; maxSweeps: number } {
+  const tol = options.tol ?? 1e-6, maxSweeps = options.maxSweeps ?? 40;
+  if (!(tol >= FLOAT32_EPSILON && tol < 1)) {
+    throw new RangeError(
+      `Cannot compute ${what}: tol must be in [${
+        FLOAT32_EPSILON.toExponential(2)
+      }, 1), the range float32 sweeps can reach (got ${tol})`,
+    );
+  }
+  if (!(Number.isInteger(maxSweeps) && maxSweeps >= 1)) {
+    throw new RangeError(`Cannot compute ${what}: maxSweeps must be a positive integer (got ${maxSweeps})`);
+  }
+  return { tol, maxSweeps };
+}
+
+/**
  * One-sided Jacobi on every matrix of a [batch, m, n] tensor (m >= n): float32 sweeps on the GPU with V
  * accumulated below the columns, then (optionally) the float64 polish on the host.
+ *
+ * @param values The tensor's values when the caller has already read them (saves one sync).
+ * @throws {RangeError} On bad options, NaN/Inf, or entries too small for float32 prescaling.
+ * @throws {Error} When the iteration did not converge within `maxSweeps` (or the polish's sweep cap).
  */
 async function decompose(
   a: Tensor,
   options: SvdOptions,
   what: string,
+  values?: Float32Array,
+  skip = POLISH_SKIP,
 ): Promise<{ results: Decomposed[]; sweeps: number }> {
+  const { tol, maxSweeps } = validateSvdOptions(options, what);
   const [batch, m, n] = a.shape;
-  const values = await a.toArray(); // one read: validation, scaling and the float64 polish
+  values ??= await a.toArray(); // one read: validation, scaling and the float64 polish
   const largest = inspect(values, a.shape, what);
+  if (largest > 0 && largest < FLOAT32_MIN_NORMAL) {
+    throw new RangeError(
+      `Cannot compute ${what}: largest |entry| ${largest.toExponential(2)} is below float32's normal range (${
+        FLOAT32_MIN_NORMAL.toExponential(2)
+      }); rescale the input`,
+    );
+  }
   // Power-of-two prescaling (exact) so squares neither overflow nor underflow in float32.
   const scale = largest > 0 ? 2 ** Math.ceil(Math.log2(largest)) : 1;
   // Columns are stored padded to vec4: [m rows, zero-padded | V's n rows, zero-padded].
@@ -87,9 +138,7 @@ async function decompose(
     })
   );
   const status = rt.pool.acquire(batch * 4);
-  const tol = options.tol ?? 1e-6;
-  const maxSweeps = options.maxSweeps ?? 40;
-  let sweeps = 0;
+  let sweeps = 0, worst = Infinity;
   let cols: Float32Array;
   try {
     while (sweeps < maxSweeps) {
@@ -97,7 +146,8 @@ async function decompose(
       dispatchJacobiSweep(rt, { w: w.buffer, status, batch, n, m: rows, length, tol });
       sweeps++;
       const off = new Float32Array((await rt.read(status, batch)).buffer);
-      if (off.every((v) => !(v > tol))) break;
+      worst = off.reduce((acc, v) => (v > acc || Number.isNaN(v) ? v : acc), 0);
+      if (!(worst > tol)) break;
     }
     cols = await w.toArray();
   } finally {
@@ -105,6 +155,8 @@ async function decompose(
     w.dispose();
   }
   const polish = options.polish ?? true;
+  // Without the polish the float32 sweeps are the answer, so they must have met tol.
+  if (!polish && worst > tol) throw notConverged(what, maxSweeps, worst, tol);
   const results: Decomposed[] = [];
   for (let b = 0; b < batch; b++) {
     const column = (j: number) => cols.subarray((b * n + j) * length, (b * n + j + 1) * length);
@@ -113,7 +165,11 @@ async function decompose(
       v.push(Float64Array.from(column(j).subarray(rows, rows + n)));
       scaledU.push(Float64Array.from(column(j).subarray(0, m), (x) => x * scale));
     }
-    if (polish) ({ cols: scaledU, v } = polishSvd(values.subarray(b * m * n, (b + 1) * m * n), v, m));
+    if (polish) {
+      const polished = polishSvd(values.subarray(b * m * n, (b + 1) * m * n), v, m, skip);
+      if (!polished.converged) throw notConverged(`${what} (float64 polish)`, 30, NaN, skip);
+      ({ cols: scaledU, v } = polished);
+    }
     const norms = scaledU.map(norm);
     const order = [...norms.keys()].sort((x, y) => norms[y] - norms[x]);
     results.push({
@@ -125,11 +181,51 @@ async function decompose(
   return { results, sweeps };
 }
 
-function asBatch(a: Tensor, what: string, rank: 2 | 3): Tensor {
+function notConverged(what: string, sweeps: number, off: number, tol: number): Error {
+  const detail = Number.isNaN(off) ? "" : ` (largest relative off-diagonal ${off.toExponential(2)} > tol ${tol})`;
+  return new Error(
+    `Cannot compute ${what}: Jacobi did not converge within ${sweeps} sweeps${detail}; raise maxSweeps or tol`,
+  );
+}
+
+/**
+ * Float64 one-sided Jacobi decomposition of one m x n matrix with m >= n, for the drivers in this
+ * folder that need V and B = A·V without forming U (eigh's signs, lstsq); polished to
+ * {@linkcode POLISH_SKIP_VECTORS} so the vectors, not only the values, are accurate.
+ *
+ * @param a m x n matrix, m >= n.
+ * @param options Jacobi options.
+ * @param what Noun for error messages.
+ * @param values `a`'s values when already read.
+ * @returns The decomposition and `a`'s values.
+ * @throws {RangeError} As {@linkcode svd}.
+ */
+export async function decomposeMatrix(
+  a: Tensor,
+  options: SvdOptions,
+  what: string,
+  values?: Float32Array,
+): Promise<Decomposed & { values: Float32Array }> {
+  values ??= await a.toArray();
+  const known = values;
+  const { results: [r] } = await withBatchView(a, (view) => decompose(view, options, what, known, POLISH_SKIP_VECTORS));
+  return { ...r, values };
+}
+
+function assertRank(a: Tensor, what: string, rank: 2 | 3): void {
   if (a.rank !== rank) {
     throw new RangeError(`Cannot compute ${what}: expected a ${rank}-D tensor (got ${formatShape(a.shape)})`);
   }
-  return rank === 2 ? a.reshape([1, ...a.shape]) : a;
+}
+
+/** Runs `fn` on a [1, m, n] view of a matrix and disposes the view (which would otherwise pin the buffer). */
+async function withBatchView<T>(a: Tensor, fn: (view: Tensor) => Promise<T>): Promise<T> {
+  const view = a.reshape([1, ...a.shape]);
+  try {
+    return await fn(view);
+  } finally {
+    view.dispose();
+  }
 }
 
 /**
@@ -141,7 +237,8 @@ function asBatch(a: Tensor, what: string, rank: 2 | 3): Tensor {
  * @param a m x n matrix.
  * @param options Method, and the Jacobi sweep cap, tolerance and polish.
  * @returns min(m, n) singular values.
- * @throws {RangeError} When `a` is not 2-D or contains NaN/Inf.
+ * @throws {RangeError} When `a` is not 2-D, contains NaN/Inf, or an option is out of range.
+ * @throws {Error} When the Jacobi iteration does not converge within `maxSweeps`.
  * @example Singular values of a diagonal matrix
  * ```ts
  * import assert from "node:assert";
@@ -152,7 +249,8 @@ function asBatch(a: Tensor, what: string, rank: 2 | 3): Tensor {
  * ```
  */
 export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
-  asBatch(a, "svdvals", 2);
+  assertRank(a, "svdvals", 2);
+  validateSvdOptions(options, "singular values");
   if (householderFirst(options, "svdvals")) {
     const [m, n] = a.shape;
     const values = await a.toArray();
@@ -163,8 +261,11 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
       : Float32Array.from({ length: m * n }, (_, k) => values[(k % m) * n + Math.floor(k / m)]);
     const s = bidiagonalSingularValues(householderBidiagonal(tall, Math.max(m, n), Math.min(m, n)));
     if (keepHouseholder(options, s, m, n)) return s;
+    if (m >= n) {
+      return withBatchView(a, async (view) => (await decompose(view, options, "singular values", values)).results[0].s);
+    }
   }
-  const { s } = await svdvalsBatched(a.reshape([1, ...a.shape]), options);
+  const { s } = await withBatchView(a, (view) => svdvalsBatched(view, options));
   return s[0];
 }
 
@@ -175,13 +276,14 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
  * @param a batch x m x n tensor.
  * @param options Sweep cap, tolerance, polish.
  * @returns Per-matrix singular values (descending) and the number of float32 sweeps.
- * @throws {RangeError} When `a` is not 3-D or contains NaN/Inf.
+ * @throws {RangeError} When `a` is not 3-D, contains NaN/Inf, or an option is out of range.
+ * @throws {Error} When the Jacobi iteration does not converge within `maxSweeps`.
  */
 export async function svdvalsBatched(a: Tensor, options: SvdOptions = {}): Promise<BatchedSvdResult> {
-  const x = asBatch(a, "batched singular values", 3);
+  assertRank(a, "batched singular values", 3);
   // Singular values of Aᵀ are those of A, and tall matrices are cheaper.
-  const wide = x.shape[1] < x.shape[2];
-  const tall = wide ? transpose(x, [0, 2, 1]) : x;
+  const wide = a.shape[1] < a.shape[2];
+  const tall = wide ? transpose(a, [0, 2, 1]) : a;
   try {
     const { results, sweeps } = await decompose(tall, options, "singular values");
     return { s: results.map((r) => r.s), sweeps };
@@ -190,13 +292,20 @@ export async function svdvalsBatched(a: Tensor, options: SvdOptions = {}): Promi
   }
 }
 
+/** Columns with σ at or below this fraction of σ_max carry no trustworthy direction of U. */
+const NEGLIGIBLE_SINGULAR_VALUE = 1e-13;
+
 /**
- * Thin singular value decomposition A = U diag(s) Vᵀ.
+ * Thin singular value decomposition A = U diag(s) Vᵀ. U's columns are (A v_j)/σ_j from the float64
+ * polish; where σ_j is zero or below 1e-13·σ_max (1e-6 without the polish) U is completed to an
+ * orthonormal basis instead, so those columns are arbitrary directions (do not read eigenvector signs
+ * from them: use {@linkcode eigh}).
  *
  * @param a m x n matrix.
  * @param options Sweep cap, tolerance, polish.
  * @returns U (m x k), s (k, descending), V (n x k) with k = min(m, n), and the sweeps taken.
- * @throws {RangeError} When `a` is not 2-D or contains NaN/Inf.
+ * @throws {RangeError} When `a` is not 2-D, contains NaN/Inf, or an option is out of range.
+ * @throws {Error} When the Jacobi iteration does not converge within `maxSweeps`.
  * @example A rank-one matrix
  * ```ts
  * import assert from "node:assert";
@@ -207,7 +316,7 @@ export async function svdvalsBatched(a: Tensor, options: SvdOptions = {}): Promi
  * ```
  */
 export async function svd(a: Tensor, options: SvdOptions = {}): Promise<SvdResult> {
-  asBatch(a, "svd", 2);
+  assertRank(a, "svd", 2);
   const [m, n] = a.shape;
   if (m < n) {
     // A = U S Vᵀ  <=>  Aᵀ = V S Uᵀ.
@@ -219,13 +328,13 @@ export async function svd(a: Tensor, options: SvdOptions = {}): Promise<SvdResul
       at.dispose();
     }
   }
-  const { results: [r], sweeps } = await decompose(a.reshape([1, m, n]), options, "svd");
+  const { results: [r], sweeps } = await withBatchView(a, (view) => decompose(view, options, "svd"));
   const k = n;
   const smax = r.s[0] ?? 0;
+  const negligible = (options.polish ?? true) ? NEGLIGIBLE_SINGULAR_VALUE : 1e-6;
   const basis: Float64Array[] = [];
   for (let c = 0; c < k; c++) {
-    // Columns with a negligible singular value carry no direction: complete U's basis instead.
-    const usable = r.s[c] > smax * 1e-6 && r.s[c] > 0;
+    const usable = r.s[c] > smax * negligible && r.s[c] > 0;
     basis.push(usable ? reorthogonalize(r.scaledU[c].map((x) => x / r.s[c]), basis) : completeBasis(m, basis));
   }
   const u = new Float32Array(m * k), v = new Float32Array(n * k);

@@ -1,0 +1,136 @@
+import assert from "node:assert";
+import * as r from "../mod.ts";
+import { referenceMatmul } from "../ops/reference.ts";
+import { assertClose, seededValues } from "./_helpers.ts";
+import { gradedPositiveDefinite, maxAbs, oracleEigh, withSpectrum } from "./_linalg_oracle.ts";
+
+const METHODS: r.SpectrumMethod[] = ["auto", "householder", "jacobi"];
+
+/** Absolute accuracy every method promises, relative to ‖A‖₂ (Householder: ~(2n)·eps₆₄). */
+const ABSOLUTE = 1e-12;
+
+/**
+ * Checks eigvalsh and eigh by `method` against the float64 oracle of the same float32 matrix: values to
+ * ABSOLUTE·‖A‖₂ (which fixes every sign above that level), and every eigh pair with residual
+ * ‖Av − λv‖ ≤ 1e-6·‖A‖₂ and orthonormal vectors.
+ */
+async function checkSymmetric(a: Float32Array, n: number, method: r.SpectrumMethod, what: string): Promise<void> {
+  const ref = oracleEigh(a, n).values;
+  const scale = maxAbs(ref); // ‖A‖₂ of a symmetric matrix
+  const values = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { method });
+  assertClose(values, ref, { atol: ABSOLUTE * scale, rtol: 0 }, `${what}: eigvalsh (${method})`);
+  const pairs = await r.eigh(r.Tensor.fromArray(a, [n, n]), { method });
+  assertClose(pairs.values, ref, { atol: ABSOLUTE * scale, rtol: 0 }, `${what}: eigh values (${method})`);
+  const v = await pairs.vectors.toArray();
+  const av = referenceMatmul(a, v, { m: n, n, k: n });
+  for (let j = 0; j < n; j++) {
+    let residual = 0;
+    for (let i = 0; i < n; i++) residual += (av[i * n + j] - pairs.values[j] * v[i * n + j]) ** 2;
+    assert.ok(
+      Math.sqrt(residual) <= 1e-6 * scale,
+      `${what} (${method}): pair ${j} (λ = ${pairs.values[j]}) has residual ${Math.sqrt(residual)}`,
+    );
+  }
+  const eye = Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0));
+  assertClose(referenceMatmul(v, v, { m: n, n, k: n, transposeA: true }), eye, { atol: 1e-6 }, `${what}: VᵀV`);
+}
+
+Deno.test("eigvalsh() gets the signs of the issue's reproductions right under every method", async (t) => {
+  await r.initGpu();
+  await t.step("positive definite 3x3 with κ ~ 1e8 (auto fell back to Jacobi and returned -9.3e-9)", async () => {
+    const k = [
+      0.0007203773711808026,
+      0.018751759082078934,
+      0.017758198082447052,
+      0.018751759082078934,
+      0.5287924408912659,
+      0.49879443645477295,
+      0.017758198082447052,
+      0.49879443645477295,
+      0.47058719396591187,
+    ];
+    const ref = oracleEigh(Float32Array.from(k), 3).values;
+    assert.ok(ref[0] > 9e-9 && ref[0] < 1e-8, `oracle ${ref[0]}`);
+    for (const method of ["auto", "jacobi"] as const) {
+      const got = await r.eigvalsh(r.Tensor.fromArray(k, [3, 3]), { method });
+      assertClose(got, ref, { rtol: 1e-6, atol: 0 }, `${method}`);
+    }
+  });
+  await t.step("a ± pair beside a tiny eigenvalue", async () => {
+    for (const method of METHODS) {
+      const got = await r.eigvalsh(r.Tensor.fromArray([0, 1, 0, 1, 0, 0, 0, 0, 1e-9], [3, 3]), { method });
+      assertClose(got, [-1, Math.fround(1e-9), 1], { atol: 1e-15, rtol: 1e-7 }, method);
+    }
+  });
+  await t.step("[[0, 1], [1, 0]] has eigenvalues -1 and 1", async () => {
+    for (const method of METHODS) {
+      assertClose(await r.eigvalsh(r.Tensor.fromArray([0, 1, 1, 0], [2, 2]), { method }), [-1, 1], {}, method);
+      const { values, vectors } = await r.eigh(r.Tensor.fromArray([0, 1, 1, 0], [2, 2]), { method });
+      const v = await vectors.toArray();
+      assertClose(values, [-1, 1], {}, method);
+      // A v = λ v: for [[0,1],[1,0]] that is v₁ = λ v₀ in each column.
+      assertClose([v[2], v[3]], [-v[0], v[1]], { atol: 1e-6 }, `${method}: eigenvectors`);
+    }
+  });
+});
+
+Deno.test("eigvalsh()/eigh() match the float64 oracle on Q Λ Qᵀ with graded, indefinite and repeated spectra", async (t) => {
+  await r.initGpu();
+  const n = 12;
+  const cases: [string, number[]][] = [];
+  for (const kappa of [1e6, 1e8, 1e10, 1e12]) {
+    cases.push([`PSD κ = ${kappa}`, Array.from({ length: n }, (_, i) => kappa ** (-i / (n - 1)))]);
+  }
+  cases.push(["indefinite with ± pairs and exact zeros", [3, -3, 1, -1, 1e-3, -1e-3, 0, 0, 2, -0.5, 1e-6, -1e-6]]);
+  cases.push(["repeated eigenvalues of both signs", [2, 2, 2, -2, -2, 1, 1, 1, 0.5, 0.5, -1e-4, -1e-4]]);
+  cases.push(["rank-deficient indefinite", [4, -4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]]);
+  for (const [what, lambda] of cases) {
+    for (const method of METHODS) {
+      await t.step(`${what} (${method})`, () => checkSymmetric(withSpectrum(lambda, 7), n, method, what));
+    }
+  }
+});
+
+Deno.test("eigvalsh() keeps graded positive definite matrices positive and relatively accurate (κ 1e6..1e12)", async (t) => {
+  await r.initGpu();
+  // The D H D family: κ(A) is huge, yet every eigenvalue is determined to float32 precision relative to
+  // its own size, and the float32 matrix is positive definite. Householder promises only absolute
+  // accuracy; auto and jacobi promise relative accuracy here.
+  for (const decades of [6, 8, 10, 12]) {
+    for (const n of [5, 16]) {
+      await t.step(`κ ~ 1e${decades}, n = ${n}`, async () => {
+        const a = gradedPositiveDefinite(n, decades, decades * 10 + n);
+        const ref = oracleEigh(a, n).values;
+        assert.ok(ref[0] > 0 && ref[n - 1] / ref[0] > 10 ** (decades - 1), `oracle spectrum ${ref}`);
+        for (const method of ["auto", "jacobi"] as const) {
+          const got = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { method });
+          assertClose(got, ref, { rtol: 1e-6, atol: 0 }, `relative accuracy (${method})`);
+        }
+        await checkSymmetric(a, n, "householder", `graded PD κ ~ 1e${decades}`);
+      });
+    }
+  }
+  await t.step("20 random positive definite matrices with κ >= 1e7 never get a negative eigenvalue", async () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 3 + (trial % 6);
+      const a = gradedPositiveDefinite(n, 7 + (trial % 6), 1000 + trial);
+      for (const method of ["auto", "jacobi"] as const) {
+        const got = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { method });
+        assert.ok(got[0] > 0, `trial ${trial} (${method}): smallest eigenvalue ${got[0]}`);
+      }
+    }
+  });
+});
+
+Deno.test("eigh() on a block matrix [[0, B], [Bᵀ, 0]]: exact ± pairs and exact zeros", async () => {
+  await r.initGpu();
+  // Eigenvalues ±σ_i(B) and (p - q) exact zeros; the entries are B's, so no rounding blurs the pairs.
+  const [q, p] = [3, 5], n = q + p;
+  const b = seededValues(q * p, 77);
+  const a = new Float32Array(n * n);
+  for (let i = 0; i < q; i++) for (let j = 0; j < p; j++) a[i * n + q + j] = a[(q + j) * n + i] = b[i * p + j];
+  const sigma = r.referenceSvdvals(b, q, p);
+  const expected = [...sigma].map((s) => -s).concat([0, 0], [...sigma]).sort((x, y) => x - y);
+  assertClose(oracleEigh(a, n).values, expected, { atol: 1e-12 }, "oracle");
+  for (const method of METHODS) await checkSymmetric(a, n, method, "block ± pairs");
+});

@@ -6,6 +6,12 @@
 import { formatShape, Tensor } from "../ops/tensor.ts";
 import { eigvalsh } from "../ops/eigh.ts";
 
+/**
+ * Negative eigenvalues down to −PSD_TOLERANCE·λ_max are float32 rounding of a PSD kernel and are
+ * clipped; anything more negative means the matrix is not a kernel.
+ */
+export const PSD_TOLERANCE = 1e-4;
+
 /** Options for {@linkcode vonNeumannEntropy}. */
 export interface VonNeumannOptions {
   /** Eigenvalues are clipped from below at this value before normalising (default 1e-12). */
@@ -42,12 +48,15 @@ export function cosineNormalize(k: ArrayLike<number>, n: number): Float64Array {
 
 /**
  * Von Neumann entropy of a symmetric PSD kernel: eigenvalues clipped at a floor, divided by their sum,
- * S = −Σ λ̂ ln λ̂ (natural log); optionally S / ln N and cosine normalisation first.
+ * S = −Σ λ̂ ln λ̂ (natural log); optionally S / ln N and cosine normalisation first. Negative eigenvalues
+ * within {@linkcode PSD_TOLERANCE}·λ_max (rounding of a PSD kernel) are clipped to the floor.
  *
  * @param kernel n x n symmetric matrix (tensor or row-major values).
  * @param options Floor, effective, cosine.
  * @returns Entropy and eigenvalues.
- * @throws {RangeError} When the kernel is not square, not symmetric or contains NaN.
+ * @throws {RangeError} When the kernel is not square, not symmetric or contains NaN; when it is zero
+ *   (no spectrum to normalise) or not positive semidefinite (λ_min < −1e-4·λ_max); or when `floor` is
+ *   not a finite number >= 0.
  * @example The identity has entropy ln N; a rank-one kernel has entropy ~0
  * ```ts
  * import assert from "node:assert";
@@ -79,11 +88,27 @@ export async function vonNeumannEntropy(
     }
     values = kernel;
   }
+  const floor = options.floor ?? 1e-12;
+  if (!(floor >= 0 && Number.isFinite(floor))) {
+    throw new RangeError(`Cannot compute von Neumann entropy: floor must be a finite number >= 0 (got ${floor})`);
+  }
   const k = options.cosine ? cosineNormalize(values, n) : values;
   const t = Tensor.fromArray(Float32Array.from(k), [n, n]);
   const eigenvalues = await eigvalsh(t);
   t.dispose();
-  const floor = options.floor ?? 1e-12;
+  const [lowest, highest] = [eigenvalues[0], eigenvalues[n - 1]];
+  if (!(highest > 0)) {
+    throw new RangeError(
+      `Cannot compute von Neumann entropy: the kernel has no positive eigenvalue (largest ${highest}); a zero kernel has no spectrum to normalise`,
+    );
+  }
+  if (lowest < -PSD_TOLERANCE * highest) {
+    throw new RangeError(
+      `Cannot compute von Neumann entropy: the kernel is not positive semidefinite (λ_min = ${
+        lowest.toExponential(3)
+      }, λ_max = ${highest.toExponential(3)}; rounding explains at most −${PSD_TOLERANCE}·λ_max)`,
+    );
+  }
   const clipped = eigenvalues.map((v) => Math.max(v, floor));
   const total = clipped.reduce((a, b) => a + b, 0);
   let s = 0;

@@ -31,22 +31,6 @@ export function writeJson(path: string, value: unknown): Promise<void> {
   return writeAtomic(path, JSON.stringify(value, null, 1) + "\n");
 }
 
-/** Parses "5,10,20" into numbers, failing clearly on anything else. */
-export function parseList(text: string, flag: string): number[] {
-  const values = text.split(",").map((s) => Number(s.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v <= 0)) {
-    throw new RangeError(`--${flag} expects a comma-separated list of positive numbers (got "${text}")`);
-  }
-  return values;
-}
-
-/** Parses a positive integer flag. */
-export function parseCount(text: string, flag: string): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 0) throw new RangeError(`--${flag} expects a non-negative integer (got "${text}")`);
-  return v;
-}
-
 /** Formats rows as an aligned plain-text table. */
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === "number" ? format(c) : c)))];
@@ -67,25 +51,131 @@ export function trapezoidArea(x: number[], y: number[]): number {
   return a;
 }
 
+/** How a flag's text is parsed and checked. */
+export type FlagSpec =
+  & { default: string; help: string }
+  & (
+    | { kind: "count"; min?: number }
+    | { kind: "number"; min: number; max: number }
+    | { kind: "list" }
+    | { kind: "counts"; min?: number }
+    | { kind: "choices"; choices: readonly string[] }
+  );
+
+/** The parsed value of a flag of spec S. */
+export type FlagValue<S extends FlagSpec> = S extends { kind: "count" | "number" } ? number
+  : S extends { kind: "list" | "counts" } ? number[]
+  : string[];
+
+function parseFlag(name: string, text: string, spec: FlagSpec): number | number[] | string[] {
+  const fail = (what: string) => {
+    throw new RangeError(`--${name} expects ${what} (got "${text}")`);
+  };
+  const items = text.split(",").map((t) => t.trim());
+  switch (spec.kind) {
+    case "count": {
+      const min = spec.min ?? 0, v = Number(text);
+      if (text.trim() === "" || !Number.isInteger(v) || v < min) fail(`an integer >= ${min}`);
+      return v;
+    }
+    case "number": {
+      const v = Number(text);
+      if (text.trim() === "" || !(v > spec.min && v < spec.max)) fail(`a number in (${spec.min}, ${spec.max})`);
+      return v;
+    }
+    case "list": {
+      const v = items.map(Number);
+      if (v.some((x, i) => items[i] === "" || !(Number.isFinite(x) && x > 0))) {
+        fail("a comma-separated list of positive numbers");
+      }
+      return v;
+    }
+    case "counts": {
+      const min = spec.min ?? 0, v = items.map(Number);
+      if (v.some((x, i) => items[i] === "" || !(Number.isInteger(x) && x >= min))) {
+        fail(`a comma-separated list of integers >= ${min}`);
+      }
+      return v;
+    }
+    case "choices":
+      if (items.some((t) => !spec.choices.includes(t))) fail(`a comma-separated subset of ${spec.choices.join(",")}`);
+      return items;
+  }
+}
+
+/** What {@linkcode experimentFlags} returns. */
+export interface ExperimentFlags<T extends Record<string, FlagSpec>> {
+  /** Every flag parsed and checked (also under `--quick`, which then overrides some of them). */
+  flags: { [K in keyof T]: FlagValue<T[K]> };
+  /** Whether `--quick` was given. */
+  quick: boolean;
+  /** The output folder (created and checked writable; an earlier run's outputs in it removed). */
+  out: string;
+  /** The run's configuration as given, for results.json. */
+  config: Record<string, unknown>;
+}
+
 /**
- * Parses an experiment's string flags plus the common `--out`, `--quick` and `--help` (which prints the
- * usage and exits). Unknown flags are an error.
+ * Parses and checks every flag of an experiment before any work, plus the common `--out`, `--quick`
+ * and `--help` (which describes every flag with its default and exits). A bad flag, an unknown flag or
+ * an unwritable `--out` prints the error and the usage line on stderr and exits with code 2 (no stack
+ * trace). The outputs an earlier run left in `--out` (results.json, figures.json, *.svg) are removed,
+ * so a folder never mixes two runs' files.
  */
-export function experimentFlags<K extends string>(
-  script: string,
-  defaults: Record<K, string>,
-): { flags: Record<K, string>; quick: boolean; out: string } {
+export function experimentFlags<T extends Record<string, FlagSpec>>(script: string, specs: T): ExperimentFlags<T> {
   const options: Record<string, { type: "string"; default: string } | { type: "boolean"; default: boolean }> = {
     out: { type: "string", default: `out/${script}` },
     quick: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   };
-  for (const [name, value] of Object.entries(defaults)) options[name] = { type: "string", default: value as string };
-  const { values } = parseArgs({ options });
+  for (const [name, spec] of Object.entries(specs)) options[name] = { type: "string", default: spec.default };
+  const usage = `usage: deno run -A experiments/${script}.ts ${
+    Object.entries(specs).map(([name, spec]) => `[--${name} ${spec.default}]`).join(" ")
+  } [--out out/${script}] [--quick] [--help]`;
+  const usageError = (message: string): never => {
+    console.error(`error: ${message}\n${usage}`);
+    Deno.exit(2);
+  };
+  let values: Record<string, string | boolean | undefined> = {};
+  try {
+    values = parseArgs({ options, strict: true }).values;
+  } catch (e) {
+    usageError((e as Error).message);
+  }
   if (values.help) {
-    const usage = Object.entries(defaults).map(([name, value]) => `[--${name} ${value}]`).join(" ");
-    console.log(`deno run -A experiments/${script}.ts ${usage} [--out out/${script}] [--quick]`);
+    console.log(usage + "\n");
+    const rows = [
+      ...Object.entries(specs).map(([name, spec]) => [`--${name}`, `${spec.help} (default ${spec.default})`]),
+      ["--out", `Output folder; an earlier run's outputs in it are replaced (default out/${script})`],
+      ["--quick", "Tiny sizes for a smoke test; every flag is still checked"],
+      ["--help", "Print this description and exit"],
+    ];
+    const width = Math.max(...rows.map(([f]) => f.length));
+    console.log(rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`).join("\n"));
     Deno.exit(0);
   }
-  return { flags: values as unknown as Record<K, string>, quick: values.quick as boolean, out: values.out as string };
+  const flags: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    try {
+      flags[name] = parseFlag(name, values[name] as string, spec);
+    } catch (e) {
+      usageError((e as Error).message);
+    }
+  }
+  const out = values.out as string;
+  try {
+    Deno.mkdirSync(out, { recursive: true });
+    const probe = `${out}/.write-test-${Deno.pid}`;
+    Deno.writeTextFileSync(probe, "");
+    Deno.removeSync(probe);
+    for (const entry of Deno.readDirSync(out)) {
+      if (entry.isFile && /^(results\.json|figures\.json|.*\.svg)$/.test(entry.name)) {
+        Deno.removeSync(`${out}/${entry.name}`);
+      }
+    }
+  } catch (e) {
+    usageError(`cannot write to --out ${out}: ${(e as Error).message}`);
+  }
+  const quick = values.quick as boolean;
+  return { flags: flags as ExperimentFlags<T>["flags"], quick, out, config: { ...flags, quick, out } };
 }

@@ -46,20 +46,20 @@ import {
   trainTestSplit,
   xorPoints,
 } from "../mod.ts";
-import { experimentFlags, parseCount, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
-const { flags, quick, out: outDir } = experimentFlags("embedding_restrictions", {
-  seeds: "0,1",
-  steps: "300",
-  tries: "2",
-  threshold: "0.9",
-  grid: "100",
+const { flags, quick, out: outDir, config } = experimentFlags("embedding_restrictions", {
+  seeds: { default: "0,1", kind: "counts", help: "Seeds of the training runs, one run per seed and model" },
+  steps: { default: "300", kind: "count", min: 1, help: "Most training steps per try" },
+  tries: { default: "2", kind: "count", min: 1, help: "Tries per model and seed until it reaches --threshold" },
+  threshold: { default: "0.9", kind: "number", min: 0, max: 1, help: "Accuracy a try must reach to stop retrying" },
+  grid: { default: "100", kind: "count", min: 2, help: "Points per side of the decision and Jacobian maps" },
 });
-const seeds = quick ? [0] : flags.seeds!.split(",").map((s) => parseCount(s, "seeds"));
-const maxSteps = quick ? 30 : parseCount(flags.steps!, "steps");
-const tries = quick ? 1 : Math.max(1, parseCount(flags.tries!, "tries"));
-const threshold = Number(flags.threshold);
-const gridSize = quick ? 20 : parseCount(flags.grid!, "grid");
+const seeds = quick ? [0] : flags.seeds;
+const maxSteps = quick ? 30 : flags.steps;
+const tries = quick ? 1 : flags.tries;
+const threshold = flags.threshold;
+const gridSize = quick ? 20 : flags.grid;
 const depth = quick ? 4 : 15;
 const CHUNK = 10, PATIENCE = 5;
 
@@ -151,8 +151,10 @@ const maps: Record<string, Record<string, { probability: number[]; jacobianMin: 
   {};
 const checkpoints: { step: number; shapes: number[][]; weights: number[][]; singular: number[][] }[] = [];
 const started = performance.now();
-const save = () =>
+const save = (status: "partial" | "complete" = "partial") =>
   writeJson(`${outDir}/results.json`, {
+    status,
+    flags: config,
     config: { seeds, maxSteps, tries, threshold, gridSize, depth, adapter: rt.adapterName },
     runs,
     checkpoints,
@@ -369,7 +371,7 @@ if (checkpoints.length > 0) {
 }
 for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
-await save();
+await save("complete");
 
 console.log(`\nEmbedding restrictions (${rt.adapterName}; seeds ${seeds.join(", ")}, up to ${tries} tries per seed)\n`);
 const stats = (v: number[]) => {

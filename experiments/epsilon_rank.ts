@@ -31,7 +31,6 @@ import {
   type Layer,
   linePlot,
   lstsq,
-  matmul,
   mean,
   mseLoss,
   mul,
@@ -50,26 +49,22 @@ import {
   trapezoidWeights,
   udiInit,
 } from "../mod.ts";
-import { experimentFlags, parseCount, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const ALL_STUDIES = ["staircase", "layers", "activations", "init", "resnet", "pinn", "rfm"] as const;
 type Study = (typeof ALL_STUDIES)[number];
-const { flags, quick, out: outDir } = experimentFlags("epsilon_rank", {
-  studies: ALL_STUDIES.join(","),
-  steps: "1500",
-  every: "100",
-  epsilon: "1e-3",
-  seed: "0",
+const { flags, quick, out: outDir, config } = experimentFlags("epsilon_rank", {
+  studies: { default: ALL_STUDIES.join(","), kind: "choices", choices: ALL_STUDIES, help: "Studies to run" },
+  steps: { default: "1500", kind: "count", min: 1, help: "Training steps of every network" },
+  every: { default: "100", kind: "count", min: 1, help: "Steps between ε-rank measurements" },
+  epsilon: { default: "1e-3", kind: "number", min: 0, max: 1, help: "ε of the ε-rank" },
+  seed: { default: "0", kind: "count", help: "Seed of every initialisation" },
 });
-const studies = flags.studies!.split(",").map((s) => s.trim()) as Study[];
-for (const s of studies) {
-  if (!ALL_STUDIES.includes(s)) throw new RangeError(`Unknown study "${s}" (choose from ${ALL_STUDIES.join(", ")})`);
-}
-const steps = quick ? 40 : parseCount(flags.steps!, "steps");
-const every = quick ? 20 : parseCount(flags.every!, "every");
-const epsilon = Number(flags.epsilon);
-if (!(epsilon > 0)) throw new RangeError(`--epsilon must be positive (got ${flags.epsilon})`);
-const seed = parseCount(flags.seed!, "seed");
+const studies = flags.studies as Study[];
+const steps = quick ? 40 : flags.steps;
+const every = quick ? 20 : flags.every;
+const epsilon = flags.epsilon;
+const seed = flags.seed;
 
 const rt = await initGpu();
 console.error(`adapter: ${rt.adapterName}`);
@@ -148,7 +143,13 @@ const results: { config: Record<string, unknown>; studies: Record<string, unknow
   studies: {},
 };
 const started = performance.now();
-const save = () => writeJson(`${outDir}/results.json`, { ...results, seconds: (performance.now() - started) / 1000 });
+const save = (status: "partial" | "complete" = "partial") =>
+  writeJson(`${outDir}/results.json`, {
+    status,
+    flags: config,
+    ...results,
+    seconds: (performance.now() - started) / 1000,
+  });
 const summary: (string | number)[][] = [];
 
 // Progress: one unit per training step of every planned run.
@@ -432,17 +433,20 @@ async function rfmStudy(): Promise<[unknown, string]> {
     const d = build(local);
     const dt = Tensor.fromArray(d, [rows, total]);
     const coef = await lstsq(dt, Tensor.fromArray(target, [rows, 1]), { ridge: 1e-10 });
-    const prediction = matmul(dt, coef);
-    const p = await prediction.toArray();
+    // The residual in float64 on the host: the ELM's coefficients are large and cancel, so a float32
+    // product would add its own rounding error to the fit's.
+    const c = await coef.toArray();
     let err = 0, norm = 0;
     for (let i = 0; i < rows; i++) {
-      err += weights1d[i] * (p[i] - target[i]) ** 2;
+      let p = 0;
+      for (let j = 0; j < total; j++) p += d[i * total + j] * c[j];
+      err += weights1d[i] * (p - target[i]) ** 2;
       norm += weights1d[i] * target[i] ** 2;
     }
     const rank = (await epsilonRank(dt, { weights: weights1d, epsilon })).rank;
     out.push({ method, error: Math.sqrt(err / norm), rank });
     summary.push([`${method} (relative L² error)`, Math.sqrt(err / norm), rank, "least squares"]);
-    [dt, coef, prediction].forEach((t) => t.dispose());
+    [dt, coef].forEach((t) => t.dispose());
   }
   bar.update(done += 1, "random features");
   const svg = subplots({
@@ -468,7 +472,7 @@ async function rfmStudy(): Promise<[unknown, string]> {
 }
 
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
-await save();
+await save("complete");
 console.log(`\nε-rank studies (${rt.adapterName}; ε = ${epsilon}, ${steps} steps)\n`);
 console.log(table(["run", "final loss", "final ε-rank (last hidden)", "steps"], summary));
 console.log(`\nwrote ${outDir}/{results,figures}.json and ${Object.keys(figures).length} SVG figures`);

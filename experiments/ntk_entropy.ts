@@ -43,31 +43,32 @@ import {
   tidy,
   vonNeumannEntropy,
 } from "../mod.ts";
-import {
-  experimentFlags,
-  parseCount,
-  parseList,
-  stderrWriter,
-  table,
-  trapezoidArea,
-  writeAtomic,
-  writeJson,
-} from "./_common.ts";
+import { experimentFlags, stderrWriter, table, trapezoidArea, writeAtomic, writeJson } from "./_common.ts";
 
-const { flags, quick, out: outDir } = experimentFlags("ntk_entropy", {
-  epochs: "8",
-  subsets: "5,10,20,50,100",
-  sizes: "10,25,50,100,200,400,800",
-  train: "1000",
-  test: "1000",
-  seed: "0",
+const { flags, quick, out: outDir, config } = experimentFlags("ntk_entropy", {
+  epochs: { default: "8", kind: "count", min: 1, help: "Training epochs of the entropy-during-training study" },
+  subsets: {
+    default: "5,10,20,50,100",
+    kind: "counts",
+    min: 1,
+    help: "Probe subset sizes whose NTK entropy is tracked",
+  },
+  sizes: {
+    default: "10,25,50,100,200,400,800",
+    kind: "counts",
+    min: 1,
+    help: "Training-set sizes of the training-size study",
+  },
+  train: { default: "1000", kind: "count", min: 1, help: "MNIST training examples of the first study" },
+  test: { default: "1000", kind: "count", min: 1, help: "MNIST test examples for the accuracy" },
+  seed: { default: "0", kind: "count", help: "Seed of initialisation and shuffling" },
 });
-const epochs = quick ? 2 : parseCount(flags.epochs!, "epochs");
-const subsets = quick ? [5, 10] : parseList(flags.subsets!, "subsets");
-const sizes = quick ? [10, 20] : parseList(flags.sizes!, "sizes");
-const nTrain = quick ? 100 : parseCount(flags.train!, "train");
-const nTest = quick ? 200 : parseCount(flags.test!, "test");
-const seed = parseCount(flags.seed!, "seed");
+const epochs = quick ? 2 : flags.epochs;
+const subsets = quick ? [5, 10] : flags.subsets;
+const sizes = quick ? [10, 20] : flags.sizes;
+const nTrain = quick ? 100 : flags.train;
+const nTest = quick ? 200 : flags.test;
+const seed = flags.seed;
 const probe = Math.max(...subsets);
 if (probe > nTrain || Math.max(...sizes) > nTrain) {
   throw new RangeError(`--subsets and --sizes must not exceed --train (${nTrain})`);
@@ -176,9 +177,9 @@ const results: {
   seconds: 0,
 };
 const started = performance.now();
-const save = () => {
+const save = (status: "partial" | "complete" = "partial") => {
   results.seconds = (performance.now() - started) / 1000;
-  return writeJson(`${outDir}/results.json`, results);
+  return writeJson(`${outDir}/results.json`, { status, flags: config, ...results });
 };
 
 // ---- Study 1: entropy during training -----------------------------------------------------------
@@ -384,7 +385,7 @@ figures.training_size = {
 };
 for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
-await save();
+await save("complete");
 
 console.log(`\nNTK entropy during training (${rt.adapterName}; ${nTrain} training / ${nTest} test digits)\n`);
 console.log(table(

@@ -30,24 +30,24 @@ import {
   referenceRandom,
   subplots,
 } from "../mod.ts";
-import { experimentFlags, parseCount, parseList, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
-const { flags, quick, out: outDir } = experimentFlags("rg_flow", {
-  nets: "2000",
-  width: "256",
-  depth: "3",
-  "max-depth": "12",
-  widths: "32,64,128,256",
-  input: "128",
-  seed: "0",
+const { flags, quick, out: outDir, config } = experimentFlags("rg_flow", {
+  nets: { default: "2000", kind: "count", min: 2, help: "Random networks in each ensemble" },
+  width: { default: "256", kind: "count", min: 1, help: "Hidden width of the first study's networks" },
+  depth: { default: "3", kind: "count", min: 1, help: "Hidden layers of the first study's networks" },
+  "max-depth": { default: "12", kind: "count", min: 1, help: "Deepest layer of the width/depth sweep" },
+  widths: { default: "32,64,128,256", kind: "counts", min: 1, help: "Widths of the width/depth sweep" },
+  input: { default: "128", kind: "count", min: 1, help: "Input dimension" },
+  seed: { default: "0", kind: "count", help: "Seed of the ensembles and the input" },
 });
-const nets = quick ? 300 : parseCount(flags.nets!, "nets");
-const width = quick ? 32 : parseCount(flags.width!, "width");
-const depth = quick ? 3 : parseCount(flags.depth!, "depth");
-const maxDepth = quick ? 4 : parseCount(flags["max-depth"]!, "max-depth");
-const widths = quick ? [16, 32] : parseList(flags.widths!, "widths");
-const inputDim = quick ? 16 : parseCount(flags.input!, "input");
-const seed = parseCount(flags.seed!, "seed");
+const nets = quick ? 300 : flags.nets;
+const width = quick ? 32 : flags.width;
+const depth = quick ? 3 : flags.depth;
+const maxDepth = quick ? 4 : flags["max-depth"];
+const widths = quick ? [16, 32] : flags.widths;
+const inputDim = quick ? 16 : flags.input;
+const seed = flags.seed;
 if (nets <= width) throw new RangeError(`--nets (${nets}) must exceed --width (${width}) for Hotelling's T²`);
 const groups = 10;
 
@@ -71,7 +71,13 @@ const started = performance.now();
 const results: Record<string, unknown> = {
   config: { nets, width, depth, maxDepth, widths, inputDim, seed, cw: CW, groups, adapter: rt.adapterName },
 };
-const save = () => writeJson(`${outDir}/results.json`, { ...results, seconds: (performance.now() - started) / 1000 });
+const save = (status: "partial" | "complete" = "partial") =>
+  writeJson(`${outDir}/results.json`, {
+    status,
+    flags: config,
+    ...results,
+    seconds: (performance.now() - started) / 1000,
+  });
 const work = 2 * depth * width + widths.reduce((t, n) => t + maxDepth * n, 0);
 const bar = new ProgressBar({ total: work, label: "rg_flow", write: stderrWriter });
 let done = 0;
@@ -271,7 +277,7 @@ figures.kurtosis_width = {
 };
 for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
-await save();
+await save("complete");
 
 console.log(`\nRG flow at initialization (${rt.adapterName}; ${nets} ReLU networks, input dim ${inputDim})\n`);
 for (const v of variants) {

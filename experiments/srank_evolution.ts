@@ -33,21 +33,20 @@ import {
   Tensor,
   tidy,
 } from "../mod.ts";
-import { experimentFlags, parseCount, parseList, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
-const { flags, quick, out: outDir } = experimentFlags("srank_evolution", {
-  steps: "1200",
-  every: "100",
-  scales: "2,5,10,20,30",
-  seeds: "0,1,2",
-  lr: "0.001",
+const { flags, quick, out: outDir, config } = experimentFlags("srank_evolution", {
+  steps: { default: "1200", kind: "count", min: 1, help: "Full-batch Adam steps of every run" },
+  every: { default: "100", kind: "count", min: 1, help: "Steps between s-rank measurements" },
+  scales: { default: "2,5,10,20,30", kind: "list", help: "RFF frequency scales of the sweep" },
+  seeds: { default: "0,1,2", kind: "counts", help: "Seeds of the sweep, one run per scale and seed" },
+  lr: { default: "0.001", kind: "number", min: 0, max: 10, help: "Adam learning rate" },
 });
-const steps = quick ? 60 : parseCount(flags.steps!, "steps");
-const every = quick ? 20 : parseCount(flags.every!, "every");
-const scales = quick ? [5, 10] : parseList(flags.scales!, "scales");
-const seeds = quick ? [0] : flags.seeds!.split(",").map((s) => parseCount(s, "seeds"));
-const lr = Number(flags.lr);
-if (!(lr > 0)) throw new RangeError(`--lr must be positive (got ${flags.lr})`);
+const steps = quick ? 60 : flags.steps;
+const every = quick ? 20 : flags.every;
+const scales = quick ? [5, 10] : flags.scales;
+const seeds = quick ? [0] : flags.seeds;
+const lr = flags.lr;
 if (!(every >= 1 && steps >= every)) throw new RangeError("--every must be between 1 and --steps");
 
 const rt = await initGpu();
@@ -94,8 +93,10 @@ interface Run {
 
 const runs: Run[] = [];
 const started = performance.now();
-const save = () =>
+const save = (status: "partial" | "complete" = "partial") =>
   writeJson(`${outDir}/results.json`, {
+    status,
+    flags: config,
     config: { steps, every, scales, seeds, lr, points: n, adapter: rt.adapterName },
     phases: Array.from(target.phases),
     runs,
@@ -239,6 +240,7 @@ figures.scale_sweep = {
 };
 for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
+await save("complete");
 
 console.log(`\ns-rank during training (${rt.adapterName}; ${steps} full-batch Adam steps, lr ${lr})\n`);
 console.log(table(

@@ -45,6 +45,8 @@ export class BufferPool {
   #bytesFree = 0;
   /** Largest number of idle bytes kept for reuse; beyond it released buffers are destroyed. */
   readonly maxFreeBytes: number;
+  /** Largest buffer a kernel can bind whole: min(maxStorageBufferBindingSize, maxBufferSize). */
+  readonly maxBindableBytes: number;
 
   /**
    * Creates an empty pool.
@@ -55,6 +57,7 @@ export class BufferPool {
   constructor(device: GPUDevice, maxFreeBytes = 1 << 30) {
     this.#device = device;
     this.maxFreeBytes = maxFreeBytes;
+    this.maxBindableBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   }
 
   /** Bytes held by live (acquired, not released) buffers. */
@@ -71,10 +74,19 @@ export class BufferPool {
    * Returns a storage buffer of at least `bytes` bytes (contents undefined).
    *
    * @param bytes Minimum size in bytes.
-   * @returns A buffer whose `size` is the bucket size.
+   * @returns A buffer whose `size` is the bucket size (or exactly `bytes`, rounded up to 256, where the
+   *   bucket would pass the binding limit).
+   * @throws {RangeError} When `bytes` exceeds the largest buffer a kernel can bind.
    */
   acquire(bytes: number): GPUBuffer {
-    const size = bucketSize(bytes);
+    if (bytes > this.maxBindableBytes) {
+      throw new RangeError(
+        `Cannot allocate GPU buffer: ${bytes} bytes exceed the device's binding limit of ${this.maxBindableBytes} bytes`,
+      );
+    }
+    // Bucket slack must not push a bindable request past the binding limit.
+    const bucket = bucketSize(bytes);
+    const size = bucket <= this.maxBindableBytes ? bucket : Math.ceil(bytes / 256) * 256;
     const list = this.#free.get(size);
     const reused = list?.pop();
     this.#bytesInUse += size;

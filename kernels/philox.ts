@@ -65,6 +65,11 @@ fn to_unit(v: u32) -> f32 { return (f32(v >> 8u) + 0.5) * 5.9604644775390625e-8;
 export function philoxWgsl(options: PhiloxOptions): string {
   const groups = Math.ceil(options.size / 4);
   const [gridX] = linearGrid(Math.ceil(groups / PHILOX_WORKGROUP));
+  if (!Number.isFinite(options.scale ?? 1) || !Number.isFinite(options.offset ?? 0)) {
+    throw new RangeError(
+      `Cannot generate random values: scale and offset must be finite (got ${options.scale}, ${options.offset})`,
+    );
+  }
   const scale = (options.scale ?? 1).toPrecision(9), offset = (options.offset ?? 0).toPrecision(9);
   const values = options.distribution === "uniform"
     ? "vec4<f32>(to_unit(bits.x), to_unit(bits.y), to_unit(bits.z), to_unit(bits.w))"

@@ -63,6 +63,10 @@ export class Runtime {
   readonly pool: BufferPool;
   /** Pipelines by WGSL text. */
   readonly pipelines: PipelineCache;
+  /** The device's limits (rankscope requests the adapter's maximum buffer and binding sizes). */
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
   /** Dispatch, submit and sync counters. */
   readonly stats: RuntimeStats = { dispatches: 0, submits: 0, syncs: 0 };
   /** Dispatches recorded before an automatic submit (the GPU starts while the CPU keeps recording). */
@@ -74,6 +78,7 @@ export class Runtime {
   #uniformInFlight: GPUBuffer[] = [];
   #errors: Promise<GPUError | null>[] = [];
   #lost: string | null = null;
+  #failed: string | null = null;
 
   /**
    * Wraps a device.
@@ -179,6 +184,7 @@ export class Runtime {
    * @throws {Error} When a submitted command failed validation or the device was lost.
    */
   async read(buffer: GPUBuffer, length: number, offset = 0): Promise<Float32Array> {
+    this.#assertAlive();
     const bytes = length * 4;
     const staging = this.device.createBuffer({
       size: Math.max(4, bytes),
@@ -202,6 +208,7 @@ export class Runtime {
    * @throws {Error} As {@linkcode Runtime.read}.
    */
   async sync(): Promise<void> {
+    this.#assertAlive();
     this.flush();
     await this.#checkErrors();
     await this.device.queue.onSubmittedWorkDone();
@@ -216,12 +223,23 @@ export class Runtime {
     const [compiled, errors] = await Promise.allSettled([this.pipelines.check(), Promise.all(pending)]);
     if (compiled.status === "rejected") throw compiled.reason;
     const first = errors.status === "fulfilled" ? errors.value.find((e) => e !== null) : null;
-    if (first) throw new Error(`GPU command failed validation: ${first.message}`);
+    if (first) {
+      // Work submitted with the failed command may have been skipped, so no later result can be
+      // trusted: every later call fails too, instead of reading stale or zero buffers.
+      this.#failed = first.message;
+      throw new Error(`GPU command failed validation: ${first.message}`);
+    }
     this.#assertAlive();
   }
 
   #assertAlive(): void {
     if (this.#lost !== null) throw new Error(`The GPU device was lost: ${this.#lost}`);
+    if (this.#failed !== null) {
+      throw new Error(
+        `The GPU runtime is unusable after an earlier GPU command failed validation (${this.#failed}); ` +
+          "results computed since then are not trustworthy. Restart the process.",
+      );
+    }
   }
 
   #computePass(): GPUComputePassEncoder {

@@ -43,6 +43,19 @@ class SlotStore {
   }
 }
 
+/**
+ * Checks an optimizer constant before it reaches a kernel (where NaN would silently poison every weight).
+ *
+ * @throws {RangeError} When `value` is not finite or outside [min, max).
+ */
+function checkConstant(optimizer: string, name: string, value: number, min: number, max = Infinity): number {
+  if (!(Number.isFinite(value) && value >= min && value < max)) {
+    const range = max === Infinity ? `a finite number >= ${min}` : `in [${min}, ${max})`;
+    throw new RangeError(`Cannot use ${optimizer}: ${name} must be ${range} (got ${value})`);
+  }
+  return value;
+}
+
 /** Stochastic gradient descent with (heavy-ball) momentum and optional weight decay. */
 export class Sgd implements Optimizer {
   /** Learning rate (may be changed between steps). */
@@ -59,9 +72,9 @@ export class Sgd implements Optimizer {
    * @param options Learning rate, momentum, weight decay.
    */
   constructor(options: { lr: number; momentum?: number; weightDecay?: number }) {
-    this.lr = options.lr;
-    this.momentum = options.momentum ?? 0;
-    this.weightDecay = options.weightDecay ?? 0;
+    this.lr = checkConstant("Sgd", "lr", options.lr, 0);
+    this.momentum = checkConstant("Sgd", "momentum", options.momentum ?? 0, 0, 1);
+    this.weightDecay = checkConstant("Sgd", "weightDecay", options.weightDecay ?? 0, 0);
   }
 
   /**
@@ -72,6 +85,7 @@ export class Sgd implements Optimizer {
    */
   step(params: readonly Tensor[], grads: readonly Tensor[]): void {
     checkPairs(params, grads);
+    checkConstant("Sgd", "lr", this.lr, 0); // lr may have been changed since construction
     params.forEach((p, i) => {
       const [velocity] = this.#slots.get(p, 1);
       dispatchOptimizer(Tensor.runtime, {
@@ -107,11 +121,11 @@ export class Adam implements Optimizer {
    * @param options Learning rate and Adam constants.
    */
   constructor(options: { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }) {
-    this.lr = options.lr;
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
+    this.lr = checkConstant("Adam", "lr", options.lr, 0);
+    this.beta1 = checkConstant("Adam", "beta1", options.beta1 ?? 0.9, 0, 1);
+    this.beta2 = checkConstant("Adam", "beta2", options.beta2 ?? 0.999, 0, 1);
+    this.eps = checkConstant("Adam", "eps", options.eps ?? 1e-8, 0);
+    this.weightDecay = checkConstant("Adam", "weightDecay", options.weightDecay ?? 0, 0);
   }
 
   /** Steps taken. */
@@ -127,6 +141,7 @@ export class Adam implements Optimizer {
    */
   step(params: readonly Tensor[], grads: readonly Tensor[]): void {
     checkPairs(params, grads);
+    checkConstant("Adam", "lr", this.lr, 0); // lr may have been changed since construction
     this.#t++;
     params.forEach((p, i) => {
       const [m, v] = this.#slots.get(p, 2);

@@ -108,15 +108,35 @@ export function takeRows(data: Float32Array, shape: readonly number[], rows: Arr
  * @param data Training data on the host.
  * @param options Loss, optimizer, schedule, callbacks.
  * @returns Loss history and why training stopped.
- * @throws {RangeError} When x and y disagree on the number of examples.
+ * @throws {RangeError} When x or y does not fill its shape, x and y disagree on the number of examples, or
+ *   epochs, batchSize, lossEvery or callbackEvery is not an integer in range (before any work).
  */
 export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
   const n = data.xShape[0];
+  for (const [field, values, shape] of [["x", data.x, data.xShape], ["y", data.y, data.yShape]] as const) {
+    const size = shape.reduce((p, d) => p * d, 1);
+    if (!shape.every((d) => Number.isInteger(d) && d >= 1) || values.length !== size) {
+      throw new RangeError(
+        `Cannot fit: data.${field} has ${values.length} values but data.${field}Shape [${
+          shape.join(", ")
+        }] needs ${size}`,
+      );
+    }
+  }
   if (data.yShape[0] !== n) {
     throw new RangeError(`Cannot fit: x has ${n} examples but y has ${data.yShape[0]}`);
   }
-  const epochs = options.epochs ?? 1, batchSize = Math.min(options.batchSize ?? n, n);
-  const lossEvery = Math.max(1, options.lossEvery ?? 10);
+  const count = (field: string, value: number | undefined, fallback: number, min: number): number => {
+    const v = value ?? fallback;
+    if (!(Number.isInteger(v) && v >= min)) {
+      throw new RangeError(`Cannot fit: ${field} must be an integer >= ${min} (got ${value})`);
+    }
+    return v;
+  };
+  const epochs = count("epochs", options.epochs, 1, 0);
+  const batchSize = Math.min(count("batchSize", options.batchSize, n, 1), n);
+  const lossEvery = count("lossEvery", options.lossEvery, 10, 1);
+  count("callbackEvery", options.callbackEvery, 1, 1);
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const bar = options.progress
     ? new ProgressBar({ total: epochs * stepsPerEpoch, label: "train", write: options.progress })

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { noGrad, type Tensor } from "./tensor.ts";
+import { formatShape, noGrad, type Tensor } from "./tensor.ts";
 import { add, full } from "./elementwise.ts";
 
 /** Options for {@linkcode grad}. */
@@ -12,6 +12,11 @@ export interface GradOptions {
   seed?: Tensor;
   /** Record the backward pass so the result can be differentiated again (e.g. for u_xx). */
   createGraph?: boolean;
+  /**
+   * Return zeros for inputs the output does not depend on, instead of throwing (default false, as
+   * PyTorch's `allow_unused`).
+   */
+  allowUnused?: boolean;
 }
 
 /**
@@ -21,8 +26,10 @@ export interface GradOptions {
  * @param output A tensor computed from the inputs.
  * @param inputs Tensors with `requiresGrad` set (or computed from such tensors).
  * @param options Seed gradient and whether to build a graph of the gradients.
- * @returns One gradient per input (zeros when the output does not depend on it).
- * @throws {RangeError} When the seed's shape differs from the output's.
+ * @returns One gradient per input (zeros for unused inputs when `allowUnused` is set).
+ * @throws {RangeError} When the seed's shape differs from the output's, an input does not require
+ *   gradients (a forgotten `requiresGrad = true` would otherwise train nothing), or an input is unused
+ *   and `allowUnused` is not set.
  * @example d(x²)/dx = 2x
  * ```ts
  * import assert from "node:assert";
@@ -40,11 +47,19 @@ export function grad(output: Tensor, inputs: readonly Tensor[], options: GradOpt
       `Cannot differentiate: seed shape ${options.seed.shape.join("x")} differs from output ${output.shape.join("x")}`,
     );
   }
-  const run = () => backward(output, inputs, options.seed ?? full(output.shape, 1));
+  inputs.forEach((x, i) => {
+    if (!x.requiresGrad) {
+      throw new RangeError(
+        `Cannot differentiate: input ${i} (${formatShape(x.shape)}) does not require gradients; set ` +
+          "`requiresGrad = true` on it before computing the output",
+      );
+    }
+  });
+  const run = () => backward(output, inputs, options.seed ?? full(output.shape, 1), options.allowUnused ?? false);
   return options.createGraph ? run() : noGrad(run);
 }
 
-function backward(output: Tensor, inputs: readonly Tensor[], seed: Tensor): Tensor[] {
+function backward(output: Tensor, inputs: readonly Tensor[], seed: Tensor, allowUnused: boolean): Tensor[] {
   // Topological order of the nodes between the inputs and the output.
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -80,5 +95,15 @@ function backward(output: Tensor, inputs: readonly Tensor[], seed: Tensor): Tens
       grads.set(p, prev ? add(prev, pg) : pg);
     });
   }
-  return inputs.map((x) => grads.get(x) ?? full(x.shape, 0));
+  return inputs.map((x, i) => {
+    const g = grads.get(x);
+    if (g) return g;
+    if (!allowUnused) {
+      throw new RangeError(
+        `Cannot differentiate: the output does not depend on input ${i} (${formatShape(x.shape)}); pass ` +
+          "`allowUnused: true` to get zeros for it",
+      );
+    }
+    return full(x.shape, 0);
+  });
 }

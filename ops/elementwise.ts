@@ -52,7 +52,7 @@ export function map(inputs: readonly TensorLike[], expr: string): Tensor {
     const x = inputs[i];
     return x instanceof Tensor ? `x${slot[i]}` : `(${wgslFloat(x)})`;
   });
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, "elementwise op");
   dispatchElementwise(Tensor.runtime, {
     expr: body,
     shape,
@@ -258,7 +258,7 @@ export function erf(x: Tensor): Tensor {
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (x.shape.join() === shape.join()) return x;
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, "broadcastTo");
   dispatchElementwise(Tensor.runtime, {
     expr: "x0",
     shape,
@@ -277,7 +277,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * @returns The tensor.
  */
 export function full(shape: readonly number[], value = 0): Tensor {
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, "full");
   dispatchElementwise(Tensor.runtime, { expr: wgslFloat(value), shape, inputs: [], buffers: [], out: out.buffer });
   return out;
 }

@@ -24,7 +24,7 @@ export function stridesOf(shape: readonly number[]): number[] {
 }
 
 function gather(shape: readonly number[], parts: { x: Tensor; view: StridedInput }[]): Tensor {
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, "layout op (transpose/concat/slice)");
   dispatchElementwise(Tensor.runtime, {
     expr: parts.map((_, i) => `x${i}`).join(" + "),
     shape,

@@ -73,7 +73,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     }
     return total!;
   }
-  const out = Tensor.empty(batchA || batchB ? [batch, m, n] : [m, n]);
+  const out = Tensor.empty(batchA || batchB ? [batch, m, n] : [m, n], "matmul");
   dispatchMatmul(Tensor.runtime, {
     a: a.buffer,
     b: b.buffer,
@@ -131,7 +131,7 @@ export function gram(a: Tensor): Tensor {
     throw new RangeError(`Cannot compute Gram matrix: a must be 2-D (got ${formatShape(a.shape)})`);
   }
   const [m, k] = a.shape;
-  const out = Tensor.empty([m, m]);
+  const out = Tensor.empty([m, m], "gram");
   dispatchGram(Tensor.runtime, { a: a.buffer, g: out.buffer, m, k });
   // d(A Aᵀ) = dA Aᵀ + A dAᵀ, so grad_A = (G + Gᵀ) A.
   return Tensor.record(out, "gram", [a], (g) => [add(matmul(g, a), matmul(g, a, { transposeA: true }))]);

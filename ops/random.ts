@@ -35,7 +35,7 @@ export function seedWords(seed: number): [number, number] {
  * @param shape Dimensions.
  * @param options Seed, stream, mean (default 0) and standard deviation (default 1).
  * @returns The samples.
- * @throws {RangeError} For an invalid seed or shape.
+ * @throws {RangeError} For an invalid seed or shape, a non-finite mean, or std not a finite number >= 0.
  * @example Same seed, same values
  * ```ts
  * import assert from "node:assert";
@@ -50,15 +50,21 @@ export function randomNormal(
   shape: readonly number[],
   options: RandomOptions & { mean?: number; std?: number },
 ): Tensor {
-  const out = Tensor.empty(shape);
+  const mean = options.mean ?? 0, std = options.std ?? 1;
+  if (!Number.isFinite(mean) || !(Number.isFinite(std) && std >= 0)) {
+    throw new RangeError(
+      `Invalid normal distribution: mean must be finite and std a finite number >= 0 (got mean ${mean}, std ${std})`,
+    );
+  }
+  const out = Tensor.empty(shape, "randomNormal");
   dispatchPhilox(Tensor.runtime, {
     y: out.buffer,
     size: out.size,
     distribution: "normal",
     seed: seedWords(options.seed),
     stream: options.stream,
-    scale: options.std ?? 1,
-    offset: options.mean ?? 0,
+    scale: std,
+    offset: mean,
   });
   return out;
 }
@@ -69,15 +75,19 @@ export function randomNormal(
  * @param shape Dimensions.
  * @param options Seed, stream, low (default 0) and high (default 1).
  * @returns The samples.
- * @throws {RangeError} For an invalid seed or shape, or when high <= low.
+ * @throws {RangeError} For an invalid seed or shape, or when low or high is not finite or high <= low.
  */
 export function randomUniform(
   shape: readonly number[],
   options: RandomOptions & { low?: number; high?: number },
 ): Tensor {
   const low = options.low ?? 0, high = options.high ?? 1;
-  if (!(high > low)) throw new RangeError(`Invalid uniform range: high (${high}) must exceed low (${low})`);
-  const out = Tensor.empty(shape);
+  if (!(Number.isFinite(low) && Number.isFinite(high) && high > low)) {
+    throw new RangeError(
+      `Invalid uniform range: low and high must be finite with high > low (got low ${low}, high ${high})`,
+    );
+  }
+  const out = Tensor.empty(shape, "randomUniform");
   dispatchPhilox(Tensor.runtime, {
     y: out.buffer,
     size: out.size,

@@ -10,7 +10,7 @@ import { mul, sub } from "./elementwise.ts";
 
 function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
   const a = normalizeAxis(axis, x.rank);
-  const out = Tensor.empty(x.shape);
+  const out = Tensor.empty(x.shape, log ? "logSoftmax" : "softmax");
   const [outer, axisLength, inner] = splitAxis(x.shape, a);
   dispatchSoftmax(Tensor.runtime, {
     x: x.buffer,

@@ -121,7 +121,7 @@ export class Tensor {
         `Cannot create tensor: ${data.length} values do not fill shape ${formatShape(shape)} (${size} elements)`,
       );
     }
-    const t = Tensor.empty(shape);
+    const t = Tensor.empty(shape, "Tensor.fromArray");
     runtime().write(
       t.buffer,
       data instanceof Float32Array && data.buffer instanceof ArrayBuffer
@@ -135,11 +135,23 @@ export class Tensor {
    * Allocates a tensor with undefined contents (for kernels that write every element).
    *
    * @param shape Dimensions.
+   * @param op The op allocating it, named in the error when the device cannot hold it.
    * @returns The tensor.
+   * @throws {RangeError} When the tensor exceeds the device's storage-binding or buffer-size limit.
    */
-  static empty(shape: readonly number[]): Tensor {
-    const buffer = runtime().pool.acquire(shapeSize(shape) * 4);
-    return new Tensor({ buffer, refs: 0 }, shape);
+  static empty(shape: readonly number[], op = "Tensor.empty"): Tensor {
+    const rt = runtime();
+    const bytes = shapeSize(shape) * 4;
+    const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
+    if (bytes > limit) {
+      throw new RangeError(
+        `Cannot allocate ${op} output ${formatShape(shape)}: ${bytes.toLocaleString("en-US")} bytes exceed the ` +
+          `device's storage-binding limit of ${limit.toLocaleString("en-US")} bytes (${rt.adapterName}; rankscope ` +
+          `already requests the adapter's maximum limits). Work in chunks below the limit (e.g. fewer examples ` +
+          `per call), or use an adapter with higher limits.`,
+      );
+    }
+    return new Tensor({ buffer: rt.pool.acquire(bytes), refs: 0 }, shape);
   }
 
   /** The runtime every tensor lives on. */

@@ -7,6 +7,44 @@
 import { bin } from "d3-array";
 import { axis, domainOf, type FigureOptions, frame, legend, makeScale, PALETTE, px, svgDocument } from "./_svg.ts";
 
+/** Bins of a density histogram: edges, heights (count / (n · width)) and the domain they cover. */
+export interface HistogramDensity {
+  /** [min, max] of the finite values (padded when they are all equal). */
+  domain: [number, number];
+  /** [x0, x1] of each bin, left to right. */
+  bins: [number, number][];
+  /** Density of each bin: its heights integrate to one over the bins. */
+  heights: number[];
+}
+
+/**
+ * Bins finite values into a density histogram, Σ heights[i] · (x1 − x0) = 1.
+ *
+ * @param values Samples (non-finite ones are ignored).
+ * @param bins Approximate number of bins (nice thresholds).
+ * @returns Edges, heights and domain.
+ * @throws {RangeError} When no value is finite.
+ * @example Two equal halves
+ * ```ts
+ * import assert from "node:assert";
+ * import { histogramDensity } from "../mod.ts";
+ * const { bins, heights } = histogramDensity([0, 0.25, 0.75, 1], 2);
+ * assert.equal(bins.length, 2);
+ * assert.equal(heights.reduce((s, h, i) => s + h * (bins[i][1] - bins[i][0]), 0), 1);
+ * ```
+ */
+export function histogramDensity(values: ArrayLike<number>, bins: number): HistogramDensity {
+  const finite = Array.from(values).filter(Number.isFinite);
+  const domain = domainOf(finite, "linear", "histogram") as [number, number];
+  const binned = bin().domain(domain).thresholds(bins)(finite);
+  const n = finite.length;
+  return {
+    domain,
+    bins: binned.map((b) => [b.x0!, b.x1!]),
+    heights: binned.map((b) => b.length / (n * Math.max(b.x1! - b.x0!, 1e-300))),
+  };
+}
+
 /** Options for {@linkcode histogram}. */
 export interface HistogramOptions extends FigureOptions {
   /** Samples. */
@@ -36,21 +74,19 @@ export interface HistogramOptions extends FigureOptions {
  * ```
  */
 export function histogram(options: HistogramOptions): string {
-  const values = Array.from(options.values).filter(Number.isFinite);
-  const domain = domainOf(values, "linear", "histogram");
-  const bins = bin().domain(domain).thresholds(options.bins ?? 40)(values);
-  const n = values.length;
-  const heights = bins.map((b) => b.length / (n * Math.max(b.x1! - b.x0!, 1e-300)));
+  const { domain, bins: edges, heights } = histogramDensity(options.values, options.bins ?? 40);
+  const bins = edges.map(([x0, x1]) => ({ x0, x1 }));
   const f = frame(options);
   const sx = makeScale("linear", domain, [f.left, f.right]);
   const grid = Array.from({ length: 200 }, (_, i) => domain[0] + ((domain[1] - domain[0]) * i) / 199);
   const curveValues = (options.curves ?? []).map((c) => grid.map(c.density));
   const top = Math.max(...heights, ...curveValues.flat().filter(Number.isFinite));
   const sy = makeScale("linear", [0, top > 0 ? top : 1], [f.bottom, f.top]);
+  // Bars keep their true width (their areas are the density's mass); a thin outline separates them.
   const bars = bins.map((b, i) =>
-    `<rect x="${px(sx(b.x0!))}" y="${px(sy(heights[i]))}" width="${
-      px(Math.max(0, sx(b.x1!) - sx(b.x0!) - 1))
-    }" height="${px(sy(0) - sy(heights[i]))}" fill="${PALETTE[0]}" fill-opacity="0.6"/>`
+    `<rect x="${px(sx(b.x0!))}" y="${px(sy(heights[i]))}" width="${px(Math.max(0, sx(b.x1!) - sx(b.x0!)))}" height="${
+      px(sy(0) - sy(heights[i]))
+    }" fill="${PALETTE[0]}" fill-opacity="0.6" stroke="#ffffff" stroke-width="0.5"/>`
   );
   const curves = (options.curves ?? []).map((c, k) => {
     const pts = grid.map((x, i) => [x, curveValues[k][i]]).filter(([, y]) => Number.isFinite(y));

@@ -99,6 +99,25 @@ Deno.test("von Neumann entropy: identity, projector, effective and cosine option
   await assert.rejects(() => r.vonNeumannEntropy([1, 2, 3]), /not a square matrix/);
 });
 
+Deno.test("von Neumann entropy refuses zero and indefinite kernels, clips rounding-level negatives", async () => {
+  await r.initGpu();
+  // A zero kernel would otherwise come out as ln N (every eigenvalue clipped to the same floor).
+  await assert.rejects(
+    () => r.vonNeumannEntropy(new Float64Array(9)),
+    (e: unknown) => e instanceof RangeError && /no positive eigenvalue \(largest 0\)/.test(e.message),
+  );
+  await assert.rejects(
+    () => r.vonNeumannEntropy([0, 1, 1, 0]),
+    (e: unknown) =>
+      e instanceof RangeError && /not positive semidefinite \(λ_min = -1.000e\+0, λ_max = 1.000e\+0/.test(e.message),
+  );
+  await assert.rejects(() => r.vonNeumannEntropy([1, 0, 0, 1], { floor: NaN }), /floor must be a finite number/);
+  // diag(1, 1, -1e-7): a rounding-level negative eigenvalue is clipped, the entropy is that of diag(1, 1).
+  const { entropy, eigenvalues } = await r.vonNeumannEntropy([1, 0, 0, 0, 1, 0, 0, 0, -1e-7]);
+  assert.ok(eigenvalues[0] < 0);
+  assert.ok(Math.abs(entropy - Math.log(2)) < 1e-6, `${entropy}`);
+});
+
 Deno.test("epsilonRank counts L² Gram eigenvalues above ε (orthogonal sines have rank = count)", async () => {
   await r.initGpu();
   const x = Float64Array.from({ length: 401 }, (_, i) => i / 400);

@@ -144,14 +144,59 @@ Deno.test("u_xx of a tanh network matches finite differences of u_x (PINN residu
   assertClose(await uxx.toArray(), Array.from(up, (v, i) => (v - um[i]) / (2 * h)), { atol: 2e-3, rtol: 2e-2 });
 });
 
-Deno.test("grad() of an unrelated input is zero, and a bad seed shape is rejected", async () => {
+Deno.test("grad() of an unrelated input is zero with allowUnused, and a bad seed shape is rejected", async () => {
   await r.initGpu();
   const x = r.Tensor.fromArray([1, 2]), y = r.Tensor.fromArray([3]);
   x.requiresGrad = y.requiresGrad = true;
-  const [, gy] = r.grad(r.sum(r.square(x)), [x, y]);
+  const [, gy] = r.grad(r.sum(r.square(x)), [x, y], { allowUnused: true });
   assert.deepEqual([...await gy.toArray()], [0]);
   assert.throws(
     () => r.grad(r.square(x), [x], { seed: r.Tensor.fromArray([1]) }),
     /seed shape 1 differs from output 2/,
   );
+});
+
+Deno.test("checkGradient() catches a derivative rule that is off by 1%", async (t) => {
+  await r.initGpu();
+  /** sigmoid with a backward rule scaled by `factor` (1 is the true rule). */
+  const sigmoidWithRule = (factor: number) => (x: r.Tensor) => {
+    const y = r.noGrad(() => r.sigmoid(x));
+    return r.Tensor.record(y, "testSigmoid", [x], (g) => [r.mul(g, r.mul(r.mul(y, r.sub(1, y)), factor))]);
+  };
+  await t.step("the true rule passes", () => checkGradient(sigmoidWithRule(1), [input([7, 3], 1)]));
+  for (const factor of [1.01, 0.99, 1.1]) {
+    await t.step(`a rule scaled by ${factor} fails`, async () => {
+      await assert.rejects(() => checkGradient(sigmoidWithRule(factor), [input([7, 3], 1)]), /gradient of input 0/);
+    });
+  }
+  await t.step("a 1% error in one operand of a binary rule fails", async () => {
+    const mulWithRule = (a: r.Tensor, b: r.Tensor) => {
+      const y = r.noGrad(() => r.mul(a, b));
+      return r.Tensor.record(y, "testMul", [a, b], (g) => [r.mul(g, b), r.mul(r.mul(g, a), 1.01)]);
+    };
+    await assert.rejects(() => checkGradient(mulWithRule, [input([3, 4], 2), input([3, 4], 3)]), /gradient of input 1/);
+  });
+});
+
+Deno.test("grad() refuses inputs that do not require gradients or are unused", async () => {
+  await r.initGpu();
+  const x = r.Tensor.fromArray([1, 2, 3]);
+  const w = r.Tensor.fromArray([4, 5, 6]);
+  w.requiresGrad = true;
+  assert.throws(
+    () => r.grad(r.sum(r.mul(x, w)), [x]),
+    (e: unknown) =>
+      e instanceof RangeError &&
+      e.message ===
+        "Cannot differentiate: input 0 (3) does not require gradients; set `requiresGrad = true` on it before computing the output",
+  );
+  const unused = r.Tensor.fromArray([1, 1]);
+  unused.requiresGrad = true;
+  assert.throws(
+    () => r.grad(r.sum(w), [w, unused]),
+    /the output does not depend on input 1 \(2\); pass `allowUnused: true`/,
+  );
+  const [gw, gu] = r.grad(r.sum(w), [w, unused], { allowUnused: true });
+  assert.deepEqual([...await gw.toArray()], [1, 1, 1]);
+  assert.deepEqual([...await gu.toArray()], [0, 0]);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { heatmap, histogram, imageGrid, linePlot, scatterPlot, subplots } from "../mod.ts";
+import { heatmap, histogram, histogramDensity, imageGrid, linePlot, scatterPlot, subplots } from "../mod.ts";
 
 interface Element {
   name: string;
@@ -128,10 +128,27 @@ Deno.test("heatmap() fills every cell, draws contours, boundary, colour bar and 
 
 Deno.test("histogram() bars integrate to one and curves are drawn", () => {
   const values = Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 2);
+  const density = histogramDensity(values, 20);
+  const area = density.heights.reduce((s, h, i) => s + h * (density.bins[i][1] - density.bins[i][0]), 0);
+  assert.ok(Math.abs(area - 1) < 1e-12, `bins integrate to ${area}`);
   const root = assertDrawable(histogram({ values, bins: 20, curves: [{ label: "flat", density: () => 0.25 }] }));
   const bars = all(byClass(root, "bars")[0], (e) => e.name === "rect");
-  assert.ok(bars.length >= 10);
+  assert.equal(bars.length, density.bins.length);
   assert.equal(byClass(root, "series").length, 1);
+  // The drawn bars integrate to one too: pixel area / (px per x unit · px per density unit).
+  const num = (e: typeof bars[0], k: string) => Number(e.attrs[k]);
+  const baseline = num(bars[0], "y") + num(bars[0], "height");
+  const left = num(bars[0], "x"), right = num(bars.at(-1)!, "x") + num(bars.at(-1)!, "width");
+  const pxPerX = (right - left) / (density.bins.at(-1)![1] - density.bins[0][0]);
+  const curveY = Number(
+    /M[^,]+,([-\d.]+)/.exec(all(byClass(root, "series")[0], (e) => e.name === "path")[0].attrs.d)![1],
+  );
+  const pxPerDensity = (baseline - curveY) / 0.25;
+  const pixelArea = bars.reduce((s, b) => s + num(b, "width") * num(b, "height"), 0);
+  assert.ok(
+    Math.abs(pixelArea / (pxPerX * pxPerDensity) - 1) < 0.01,
+    `drawn bars integrate to ${pixelArea / (pxPerX * pxPerDensity)}`,
+  );
 });
 
 Deno.test("imageGrid() and subplots() compose valid documents", () => {

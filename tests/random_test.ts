@@ -49,5 +49,20 @@ Deno.test("randomNormal has the requested moments and streams differ", async () 
   const a = await r.randomNormal([8], { seed: 11, stream: 1 }).toArray();
   assert.notDeepEqual([...a], [...z.subarray(0, 8)]);
   assert.throws(() => r.randomNormal([2], { seed: -1 }), /Invalid seed -1/);
-  assert.throws(() => r.randomUniform([2], { seed: 1, low: 1, high: 1 }), /high \(1\) must exceed low \(1\)/);
+  assert.throws(() => r.randomUniform([2], { seed: 1, low: 1, high: 1 }), /high > low \(got low 1, high 1\)/);
+});
+
+Deno.test("random ops refuse NaN and infinite parameters with a RangeError, not a WGSL compile error", async () => {
+  await r.initGpu();
+  for (const [mean, std] of [[NaN, 1], [0, NaN], [0, Infinity], [Infinity, 1], [0, -1]]) {
+    assert.throws(
+      () => r.randomNormal([4], { seed: 1, mean, std }),
+      (e: unknown) => e instanceof RangeError && e.message.startsWith("Invalid normal distribution"),
+      `mean ${mean}, std ${std}`,
+    );
+  }
+  assert.throws(() => r.randomUniform([4], { seed: 1, low: 0, high: NaN }), /low and high must be finite/);
+  assert.throws(() => r.randomUniform([4], { seed: 1, low: -Infinity, high: 0 }), /low and high must be finite/);
+  // The runtime is still healthy afterwards.
+  assert.equal((await r.randomNormal([3], { seed: 1, std: 0, mean: 2 }).toArray()).join(), "2,2,2");
 });

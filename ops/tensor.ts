@@ -35,6 +35,20 @@ let recordingDepth = 0;
 const scopes: Set<Tensor>[] = [];
 let liveTensors = 0;
 
+/** Releases one tensor's hold on its storage: the buffer goes back to the pool with the last holder. */
+function releaseStorage(storage: Storage): void {
+  liveTensors--;
+  if (--storage.refs === 0) runtime().pool.release(storage.buffer);
+}
+
+/**
+ * Tensors that are garbage-collected without `dispose()` give their storage back here, so a loop that
+ * forgets `tidy` still reuses memory (later than `dispose()` would: whenever the collector runs). The
+ * pool parks released buffers until the commands recorded so far are submitted, so work already
+ * recorded on a collected tensor's buffer still reads its data.
+ */
+const reclaim = new FinalizationRegistry<Storage>(releaseStorage);
+
 /**
  * Checks that a shape is a list of positive integers and returns its element count.
  *
@@ -92,6 +106,7 @@ export class Tensor {
     this.size = shapeSize(shape);
     this.shape = Object.freeze([...shape]);
     storage.refs++;
+    reclaim.register(this, storage, this);
     this.#storage = storage;
     liveTensors++;
     scopes.at(-1)?.add(this);
@@ -159,7 +174,7 @@ export class Tensor {
     return runtime();
   }
 
-  /** Number of tensors created and not yet disposed (for leak checks). */
+  /** Number of tensors created and neither disposed nor garbage-collected yet (for leak checks). */
   static get liveCount(): number {
     return liveTensors;
   }
@@ -249,9 +264,9 @@ export class Tensor {
     const storage = this.#storage;
     if (!storage) return;
     this.#storage = null;
-    liveTensors--;
+    reclaim.unregister(this);
     for (const scope of scopes) scope.delete(this);
-    if (--storage.refs === 0) runtime().pool.release(storage.buffer);
+    releaseStorage(storage);
   }
 
   /** `using t = ...` disposes at the end of the block. */

@@ -15,6 +15,9 @@ async function runQuick(script: string): Promise<string> {
   const text = new TextDecoder().decode(stdout);
   assert.equal(code, 0, `${script} failed:\n${new TextDecoder().decode(stderr).slice(-2000)}`);
   assert.ok(text.length > 0, "prints tables to stdout");
+  const results = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  assert.equal(results.status, "complete", "results.json records a finished run");
+  assert.equal(results.flags.quick, true, "results.json records the flags");
   return out;
 }
 
@@ -68,7 +71,8 @@ Deno.test("experiments/rg_flow.ts --quick writes results and figures close to th
   for (const layer of results.study1.variants.critical) {
     assert.ok(Math.abs(layer.k / layer.kTheory - 1) < 0.1, `K ${layer.k} vs ${layer.kTheory}`);
   }
-  assert.ok(results.study1.hotelling.pValue >= 0 && results.study1.hotelling.pValue <= 1);
+  // The ensemble has mean zero by construction: a broken test statistic would reject it.
+  assert.ok(results.study1.hotelling.pValue > 0.01, `p = ${results.study1.hotelling.pValue}`);
   assert.equal(results.sweep.length, 2);
   const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
   assert.deepEqual(Object.keys(figures).sort(), ["histograms", "kurtosis_depth", "kurtosis_width", "variance"]);
@@ -80,7 +84,12 @@ Deno.test("experiments/embedding_restrictions.ts --quick writes results, maps an
   const dir = await runQuick("embedding_restrictions.ts");
   const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
   assert.equal(results.runs.length, 10); // 5 models x 2 datasets x 1 seed
-  assert.ok(results.runs.every((r: { testAccuracy: number }) => r.testAccuracy >= 0 && r.testAccuracy <= 1));
+  // Even 30 steps separate the models on circles (fixed seed): the wide net beats the narrow ones.
+  const accuracy = (dataset: string, model: string) =>
+    results.runs.find((r: { dataset: string; model: string }) => r.dataset === dataset && r.model === model)
+      .testAccuracy;
+  assert.ok(accuracy("circles", "wide tanh") > 0.6, `wide tanh ${accuracy("circles", "wide tanh")}`);
+  assert.ok(accuracy("circles", "wide tanh") > accuracy("circles", "narrow tanh") + 0.05);
   assert.ok(results.checkpoints.length >= 2, "weights recorded at checkpoints");
   const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
   // A width-1 bottleneck makes the hidden map rank one: the smallest Jacobian singular value vanishes.
@@ -109,8 +118,40 @@ Deno.test("experiments/epsilon_rank.ts --quick runs every study and writes figur
     assert.ok(curve.rank[0].every((r: number) => Number.isInteger(r) && r >= 0 && r <= 10));
   }
   assert.equal(results.studies.layers[0].rank.length, 4, "one ε-rank curve per hidden layer");
-  for (const r of results.studies.rfm) assert.ok(r.error > 0 && r.error < 1 && r.rank > 0);
+  // The partition of unity fits the target better than the global features, with a larger ε-rank.
+  const [rfm, elm] = results.studies.rfm;
+  assert.ok(rfm.error > 0 && rfm.error < elm.error / 2, `RFM ${rfm.error} vs ELM ${elm.error}`);
+  assert.ok(rfm.rank > elm.rank);
   const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
   await checkSvgs(dir, Object.keys(figures));
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("experiments refuse bad flags before any work: usage on stderr, exit code 2, no stack trace", async (t) => {
+  const cases: [string, string[], RegExp][] = [
+    ["ntk_entropy.ts", ["--quick", "--epochs", "abc"], /--epochs expects an integer >= 1 \(got "abc"\)/],
+    ["embedding_restrictions.ts", ["--threshold", "2"], /--threshold expects a number in \(0, 1\) \(got "2"\)/],
+    ["embedding_restrictions.ts", ["--grid", "0"], /--grid expects an integer >= 2/],
+    ["srank_evolution.ts", ["--steps", "0"], /--steps expects an integer >= 1/],
+    ["epsilon_rank.ts", ["--every", "0"], /--every expects an integer >= 1/],
+    ["rg_flow.ts", ["--max-depth", "0"], /--max-depth expects an integer >= 1/],
+    ["rg_flow.ts", ["--widths", "16.5"], /--widths expects a comma-separated list of integers >= 1/],
+    ["rg_flow.ts", ["--bogus", "1"], /Unknown option '--bogus'/],
+    ["rg_flow.ts", ["--out", "/proc/rankscope-cannot-write"], /cannot write to --out/],
+  ];
+  for (const [script, args, message] of cases) {
+    await t.step(`${script} ${args.join(" ")}`, async () => {
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL(`../experiments/${script}`, import.meta.url).pathname, ...args],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(stderr);
+      assert.equal(code, 2, err);
+      assert.match(err, message);
+      assert.match(err, /usage: deno run -A experiments\//);
+      assert.ok(!/\n\s+at /.test(err), `no stack trace:\n${err}`);
+      assert.equal(new TextDecoder().decode(stdout), "");
+    });
+  }
 });

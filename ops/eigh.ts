@@ -115,9 +115,9 @@ function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
 }
 
 /** Eigenpairs by the Jacobi path: the decomposition, then {@linkcode symmetricFromJacobi}. */
-async function jacobiEigen(a: Tensor, what: string, options: SvdOptions, values?: Float32Array) {
+async function jacobiEigen(a: Tensor, what: string, options: SvdOptions, values?: Float32Array, vectors = true) {
   values ??= await readSymmetric(a, what);
-  return symmetricFromJacobi(await decomposeMatrix(a, options, what, values));
+  return symmetricFromJacobi(await decomposeMatrix(a, options, what, values, vectors));
 }
 
 /** Column-major vectors (one array per column) as an n x n tensor. */
@@ -156,7 +156,8 @@ export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promis
     const lambda = tridiagonalEigenvalues(householderTridiagonal(values, n));
     if (keepHouseholder(options, lambda, n, n)) return lambda;
   }
-  return (await jacobiEigen(a, "eigenvalues", options, values)).values;
+  // Values only: the singular-value polish threshold suffices (signs come from Rayleigh quotients).
+  return (await jacobiEigen(a, "eigenvalues", options, values, false)).values;
 }
 
 /**

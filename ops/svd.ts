@@ -197,6 +197,8 @@ function notConverged(what: string, sweeps: number, off: number, tol: number): E
  * @param options Jacobi options.
  * @param what Noun for error messages.
  * @param values `a`'s values when already read.
+ * @param vectors Polish to {@linkcode POLISH_SKIP_VECTORS} (default) because V and B are used, not only σ;
+ *   false keeps the cheaper singular-value threshold.
  * @returns The decomposition and `a`'s values.
  * @throws {RangeError} As {@linkcode svd}.
  */
@@ -205,10 +207,12 @@ export async function decomposeMatrix(
   options: SvdOptions,
   what: string,
   values?: Float32Array,
+  vectors = true,
 ): Promise<Decomposed & { values: Float32Array }> {
   values ??= await a.toArray();
   const known = values;
-  const { results: [r] } = await withBatchView(a, (view) => decompose(view, options, what, known, POLISH_SKIP_VECTORS));
+  const skip = vectors ? POLISH_SKIP_VECTORS : POLISH_SKIP;
+  const { results: [r] } = await withBatchView(a, (view) => decompose(view, options, what, known, skip));
   return { ...r, values };
 }
 

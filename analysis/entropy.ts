@@ -5,7 +5,7 @@
  * @module
  */
 import { formatShape, type Tensor } from "../ops/tensor.ts";
-import { svdvals } from "../ops/svd.ts";
+import { svdvals } from "../linalg/svd.ts";
 
 function checkSpectrum(values: ArrayLike<number>, what: string): void {
   if (values.length === 0) throw new RangeError(`Cannot compute ${what}: empty spectrum`);

@@ -6,10 +6,10 @@
  * @module
  */
 import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
-import type { TraceableModel } from "../ops/parameterized.ts";
+import type { TraceableModel } from "../model/parameterized.ts";
 import { mul } from "../ops/elementwise.ts";
-import { svdvals } from "../ops/svd.ts";
-import { structureOf } from "../ops/layer_signals.ts";
+import { svdvals } from "../linalg/svd.ts";
+import { structureOf } from "../model/layer_signals.ts";
 
 /**
  * Trapezoid-rule weights of a sorted 1-D grid: w_0 = (x_1 − x_0)/2, w_i = (x_{i+1} − x_{i−1})/2, ...

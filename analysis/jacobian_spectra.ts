@@ -5,10 +5,10 @@
  * @module
  */
 import type { Tensor } from "../ops/tensor.ts";
-import type { TraceableModel } from "../ops/parameterized.ts";
+import type { TraceableModel } from "../model/parameterized.ts";
 import { inputJacobian } from "../ops/jacobian.ts";
-import { type SpectrumOptions, type SvdOptions, svdvals, svdvalsBatched } from "../ops/svd.ts";
-import { structureOf } from "../ops/layer_signals.ts";
+import { type SpectrumOptions, type SvdOptions, svdvals, svdvalsBatched } from "../linalg/svd.ts";
+import { structureOf } from "../model/layer_signals.ts";
 
 /** Per-point singular values of the input Jacobian. */
 export interface JacobianSpectra {

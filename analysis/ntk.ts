@@ -7,13 +7,13 @@
  * @module
  */
 import { formatShape, type Tensor, tidy } from "../ops/tensor.ts";
-import type { TraceableModel } from "../ops/parameterized.ts";
+import type { TraceableModel } from "../model/parameterized.ts";
 import { matmul } from "../ops/matmul.ts";
 import { add, mul } from "../ops/elementwise.ts";
 import { sum } from "../ops/reduce.ts";
 import { concat, slice, transpose } from "../ops/layout.ts";
 import { im2col, windowGeometry } from "../ops/conv.ts";
-import { forwardScales, layerSignalsForOutputs, structureOf, type WeightStructure } from "../ops/layer_signals.ts";
+import { forwardScales, layerSignalsForOutputs, structureOf, type WeightStructure } from "../model/layer_signals.ts";
 
 /** Options for {@linkcode empiricalNtk}. */
 export interface EmpiricalNtkOptions {

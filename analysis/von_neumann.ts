@@ -4,7 +4,7 @@
  * @module
  */
 import { formatShape, Tensor } from "../ops/tensor.ts";
-import { eigvalsh } from "../ops/eigh.ts";
+import { eigvalsh } from "../linalg/eigh.ts";
 
 /**
  * Negative eigenvalues down to −PSD_TOLERANCE·λ_max are float32 rounding of a PSD kernel and are

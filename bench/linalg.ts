@@ -15,11 +15,11 @@ import {
   gram,
   initGpu,
   randomNormal,
-  referenceSvdvals,
   type SpectrumMethod,
   svdvals,
   type Tensor,
 } from "../mod.ts";
+import { referenceSvdvals } from "../tests/_reference.ts";
 
 const { values } = parseArgs({
   options: {

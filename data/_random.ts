@@ -1,20 +1,19 @@
 /**
- * Host-side seeded randomness for datasets: Philox4x32-10 (the GPU generator's algorithm), so dataset
+ * Host-side seeded randomness for datasets: the GPU generator's host twin (Philox4x32-10), so dataset
  * seeds behave like tensor seeds.
  *
  * @module
  */
-import { referenceRandom } from "../ops/reference.ts";
-import { seedWords } from "../ops/random.ts";
+import { hostRandom } from "../kernels/host_random.ts";
 
 /** `size` uniform numbers in (0, 1) for a seed and stream. */
 export function uniforms(size: number, seed: number, stream = 0): Float64Array {
-  return referenceRandom(size, { seed: seedWords(seed), stream, distribution: "uniform" });
+  return hostRandom(size, { seed, stream, distribution: "uniform" });
 }
 
 /** `size` standard normal numbers for a seed and stream. */
 export function normals(size: number, seed: number, stream = 0): Float64Array {
-  return referenceRandom(size, { seed: seedWords(seed), stream, distribution: "normal" });
+  return hostRandom(size, { seed, stream, distribution: "normal" });
 }
 
 /** A seeded permutation of 0..n-1 (sorting by uniform keys). */

@@ -37,10 +37,10 @@ import {
   type Layer,
   linePlot,
   ProgressBar,
-  referenceSvdvals,
   Sequential,
   standardize,
   subplots,
+  svdvalsHost,
   Tensor,
   tidy,
   trainTestSplit,
@@ -131,7 +131,7 @@ async function weightSnapshot(
     offset += w.size;
     shapes.push([m, n]);
     weights.push(Array.from(values));
-    singular.push(Array.from(referenceSvdvals(values, m, n)));
+    singular.push(Array.from(svdvalsHost(values, m, n)));
   }
   return { shapes, weights, singular };
 }

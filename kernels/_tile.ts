@@ -46,7 +46,7 @@ const COMP = ["x", "y", "z", "w"];
  * @returns Declarations of the accumulators followed by the k loop.
  */
 export function accumulateBlock(p: TileProduct): string {
-  const { m, n, k } = p;
+  const { k } = p;
   const k4 = Math.ceil(k / 4);
   const la = layoutA(p), lb = layoutB(p);
   const lines: string[] = [];
@@ -56,14 +56,30 @@ export function accumulateBlock(p: TileProduct): string {
   lines.push(`for (var k4 = 0u; k4 < ${k4}u; k4++) {`);
   // Zero contributions past k so that a ragged last step is exact.
   const kTail = k % 4 !== 0;
+  const aval = loadA(p, la, kTail, lines);
+  const bvec = loadB(p, lb, kTail, lines);
+  for (let j = 0; j < 4; j++) {
+    for (let r = 0; r < TILE_ROWS; r++) {
+      for (let c = 0; c < TILE_COLS / 4; c++) {
+        lines.push(`  acc_${r}_${c} = fma(vec4<f32>(${aval[r][j]}), ${bvec[j][c]}, acc_${r}_${c});`);
+      }
+    }
+  }
+  lines.push("}");
+  return lines.map((l) => "  " + l).join("\n");
+}
+
+/** Emits the loads of op(A) for one k4 step; returns aval[r][j] = op(A)[row + r, 4 k4 + j]. */
+function loadA(p: TileProduct, layout: Layout, kTail: boolean, lines: string[]): string[][] {
+  const { m, k } = p;
   // aval(r, j): op(A)[row + r, 4 k4 + j]
   const aval: string[][] = [];
-  if (la === "vec4" && !p.transposeA) {
+  if (layout === "vec4" && !p.transposeA) {
     for (let r = 0; r < TILE_ROWS; r++) {
       lines.push(`  let a_${r} = a[a_off + min(row + ${r}u, ${m - 1}u) * ${k / 4}u + k4];`);
       aval.push(COMP.map((cc) => `a_${r}.${cc}`));
     }
-  } else if (la === "vec4") {
+  } else if (layout === "vec4") {
     // A stored k x m: a vec4 holds four consecutive rows of op(A) at one k.
     for (let j = 0; j < 4; j++) {
       for (let g = 0; g < TILE_ROWS / 4; g++) {
@@ -91,9 +107,15 @@ export function accumulateBlock(p: TileProduct): string {
       aval.push(vals);
     }
   }
+  return aval;
+}
+
+/** Emits the loads of op(B) for one k4 step; returns bvec[j][c] = op(B)[4 k4 + j, col + 4c .. + 3] as a vec4. */
+function loadB(p: TileProduct, layout: Layout, kTail: boolean, lines: string[]): string[][] {
+  const { n, k } = p;
   // bvec(j, c): op(B)[4 k4 + j, col + 4c .. col + 4c + 3] as a vec4
   const bvec: string[][] = [];
-  if (lb === "vec4" && !p.transposeB) {
+  if (layout === "vec4" && !p.transposeB) {
     for (let j = 0; j < 4; j++) {
       const row: string[] = [];
       for (let c = 0; c < TILE_COLS / 4; c++) {
@@ -104,7 +126,7 @@ export function accumulateBlock(p: TileProduct): string {
       }
       bvec.push(row);
     }
-  } else if (lb === "vec4") {
+  } else if (layout === "vec4") {
     // B stored n x k: a vec4 holds four consecutive k of one column of op(B).
     for (let q = 0; q < TILE_COLS; q++) {
       lines.push(`  let bt_${q} = b[b_off + min(col + ${q}u, ${n - 1}u) * ${k / 4}u + k4];`);
@@ -134,13 +156,5 @@ export function accumulateBlock(p: TileProduct): string {
       bvec.push(row);
     }
   }
-  for (let j = 0; j < 4; j++) {
-    for (let r = 0; r < TILE_ROWS; r++) {
-      for (let c = 0; c < TILE_COLS / 4; c++) {
-        lines.push(`  acc_${r}_${c} = fma(vec4<f32>(${aval[r][j]}), ${bvec[j][c]}, acc_${r}_${c});`);
-      }
-    }
-  }
-  lines.push("}");
-  return lines.map((l) => "  " + l).join("\n");
+  return bvec;
 }

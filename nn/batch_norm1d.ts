@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ForwardMode, Layer } from "../ops/parameterized.ts";
+import type { ForwardMode, Layer } from "../model/parameterized.ts";
 import { keep, noGrad, Tensor } from "../ops/tensor.ts";
 import { add, div, map, mul, sqrt, square, sub } from "../ops/elementwise.ts";
 import { mean } from "../ops/reduce.ts";

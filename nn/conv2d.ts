@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { DescribedLayer, LayerStructure } from "../ops/parameterized.ts";
+import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { conv2d } from "../ops/conv.ts";
 import { affine, makeWeights, type Scales } from "./_weights.ts";

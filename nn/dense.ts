@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { DescribedLayer, LayerStructure } from "../ops/parameterized.ts";
+import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import { formatShape, type Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
 import { affine, makeWeights, type Scales } from "./_weights.ts";

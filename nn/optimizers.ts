@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { dispatchOptimizer } from "../kernels/optimizer.ts";
-import { formatShape, keep, Tensor } from "../ops/tensor.ts";
+import { updateInPlace } from "../ops/update_in_place.ts";
+import { formatShape, keep, type Tensor } from "../ops/tensor.ts";
 import { full } from "../ops/elementwise.ts";
 
 /** Something that applies gradients to parameters. */
@@ -88,14 +88,7 @@ export class Sgd implements Optimizer {
     checkConstant("Sgd", "lr", this.lr, 0); // lr may have been changed since construction
     params.forEach((p, i) => {
       const [velocity] = this.#slots.get(p, 1);
-      dispatchOptimizer(Tensor.runtime, {
-        rule: "sgd",
-        size: p.size,
-        p: p.buffer,
-        g: grads[i].buffer,
-        m: velocity.buffer,
-        scalars: [this.lr, this.momentum, this.weightDecay],
-      });
+      updateInPlace("sgd", { param: p, grad: grads[i], state: [velocity] }, [this.lr, this.momentum, this.weightDecay]);
     });
   }
 }
@@ -145,23 +138,15 @@ export class Adam implements Optimizer {
     this.#t++;
     params.forEach((p, i) => {
       const [m, v] = this.#slots.get(p, 2);
-      dispatchOptimizer(Tensor.runtime, {
-        rule: "adam",
-        size: p.size,
-        p: p.buffer,
-        g: grads[i].buffer,
-        m: m.buffer,
-        v: v.buffer,
-        scalars: [
-          this.lr,
-          this.beta1,
-          this.beta2,
-          this.eps,
-          this.weightDecay,
-          1 - this.beta1 ** this.#t,
-          1 - this.beta2 ** this.#t,
-        ],
-      });
+      updateInPlace("adam", { param: p, grad: grads[i], state: [m, v] }, [
+        this.lr,
+        this.beta1,
+        this.beta2,
+        this.eps,
+        this.weightDecay,
+        1 - this.beta1 ** this.#t,
+        1 - this.beta2 ** this.#t,
+      ]);
     });
   }
 }

@@ -11,7 +11,7 @@ import { im2col, windowGeometry } from "../ops/conv.ts";
 import { matmul } from "../ops/matmul.ts";
 import { sum } from "../ops/reduce.ts";
 import { mul } from "../ops/elementwise.ts";
-import { forwardScales, layerSignals } from "../ops/layer_signals.ts";
+import { forwardScales, layerSignals } from "../model/layer_signals.ts";
 import type { Sequential } from "./sequential.ts";
 
 /**

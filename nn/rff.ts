@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Layer } from "../ops/parameterized.ts";
+import type { Layer } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
 import { cos, mul, sin } from "../ops/elementwise.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ForwardMode, Layer } from "../ops/parameterized.ts";
+import type { ForwardMode, Layer } from "../model/parameterized.ts";
 import { keep, type Tensor } from "../ops/tensor.ts";
 
 /** A stack of layers. */

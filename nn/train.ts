@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Layer } from "../ops/parameterized.ts";
+import type { Layer } from "../model/parameterized.ts";
 import { noGrad, Tensor, tidy } from "../ops/tensor.ts";
 import { grad } from "../ops/autodiff.ts";
-import { ProgressBar } from "../ops/progress.ts";
+import { ProgressBar } from "../cli/progress.ts";
 import type { Optimizer } from "./optimizers.ts";
 
 /** A dataset held on the host: rows of `x` and `y` (row-major). */
@@ -102,16 +102,11 @@ export function takeRows(data: Float32Array, shape: readonly number[], rows: Arr
 }
 
 /**
- * Trains a model with minibatch gradient steps.
+ * Checks fit's data against its shapes and the schedule options, before any work.
  *
- * @param model Model to train (its parameters are updated in place).
- * @param data Training data on the host.
- * @param options Loss, optimizer, schedule, callbacks.
- * @returns Loss history and why training stopped.
- * @throws {RangeError} When x or y does not fill its shape, x and y disagree on the number of examples, or
- *   epochs, batchSize, lossEvery or callbackEvery is not an integer in range (before any work).
+ * @throws {RangeError} Naming the field that is wrong.
  */
-export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
+function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; batchSize: number; lossEvery: number } {
   const n = data.xShape[0];
   for (const [field, values, shape] of [["x", data.x, data.xShape], ["y", data.y, data.yShape]] as const) {
     const size = shape.reduce((p, d) => p * d, 1);
@@ -137,6 +132,22 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
   const batchSize = Math.min(count("batchSize", options.batchSize, n, 1), n);
   const lossEvery = count("lossEvery", options.lossEvery, 10, 1);
   count("callbackEvery", options.callbackEvery, 1, 1);
+  return { epochs, batchSize, lossEvery };
+}
+
+/**
+ * Trains a model with minibatch gradient steps.
+ *
+ * @param model Model to train (its parameters are updated in place).
+ * @param data Training data on the host.
+ * @param options Loss, optimizer, schedule, callbacks.
+ * @returns Loss history and why training stopped.
+ * @throws {RangeError} When x or y does not fill its shape, x and y disagree on the number of examples, or
+ *   epochs, batchSize, lossEvery or callbackEvery is not an integer in range (before any work).
+ */
+export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
+  const n = data.xShape[0];
+  const { epochs, batchSize, lossEvery } = checkFitInputs(data, options);
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const bar = options.progress
     ? new ProgressBar({ total: epochs * stepsPerEpoch, label: "train", write: options.progress })

@@ -5,6 +5,7 @@
  * @module
  */
 import { dispatchPhilox } from "../kernels/philox.ts";
+import { seedWords } from "../kernels/host_random.ts";
 import { Tensor } from "./tensor.ts";
 
 /** Options shared by the random constructors. */
@@ -13,20 +14,6 @@ export interface RandomOptions {
   seed: number;
   /** Independent stream id for the same seed (u32, default 0), e.g. one per layer. */
   stream?: number;
-}
-
-/**
- * Splits a seed into the two u32 key words of the generator.
- *
- * @param seed Non-negative integer below 2⁵³.
- * @returns `[low, high]` words.
- * @throws {RangeError} When the seed is not a safe non-negative integer.
- */
-export function seedWords(seed: number): [number, number] {
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`Invalid seed ${seed}: expected a non-negative integer below 2^53`);
-  }
-  return [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
 }
 
 /**

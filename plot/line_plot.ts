@@ -152,27 +152,11 @@ export function linePlot(options: LinePlotOptions): string {
   });
   const labelled = series.map((s, i) => ({ s, i })).filter(({ s }) => s.label);
   // Pixel positions of the data (and of points interpolated along each segment) steer the legend.
-  const occupied: [number, number][] = [];
-  series.forEach((s) => {
+  const occupied = occupiedPixels(series, (s, xv, yv) => {
     const y = (s.axis === "right" ? right : left)!;
-    let prev: [number, number] | null = null;
-    for (let j = 0; j < s.x.length; j++) {
-      const xv = s.x[j], yv = s.y[j];
-      if (
-        !Number.isFinite(xv) || !Number.isFinite(yv) || (xType === "log" && xv <= 0) || (y.type === "log" && yv <= 0)
-      ) {
-        prev = null;
-        continue;
-      }
-      const p: [number, number] = [x(xv), y.scale(yv)];
-      if (prev) {
-        for (let t = 0.1; t < 1; t += 0.1) {
-          occupied.push([prev[0] + t * (p[0] - prev[0]), prev[1] + t * (p[1] - prev[1])]);
-        }
-      }
-      occupied.push(p);
-      prev = p;
-    }
+    const drawable = Number.isFinite(xv) && Number.isFinite(yv) && !(xType === "log" && xv <= 0) &&
+      !(y.type === "log" && yv <= 0);
+    return drawable ? [x(xv), y.scale(yv)] : null;
   });
   const key = options.legend === false ? "" : legend(
     labelled.map(({ s, i }) => ({
@@ -193,4 +177,26 @@ export function linePlot(options: LinePlotOptions): string {
     `<defs>${clip}</defs>${axes}<g clip-path="url(#plot-area)">${paths.join("")}</g>${key}`,
     options.title,
   );
+}
+
+/** Pixels of every drawable point, and of nine points along each segment between them. */
+function occupiedPixels(
+  series: readonly LineSeries[],
+  project: (s: LineSeries, xv: number, yv: number) => [number, number] | null,
+): [number, number][] {
+  const occupied: [number, number][] = [];
+  for (const s of series) {
+    let prev: [number, number] | null = null;
+    for (let j = 0; j < s.x.length; j++) {
+      const p = project(s, s.x[j], s.y[j]);
+      if (p && prev) {
+        for (let t = 0.1; t < 1; t += 0.1) {
+          occupied.push([prev[0] + t * (p[0] - prev[0]), prev[1] + t * (p[1] - prev[1])]);
+        }
+      }
+      if (p) occupied.push(p);
+      prev = p;
+    }
+  }
+  return occupied;
 }

@@ -1,20 +1,26 @@
 /**
- * Enforces the dependency direction kernels ← ops ← {nn, analysis} ← experiments, that plot/ imports
- * nothing internal, that only experiments/tests/bench call Deno.*, and that mod.ts re-exports every
- * public module.
+ * Enforces the dependency direction kernels ← ops ← {linalg, model} ← {nn, analysis} ← experiments
+ * (analysis may use linalg; nn reaches kernels only through ops), that plot/ and cli/ import nothing
+ * internal, that only experiments/tests/bench call Deno.*, that mod.ts re-exports every public module,
+ * and the line budget: no library file over 400 lines, no function over 80.
  */
 import assert from "node:assert";
 
 const ROOT = new URL("../", import.meta.url);
-const LAYERS = ["kernels", "ops", "nn", "analysis", "data", "plot", "experiments", "tests", "bench"] as const;
+/** The library's folders (published, browser-safe). */
+const LIBRARY = ["kernels", "ops", "linalg", "model", "nn", "analysis", "data", "plot", "cli"] as const;
+const LAYERS = [...LIBRARY, "experiments", "tests", "bench"] as const;
 /** Which internal folders each folder may import from. */
 const ALLOWED: Record<string, string[]> = {
   kernels: ["kernels"],
   ops: ["kernels", "ops"],
-  nn: ["kernels", "ops", "nn"],
-  analysis: ["kernels", "ops", "analysis"],
-  data: ["kernels", "ops", "data"],
+  linalg: ["kernels", "ops", "linalg"],
+  model: ["ops", "model"],
+  nn: ["ops", "model", "cli", "nn"],
+  analysis: ["ops", "linalg", "model", "analysis"],
+  data: ["kernels", "data"],
   plot: ["plot"],
+  cli: ["cli"],
   experiments: ["mod.ts", "experiments"],
 };
 
@@ -39,7 +45,7 @@ function internalImports(file: string, text: string): string[] {
   });
 }
 
-Deno.test("imports follow kernels ← ops ← {nn, analysis} ← experiments", async () => {
+Deno.test("imports follow kernels ← ops ← {linalg, model} ← {nn, analysis} ← experiments", async () => {
   const violations: string[] = [];
   for (const layer of LAYERS) {
     const allowed = ALLOWED[layer];
@@ -61,7 +67,7 @@ Deno.test("mod.ts re-exports every public library module", async () => {
   const mod = await Deno.readTextFile(new URL("mod.ts", ROOT));
   const exported = new Set([...mod.matchAll(/export \* from "\.\/([^"]+)"/g)].map((m) => m[1]));
   const missing: string[] = [];
-  for (const layer of ["kernels", "ops", "nn", "analysis", "data", "plot"]) {
+  for (const layer of LIBRARY) {
     for (const file of await sources(layer)) {
       const name = file.split("/").at(-1)!;
       if (!name.startsWith("_") && !exported.has(file)) missing.push(file);
@@ -72,10 +78,45 @@ Deno.test("mod.ts re-exports every public library module", async () => {
 
 Deno.test("only kernels/ touches navigator.gpu", async () => {
   const offenders: string[] = [];
-  for (const layer of ["ops", "nn", "analysis", "data", "plot", "experiments"]) {
+  for (const layer of [...LIBRARY.filter((l) => l !== "kernels"), "experiments"]) {
     for (const file of await sources(layer)) {
       if ((await Deno.readTextFile(new URL(file, ROOT))).includes("navigator.gpu")) offenders.push(file);
     }
   }
   assert.deepEqual(offenders, []);
+});
+
+/**
+ * Start line and length of every function or method: from its declaration to the first later line that
+ * is its indentation plus `}` (deno fmt aligns the closing brace with the declaration, and brace
+ * counting would trip over the WGSL inside template strings).
+ */
+function functionLengths(text: string): { line: number; name: string; length: number }[] {
+  const lines = text.split("\n");
+  const out: { line: number; name: string; length: number }[] = [];
+  const head =
+    /^(\s*)(export\s+)?(async\s+)?function\s*\*?\s*(\w+)|^( {2})(static\s+)?(async\s+)?(get\s+|set\s+)?(#?\w+)\s*(<[^>]*>)?\(/;
+  lines.forEach((line, i) => {
+    const m = head.exec(line);
+    if (!m || /^\s*(if|for|while|switch|return)\b/.test(line) || /;\s*$|=>/.test(line)) return;
+    const close = (m[1] ?? m[5]) + "}";
+    const end = lines.findIndex((l, j) => j > i && (l === close || l.startsWith(close + " ") || l === close + ";"));
+    if (end > i) out.push({ line: i + 1, name: m[4] ?? m[9], length: end - i + 1 });
+  });
+  return out;
+}
+
+Deno.test("line budget: no library file over 400 lines, no function over 80", async () => {
+  const over: string[] = [];
+  for (const layer of LIBRARY) {
+    for (const file of await sources(layer)) {
+      const text = await Deno.readTextFile(new URL(file, ROOT));
+      const lines = text.split("\n").length;
+      if (lines > 400) over.push(`${file}: ${lines} lines`);
+      for (const f of functionLengths(text)) {
+        if (f.length > 80) over.push(`${file}:${f.line} ${f.name}: ${f.length} lines`);
+      }
+    }
+  }
+  assert.deepEqual(over, []);
 });

@@ -7,7 +7,7 @@ import {
   symmetricEigen,
   tridiagonalEigenvalues,
 } from "../mod.ts";
-import { referenceMatmul, referenceSvdvals } from "../ops/reference.ts";
+import { referenceMatmul, referenceSvdvals } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 
 Deno.test("tridiagonalEigenvalues() matches the closed form of the 1-D Laplacian", async (t) => {

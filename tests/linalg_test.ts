@@ -1,6 +1,6 @@
 import assert from "node:assert";
 import * as r from "../mod.ts";
-import { referenceMatmul, referenceSvdvals } from "../ops/reference.ts";
+import { referenceMatmul, referenceSvdvals } from "./_reference.ts";
 import { assertClose, maxRelativeError, seededValues } from "./_helpers.ts";
 
 /** Random orthogonal n x n matrix (float64) from Gram–Schmidt on seeded values. */

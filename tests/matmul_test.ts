@@ -1,7 +1,7 @@
 import assert from "node:assert";
 import { gram, initGpu, matmul, Tensor } from "../mod.ts";
 import { dispatchMatmul } from "../kernels/matmul.ts";
-import { referenceGram, referenceMatmul } from "../ops/reference.ts";
+import { referenceGram, referenceMatmul } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 
 // float32 accumulation over k terms of size ~1: error grows like sqrt(k) * 6e-8.

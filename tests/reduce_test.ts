@@ -1,6 +1,6 @@
 import assert from "node:assert";
 import * as r from "../mod.ts";
-import { referenceReduce, referenceSoftmax } from "../ops/reference.ts";
+import { referenceReduce, referenceSoftmax } from "./_reference.ts";
 import { REDUCE_CHUNK } from "../kernels/reduce.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 

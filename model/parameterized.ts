@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Tensor } from "./tensor.ts";
+import type { Tensor } from "../ops/tensor.ts";
 
 /** Forward-pass mode: batch norm uses batch statistics in "train" and running ones in "eval". */
 export type ForwardMode = "train" | "eval";

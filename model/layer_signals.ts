@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { formatShape, type Tensor } from "./tensor.ts";
+import { formatShape, type Tensor } from "../ops/tensor.ts";
 import type { DescribedLayer, LayerStructure, TraceableModel } from "./parameterized.ts";
-import { grad } from "./autodiff.ts";
-import { sum } from "./reduce.ts";
-import { slice } from "./layout.ts";
+import { grad } from "../ops/autodiff.ts";
+import { sum } from "../ops/reduce.ts";
+import { slice } from "../ops/layout.ts";
 
 /** A weight layer's structure. */
 export type WeightStructure = Extract<LayerStructure, { kind: "dense" | "conv" }>;

@@ -6,11 +6,12 @@
  * @module
  */
 import { dispatchJacobiSweep } from "../kernels/jacobi.ts";
-import { formatShape, noGrad, Tensor, tidy } from "./tensor.ts";
-import { full, mul } from "./elementwise.ts";
-import { concat, transpose } from "./layout.ts";
-import { polishSvd } from "./_polish.ts";
-import { bidiagonalSingularValues, householderBidiagonal } from "./householder.ts";
+import { formatShape, noGrad, Tensor, tidy } from "../ops/tensor.ts";
+import { full, mul } from "../ops/elementwise.ts";
+import { concat, transpose } from "../ops/layout.ts";
+import { completeBasis, norm, polishSvd, reorthogonalize } from "./_polish.ts";
+import { householderBidiagonal } from "./householder.ts";
+import { bidiagonalSingularValues } from "./bisection.ts";
 import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
 
 export { AUTO_CERTIFIED_ERROR, type SpectrumMethod, type SpectrumOptions } from "./_spectrum.ts";
@@ -259,11 +260,7 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
     const [m, n] = a.shape;
     const values = await a.toArray();
     inspect(values, a.shape, "singular values");
-    // Singular values of Aᵀ are those of A; the reduction wants rows >= columns.
-    const tall = m >= n
-      ? values
-      : Float32Array.from({ length: m * n }, (_, k) => values[(k % m) * n + Math.floor(k / m)]);
-    const s = bidiagonalSingularValues(householderBidiagonal(tall, Math.max(m, n), Math.min(m, n)));
+    const s = svdvalsHost(values, m, n);
     if (keepHouseholder(options, s, m, n)) return s;
     if (m >= n) {
       return withBatchView(a, async (view) => (await decompose(view, options, "singular values", values)).results[0].s);
@@ -271,6 +268,36 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
   }
   const { s } = await withBatchView(a, (view) => svdvalsBatched(view, options));
   return s[0];
+}
+
+/**
+ * Singular values of a matrix held on the host, in float64: Householder bidiagonalisation and bisection
+ * (the `"householder"` method of {@linkcode svdvals} without the GPU round trip). Each value's error is
+ * about (m + n)·eps₆₄·σ_max, absolute (see {@linkcode certifiedRelativeError}).
+ *
+ * @param values m x n matrix, row-major.
+ * @param m Rows.
+ * @param n Columns.
+ * @returns min(m, n) singular values, descending.
+ * @throws {RangeError} When `values` does not hold m·n entries or contains NaN/Inf.
+ * @example A diagonal matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { svdvalsHost } from "../mod.ts";
+ * const s = svdvalsHost([3, 0, 0, -4], 2, 2);
+ * assert.ok(Math.abs(s[0] - 4) < 1e-12 && Math.abs(s[1] - 3) < 1e-12);
+ * ```
+ */
+export function svdvalsHost(values: ArrayLike<number>, m: number, n: number): Float64Array {
+  if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 1 && n >= 1) || values.length !== m * n) {
+    throw new RangeError(`Cannot compute singular values: ${values.length} values are not a ${m}x${n} matrix`);
+  }
+  inspect(values, [m, n], "singular values");
+  // Singular values of Aᵀ are those of A; the reduction wants rows >= columns.
+  const tall = m >= n
+    ? values
+    : Float64Array.from({ length: m * n }, (_, k) => values[(k % m) * n + Math.floor(k / m)]);
+  return bidiagonalSingularValues(householderBidiagonal(tall, Math.max(m, n), Math.min(m, n)));
 }
 
 /**
@@ -345,39 +372,4 @@ export async function svd(a: Tensor, options: SvdOptions = {}): Promise<SvdResul
   basis.forEach((col, c) => col.forEach((x, i) => (u[i * k + c] = x)));
   r.v.forEach((col, c) => col.forEach((x, i) => (v[i * k + c] = x)));
   return { u: Tensor.fromArray(u, [m, k]), s: r.s, v: Tensor.fromArray(v, [n, k]), sweeps };
-}
-
-function norm(vec: Float64Array): number {
-  let acc = 0;
-  for (const x of vec) acc += x * x;
-  return Math.sqrt(acc);
-}
-
-/** Two Gram–Schmidt passes against earlier columns (float64), then normalise. */
-function reorthogonalize(vec: Float64Array, basis: Float64Array[]): Float64Array {
-  for (let pass = 0; pass < 2; pass++) {
-    for (const b of basis) {
-      let d = 0;
-      for (let i = 0; i < vec.length; i++) d += b[i] * vec[i];
-      for (let i = 0; i < vec.length; i++) vec[i] -= d * b[i];
-    }
-  }
-  const length = norm(vec);
-  return length > 0 ? vec.map((x) => x / length) : vec;
-}
-
-/** A unit vector orthogonal to `basis`: the first standard basis vector with a large residual. */
-function completeBasis(m: number, basis: Float64Array[]): Float64Array {
-  let best = new Float64Array(m), bestNorm = -1;
-  for (let e = 0; e < m && bestNorm < 0.5; e++) {
-    const vec = new Float64Array(m);
-    vec[e] = 1;
-    // Residual length before normalising: sqrt(1 - Σ b_e²) for an orthonormal basis.
-    const left = Math.sqrt(Math.max(0, 1 - basis.reduce((acc, b) => acc + b[e] * b[e], 0)));
-    if (left > bestNorm) {
-      best = reorthogonalize(vec, basis) as Float64Array<ArrayBuffer>;
-      bestNorm = left;
-    }
-  }
-  return best;
 }

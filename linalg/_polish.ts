@@ -20,18 +20,11 @@ export interface Polished {
 }
 
 /**
- * Polishes B = A·V.
- *
- * @param a A, m x n row-major (float32 values, used exactly).
- * @param v V's columns from the float32 sweeps (each length n).
- * @param m Rows of A.
- * @param skip Relative inner products at or below this are left alone (default 1e-6).
- * @returns Polished columns and vectors.
+ * V from float32 rotations is orthogonal only to ~1e-5 (accumulated rounding), which would perturb every
+ * singular value of A·V by as much: one modified Gram–Schmidt pass in float64 restores it to ~1e-15.
  */
-export function polishSvd(a: ArrayLike<number>, v: Float64Array[], m: number, skip = 1e-6): Polished {
+function reorthonormalize(v: Float64Array[]): void {
   const n = v.length;
-  // V from float32 rotations is orthogonal only to ~1e-5 (accumulated rounding), which would perturb every
-  // singular value of A·V by as much: one modified Gram–Schmidt pass in float64 restores it to ~1e-15.
   for (let c = 0; c < n; c++) {
     const vc = v[c];
     for (let d = 0; d < c; d++) {
@@ -45,6 +38,20 @@ export function polishSvd(a: ArrayLike<number>, v: Float64Array[], m: number, sk
     length = Math.sqrt(length);
     for (let i = 0; i < n; i++) vc[i] /= length;
   }
+}
+
+/**
+ * Polishes B = A·V.
+ *
+ * @param a A, m x n row-major (float32 values, used exactly).
+ * @param v V's columns from the float32 sweeps (each length n).
+ * @param m Rows of A.
+ * @param skip Relative inner products at or below this are left alone (default 1e-6).
+ * @returns Polished columns and vectors.
+ */
+export function polishSvd(a: ArrayLike<number>, v: Float64Array[], m: number, skip = 1e-6): Polished {
+  const n = v.length;
+  reorthonormalize(v);
   // B = A V, row-major accumulation (i, k, c) for contiguous inner loops, then split into columns.
   const vRows = new Float64Array(n * n);
   for (let c = 0; c < n; c++) for (let k = 0; k < n; k++) vRows[k * n + c] = v[c][k];
@@ -116,4 +123,39 @@ export function polishSvd(a: ArrayLike<number>, v: Float64Array[], m: number, sk
     converged = rotated === 0;
   }
   return { cols, v, rotations, converged };
+}
+
+export function norm(vec: Float64Array): number {
+  let acc = 0;
+  for (const x of vec) acc += x * x;
+  return Math.sqrt(acc);
+}
+
+/** Two Gram–Schmidt passes against earlier columns (float64), then normalise. */
+export function reorthogonalize(vec: Float64Array, basis: Float64Array[]): Float64Array {
+  for (let pass = 0; pass < 2; pass++) {
+    for (const b of basis) {
+      let d = 0;
+      for (let i = 0; i < vec.length; i++) d += b[i] * vec[i];
+      for (let i = 0; i < vec.length; i++) vec[i] -= d * b[i];
+    }
+  }
+  const length = norm(vec);
+  return length > 0 ? vec.map((x) => x / length) : vec;
+}
+
+/** A unit vector orthogonal to `basis`: the first standard basis vector with a large residual. */
+export function completeBasis(m: number, basis: Float64Array[]): Float64Array {
+  let best = new Float64Array(m), bestNorm = -1;
+  for (let e = 0; e < m && bestNorm < 0.5; e++) {
+    const vec = new Float64Array(m);
+    vec[e] = 1;
+    // Residual length before normalising: sqrt(1 - Σ b_e²) for an orthonormal basis.
+    const left = Math.sqrt(Math.max(0, 1 - basis.reduce((acc, b) => acc + b[e] * b[e], 0)));
+    if (left > bestNorm) {
+      best = reorthogonalize(vec, basis) as Float64Array<ArrayBuffer>;
+      bestNorm = left;
+    }
+  }
+  return best;
 }

@@ -24,7 +24,7 @@ export interface ReferenceMatmulOptions {
  * @example 2x2 product
  * ```ts
  * import assert from "node:assert";
- * import { referenceMatmul } from "./reference.ts";
+ * import { referenceMatmul } from "./_reference.ts";
  * assert.deepEqual([...referenceMatmul([1, 2, 3, 4], [1, 0, 0, 1], { m: 2, n: 2, k: 2 })], [1, 2, 3, 4]);
  * ```
  */
@@ -56,7 +56,7 @@ export function referenceMatmul(
  * @example Gram of a 2x1 matrix
  * ```ts
  * import assert from "node:assert";
- * import { referenceGram } from "./reference.ts";
+ * import { referenceGram } from "./_reference.ts";
  * assert.deepEqual([...referenceGram([1, 2], 2)], [1, 2, 2, 4]);
  * ```
  */
@@ -84,7 +84,7 @@ export function referenceGram(a: ArrayLike<number>, m: number): Float64Array {
  * @example Row sums
  * ```ts
  * import assert from "node:assert";
- * import { referenceReduce } from "./reference.ts";
+ * import { referenceReduce } from "./_reference.ts";
  * assert.deepEqual([...referenceReduce([1, 2, 3, 4], [2, 2, 1], "sum")], [3, 7]);
  * ```
  */
@@ -118,7 +118,7 @@ export function referenceReduce(
  * @example Softmax of equal logits
  * ```ts
  * import assert from "node:assert";
- * import { referenceSoftmax } from "./reference.ts";
+ * import { referenceSoftmax } from "./_reference.ts";
  * assert.deepEqual([...referenceSoftmax([0, 0], [1, 2, 1])], [0.5, 0.5]);
  * ```
  */
@@ -144,73 +144,6 @@ export function referenceSoftmax(
   return out;
 }
 
-const M0 = 0xD2511F53n, M1 = 0xCD9E8D57n, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
-const MASK32 = 0xffffffffn;
-
-/**
- * Philox4x32-10 block function (Salmon et al. 2011), the oracle for the GPU generator.
- *
- * @param counter Four u32 counter words.
- * @param key Two u32 key words.
- * @returns Four u32 output words.
- * @example Known-answer vector from Random123
- * ```ts
- * import assert from "node:assert";
- * import { referencePhilox } from "./reference.ts";
- * assert.deepEqual(referencePhilox([0, 0, 0, 0], [0, 0]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
- * ```
- */
-export function referencePhilox(
-  counter: readonly [number, number, number, number],
-  key: readonly [number, number],
-): [number, number, number, number] {
-  let [c0, c1, c2, c3] = counter;
-  let [k0, k1] = key;
-  for (let r = 0; r < 10; r++) {
-    const p0 = M0 * BigInt(c0), p1 = M1 * BigInt(c2);
-    const hi0 = Number(p0 >> 32n), lo0 = Number(p0 & MASK32);
-    const hi1 = Number(p1 >> 32n), lo1 = Number(p1 & MASK32);
-    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
-    k0 = (k0 + W0) >>> 0;
-    k1 = (k1 + W1) >>> 0;
-  }
-  return [c0, c1, c2, c3];
-}
-
-/**
- * The values the GPU Philox generator produces for a seed and stream, in float64.
- *
- * @param size Number of values.
- * @param options Seed words, stream and distribution ("uniform" in (0,1) or "normal" by Box–Muller).
- * @returns The values.
- * @example Uniform values lie in (0, 1)
- * ```ts
- * import assert from "node:assert";
- * import { referenceRandom } from "./reference.ts";
- * const u = referenceRandom(10, { seed: [1, 0], distribution: "uniform" });
- * assert.ok(u.every((v) => v > 0 && v < 1));
- * ```
- */
-export function referenceRandom(
-  size: number,
-  options: { seed: readonly [number, number]; stream?: number; distribution: "uniform" | "normal" },
-): Float64Array {
-  const out = new Float64Array(size);
-  const unit = (v: number) => ((v >>> 8) + 0.5) * 2 ** -24;
-  for (let g = 0; g * 4 < size; g++) {
-    const bits = referencePhilox([g, options.stream ?? 0, 0, 0], options.seed);
-    let v: number[];
-    if (options.distribution === "uniform") v = bits.map(unit);
-    else {
-      const r0 = Math.sqrt(-2 * Math.log(unit(bits[0]))), t0 = 2 * Math.PI * unit(bits[1]);
-      const r1 = Math.sqrt(-2 * Math.log(unit(bits[2]))), t1 = 2 * Math.PI * unit(bits[3]);
-      v = [r0 * Math.cos(t0), r0 * Math.sin(t0), r1 * Math.cos(t1), r1 * Math.sin(t1)];
-    }
-    for (let q = 0; q < 4 && 4 * g + q < size; q++) out[4 * g + q] = v[q];
-  }
-  return out;
-}
-
 /**
  * Singular values in float64 by cyclic one-sided Jacobi (converged to 1e-15), descending: the oracle for
  * the GPU SVD.
@@ -222,7 +155,7 @@ export function referenceRandom(
  * @example A diagonal matrix
  * ```ts
  * import assert from "node:assert";
- * import { referenceSvdvals } from "./reference.ts";
+ * import { referenceSvdvals } from "./_reference.ts";
  * assert.deepEqual([...referenceSvdvals([0, 2, 3, 0], 2, 2)], [3, 2]);
  * ```
  */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatShape } from "./tensor.ts";
+import { formatShape } from "../ops/tensor.ts";
 import { certifiedRelativeError } from "./householder.ts";
 import type { SvdOptions } from "./svd.ts";
 
@@ -53,9 +53,10 @@ export function keepHouseholder(options: SpectrumOptions, values: ArrayLike<numb
  *
  * @throws {RangeError} When any entry is NaN or infinite.
  */
-export function inspect(values: Float32Array, shape: readonly number[], what: string): number {
+export function inspect(values: ArrayLike<number>, shape: readonly number[], what: string): number {
   let bad = 0, largest = 0;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (!Number.isFinite(v)) bad++;
     else if (Math.abs(v) > largest) largest = Math.abs(v);
   }

@@ -5,11 +5,13 @@
  *
  * @module
  */
-import { formatShape, Tensor } from "./tensor.ts";
+import { formatShape, Tensor } from "../ops/tensor.ts";
 import { type Decomposed, decomposeMatrix, type SvdOptions } from "./svd.ts";
-import { householderTridiagonal, symmetricEigen, tridiagonalEigenvalues } from "./householder.ts";
+import { householderTridiagonal } from "./householder.ts";
+import { tridiagonalEigenvalues } from "./bisection.ts";
+import { symmetricEigen } from "./symmetric_eigen.ts";
 import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
-import { transpose } from "./layout.ts";
+import { transpose } from "../ops/layout.ts";
 
 /** Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix. */
 export interface EighResult {

@@ -1,6 +1,11 @@
 /**
  * rankscope: measure the spectra of neural networks on WebGPU — hand-written WGSL kernels (matmul,
- * Gram, reductions, Philox RNG) under a small reverse-mode autodiff layer.
+ * Gram, reductions, Jacobi SVD, Philox RNG) under a small reverse-mode autodiff layer.
+ *
+ * This entry point holds what a user calls: tensors and their ops, gradients, the linear algebra,
+ * layers and training, the spectral analyses, the plots and the data sets. Each area's full surface is a
+ * subpath: `./linalg`, `./nn`, `./analysis`, `./plot`, `./data`, `./cli`, and `./kernels` for people
+ * writing their own WGSL.
  *
  * @example Multiply on the GPU
  * ```ts
@@ -13,70 +18,110 @@
  *
  * @module
  */
-export * from "./kernels/device.ts";
-export * from "./kernels/runtime.ts";
-export * from "./kernels/buffer_pool.ts";
-export * from "./kernels/pipeline_cache.ts";
-export * from "./kernels/matmul.ts";
-export * from "./kernels/gram.ts";
-export * from "./kernels/elementwise.ts";
-export * from "./kernels/reduce.ts";
-export * from "./kernels/softmax.ts";
-export * from "./kernels/philox.ts";
-export * from "./ops/tensor.ts";
-export * from "./ops/autodiff.ts";
-export * from "./ops/elementwise.ts";
-export * from "./ops/reduce.ts";
-export * from "./ops/softmax.ts";
-export * from "./ops/matmul.ts";
-export * from "./ops/layout.ts";
-export * from "./kernels/host_random.ts";
-export * from "./ops/random.ts";
-export * from "./kernels/jacobi.ts";
-export * from "./linalg/svd.ts";
-export * from "./linalg/eigh.ts";
-export * from "./linalg/householder.ts";
-export * from "./linalg/bisection.ts";
-export * from "./linalg/symmetric_eigen.ts";
-export * from "./kernels/im2col.ts";
-export * from "./ops/conv.ts";
-export * from "./kernels/optimizer.ts";
-export * from "./ops/update_in_place.ts";
-export * from "./cli/progress.ts";
-export * from "./model/parameterized.ts";
-export * from "./nn/init.ts";
-export * from "./nn/weight_options.ts";
-export * from "./nn/dense.ts";
-export * from "./nn/activation.ts";
-export * from "./nn/rff.ts";
-export * from "./nn/conv2d.ts";
-export * from "./nn/avg_pool2d.ts";
-export * from "./nn/flatten.ts";
-export * from "./nn/batch_norm1d.ts";
-export * from "./nn/residual.ts";
-export * from "./nn/sequential.ts";
-export * from "./nn/losses.ts";
-export * from "./nn/optimizers.ts";
-export * from "./nn/train.ts";
-export * from "./ops/jacobian.ts";
-export * from "./nn/per_example.ts";
-export * from "./plot/figure.ts";
-export * from "./plot/line_plot.ts";
-export * from "./plot/scatter_plot.ts";
-export * from "./plot/heatmap.ts";
-export * from "./plot/histogram.ts";
-export * from "./plot/image_grid.ts";
-export * from "./plot/subplots.ts";
-export * from "./data/mnist.ts";
-export * from "./data/toy.ts";
-export * from "./data/targets.ts";
-export * from "./model/layer_signals.ts";
-export * from "./analysis/entropy.ts";
-export * from "./analysis/von_neumann.ts";
-export * from "./analysis/epsilon_rank.ts";
-export * from "./analysis/statistics.ts";
-export * from "./analysis/ntk.ts";
-export * from "./analysis/gaussian_expectations.ts";
-export * from "./analysis/infinite_ntk.ts";
-export * from "./analysis/jacobian_spectra.ts";
-export * from "./analysis/ensemble.ts";
+
+// The GPU and randomness.
+export { initGpu, Runtime } from "./kernels/runtime.ts";
+export { deriveSeed } from "./kernels/host_random.ts";
+
+// Tensors, ops and gradients.
+export { type BackwardRule, type GradNode, keep, noGrad, Tensor, type TensorContainer, tidy } from "./ops/tensor.ts";
+export { grad, type GradOptions } from "./ops/autodiff.ts";
+export {
+  abs,
+  add,
+  broadcastTo,
+  cos,
+  div,
+  elu,
+  erf,
+  exp,
+  full,
+  log,
+  map,
+  maximum,
+  mul,
+  neg,
+  relu,
+  sigmoid,
+  sin,
+  sqrt,
+  square,
+  sub,
+  tanh,
+  type TensorLike,
+} from "./ops/elementwise.ts";
+export { max, mean, min, type ReduceOptions, sum } from "./ops/reduce.ts";
+export { logSoftmax, softmax } from "./ops/softmax.ts";
+export { gram, matmul, type MatmulOptions } from "./ops/matmul.ts";
+export { concat, pad, slice, transpose } from "./ops/layout.ts";
+export { randomNormal, type RandomOptions, randomUniform } from "./ops/random.ts";
+export { avgPool2d, conv2d, type Padding, type WindowOptions } from "./ops/conv.ts";
+export { inputJacobian, type JacobianOptions } from "./ops/jacobian.ts";
+
+// Linear algebra.
+export {
+  type BatchedSvdResult,
+  type SpectrumMethod,
+  type SpectrumOptions,
+  svd,
+  type SvdOptions,
+  type SvdResult,
+  svdvals,
+  svdvalsBatched,
+  svdvalsHost,
+} from "./linalg/svd.ts";
+export { eigh, type EighResult, eigvalsh, lstsq, type LstsqOptions } from "./linalg/eigh.ts";
+
+// Neural networks.
+export type { Layer } from "./model/parameterized.ts";
+export { Dense } from "./nn/dense.ts";
+export { RFF } from "./nn/rff.ts";
+export { Conv2d } from "./nn/conv2d.ts";
+export { AvgPool2d } from "./nn/avg_pool2d.ts";
+export { Flatten } from "./nn/flatten.ts";
+export { BatchNorm1d } from "./nn/batch_norm1d.ts";
+export { Residual } from "./nn/residual.ts";
+export { Activation, type ActivationName } from "./nn/activation.ts";
+export { Sequential } from "./nn/sequential.ts";
+export { type InitScheme, initWeights } from "./nn/init.ts";
+export type { WeightOptions } from "./nn/weight_options.ts";
+export { bceLoss, mseLoss, oneHot, softmaxCrossEntropy } from "./nn/losses.ts";
+export { Adam, type Optimizer, Sgd } from "./nn/optimizers.ts";
+export { type Dataset, fit, type FitOptions, type FitResult, type StepInfo } from "./nn/train.ts";
+
+// Spectral analysis.
+export { effectiveRank, spectralEntropy, sRank, srank } from "./analysis/entropy.ts";
+export { vonNeumannEntropy, type VonNeumannOptions, type VonNeumannResult } from "./analysis/von_neumann.ts";
+export {
+  epsilonRank,
+  type EpsilonRankOptions,
+  type EpsilonRankResult,
+  hiddenEpsilonRanks,
+  trapezoidWeights,
+} from "./analysis/epsilon_rank.ts";
+export { empiricalNtk, type EmpiricalNtkOptions } from "./analysis/ntk.ts";
+export { type InfiniteKernels, infiniteNtk } from "./analysis/infinite_ntk.ts";
+export { inputJacobianSpectra, type JacobianSpectra, weightSpectra } from "./analysis/jacobian_spectra.ts";
+export { type EnsembleOptions, ensemblePreactivations } from "./analysis/ensemble.ts";
+export {
+  connectedFourPoint,
+  ensembleMoments,
+  type Estimate,
+  excessKurtosis,
+  type HotellingResult,
+  hotellingT2,
+} from "./analysis/statistics.ts";
+
+// Figures.
+export type { FigureOptions } from "./plot/figure.ts";
+export { linePlot, type LinePlotOptions, type LineSeries } from "./plot/line_plot.ts";
+export { scatterPlot, type ScatterPlotOptions } from "./plot/scatter_plot.ts";
+export { heatmap, type HeatmapOptions } from "./plot/heatmap.ts";
+export { histogram, type HistogramOptions } from "./plot/histogram.ts";
+export { imageGrid, type ImageGridOptions } from "./plot/image_grid.ts";
+export { subplots, type SubplotsOptions } from "./plot/subplots.ts";
+
+// Data.
+export { loadMnist, type MnistOptions } from "./data/mnist.ts";
+export { columnMoments, concentricCircles, type PointSet, standardize, trainTestSplit, xorPoints } from "./data/toy.ts";
+export { grid1d, grid2d, poissonProblem, sineSumTarget } from "./data/targets.ts";

@@ -164,7 +164,7 @@ function logGamma(x: number): number {
  * @example I_x(1, 1) = x
  * ```ts
  * import assert from "node:assert";
- * import { incompleteBeta } from "../mod.ts";
+ * import { incompleteBeta } from "./statistics.ts";
  * assert.ok(Math.abs(incompleteBeta(0.3, 1, 1) - 0.3) < 1e-12);
  * ```
  */

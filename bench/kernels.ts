@@ -6,7 +6,8 @@
  * Prints a markdown table; trials are summarised by median and best.
  */
 import { parseArgs } from "node:util";
-import { dispatchGram, dispatchMatmul, initGpu, type Runtime, Tensor } from "../mod.ts";
+import { initGpu, type Runtime, Tensor } from "../mod.ts";
+import { dispatchGram, dispatchMatmul } from "../kernels/mod.ts";
 
 const { values } = parseArgs({ options: { trials: { type: "string", default: "5" } } });
 const trials = Number(values.trials);

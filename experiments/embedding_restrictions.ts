@@ -25,7 +25,6 @@ import {
   Adam,
   BatchNorm1d,
   bceLoss,
-  columnMoments,
   concat,
   concentricCircles,
   Dense,
@@ -36,7 +35,6 @@ import {
   inputJacobianSpectra,
   type Layer,
   linePlot,
-  ProgressBar,
   Sequential,
   standardize,
   subplots,
@@ -46,6 +44,8 @@ import {
   trainTestSplit,
   xorPoints,
 } from "../mod.ts";
+import { columnMoments } from "../data/mod.ts";
+import { ProgressBar } from "../cli/mod.ts";
 import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("embedding_restrictions", {

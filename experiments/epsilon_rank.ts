@@ -36,7 +36,6 @@ import {
   mul,
   type Optimizer,
   poissonProblem,
-  ProgressBar,
   Residual,
   Sequential,
   Sgd,
@@ -47,8 +46,9 @@ import {
   Tensor,
   tidy,
   trapezoidWeights,
-  udiInit,
 } from "../mod.ts";
+import { udiInit } from "../nn/mod.ts";
+import { ProgressBar } from "../cli/mod.ts";
 import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const ALL_STUDIES = ["staircase", "layers", "activations", "init", "resnet", "pinn", "rfm"] as const;

@@ -30,12 +30,10 @@ import {
   empiricalNtk,
   fit,
   Flatten,
-  type ImageSet,
   infiniteNtk,
   initGpu,
   linePlot,
   loadMnist,
-  ProgressBar,
   Sequential,
   softmaxCrossEntropy,
   subplots,
@@ -43,6 +41,8 @@ import {
   tidy,
   vonNeumannEntropy,
 } from "../mod.ts";
+import type { ImageSet } from "../data/mod.ts";
+import { ProgressBar } from "../cli/mod.ts";
 import { experimentFlags, stderrWriter, table, trapezoidArea, writeAtomic, writeJson } from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("ntk_entropy", {

@@ -22,14 +22,14 @@ import {
   ensemblePreactivations,
   excessKurtosis,
   histogram,
-  hostRandom,
   hotellingT2,
   initGpu,
   linePlot,
   type LineSeries,
-  ProgressBar,
   subplots,
 } from "../mod.ts";
+import { hostRandom } from "../kernels/mod.ts";
+import { ProgressBar } from "../cli/mod.ts";
 import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("rg_flow", {

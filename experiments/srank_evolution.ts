@@ -24,7 +24,6 @@ import {
   initGpu,
   linePlot,
   mseLoss,
-  ProgressBar,
   RFF,
   Sequential,
   sineSumTarget,
@@ -33,6 +32,7 @@ import {
   Tensor,
   tidy,
 } from "../mod.ts";
+import { ProgressBar } from "../cli/mod.ts";
 import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("srank_evolution", {

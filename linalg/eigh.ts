@@ -6,7 +6,8 @@
  * @module
  */
 import { formatShape, Tensor } from "../ops/tensor.ts";
-import { type Decomposed, decomposeMatrix, type SvdOptions } from "./svd.ts";
+import type { SvdOptions } from "./svd.ts";
+import { type Decomposed, decomposeMatrix } from "./_jacobi.ts";
 import { householderTridiagonal } from "./householder.ts";
 import { tridiagonalEigenvalues } from "./bisection.ts";
 import { symmetricEigen } from "./symmetric_eigen.ts";

@@ -22,7 +22,8 @@ export type { OptimizerRule };
  * @example One SGD step without momentum: p ← p − 0.5 g
  * ```ts
  * import assert from "node:assert";
- * import { full, initGpu, Tensor, updateInPlace } from "../mod.ts";
+ * import { full, initGpu, Tensor } from "../mod.ts";
+ * import { updateInPlace } from "../nn/mod.ts";
  * await initGpu();
  * const p = Tensor.fromArray([1, 2]), g = Tensor.fromArray([2, 2]);
  * updateInPlace("sgd", { param: p, grad: g, state: [full([2], 0)] }, [0.5, 0, 0]);

@@ -3,10 +3,10 @@
  *
  * @module
  */
-// @ts-types="@types/d3-scale"
-import { scaleLinear, scaleLog } from "d3-scale";
-// @ts-types="@types/d3-array"
-import { extent } from "d3-array";
+// @ts-types="npm:@types/d3-scale@^4.0.8"
+import { scaleLinear, scaleLog } from "npm:d3-scale@^4.0.2";
+// @ts-types="npm:@types/d3-array@^3.2.1"
+import { extent } from "npm:d3-array@^3.2.4";
 import type { FigureOptions, ScaleType } from "./figure.ts";
 import { PALETTE, VIRIDIS } from "./figure.ts";
 

@@ -4,12 +4,12 @@
  *
  * @module
  */
-// @ts-types="@types/d3-contour"
-import { contours } from "d3-contour";
-// @ts-types="@types/d3-scale"
-import { scaleLinear } from "d3-scale";
-// @ts-types="@types/d3-array"
-import { ticks } from "d3-array";
+// @ts-types="npm:@types/d3-contour@^3.0.6"
+import { contours } from "npm:d3-contour@^4.0.2";
+// @ts-types="npm:@types/d3-scale@^4.0.8"
+import { scaleLinear } from "npm:d3-scale@^4.0.2";
+// @ts-types="npm:@types/d3-array@^3.2.1"
+import { ticks } from "npm:d3-array@^3.2.4";
 import { axis, esc, type FigureOptions, frame, makeScale, px, svgDocument, VIRIDIS } from "./_svg.ts";
 import { scatterMarks } from "./scatter_plot.ts";
 

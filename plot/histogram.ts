@@ -3,8 +3,8 @@
  *
  * @module
  */
-// @ts-types="@types/d3-array"
-import { bin } from "d3-array";
+// @ts-types="npm:@types/d3-array@^3.2.1"
+import { bin } from "npm:d3-array@^3.2.4";
 import { axis, domainOf, type FigureOptions, frame, legend, makeScale, PALETTE, px, svgDocument } from "./_svg.ts";
 
 /** Bins of a density histogram: edges, heights (count / (n · width)) and the domain they cover. */
@@ -27,7 +27,7 @@ export interface HistogramDensity {
  * @example Two equal halves
  * ```ts
  * import assert from "node:assert";
- * import { histogramDensity } from "../mod.ts";
+ * import { histogramDensity } from "./histogram.ts";
  * const { bins, heights } = histogramDensity([0, 0.25, 0.75, 1], 2);
  * assert.equal(bins.length, 2);
  * assert.equal(heights.reduce((s, h, i) => s + h * (bins[i][1] - bins[i][0]), 0), 1);

@@ -3,8 +3,8 @@
  *
  * @module
  */
-// @ts-types="@types/d3-shape"
-import { line } from "d3-shape";
+// @ts-types="npm:@types/d3-shape@^3.1.6"
+import { line } from "npm:d3-shape@^3.2.0";
 import {
   axis,
   domainOf,

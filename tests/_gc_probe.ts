@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { initGpu, matmul, randomNormal, tanh, Tensor } from "../mod.ts";
+import { initGpu, matmul, randomNormal, tanh, Tensor } from "./_all.ts";
 
 const rt = await initGpu();
 const x = randomNormal([64, 64], { seed: 1 });

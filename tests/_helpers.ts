@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert";
-import { grad, initGpu, type Runtime, type Tensor, Tensor as T } from "../mod.ts";
+import { grad, initGpu, type Runtime, type Tensor, Tensor as T } from "./_all.ts";
 
 /**
  * The shared GPU runtime. Throws (so the test fails, never skips) when no WebGPU adapter exists.

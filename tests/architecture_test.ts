@@ -37,15 +37,25 @@ async function sources(dir: string): Promise<string[]> {
   return out;
 }
 
+/** Repository-relative paths of the internal modules a file imports. */
 function internalImports(file: string, text: string): string[] {
   const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^"';]*?from\s+["']([^"']+)["']/g)].map((m) => m[1]);
-  return specs.filter((s) => s.startsWith(".")).map((s) => {
-    const resolved = new URL(s, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length);
-    return resolved.includes("/") ? resolved.split("/")[0] : resolved;
-  });
+  return specs.filter((s) => s.startsWith(".")).map((s) =>
+    new URL(s, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length)
+  );
+}
+
+/** The folder of a repository-relative path ("mod.ts" for the root entry point). */
+const folderOf = (path: string): string => (path.includes("/") ? path.split("/")[0] : path);
+
+/** Public entry points: the root mod.ts and the subpath exports of deno.json. */
+async function entryPoints(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  return Object.values(config.exports as Record<string, string>).map((p) => p.replace(/^\.\//, ""));
 }
 
 Deno.test("imports follow kernels ← ops ← {linalg, model} ← {nn, analysis} ← experiments", async () => {
+  const entries = await entryPoints();
   const violations: string[] = [];
   for (const layer of LAYERS) {
     const allowed = ALLOWED[layer];
@@ -53,7 +63,11 @@ Deno.test("imports follow kernels ← ops ← {linalg, model} ← {nn, analysis}
     for (const file of await sources(layer)) {
       const text = await Deno.readTextFile(new URL(file, ROOT));
       for (const target of internalImports(file, text)) {
-        if (!allowed.includes(target)) violations.push(`${file} imports ${target}`);
+        // Experiments use the library only through its public entry points.
+        const ok = layer === "experiments"
+          ? entries.includes(target) || folderOf(target) === "experiments"
+          : allowed.includes(folderOf(target));
+        if (!ok) violations.push(`${file} imports ${target}`);
       }
       if (!["experiments"].includes(layer) && /\bDeno\./.test(text.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ""))) {
         violations.push(`${file} calls Deno.* (only experiments, tests and bench may)`);
@@ -63,17 +77,28 @@ Deno.test("imports follow kernels ← ops ← {linalg, model} ← {nn, analysis}
   assert.deepEqual(violations, []);
 });
 
-Deno.test("mod.ts re-exports every public library module", async () => {
-  const mod = await Deno.readTextFile(new URL("mod.ts", ROOT));
-  const exported = new Set([...mod.matchAll(/export \* from "\.\/([^"]+)"/g)].map((m) => m[1]));
+Deno.test("every public library file is re-exported by its folder's entry point, and deno.json exports each", async () => {
+  const entries = await entryPoints();
   const missing: string[] = [];
-  for (const layer of LIBRARY) {
+  for (const layer of LIBRARY.filter((l) => !["ops", "model"].includes(l))) {
+    if (!entries.includes(`${layer}/mod.ts`)) missing.push(`deno.json exports no ./${layer}`);
+    const mod = await Deno.readTextFile(new URL(`${layer}/mod.ts`, ROOT));
+    const exported = new Set([...mod.matchAll(/export \* from "\.\/([^"]+)"/g)].map((m) => `${layer}/${m[1]}`));
     for (const file of await sources(layer)) {
       const name = file.split("/").at(-1)!;
-      if (!name.startsWith("_") && !exported.has(file)) missing.push(file);
+      if (!name.startsWith("_") && name !== "mod.ts" && !exported.has(file)) missing.push(file);
     }
   }
   assert.deepEqual(missing, []);
+});
+
+Deno.test("the root mod.ts is curated: named exports only, at most 150 names", async () => {
+  const mod = await Deno.readTextFile(new URL("mod.ts", ROOT));
+  assert.ok(!/export \*/.test(mod), "no export * in mod.ts");
+  const names = [...mod.matchAll(/export (?:type )?\{([^}]*)\}/g)]
+    .flatMap((m) => m[1].split(",")).map((n) => n.trim()).filter((n) => n);
+  assert.ok(names.length <= 150, `${names.length} names`);
+  assert.equal(new Set(names).size, names.length, "no name exported twice");
 });
 
 Deno.test("only kernels/ touches navigator.gpu", async () => {

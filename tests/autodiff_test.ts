@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { assertClose, checkGradient, seededValues } from "./_helpers.ts";
 
 /** Values in ±[0.2, 1.2]: away from the kinks of relu/abs/max at 0 by more than the FD step. */

@@ -11,7 +11,7 @@ import {
   standardize,
   trainTestSplit,
   xorPoints,
-} from "../mod.ts";
+} from "./_all.ts";
 
 Deno.test("loadMnist() gives real digits, a deterministic disjoint split and normalisation", () => {
   const a = loadMnist({ train: 300, test: 200, seed: 3 });

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 
 const UNARY: [string, (x: r.Tensor) => r.Tensor, (v: number) => number, number][] = [

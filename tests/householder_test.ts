@@ -6,7 +6,7 @@ import {
   householderTridiagonal,
   symmetricEigen,
   tridiagonalEigenvalues,
-} from "../mod.ts";
+} from "./_all.ts";
 import { referenceMatmul, referenceSvdvals } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 

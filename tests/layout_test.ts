@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { seededValues } from "./_helpers.ts";
 
 Deno.test("transpose() permutes 2-D and 3-D tensors", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 
 Deno.test("tensors beyond the device's binding limit are refused at creation, naming op, shape and limit", async () => {
   const rt = await r.initGpu();

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { referenceMatmul, referenceSvdvals } from "./_reference.ts";
 import { assertClose, maxRelativeError, seededValues } from "./_helpers.ts";
 

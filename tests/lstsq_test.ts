@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { referenceMatmul, referenceSvdvals } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 import { choleskySolve, orthogonal } from "./_linalg_oracle.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { gram, initGpu, matmul, Tensor } from "../mod.ts";
+import { gram, initGpu, matmul, Tensor } from "./_all.ts";
 import { dispatchMatmul } from "../kernels/matmul.ts";
 import { referenceGram, referenceMatmul } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";

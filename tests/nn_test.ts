@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { assertClose, checkGradient, seededValues } from "./_helpers.ts";
 
 /** Direct float64 NHWC convolution (cross-correlation), the oracle for conv2d. */

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { heatmap, histogram, histogramDensity, imageGrid, linePlot, scatterPlot, subplots } from "../mod.ts";
+import { heatmap, histogram, histogramDensity, imageGrid, linePlot, scatterPlot, subplots } from "./_all.ts";
 
 interface Element {
   name: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { assertClose } from "./_helpers.ts";
 
 Deno.test("philox4x32 (the host twin) matches the Random123 known-answer vectors", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import * as r from "../mod.ts";
+import * as r from "./_all.ts";
 import { referenceReduce, referenceSoftmax } from "./_reference.ts";
 import { REDUCE_CHUNK } from "../kernels/reduce.ts";
 import { assertClose, seededValues } from "./_helpers.ts";

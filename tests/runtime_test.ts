@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { bucketSize, initGpu, linearGrid, matmul, NO_ADAPTER_HELP, Tensor, tidy, WgslCompileError } from "../mod.ts";
+import { bucketSize, initGpu, linearGrid, matmul, NO_ADAPTER_HELP, Tensor, tidy, WgslCompileError } from "./_all.ts";
 import { gpu } from "./_helpers.ts";
 
 Deno.test("a WebGPU adapter is available (CI must fail without one)", async () => {

@@ -1,0 +1,14 @@
+/**
+ * Spectral analysis: entropies and ranks, von Neumann entropy, epsilon-rank, empirical and infinite-width NTK, Jacobian and weight spectra, random ensembles and their statistics.
+ *
+ * @module
+ */
+export * from "./ensemble.ts";
+export * from "./entropy.ts";
+export * from "./epsilon_rank.ts";
+export * from "./gaussian_expectations.ts";
+export * from "./infinite_ntk.ts";
+export * from "./jacobian_spectra.ts";
+export * from "./ntk.ts";
+export * from "./statistics.ts";
+export * from "./von_neumann.ts";

@@ -1,0 +1,197 @@
+/**
+ * The one-sided Jacobi driver behind svd, svdvals, eigh and lstsq: float32 sweeps on the GPU with V
+ * accumulated below the columns, then the float64 polish on the host.
+ *
+ * @module
+ */
+import { dispatchJacobiSweep } from "../kernels/jacobi.ts";
+import { formatShape, noGrad, Tensor, tidy } from "../ops/tensor.ts";
+import { full, mul } from "../ops/elementwise.ts";
+import { concat, transpose } from "../ops/layout.ts";
+import { norm, polishSvd } from "./_polish.ts";
+import { inspect } from "./_spectrum.ts";
+import type { SvdOptions } from "./svd.ts";
+
+/** One matrix's decomposition in float64: singular values descending, with matching columns. */
+export interface Decomposed {
+  /** Singular values, descending. */
+  s: Float64Array;
+  /** B = A·V column by column: σ_j u_j for each j (length m each; float64 when polished). */
+  scaledU: Float64Array[];
+  /** v_j (length n each). */
+  v: Float64Array[];
+}
+
+/**
+ * Relative inner product below which the float64 polish leaves a pair alone for singular values: a
+ * skipped pair moves σ by at most skip²/2 relatively.
+ */
+const POLISH_SKIP = 1e-6;
+/**
+ * The same threshold where vectors matter (eigh, lstsq): a skipped pair mixes v_j with v_k by an angle
+ * up to skip·σ_j/σ_k, which a least-squares solution along a tiny σ_j feels to first order.
+ */
+export const POLISH_SKIP_VECTORS = 1e-11;
+
+/** Smallest relative tolerance the float32 sweeps can reach (float32's unit roundoff, 2⁻²³). */
+const FLOAT32_EPSILON = 2 ** -23;
+/** Smallest positive normal float32; a largest entry below it cannot be prescaled in float32. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * Checks the Jacobi options before any GPU work.
+ *
+ * @throws {RangeError} When `tol` is not in [2⁻²³, 1) or `maxSweeps` is not a positive integer.
+ */
+export function validateSvdOptions(options: SvdOptions, what: string): { tol: number; maxSweeps: number } {
+  const tol = options.tol ?? 1e-6, maxSweeps = options.maxSweeps ?? 40;
+  if (!(tol >= FLOAT32_EPSILON && tol < 1)) {
+    throw new RangeError(
+      `Cannot compute ${what}: tol must be in [${
+        FLOAT32_EPSILON.toExponential(2)
+      }, 1), the range float32 sweeps can reach (got ${tol})`,
+    );
+  }
+  if (!(Number.isInteger(maxSweeps) && maxSweeps >= 1)) {
+    throw new RangeError(`Cannot compute ${what}: maxSweeps must be a positive integer (got ${maxSweeps})`);
+  }
+  return { tol, maxSweeps };
+}
+
+/**
+ * One-sided Jacobi on every matrix of a [batch, m, n] tensor (m >= n): float32 sweeps on the GPU with V
+ * accumulated below the columns, then (optionally) the float64 polish on the host.
+ *
+ * @param values The tensor's values when the caller has already read them (saves one sync).
+ * @throws {RangeError} On bad options, NaN/Inf, or entries too small for float32 prescaling.
+ * @throws {Error} When the iteration did not converge within `maxSweeps` (or the polish's sweep cap).
+ */
+export async function decompose(
+  a: Tensor,
+  options: SvdOptions,
+  what: string,
+  values?: Float32Array,
+  skip = POLISH_SKIP,
+): Promise<{ results: Decomposed[]; sweeps: number }> {
+  const { tol, maxSweeps } = validateSvdOptions(options, what);
+  const [batch, m, n] = a.shape;
+  values ??= await a.toArray(); // one read: validation, scaling and the float64 polish
+  const largest = inspect(values, a.shape, what);
+  if (largest > 0 && largest < FLOAT32_MIN_NORMAL) {
+    throw new RangeError(
+      `Cannot compute ${what}: largest |entry| ${largest.toExponential(2)} is below float32's normal range (${
+        FLOAT32_MIN_NORMAL.toExponential(2)
+      }); rescale the input`,
+    );
+  }
+  // Power-of-two prescaling (exact) so squares neither overflow nor underflow in float32.
+  const scale = largest > 0 ? 2 ** Math.ceil(Math.log2(largest)) : 1;
+  // Columns are stored padded to vec4: [m rows, zero-padded | V's n rows, zero-padded].
+  const rows = Math.ceil(m / 4) * 4;
+  const vRows = Math.ceil(n / 4) * 4;
+  const length = rows + vRows;
+  const rt = Tensor.runtime;
+  const w = noGrad(() =>
+    tidy(() => {
+      const parts = [transpose(mul(a, 1 / scale), [0, 2, 1])]; // batch x n x m
+      if (rows > m) parts.push(full([batch, n, rows - m], 0));
+      const eye = new Float32Array(batch * n * vRows);
+      for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) eye[(b * n + i) * vRows + i] = 1;
+      parts.push(Tensor.fromArray(eye, [batch, n, vRows]));
+      return concat(parts, 2);
+    })
+  );
+  const status = rt.pool.acquire(batch * 4);
+  let sweeps = 0, worst = Infinity;
+  let cols: Float32Array;
+  try {
+    while (sweeps < maxSweeps) {
+      rt.write(status, new Uint32Array(batch));
+      dispatchJacobiSweep(rt, { w: w.buffer, status, batch, n, m: rows, length, tol });
+      sweeps++;
+      const off = new Float32Array((await rt.read(status, batch)).buffer);
+      worst = off.reduce((acc, v) => (v > acc || Number.isNaN(v) ? v : acc), 0);
+      if (!(worst > tol)) break;
+    }
+    cols = await w.toArray();
+  } finally {
+    rt.pool.release(status);
+    w.dispose();
+  }
+  const polish = options.polish ?? true;
+  // Without the polish the float32 sweeps are the answer, so they must have met tol.
+  if (!polish && worst > tol) throw notConverged(what, maxSweeps, worst, tol);
+  const results: Decomposed[] = [];
+  for (let b = 0; b < batch; b++) {
+    const column = (j: number) => cols.subarray((b * n + j) * length, (b * n + j + 1) * length);
+    let scaledU: Float64Array[] = [], v: Float64Array[] = [];
+    for (let j = 0; j < n; j++) {
+      v.push(Float64Array.from(column(j).subarray(rows, rows + n)));
+      scaledU.push(Float64Array.from(column(j).subarray(0, m), (x) => x * scale));
+    }
+    if (polish) {
+      const polished = polishSvd(values.subarray(b * m * n, (b + 1) * m * n), v, m, skip);
+      if (!polished.converged) throw notConverged(`${what} (float64 polish)`, 30, NaN, skip);
+      ({ cols: scaledU, v } = polished);
+    }
+    const norms = scaledU.map(norm);
+    const order = [...norms.keys()].sort((x, y) => norms[y] - norms[x]);
+    results.push({
+      s: Float64Array.from(order, (j) => norms[j]),
+      scaledU: order.map((j) => scaledU[j]),
+      v: order.map((j) => v[j]),
+    });
+  }
+  return { results, sweeps };
+}
+
+function notConverged(what: string, sweeps: number, off: number, tol: number): Error {
+  const detail = Number.isNaN(off) ? "" : ` (largest relative off-diagonal ${off.toExponential(2)} > tol ${tol})`;
+  return new Error(
+    `Cannot compute ${what}: Jacobi did not converge within ${sweeps} sweeps${detail}; raise maxSweeps or tol`,
+  );
+}
+
+/**
+ * Float64 one-sided Jacobi decomposition of one m x n matrix with m >= n, for the drivers in this
+ * folder that need V and B = A·V without forming U (eigh's signs, lstsq); polished to
+ * {@linkcode POLISH_SKIP_VECTORS} so the vectors, not only the values, are accurate.
+ *
+ * @param a m x n matrix, m >= n.
+ * @param options Jacobi options.
+ * @param what Noun for error messages.
+ * @param values `a`'s values when already read.
+ * @param vectors Polish to {@linkcode POLISH_SKIP_VECTORS} (default) because V and B are used, not only σ;
+ *   false keeps the cheaper singular-value threshold.
+ * @returns The decomposition and `a`'s values.
+ * @throws {RangeError} As {@linkcode svd}.
+ */
+export async function decomposeMatrix(
+  a: Tensor,
+  options: SvdOptions,
+  what: string,
+  values?: Float32Array,
+  vectors = true,
+): Promise<Decomposed & { values: Float32Array }> {
+  values ??= await a.toArray();
+  const known = values;
+  const skip = vectors ? POLISH_SKIP_VECTORS : POLISH_SKIP;
+  const { results: [r] } = await withBatchView(a, (view) => decompose(view, options, what, known, skip));
+  return { ...r, values };
+}
+
+export function assertRank(a: Tensor, what: string, rank: 2 | 3): void {
+  if (a.rank !== rank) {
+    throw new RangeError(`Cannot compute ${what}: expected a ${rank}-D tensor (got ${formatShape(a.shape)})`);
+  }
+}
+
+/** Runs `fn` on a [1, m, n] view of a matrix and disposes the view (which would otherwise pin the buffer). */
+export async function withBatchView<T>(a: Tensor, fn: (view: Tensor) => Promise<T>): Promise<T> {
+  const view = a.reshape([1, ...a.shape]);
+  try {
+    return await fn(view);
+  } finally {
+    view.dispose();
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Linear algebra: the GPU Jacobi SVD with its float64 polish, symmetric eigendecomposition, least squares, and the float64 host Householder reductions, bisection and QL solvers.
+ *
+ * @module
+ */
+export * from "./bisection.ts";
+export * from "./eigh.ts";
+export * from "./householder.ts";
+export * from "./svd.ts";
+export * from "./symmetric_eigen.ts";

@@ -1,0 +1,12 @@
+/**
+ * Figures: line, scatter, heatmap, histogram and image-grid plots as standalone SVG, and subplots.
+ *
+ * @module
+ */
+export * from "./figure.ts";
+export * from "./heatmap.ts";
+export * from "./histogram.ts";
+export * from "./image_grid.ts";
+export * from "./line_plot.ts";
+export * from "./scatter_plot.ts";
+export * from "./subplots.ts";

@@ -90,14 +90,14 @@ export async function decompose(
   const rows = Math.ceil(m / 4) * 4;
   const vRows = Math.ceil(n / 4) * 4;
   const length = rows + vRows;
-  const rt = Tensor.runtime;
+  const rt = a.runtime;
   const w = noGrad(() =>
     tidy(() => {
       const parts = [transpose(mul(a, 1 / scale), [0, 2, 1])]; // batch x n x m
-      if (rows > m) parts.push(full([batch, n, rows - m], 0));
+      if (rows > m) parts.push(full([batch, n, rows - m], 0, { runtime: rt }));
       const eye = new Float32Array(batch * n * vRows);
       for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) eye[(b * n + i) * vRows + i] = 1;
-      parts.push(Tensor.fromArray(eye, [batch, n, vRows]));
+      parts.push(Tensor.fromArray(eye, [batch, n, vRows], { runtime: rt }));
       return concat(parts, 2);
     })
   );

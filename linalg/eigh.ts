@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Runtime } from "../kernels/runtime.ts";
 import { formatShape, Tensor } from "../ops/tensor.ts";
 import type { SvdOptions } from "./svd.ts";
 import { type Decomposed, decomposeMatrix } from "./_jacobi.ts";
@@ -124,10 +125,10 @@ async function jacobiEigen(a: Tensor, what: string, options: SvdOptions, values?
 }
 
 /** Column-major vectors (one array per column) as an n x n tensor. */
-function columnsToTensor(columns: Float64Array[], n: number): Tensor {
+function columnsToTensor(columns: Float64Array[], n: number, runtime: Runtime): Tensor {
   const out = new Float32Array(n * n);
   columns.forEach((col, c) => col.forEach((x, i) => (out[i * n + c] = x)));
-  return Tensor.fromArray(out, [n, n]);
+  return Tensor.fromArray(out, [n, n], { runtime });
 }
 
 /**
@@ -180,11 +181,11 @@ export async function eigh(a: Tensor, options: SpectrumOptions = {}): Promise<Ei
     values = await readSymmetric(a, "eigenvectors");
     const host = symmetricEigen(values, n);
     if (keepHouseholder(options, host.values, n, n)) {
-      return { values: host.values, vectors: columnsToTensor(host.vectors, n) };
+      return { values: host.values, vectors: columnsToTensor(host.vectors, n, a.runtime) };
     }
   }
   const pairs = await jacobiEigen(a, "eigenvectors", options, values);
-  return { values: pairs.values, vectors: columnsToTensor(pairs.vectors, n) };
+  return { values: pairs.values, vectors: columnsToTensor(pairs.vectors, n, a.runtime) };
 }
 
 /** Options for {@linkcode lstsq}. */
@@ -261,5 +262,5 @@ export async function lstsq(a: Tensor, b: Tensor, options: LstsqOptions = {}): P
       for (let i = 0; i < n; i++) x[i * k + c] += coef * right[j][i];
     }
   });
-  return Tensor.fromArray(Float32Array.from(x), b.rank === 1 ? [n] : [n, k]);
+  return Tensor.fromArray(Float32Array.from(x), b.rank === 1 ? [n] : [n, k], { runtime: a.runtime });
 }

@@ -186,5 +186,6 @@ export async function svd(a: Tensor, options: SvdOptions = {}): Promise<SvdResul
   const u = new Float32Array(m * k), v = new Float32Array(n * k);
   basis.forEach((col, c) => col.forEach((x, i) => (u[i * k + c] = x)));
   r.v.forEach((col, c) => col.forEach((x, i) => (v[i * k + c] = x)));
-  return { u: Tensor.fromArray(u, [m, k]), s: r.s, v: Tensor.fromArray(v, [n, k]), sweeps };
+  const runtime = a.runtime;
+  return { u: Tensor.fromArray(u, [m, k], { runtime }), s: r.s, v: Tensor.fromArray(v, [n, k], { runtime }), sweeps };
 }

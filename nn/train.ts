@@ -5,7 +5,7 @@
  * @module
  */
 import type { Layer } from "../model/parameterized.ts";
-import { noGrad, Tensor, tidy } from "../ops/tensor.ts";
+import { type CreateOptions, noGrad, Tensor, tidy } from "../ops/tensor.ts";
 import { grad } from "../ops/autodiff.ts";
 import { ProgressBar } from "../cli/progress.ts";
 import type { Optimizer } from "./optimizers.ts";
@@ -92,13 +92,19 @@ export function permutation(n: number, seed: number): Uint32Array {
  * @param data Row-major values.
  * @param shape Shape of `data` (rows first).
  * @param rows Row indices.
+ * @param options The runtime to create the tensor on (default: the shared one).
  * @returns [rows.length, ...shape.slice(1)].
  */
-export function takeRows(data: Float32Array, shape: readonly number[], rows: ArrayLike<number>): Tensor {
+export function takeRows(
+  data: Float32Array,
+  shape: readonly number[],
+  rows: ArrayLike<number>,
+  options: CreateOptions = {},
+): Tensor {
   const width = shape.slice(1).reduce((p, d) => p * d, 1);
   const out = new Float32Array(rows.length * width);
   for (let i = 0; i < rows.length; i++) out.set(data.subarray(rows[i] * width, (rows[i] + 1) * width), i * width);
-  return Tensor.fromArray(out, [rows.length, ...shape.slice(1)]);
+  return Tensor.fromArray(out, [rows.length, ...shape.slice(1)], options);
 }
 
 /**
@@ -168,7 +174,9 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
         (!!options.earlyStopping || !!options.onEpoch || epoch === epochs - 1);
       const readNow = (result.steps + 1) % lossEvery === 0 || epochEnd;
       const loss = tidy(() => {
-        const x = takeRows(data.x, data.xShape, rows), y = takeRows(data.y, data.yShape, rows);
+        // Batches go to the model's runtime.
+        const on = { runtime: params[0]?.runtime };
+        const x = takeRows(data.x, data.xShape, rows, on), y = takeRows(data.y, data.yShape, rows, on);
         const value = options.loss(model.forward(x, "train"), y);
         const grads = grad(value, params);
         noGrad(() => options.optimizer.step(params, grads));

@@ -66,8 +66,8 @@ export function windowGeometry(
  * @returns [n·oh·ow, kh·kw·c] patches.
  */
 export function im2col(x: Tensor, g: WindowGeometry): Tensor {
-  const cols = Tensor.empty([g.n * g.oh * g.ow, g.kh * g.kw * g.c], "im2col (conv2d)");
-  dispatchIm2col(Tensor.runtime, { ...g, direction: "forward", x: x.buffer, cols: cols.buffer });
+  const cols = Tensor.empty([g.n * g.oh * g.ow, g.kh * g.kw * g.c], "im2col (conv2d)", x.runtime);
+  dispatchIm2col(x.runtime, { ...g, direction: "forward", x: x.buffer, cols: cols.buffer });
   return Tensor.record(cols, "im2col", [x], (gr) => [col2im(gr, g)]);
 }
 
@@ -79,8 +79,8 @@ export function im2col(x: Tensor, g: WindowGeometry): Tensor {
  * @returns NHWC tensor.
  */
 export function col2im(cols: Tensor, g: WindowGeometry): Tensor {
-  const x = Tensor.empty([g.n, g.h, g.w, g.c], "col2im (conv2d backward)");
-  dispatchIm2col(Tensor.runtime, { ...g, direction: "adjoint", x: x.buffer, cols: cols.buffer });
+  const x = Tensor.empty([g.n, g.h, g.w, g.c], "col2im (conv2d backward)", cols.runtime);
+  dispatchIm2col(cols.runtime, { ...g, direction: "adjoint", x: x.buffer, cols: cols.buffer });
   return Tensor.record(x, "col2im", [cols], (gr) => [im2col(gr, g)]);
 }
 

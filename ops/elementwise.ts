@@ -5,7 +5,7 @@
  * @module
  */
 import { broadcastShapes, broadcastStrides, dispatchElementwise } from "../kernels/elementwise.ts";
-import { type BackwardRule, Tensor } from "./tensor.ts";
+import { type BackwardRule, type CreateOptions, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
 
 /** A tensor or a number used as a constant. */
@@ -52,8 +52,9 @@ export function map(inputs: readonly TensorLike[], expr: string): Tensor {
     const x = inputs[i];
     return x instanceof Tensor ? `x${slot[i]}` : `(${wgslFloat(x)})`;
   });
-  const out = Tensor.empty(shape, "elementwise op");
-  dispatchElementwise(Tensor.runtime, {
+  const rt = runtimeOf(inputs, "map");
+  const out = Tensor.empty(shape, "elementwise op", rt);
+  dispatchElementwise(rt, {
     expr: body,
     shape,
     inputs: tensors.map((t) => ({ strides: broadcastStrides(t.shape, shape) })),
@@ -258,8 +259,8 @@ export function erf(x: Tensor): Tensor {
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (x.shape.join() === shape.join()) return x;
-  const out = Tensor.empty(shape, "broadcastTo");
-  dispatchElementwise(Tensor.runtime, {
+  const out = Tensor.empty(shape, "broadcastTo", x.runtime);
+  dispatchElementwise(x.runtime, {
     expr: "x0",
     shape,
     inputs: [{ strides: broadcastStrides(x.shape, shape) }],
@@ -276,8 +277,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * @param value Fill value (default 0).
  * @returns The tensor.
  */
-export function full(shape: readonly number[], value = 0): Tensor {
-  const out = Tensor.empty(shape, "full");
-  dispatchElementwise(Tensor.runtime, { expr: wgslFloat(value), shape, inputs: [], buffers: [], out: out.buffer });
+export function full(shape: readonly number[], value = 0, options: CreateOptions = {}): Tensor {
+  const out = Tensor.empty(shape, "full", options.runtime);
+  dispatchElementwise(out.runtime, { expr: wgslFloat(value), shape, inputs: [], buffers: [], out: out.buffer });
   return out;
 }

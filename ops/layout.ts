@@ -4,7 +4,7 @@
  * @module
  */
 import { dispatchElementwise, MAX_ELEMENTWISE_INPUTS, type StridedInput } from "../kernels/elementwise.ts";
-import { formatShape, Tensor } from "./tensor.ts";
+import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
 import { normalizeAxis } from "./reduce.ts";
 
 /**
@@ -24,8 +24,9 @@ export function stridesOf(shape: readonly number[]): number[] {
 }
 
 function gather(shape: readonly number[], parts: { x: Tensor; view: StridedInput }[]): Tensor {
-  const out = Tensor.empty(shape, "layout op (transpose/concat/slice)");
-  dispatchElementwise(Tensor.runtime, {
+  const rt = runtimeOf(parts.map((p) => p.x), "combine tensors");
+  const out = Tensor.empty(shape, "layout op (transpose/concat/slice)", rt);
+  dispatchElementwise(rt, {
     expr: parts.map((_, i) => `x${i}`).join(" + "),
     shape,
     inputs: parts.map((p) => p.view),

@@ -6,7 +6,7 @@
  */
 import { dispatchMatmul, MAX_INNER_DIMENSION } from "../kernels/matmul.ts";
 import { dispatchGram } from "../kernels/gram.ts";
-import { formatShape, Tensor } from "./tensor.ts";
+import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
 import { add } from "./elementwise.ts";
 import { slice } from "./layout.ts";
@@ -73,8 +73,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     }
     return total!;
   }
-  const out = Tensor.empty(batchA || batchB ? [batch, m, n] : [m, n], "matmul");
-  dispatchMatmul(Tensor.runtime, {
+  const rt = runtimeOf([a, b], "multiply matrices");
+  const out = Tensor.empty(batchA || batchB ? [batch, m, n] : [m, n], "matmul", rt);
+  dispatchMatmul(rt, {
     a: a.buffer,
     b: b.buffer,
     c: out.buffer,
@@ -131,8 +132,8 @@ export function gram(a: Tensor): Tensor {
     throw new RangeError(`Cannot compute Gram matrix: a must be 2-D (got ${formatShape(a.shape)})`);
   }
   const [m, k] = a.shape;
-  const out = Tensor.empty([m, m], "gram");
-  dispatchGram(Tensor.runtime, { a: a.buffer, g: out.buffer, m, k });
+  const out = Tensor.empty([m, m], "gram", a.runtime);
+  dispatchGram(a.runtime, { a: a.buffer, g: out.buffer, m, k });
   // d(A Aᵀ) = dA Aᵀ + A dAᵀ, so grad_A = (G + Gᵀ) A.
   return Tensor.record(out, "gram", [a], (g) => [add(matmul(g, a), matmul(g, a, { transposeA: true }))]);
 }

@@ -6,10 +6,10 @@
  */
 import { dispatchPhilox } from "../kernels/philox.ts";
 import { seedWords } from "../kernels/host_random.ts";
-import { Tensor } from "./tensor.ts";
+import { type CreateOptions, Tensor } from "./tensor.ts";
 
 /** Options shared by the random constructors. */
-export interface RandomOptions {
+export interface RandomOptions extends CreateOptions {
   /** Non-negative integer seed below 2⁵³. */
   seed: number;
   /** Independent stream id for the same seed (u32, default 0), e.g. one per layer. */
@@ -43,8 +43,8 @@ export function randomNormal(
       `Invalid normal distribution: mean must be finite and std a finite number >= 0 (got mean ${mean}, std ${std})`,
     );
   }
-  const out = Tensor.empty(shape, "randomNormal");
-  dispatchPhilox(Tensor.runtime, {
+  const out = Tensor.empty(shape, "randomNormal", options.runtime);
+  dispatchPhilox(out.runtime, {
     y: out.buffer,
     size: out.size,
     distribution: "normal",
@@ -74,8 +74,8 @@ export function randomUniform(
       `Invalid uniform range: low and high must be finite with high > low (got low ${low}, high ${high})`,
     );
   }
-  const out = Tensor.empty(shape, "randomUniform");
-  dispatchPhilox(Tensor.runtime, {
+  const out = Tensor.empty(shape, "randomUniform", options.runtime);
+  dispatchPhilox(out.runtime, {
     y: out.buffer,
     size: out.size,
     distribution: "uniform",

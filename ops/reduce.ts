@@ -55,8 +55,8 @@ function reduce(op: ReduceOp, x: Tensor, options: ReduceOptions): Tensor {
   const dims = all ? [1, x.size, 1] : splitAxis(x.shape, axis);
   const kept = all ? x.shape.map(() => 1) : x.shape.map((d, i) => (i === axis ? 1 : d));
   const shape = options.keepDims ? kept : all ? [] : x.shape.filter((_, i) => i !== axis);
-  const out = Tensor.empty(shape, `reduction (${op})`);
-  dispatchReduce(Tensor.runtime, { x: x.buffer, y: out.buffer, outer: dims[0], axis: dims[1], inner: dims[2], op });
+  const out = Tensor.empty(shape, `reduction (${op})`, x.runtime);
+  dispatchReduce(x.runtime, { x: x.buffer, y: out.buffer, outer: dims[0], axis: dims[1], inner: dims[2], op });
   return Tensor.record(out, op, [x], (g) => {
     const gk = g.reshape(kept);
     if (op === "sum") return [broadcastTo(gk, x.shape)];

@@ -10,9 +10,9 @@ import { mul, sub } from "./elementwise.ts";
 
 function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
   const a = normalizeAxis(axis, x.rank);
-  const out = Tensor.empty(x.shape, log ? "logSoftmax" : "softmax");
+  const out = Tensor.empty(x.shape, log ? "logSoftmax" : "softmax", x.runtime);
   const [outer, axisLength, inner] = splitAxis(x.shape, a);
-  dispatchSoftmax(Tensor.runtime, {
+  dispatchSoftmax(x.runtime, {
     x: x.buffer,
     y: out.buffer,
     outer,

@@ -5,11 +5,23 @@
  * @module
  */
 import { type Runtime, runtime } from "../kernels/runtime.ts";
+import { closeScope, isRecording, openScope, register, release, type Scope, withoutRecording } from "./_scope.ts";
 
-/** A GPU buffer shared by tensors that view it (reshape shares storage). */
+export { ASYNC_SCOPES_ISOLATED } from "./_scope.ts";
+export { formatShape, shapeSize } from "./shape.ts";
+import { formatShape, shapeSize } from "./shape.ts";
+
+/** A GPU buffer shared by tensors that view it (reshape shares storage), and the runtime it lives on. */
 interface Storage {
   buffer: GPUBuffer;
   refs: number;
+  runtime: Runtime;
+}
+
+/** Options of the functions that create tensors from nothing. */
+export interface CreateOptions {
+  /** The runtime to create the tensor on (default: the shared one from `initGpu`). */
+  runtime?: Runtime;
 }
 
 /**
@@ -29,16 +41,12 @@ export interface GradNode {
   readonly op: string;
 }
 
-let recordingDepth = 0;
-
-/** Tensors created inside each open {@linkcode tidy} scope. */
-const scopes: Set<Tensor>[] = [];
 let liveTensors = 0;
 
 /** Releases one tensor's hold on its storage: the buffer goes back to the pool with the last holder. */
 function releaseStorage(storage: Storage): void {
   liveTensors--;
-  if (--storage.refs === 0) runtime().pool.release(storage.buffer);
+  if (--storage.refs === 0) storage.runtime.pool.release(storage.buffer);
 }
 
 /**
@@ -50,38 +58,23 @@ function releaseStorage(storage: Storage): void {
 const reclaim = new FinalizationRegistry<Storage>(releaseStorage);
 
 /**
- * Checks that a shape is a list of positive integers and returns its element count.
+ * The runtime of an op's tensor operands (the shared runtime when there are none).
  *
- * @param shape Dimensions.
- * @returns Product of the dimensions.
- * @throws {RangeError} When a dimension is not a positive integer.
- * @example Element count
- * ```ts
- * import assert from "node:assert";
- * import { shapeSize } from "./tensor.ts";
- * assert.equal(shapeSize([2, 3]), 6);
- * assert.throws(() => shapeSize([2, 0]), RangeError);
- * ```
+ * @param operands The op's inputs (numbers are ignored).
+ * @param op Op name for the error.
+ * @returns The runtime they all live on.
+ * @throws {RangeError} When tensors from different runtimes are combined.
  */
-export function shapeSize(shape: readonly number[]): number {
-  let size = 1;
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 1) {
-      throw new RangeError(`Invalid shape [${shape.join(", ")}]: dimensions must be positive integers`);
+export function runtimeOf(operands: readonly unknown[], op: string): Runtime {
+  let rt: Runtime | null = null;
+  for (const x of operands) {
+    if (!(x instanceof Tensor)) continue;
+    if (rt && x.runtime !== rt) {
+      throw new RangeError(`Cannot ${op}: the tensors live on different runtimes (devices); move them to one first`);
     }
-    size *= d;
+    rt = x.runtime;
   }
-  return size;
-}
-
-/**
- * Formats a shape for error messages, e.g. `3x4` (or `scalar`).
- *
- * @param shape Dimensions.
- * @returns The formatted shape.
- */
-export function formatShape(shape: readonly number[]): string {
-  return shape.length === 0 ? "scalar" : shape.join("x");
+  return rt ?? runtime();
 }
 
 /** A float32 tensor stored in a GPU buffer. */
@@ -109,7 +102,7 @@ export class Tensor {
     reclaim.register(this, storage, this);
     this.#storage = storage;
     liveTensors++;
-    scopes.at(-1)?.add(this);
+    register(this);
   }
 
   /**
@@ -129,15 +122,19 @@ export class Tensor {
    * assert.deepEqual([...await t.toArray()], [1, 2, 3, 4, 5, 6]);
    * ```
    */
-  static fromArray(data: ArrayLike<number>, shape: readonly number[] = [data.length]): Tensor {
+  static fromArray(
+    data: ArrayLike<number>,
+    shape: readonly number[] = [data.length],
+    options: CreateOptions = {},
+  ): Tensor {
     const size = shapeSize(shape);
     if (data.length !== size) {
       throw new RangeError(
         `Cannot create tensor: ${data.length} values do not fill shape ${formatShape(shape)} (${size} elements)`,
       );
     }
-    const t = Tensor.empty(shape, "Tensor.fromArray");
-    runtime().write(
+    const t = Tensor.empty(shape, "Tensor.fromArray", options.runtime);
+    t.runtime.write(
       t.buffer,
       data instanceof Float32Array && data.buffer instanceof ArrayBuffer
         ? data as Float32Array<ArrayBuffer>
@@ -151,11 +148,11 @@ export class Tensor {
    *
    * @param shape Dimensions.
    * @param op The op allocating it, named in the error when the device cannot hold it.
+   * @param rt The runtime (default: the shared one from `initGpu`).
    * @returns The tensor.
    * @throws {RangeError} When the tensor exceeds the device's storage-binding or buffer-size limit.
    */
-  static empty(shape: readonly number[], op = "Tensor.empty"): Tensor {
-    const rt = runtime();
+  static empty(shape: readonly number[], op = "Tensor.empty", rt: Runtime = runtime()): Tensor {
     const bytes = shapeSize(shape) * 4;
     const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
     if (bytes > limit) {
@@ -166,12 +163,17 @@ export class Tensor {
           `per call), or use an adapter with higher limits.`,
       );
     }
-    return new Tensor({ buffer: rt.pool.acquire(bytes), refs: 0 }, shape);
+    return new Tensor({ buffer: rt.pool.acquire(bytes), refs: 0, runtime: rt }, shape);
   }
 
-  /** The runtime every tensor lives on. */
-  static get runtime(): Runtime {
-    return runtime();
+  /**
+   * The runtime this tensor lives on; ops run on their operands' runtime.
+   *
+   * @throws {Error} When the tensor was disposed.
+   */
+  get runtime(): Runtime {
+    if (!this.#storage) throw new Error(`Tensor ${formatShape(this.shape)} was used after dispose()`);
+    return this.#storage.runtime;
   }
 
   /** Number of tensors created and neither disposed nor garbage-collected yet (for leak checks). */
@@ -210,7 +212,7 @@ export class Tensor {
    * @returns `out`.
    */
   static record(out: Tensor, op: string, parents: readonly Tensor[], backward: BackwardRule): Tensor {
-    if (recordingDepth === 0 && parents.some((p) => p.requiresGrad)) {
+    if (isRecording() && parents.some((p) => p.requiresGrad)) {
       out.requiresGrad = true;
       out.gradNode = { parents, backward, op };
     }
@@ -243,7 +245,7 @@ export class Tensor {
    * @returns A copy of the values, row-major.
    */
   toArray(): Promise<Float32Array> {
-    return runtime().read(this.buffer, this.size);
+    return this.runtime.read(this.buffer, this.size);
   }
 
   /**
@@ -265,7 +267,7 @@ export class Tensor {
     if (!storage) return;
     this.#storage = null;
     reclaim.unregister(this);
-    for (const scope of scopes) scope.delete(this);
+    release(this);
     releaseStorage(storage);
   }
 
@@ -283,12 +285,7 @@ export class Tensor {
  * @returns What `fn` returns.
  */
 export function noGrad<T>(fn: () => T): T {
-  recordingDepth++;
-  try {
-    return fn();
-  } finally {
-    recordingDepth--;
-  }
+  return withoutRecording(fn);
 }
 
 /** Values {@linkcode tidy} searches for tensors to keep. */
@@ -313,7 +310,8 @@ function collect(value: unknown, into: Set<Tensor>): void {
 
 /**
  * Runs `fn` and disposes every tensor it created except those it returns (in arrays or plain objects
- * too), so loops keep GPU memory flat. Async functions are awaited; do not run two async scopes at once.
+ * too), so loops keep GPU memory flat. Async functions are awaited. Concurrent async scopes each free only
+ * their own tensors where AsyncLocalStorage exists (Deno, Node); elsewhere an overlap throws.
  *
  * @param fn Work that creates tensors.
  * @returns What `fn` returns.
@@ -333,19 +331,15 @@ function collect(value: unknown, into: Set<Tensor>): void {
  * ```
  */
 export function tidy<T extends TensorContainer | Promise<TensorContainer>>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
+  const scope: Scope = new Set();
   const finish = (result: unknown) => {
-    scopes.splice(scopes.indexOf(scope), 1);
-    const keep = new Set<Tensor>();
-    collect(result, keep);
-    for (const t of scope) if (!keep.has(t)) t.dispose();
-    // Kept tensors belong to the enclosing scope now.
-    for (const t of keep) if (scope.has(t)) scopes.at(-1)?.add(t);
+    const kept = new Set<Tensor>();
+    collect(result, kept);
+    closeScope(scope, kept);
   };
   let result: T;
   try {
-    result = fn();
+    result = openScope(scope, fn);
   } catch (e) {
     finish(undefined);
     throw e;
@@ -370,6 +364,6 @@ export function tidy<T extends TensorContainer | Promise<TensorContainer>>(fn: (
  * @returns The same tensor.
  */
 export function keep(t: Tensor): Tensor {
-  for (const scope of scopes) scope.delete(t);
+  release(t);
   return t;
 }

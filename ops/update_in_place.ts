@@ -5,7 +5,7 @@
  * @module
  */
 import { dispatchOptimizer, type OptimizerRule } from "../kernels/optimizer.ts";
-import { formatShape, Tensor } from "./tensor.ts";
+import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
 
 export type { OptimizerRule };
 
@@ -50,7 +50,7 @@ export function updateInPlace(
     }
   }
   if (scalars.length > 8) throw new RangeError(`Cannot update in place: at most 8 scalars (got ${scalars.length})`);
-  dispatchOptimizer(Tensor.runtime, {
+  dispatchOptimizer(runtimeOf([param, grad, ...state], "update in place"), {
     rule,
     size: param.size,
     p: param.buffer,

@@ -1,0 +1,129 @@
+/**
+ * The state of {@linkcode tidy} scopes and {@linkcode noGrad} regions, kept on a context object instead
+ * of module globals. Where the runtime offers AsyncLocalStorage (Deno, Node), each async branch carries
+ * its own context across `await`s, so two async `tidy` scopes running at once each free only their own
+ * tensors. Elsewhere (a browser) one shared context is used, and an async scope that finishes while a
+ * later-opened scope is still open (an overlap) throws instead of freeing the wrong tensors.
+ *
+ * @module
+ */
+
+/** Anything a scope can free. */
+export interface ScopeMember {
+  dispose(): void;
+}
+
+/** The tensors created in one open scope. */
+export type Scope = Set<ScopeMember>;
+
+interface Context {
+  readonly scopes: readonly Scope[];
+  readonly recording: number;
+}
+
+interface AsyncStorage {
+  getStore(): Context | undefined;
+  run<R>(store: Context, fn: () => R): R;
+}
+
+const ROOT: Context = { scopes: [], recording: 0 };
+
+/** AsyncLocalStorage where available; the specifier is computed so browser bundlers leave it alone. */
+async function loadAsyncStorage(): Promise<AsyncStorage | null> {
+  try {
+    const specifier = ["node", "async_hooks"].join(":");
+    const { AsyncLocalStorage } = await import(specifier);
+    return new AsyncLocalStorage() as AsyncStorage;
+  } catch {
+    return null;
+  }
+}
+
+const storage: AsyncStorage | null = await loadAsyncStorage();
+/** The one shared context when there is no AsyncLocalStorage. */
+const shared = { scopes: [] as Scope[], recording: 0 };
+/** The scope each member currently belongs to. */
+const owner = new WeakMap<ScopeMember, Scope>();
+
+function current(): Context {
+  return storage ? storage.getStore() ?? ROOT : shared;
+}
+
+/** Whether concurrent async scopes are isolated (AsyncLocalStorage is available). */
+export const ASYNC_SCOPES_ISOLATED: boolean = storage !== null;
+
+/** Whether autodiff records ops here (false inside {@linkcode noGrad}). */
+export function isRecording(): boolean {
+  return current().recording === 0;
+}
+
+/** Adds a new member to the innermost open scope of the current context. */
+export function register(member: ScopeMember): void {
+  const scope = current().scopes.at(-1);
+  if (scope) {
+    scope.add(member);
+    owner.set(member, scope);
+  }
+}
+
+/** Takes a member out of its scope (on dispose, or when kept). */
+export function release(member: ScopeMember): void {
+  owner.get(member)?.delete(member);
+  owner.delete(member);
+}
+
+/** Runs `fn` with recording off (the region lasts across its awaits where contexts are isolated). */
+export function withoutRecording<T>(fn: () => T): T {
+  if (storage) {
+    const ctx = current();
+    return storage.run({ scopes: ctx.scopes, recording: ctx.recording + 1 }, fn);
+  }
+  shared.recording++;
+  try {
+    return fn();
+  } finally {
+    shared.recording--;
+  }
+}
+
+/** Runs `fn` with `scope` as the innermost open scope; {@linkcode closeScope} ends it. */
+export function openScope<T>(scope: Scope, fn: () => T): T {
+  if (storage) {
+    const ctx = current();
+    return storage.run({ scopes: [...ctx.scopes, scope], recording: ctx.recording }, fn);
+  }
+  shared.scopes.push(scope);
+  return fn();
+}
+
+/**
+ * Ends a scope: disposes its members except `kept`, which move to the enclosing scope (the one the
+ * caller of `tidy` sees).
+ *
+ * @throws {Error} Without AsyncLocalStorage, when the scope is not the innermost open one (two async
+ *   scopes overlapped), after freeing it.
+ */
+export function closeScope(scope: Scope, kept: ReadonlySet<ScopeMember>): void {
+  let overlapped = false;
+  if (!storage) {
+    const at = shared.scopes.indexOf(scope);
+    overlapped = at !== shared.scopes.length - 1;
+    if (at >= 0) shared.scopes.splice(at, 1);
+  }
+  const parent = current().scopes.at(-1);
+  for (const member of [...scope]) {
+    owner.delete(member);
+    if (!kept.has(member)) member.dispose();
+    else if (parent) {
+      parent.add(member);
+      owner.set(member, parent);
+    }
+  }
+  scope.clear();
+  if (overlapped) {
+    throw new Error(
+      "Two async tidy scopes overlapped: without AsyncLocalStorage (e.g. in a browser) async scopes must not run " +
+        "concurrently; await one before starting the next",
+    );
+  }
+}

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup of elementwise kernels. */
@@ -115,9 +115,12 @@ function contiguousStrides(shape: readonly number[]): number[] {
  * @throws {RangeError} When an input's strides do not match the output rank.
  */
 export function elementwiseWgsl(options: ElementwiseOptions): string {
+  return elementwiseKernel(options).wgsl;
+}
+
+function elementwiseSource(options: ElementwiseOptions, [gridX]: Grid): string {
   const { shape, inputs, expr } = options;
   const size = shape.reduce((p, d) => p * d, 1);
-  const [gridX] = linearGrid(Math.ceil(size / ELEMENTWISE_WORKGROUP));
   const decls = inputs.map((_, i) => `@group(0) @binding(${i}) var<storage, read> x${i}_buf: array<f32>;`);
   const contiguous = contiguousStrides(shape).join();
   const loads: string[] = [];
@@ -166,7 +169,7 @@ ${decls.join("\n")}
 ${options.helpers ?? ""}
 @compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * ${gridX * ELEMENTWISE_WORKGROUP}u;
+  let idx = ${linearInvocationIndex(gridX, ELEMENTWISE_WORKGROUP)};
   if (idx >= ${size}u) { return; }
 ${coordLines.join("\n")}
 ${loads.join("\n")}
@@ -175,7 +178,18 @@ ${loads.join("\n")}
 `;
 }
 
-const cachedElementwiseWgsl = memoizeWgsl(elementwiseWgsl);
+const elementwiseKernel = defineKernel<ElementwiseOptions>({
+  name: "elementwise",
+  validate: ({ inputs }) => {
+    if (inputs.length > MAX_ELEMENTWISE_INPUTS) {
+      throw new RangeError(
+        `Cannot map: ${inputs.length} inputs exceed the limit of ${MAX_ELEMENTWISE_INPUTS} per kernel`,
+      );
+    }
+  },
+  workgroups: ({ shape }) => linearGrid(Math.ceil(shape.reduce((p, d) => p * d, 1) / ELEMENTWISE_WORKGROUP)),
+  wgsl: elementwiseSource,
+});
 
 /**
  * Records a fused map into `out`.
@@ -188,20 +202,9 @@ export function dispatchElementwise(
   rt: Runtime,
   call: ElementwiseOptions & { buffers: GPUBuffer[]; out: GPUBuffer },
 ): void {
-  if (call.inputs.length > MAX_ELEMENTWISE_INPUTS) {
-    throw new RangeError(
-      `Cannot map: ${call.inputs.length} inputs exceed the limit of ${MAX_ELEMENTWISE_INPUTS} per kernel`,
-    );
+  const { buffers, out, ...options } = call;
+  if (buffers.length !== options.inputs.length) {
+    throw new RangeError(`Cannot map: ${buffers.length} buffers given for ${options.inputs.length} input views`);
   }
-  if (call.buffers.length !== call.inputs.length) {
-    throw new RangeError(
-      `Cannot map: ${call.buffers.length} buffers given for ${call.inputs.length} input views`,
-    );
-  }
-  const size = call.shape.reduce((p, d) => p * d, 1);
-  rt.dispatch({
-    wgsl: cachedElementwiseWgsl({ expr: call.expr, shape: call.shape, inputs: call.inputs, helpers: call.helpers }),
-    buffers: [...call.buffers, call.out],
-    workgroups: linearGrid(Math.ceil(size / ELEMENTWISE_WORKGROUP)),
-  });
+  runKernel(rt, elementwiseKernel(options), [...buffers, out]);
 }

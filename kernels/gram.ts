@@ -4,7 +4,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, type Grid, linearWorkgroupIndex, runKernel } from "./_kernel.ts";
 import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS } from "./_tile.ts";
 import { linearGrid } from "./runtime.ts";
 import { MAX_INNER_DIMENSION, type TileProduct } from "./matmul.ts";
@@ -32,10 +32,13 @@ export interface GramOptions {
  * @returns Shader source.
  */
 export function gramWgsl(options: GramOptions): string {
+  return gramKernel(options).wgsl;
+}
+
+function gramSource(options: GramOptions, [gridX]: Grid): string {
   const { m, k } = options;
   const tiles = Math.ceil(m / GRAM_BLOCK);
   const product: TileProduct = { m, n: m, k, transposeA: false, transposeB: true };
-  const [gridX] = linearGrid((tiles * (tiles + 1)) / 2);
   const stores: string[] = [];
   for (let r = 0; r < TILE_ROWS; r++) {
     for (let c = 0; c < TILE_COLS; c++) {
@@ -56,7 +59,7 @@ export function gramWgsl(options: GramOptions): string {
 
 @compute @workgroup_size(${WG}, ${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = wid.x + wid.y * ${gridX}u;
+  let t = ${linearWorkgroupIndex(gridX)};
   if (t >= ${(tiles * (tiles + 1)) / 2}u) { return; }
   // Row-major enumeration of pairs bi <= bj: find bi with start(bi) <= t < start(bi + 1),
   // start(i) = i*T - i*(i-1)/2. A float estimate, then exact integer correction.
@@ -79,7 +82,24 @@ ${stores.map((s) => "  " + s).join("\n")}
 `;
 }
 
-const cachedGramWgsl = memoizeWgsl(gramWgsl);
+const gramKernel = defineKernel<GramOptions>({
+  name: "gram",
+  validate: ({ m, k }) => {
+    for (const [name, v] of [["m", m], ["k", k]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`Cannot compute Gram matrix: ${name} must be a positive integer (got ${v})`);
+      }
+    }
+    if (k > MAX_INNER_DIMENSION) {
+      throw new RangeError(`Cannot compute Gram matrix: k = ${k} exceeds ${MAX_INNER_DIMENSION}`);
+    }
+  },
+  workgroups: ({ m }) => {
+    const tiles = Math.ceil(m / GRAM_BLOCK);
+    return linearGrid((tiles * (tiles + 1)) / 2);
+  },
+  wgsl: gramSource,
+});
 
 /**
  * Records G = A·Aᵀ.
@@ -89,19 +109,7 @@ const cachedGramWgsl = memoizeWgsl(gramWgsl);
  * @throws {RangeError} When a size is not a positive integer or k exceeds the inner-dimension limit.
  */
 export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g: GPUBuffer }): void {
-  const { m, k } = call;
-  for (const [name, v] of [["m", m], ["k", k]] as const) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new RangeError(`Cannot compute Gram matrix: ${name} must be a positive integer (got ${v})`);
-    }
-  }
-  if (k > MAX_INNER_DIMENSION) {
-    throw new RangeError(`Cannot compute Gram matrix: k = ${k} exceeds ${MAX_INNER_DIMENSION}`);
-  }
-  const tiles = Math.ceil(m / GRAM_BLOCK);
-  rt.dispatch({
-    wgsl: cachedGramWgsl({ m, k }),
-    buffers: [call.a, call.a, call.g],
-    workgroups: linearGrid((tiles * (tiles + 1)) / 2),
-  });
+  const { a, g, ...options } = call;
+  // A is bound twice: once as op(A), once as op(B) = Aᵀ.
+  runKernel(rt, gramKernel(options), [a, a, g]);
 }

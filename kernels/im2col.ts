@@ -5,7 +5,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup. */
@@ -52,8 +52,11 @@ const header = (g: WindowGeometry) =>
  * @returns Shader source.
  */
 export function im2colWgsl(g: WindowGeometry): string {
+  return im2colKernel(g).wgsl;
+}
+
+function im2colSource(g: WindowGeometry, [gridX]: Grid): string {
   const size = g.n * g.oh * g.ow * g.kh * g.kw * g.c;
-  const [gridX] = linearGrid(Math.ceil(size / IM2COL_WORKGROUP));
   return `// im2col: ${header(g)}
 // bindings: 0 x (read), 1 cols (read_write); workgroup ${IM2COL_WORKGROUP}; grid linearGrid (x = ${gridX})
 // one invocation: cols[(b, oy, ox), (ky, kx, ch)] = x[b, oy*sh + ky - pt, ox*sw + kx - pl, ch] or 0
@@ -62,7 +65,7 @@ export function im2colWgsl(g: WindowGeometry): string {
 
 @compute @workgroup_size(${IM2COL_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * ${gridX * IM2COL_WORKGROUP}u;
+  let idx = ${linearInvocationIndex(gridX, IM2COL_WORKGROUP)};
   if (idx >= ${size}u) { return; }
   let ch = idx % ${g.c}u;
   var rest = idx / ${g.c}u;
@@ -92,8 +95,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  * @returns Shader source.
  */
 export function col2imWgsl(g: WindowGeometry): string {
+  return col2imKernel(g).wgsl;
+}
+
+function col2imSource(g: WindowGeometry, [gridX]: Grid): string {
   const size = g.n * g.h * g.w * g.c;
-  const [gridX] = linearGrid(Math.ceil(size / IM2COL_WORKGROUP));
   return `// col2im: ${header(g)}
 // bindings: 0 cols (read), 1 x (read_write); workgroup ${IM2COL_WORKGROUP}; grid linearGrid (x = ${gridX})
 // one invocation: x[b, iy, ix, ch] = sum over (ky, kx) with oy = (iy + pt - ky) / sh integral and in range
@@ -102,7 +108,7 @@ export function col2imWgsl(g: WindowGeometry): string {
 
 @compute @workgroup_size(${IM2COL_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * ${gridX * IM2COL_WORKGROUP}u;
+  let idx = ${linearInvocationIndex(gridX, IM2COL_WORKGROUP)};
   if (idx >= ${size}u) { return; }
   let ch = idx % ${g.c}u;
   var rest = idx / ${g.c}u;
@@ -125,8 +131,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-const cachedIm2col = memoizeWgsl(im2colWgsl);
-const cachedCol2im = memoizeWgsl(col2imWgsl);
+const im2colKernel = defineKernel<WindowGeometry>({
+  name: "im2col",
+  workgroups: (g) => linearGrid(Math.ceil((g.n * g.oh * g.ow * g.kh * g.kw * g.c) / IM2COL_WORKGROUP)),
+  wgsl: im2colSource,
+});
+
+const col2imKernel = defineKernel<WindowGeometry>({
+  name: "col2im",
+  workgroups: (g) => linearGrid(Math.ceil((g.n * g.h * g.w * g.c) / IM2COL_WORKGROUP)),
+  wgsl: col2imSource,
+});
 
 /**
  * Records im2col (`forward`) or col2im (`adjoint`).
@@ -138,25 +153,7 @@ export function dispatchIm2col(
   rt: Runtime,
   call: WindowGeometry & { direction: "forward" | "adjoint"; x: GPUBuffer; cols: GPUBuffer },
 ): void {
-  const forward = call.direction === "forward";
-  const size = forward ? call.n * call.oh * call.ow * call.kh * call.kw * call.c : call.n * call.h * call.w * call.c;
-  const g: WindowGeometry = {
-    n: call.n,
-    h: call.h,
-    w: call.w,
-    c: call.c,
-    kh: call.kh,
-    kw: call.kw,
-    strideH: call.strideH,
-    strideW: call.strideW,
-    padTop: call.padTop,
-    padLeft: call.padLeft,
-    oh: call.oh,
-    ow: call.ow,
-  };
-  rt.dispatch({
-    wgsl: forward ? cachedIm2col(g) : cachedCol2im(g),
-    buffers: forward ? [call.x, call.cols] : [call.cols, call.x],
-    workgroups: linearGrid(Math.ceil(size / IM2COL_WORKGROUP)),
-  });
+  const { direction, x, cols, ...g } = call;
+  if (direction === "forward") runKernel(rt, im2colKernel(g), [x, cols]);
+  else runKernel(rt, col2imKernel(g), [cols, x]);
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, type Grid, linearInvocationIndex, LOOP_BUDGET, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup (each rotates one column pair). */
@@ -46,11 +46,14 @@ export function jacobiPairs(n: number): number {
  * @returns Shader source.
  */
 export function jacobiRotateWgsl(options: JacobiOptions): string {
+  return jacobiKernel(options).wgsl;
+}
+
+function jacobiSource(options: JacobiOptions, [gridX]: Grid): string {
   const { batch, n, m, length, tol } = options;
   const players = n + (n % 2);
   const pairs = players / 2;
   const total = batch * pairs;
-  const [gridX] = linearGrid(Math.ceil(total / JACOBI_WORKGROUP));
   return `// one-sided Jacobi round: batch=${batch} n=${n} m=${m} length=${length} tol=${tol}
 // bindings: 0 w (read_write, column-major), 1 status (atomic max of |a_p.a_q|/(|a_p||a_q|) per matrix), 2 round
 // workgroup ${JACOBI_WORKGROUP}; grid linearGrid(${Math.ceil(total / JACOBI_WORKGROUP)}) (x = ${gridX})
@@ -61,7 +64,7 @@ export function jacobiRotateWgsl(options: JacobiOptions): string {
 
 @compute @workgroup_size(${JACOBI_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x + gid.y * ${gridX * JACOBI_WORKGROUP}u;
+  let t = ${linearInvocationIndex(gridX, JACOBI_WORKGROUP)};
   if (t >= ${total}u) { return; }
   let b = t / ${pairs}u;
   let k = t % ${pairs}u;
@@ -111,40 +114,42 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-const cachedJacobiWgsl = memoizeWgsl(jacobiRotateWgsl);
+const jacobiKernel = defineKernel<JacobiOptions>({
+  name: "jacobi",
+  validate: (o) => {
+    if (o.m % 4 !== 0 || o.length % 4 !== 0 || o.length < o.m) {
+      throw new RangeError(
+        `Cannot run Jacobi sweep: rows (${o.m}) and stored length (${o.length}) must be multiples of 4, length >= rows`,
+      );
+    }
+    // One invocation loops m/4 times for the inner products and length/4 times for the rotation.
+    if ((o.m + o.length) / 4 > LOOP_BUDGET) {
+      throw new RangeError(
+        `Cannot run Jacobi sweep: columns of ${o.m} rows (${o.length} stored) exceed the per-invocation loop budget`,
+      );
+    }
+    for (const [name, v] of [["batch", o.batch], ["n", o.n], ["m", o.m]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`Cannot run Jacobi sweep: ${name} must be a positive integer (got ${v})`);
+      }
+    }
+  },
+  workgroups: (o) => linearGrid(Math.ceil((o.batch * jacobiPairs(o.n)) / JACOBI_WORKGROUP)),
+  wgsl: jacobiSource,
+});
 
 /**
  * Records one full sweep (all rounds) of rotations.
  *
  * @param rt Runtime to record on.
  * @param call Column buffer `w`, status buffer (one u32 per matrix) and geometry.
- * @throws {RangeError} When a dimension is not a positive integer.
+ * @throws {RangeError} When a dimension is not a positive integer or the columns exceed the loop budget.
  */
 export function dispatchJacobiSweep(rt: Runtime, call: JacobiOptions & { w: GPUBuffer; status: GPUBuffer }): void {
-  if (call.m % 4 !== 0 || call.length % 4 !== 0 || call.length < call.m) {
-    throw new RangeError(
-      `Cannot run Jacobi sweep: rows (${call.m}) and stored length (${call.length}) must be multiples of 4, length >= rows`,
-    );
-  }
-  if ((call.m + call.length) / 4 > 60000) {
-    throw new RangeError(
-      `Cannot run Jacobi sweep: columns of ${call.m} rows (${call.length} stored) exceed the per-invocation loop budget`,
-    );
-  }
-  for (const [name, v] of [["batch", call.batch], ["n", call.n], ["m", call.m]] as const) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new RangeError(`Cannot run Jacobi sweep: ${name} must be a positive integer (got ${v})`);
-    }
-  }
-  const wgsl = cachedJacobiWgsl({ batch: call.batch, n: call.n, m: call.m, length: call.length, tol: call.tol });
-  const players = call.n + (call.n % 2);
-  const grid = linearGrid(Math.ceil((call.batch * jacobiPairs(call.n)) / JACOBI_WORKGROUP));
+  const { w, status, ...options } = call;
+  const kernel = jacobiKernel(options);
+  const players = options.n + (options.n % 2);
   for (let round = 0; round < Math.max(1, players - 1); round++) {
-    rt.dispatch({
-      wgsl,
-      buffers: [call.w, call.status],
-      uniforms: new Uint32Array([round, 0, 0, 0]),
-      workgroups: grid,
-    });
+    runKernel(rt, kernel, [w, status], new Uint32Array([round, 0, 0, 0]));
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, LOOP_BUDGET, runKernel } from "./_kernel.ts";
 import {
   accumulateBlock,
   elementType,
@@ -31,8 +31,8 @@ export interface TileProduct {
   transposeB: boolean;
 }
 
-/** Largest inner dimension of one dispatch (keeps each invocation's loop far below lavapipe's 65,535). */
-export const MAX_INNER_DIMENSION = 65536;
+/** Largest inner dimension of one dispatch: each invocation loops k/4 times (vec4 steps), within the budget. */
+export const MAX_INNER_DIMENSION: number = 4 * LOOP_BUDGET;
 
 /** Geometry of a batched product; every size is baked into the shader. */
 export interface MatmulKernelOptions extends TileProduct {
@@ -56,6 +56,10 @@ export interface MatmulKernelOptions extends TileProduct {
  * @returns Shader source.
  */
 export function matmulWgsl(options: MatmulKernelOptions): string {
+  return matmulKernel(options).wgsl;
+}
+
+function matmulSource(options: MatmulKernelOptions): string {
   const { m, n, k } = options;
   const batch = options.batch ?? 1;
   const la = layoutA(options), lb = layoutB(options);
@@ -115,7 +119,27 @@ export interface MatmulBuffers {
   c: GPUBuffer;
 }
 
-const cachedMatmulWgsl = memoizeWgsl(matmulWgsl);
+const matmulKernel = defineKernel<MatmulKernelOptions>({
+  name: "matmul",
+  validate: (o) => {
+    for (const [name, v] of [["m", o.m], ["n", o.n], ["k", o.k], ["batch", o.batch ?? 1]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`Cannot multiply matrices: ${name} must be a positive integer (got ${v})`);
+      }
+    }
+    if (o.k > MAX_INNER_DIMENSION) {
+      throw new RangeError(
+        `Cannot multiply matrices: inner dimension ${o.k} exceeds ${MAX_INNER_DIMENSION} (split the product along k)`,
+      );
+    }
+  },
+  workgroups: (o) => [
+    Math.ceil(o.n / (TILE_COLS * WORKGROUP_X)),
+    Math.ceil(o.m / (TILE_ROWS * WORKGROUP_Y)),
+    o.batch ?? 1,
+  ],
+  wgsl: matmulSource,
+});
 
 /**
  * Records a batched matmul on the runtime.
@@ -126,35 +150,6 @@ const cachedMatmulWgsl = memoizeWgsl(matmulWgsl);
  * or the batch exceeds the grid limit.
  */
 export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOptions): void {
-  const { m, n, k } = call;
-  const batch = call.batch ?? 1;
-  for (const [name, v] of [["m", m], ["n", n], ["k", k], ["batch", batch]] as const) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new RangeError(`Cannot multiply matrices: ${name} must be a positive integer (got ${v})`);
-    }
-  }
-  if (k > MAX_INNER_DIMENSION) {
-    throw new RangeError(
-      `Cannot multiply matrices: inner dimension ${k} exceeds ${MAX_INNER_DIMENSION} (split the product along k)`,
-    );
-  }
-  rt.dispatch({
-    wgsl: cachedMatmulWgsl({
-      m,
-      n,
-      k,
-      batch,
-      transposeA: call.transposeA,
-      transposeB: call.transposeB,
-      batchedA: call.batchedA,
-      batchedB: call.batchedB,
-      accumulate: call.accumulate,
-    }),
-    buffers: [call.a, call.b, call.c],
-    workgroups: [
-      Math.ceil(n / (TILE_COLS * WORKGROUP_X)),
-      Math.ceil(m / (TILE_ROWS * WORKGROUP_Y)),
-      batch,
-    ],
-  });
+  const { a, b, c, ...options } = call;
+  runKernel(rt, matmulKernel(options), [a, b, c]);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup. */
@@ -24,9 +24,20 @@ export type OptimizerRule = "adam" | "sgd";
  * @param options Rule and parameter size.
  * @returns Shader source.
  */
-export function optimizerWgsl(options: { rule: OptimizerRule; size: number }): string {
+export function optimizerWgsl(options: OptimizerKernelOptions): string {
+  return optimizerKernel(options).wgsl;
+}
+
+/** The options that shape an optimizer kernel. */
+export interface OptimizerKernelOptions {
+  /** Update rule. */
+  rule: OptimizerRule;
+  /** Number of parameters updated. */
+  size: number;
+}
+
+function optimizerSource(options: OptimizerKernelOptions, [gridX]: Grid): string {
   const { size, rule } = options;
-  const [gridX] = linearGrid(Math.ceil(size / OPTIMIZER_WORKGROUP));
   const adam = rule === "adam";
   return `// ${rule} update of ${size} parameters, in place
 // bindings: 0 p, 1 g, 2 m${
@@ -42,7 +53,7 @@ ${adam ? "@group(0) @binding(3) var<storage, read_write> v: array<f32>;\n" : ""}
 
 @compute @workgroup_size(${OPTIMIZER_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${gridX * OPTIMIZER_WORKGROUP}u;
+  let i = ${linearInvocationIndex(gridX, OPTIMIZER_WORKGROUP)};
   if (i >= ${size}u) { return; }
 ${
     adam
@@ -64,7 +75,11 @@ ${
 `;
 }
 
-const cachedOptimizerWgsl = memoizeWgsl(optimizerWgsl);
+const optimizerKernel = defineKernel<OptimizerKernelOptions>({
+  name: "optimizer",
+  workgroups: ({ size }) => linearGrid(Math.ceil(size / OPTIMIZER_WORKGROUP)),
+  wgsl: optimizerSource,
+});
 
 /**
  * Records one in-place update.
@@ -84,13 +99,13 @@ export function dispatchOptimizer(
     scalars: number[];
   },
 ): void {
+  const { p, g, m, v, scalars: values, ...options } = call;
   const scalars = new Float32Array(8);
-  scalars.set(call.scalars);
-  const buffers = call.rule === "adam" ? [call.p, call.g, call.m, call.v!] : [call.p, call.g, call.m];
-  rt.dispatch({
-    wgsl: cachedOptimizerWgsl({ rule: call.rule, size: call.size }),
-    buffers,
-    uniforms: new Uint32Array(scalars.buffer),
-    workgroups: linearGrid(Math.ceil(call.size / OPTIMIZER_WORKGROUP)),
-  });
+  scalars.set(values);
+  runKernel(
+    rt,
+    optimizerKernel(options),
+    options.rule === "adam" ? [p, g, m, v!] : [p, g, m],
+    new Uint32Array(scalars.buffer),
+  );
 }

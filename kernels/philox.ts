@@ -6,7 +6,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup; each invocation produces four values. */
@@ -63,13 +63,11 @@ fn to_unit(v: u32) -> f32 { return (f32(v >> 8u) + 0.5) * 5.9604644775390625e-8;
  * @returns Shader source.
  */
 export function philoxWgsl(options: PhiloxOptions): string {
+  return philoxKernel(options).wgsl;
+}
+
+function philoxSource(options: PhiloxOptions, [gridX]: Grid): string {
   const groups = Math.ceil(options.size / 4);
-  const [gridX] = linearGrid(Math.ceil(groups / PHILOX_WORKGROUP));
-  if (!Number.isFinite(options.scale ?? 1) || !Number.isFinite(options.offset ?? 0)) {
-    throw new RangeError(
-      `Cannot generate random values: scale and offset must be finite (got ${options.scale}, ${options.offset})`,
-    );
-  }
   const scale = (options.scale ?? 1).toPrecision(9), offset = (options.offset ?? 0).toPrecision(9);
   const values = options.distribution === "uniform"
     ? "vec4<f32>(to_unit(bits.x), to_unit(bits.y), to_unit(bits.z), to_unit(bits.w))"
@@ -89,7 +87,7 @@ fn box_muller(bits: vec4<u32>) -> vec4<f32> {
 }
 @compute @workgroup_size(${PHILOX_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let g = gid.x + gid.y * ${gridX * PHILOX_WORKGROUP}u;
+  let g = ${linearInvocationIndex(gridX, PHILOX_WORKGROUP)};
   if (g >= ${groups}u) { return; }
   let bits = philox(vec4<u32>(g, params.z, 0u, 0u), params.xy);
   let v = ${offset} + ${scale} * ${values};
@@ -100,7 +98,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-const cachedPhiloxWgsl = memoizeWgsl(philoxWgsl);
+const philoxKernel = defineKernel<PhiloxOptions>({
+  name: "philox",
+  validate: (o) => {
+    if (!Number.isInteger(o.size) || o.size < 1) {
+      throw new RangeError(`Cannot generate random values: size must be a positive integer (got ${o.size})`);
+    }
+    if (!Number.isFinite(o.scale ?? 1) || !Number.isFinite(o.offset ?? 0)) {
+      throw new RangeError(
+        `Cannot generate random values: scale and offset must be finite (got ${o.scale}, ${o.offset})`,
+      );
+    }
+  },
+  workgroups: ({ size }) => linearGrid(Math.ceil(Math.ceil(size / 4) / PHILOX_WORKGROUP)),
+  wgsl: philoxSource,
+});
 
 /**
  * Records a random fill of `y`.
@@ -113,24 +125,12 @@ export function dispatchPhilox(
   rt: Runtime,
   call: PhiloxOptions & { y: GPUBuffer; seed: readonly [number, number]; stream?: number },
 ): void {
-  if (!Number.isInteger(call.size) || call.size < 1) {
-    throw new RangeError(`Cannot generate random values: size must be a positive integer (got ${call.size})`);
-  }
-  const words = [call.seed[0], call.seed[1], call.stream ?? 0];
+  const { y, seed, stream, ...options } = call;
+  const words = [seed[0], seed[1], stream ?? 0];
   for (const w of words) {
     if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) {
       throw new RangeError(`Cannot generate random values: seed words must be u32 (got ${words.join(", ")})`);
     }
   }
-  rt.dispatch({
-    wgsl: cachedPhiloxWgsl({
-      size: call.size,
-      distribution: call.distribution,
-      scale: call.scale,
-      offset: call.offset,
-    }),
-    buffers: [call.y],
-    uniforms: new Uint32Array([...words, 0]),
-    workgroups: linearGrid(Math.ceil(Math.ceil(call.size / 4) / PHILOX_WORKGROUP)),
-  });
+  runKernel(rt, philoxKernel(options), [y], new Uint32Array([...words, 0]));
 }

@@ -4,7 +4,14 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import {
+  defineKernel,
+  type Grid,
+  linearInvocationIndex,
+  linearWorkgroupIndex,
+  LOOP_BUDGET,
+  runKernel,
+} from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Reduction kinds: "mean" is a sum scaled by 1/axis. */
@@ -12,8 +19,10 @@ export type ReduceOp = "sum" | "mean" | "max" | "min";
 
 /** Invocations cooperating on one output element. */
 export const REDUCE_WORKGROUP = 64;
+/** Iterations one reduction invocation loops over its slice (a sixteenth of the loop budget). */
+const REDUCE_ITERATIONS = LOOP_BUDGET / 16;
 /** Axis elements one workgroup reduces per pass (each invocation loops at most 1,024 times). */
-export const REDUCE_CHUNK = REDUCE_WORKGROUP * 1024;
+export const REDUCE_CHUNK: number = REDUCE_WORKGROUP * REDUCE_ITERATIONS;
 
 /** One reduction pass. */
 export interface ReduceKernelOptions {
@@ -40,10 +49,13 @@ export interface ReduceKernelOptions {
  * @returns Shader source.
  */
 export function reduceWgsl(options: ReduceKernelOptions): string {
+  return reduceKernel(options).wgsl;
+}
+
+function reduceSource(options: ReduceKernelOptions, [gridX]: Grid): string {
   const { outer, axis, inner, op } = options;
   const chunks = Math.ceil(axis / REDUCE_CHUNK);
   const count = outer * chunks * inner;
-  const [gridX] = linearGrid(count);
   const isSum = op === "sum" || op === "mean";
   const identity = isSum ? "0.0" : op === "max" ? "-3.4028234663852886e38" : "3.4028234663852886e38";
   const combine = (a: string, b: string) => (isSum ? `${a} + ${b}` : `${op}(${a}, ${b})`);
@@ -57,7 +69,7 @@ var<workgroup> partial: array<f32, ${REDUCE_WORKGROUP}>;
 
 @compute @workgroup_size(${REDUCE_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = wid.x + wid.y * ${gridX}u;
+  let t = ${linearWorkgroupIndex(gridX)};
   let valid = t < ${count}u;
   let i = t % ${inner}u;
   let chunk = (t / ${inner}u) % ${chunks}u;
@@ -91,10 +103,14 @@ ${
 `;
 }
 
-const cachedReduceWgsl = memoizeWgsl(reduceWgsl);
+const reduceKernel = defineKernel<ReduceKernelOptions>({
+  name: "reduce",
+  workgroups: (o) => linearGrid(o.outer * Math.ceil(o.axis / REDUCE_CHUNK) * o.inner),
+  wgsl: reduceSource,
+});
 
 /** Axes up to this length are reduced serially, one invocation per output (no workgroup tree). */
-export const SERIAL_REDUCE_MAX_AXIS = 1024;
+export const SERIAL_REDUCE_MAX_AXIS: number = REDUCE_ITERATIONS;
 
 /**
  * WGSL for a serial reduction of a short axis: one invocation per output loops over the axis (Kahan
@@ -107,9 +123,12 @@ export const SERIAL_REDUCE_MAX_AXIS = 1024;
  * @returns Shader source.
  */
 export function serialReduceWgsl(options: ReduceKernelOptions): string {
+  return serialReduceKernel(options).wgsl;
+}
+
+function serialReduceSource(options: ReduceKernelOptions, [gridX]: Grid): string {
   const { outer, axis, inner, op } = options;
   const count = outer * inner;
-  const [gridX] = linearGrid(Math.ceil(count / 64));
   const isSum = op === "sum" || op === "mean";
   const scale = options.scale ?? 1;
   const identity = isSum ? "0.0" : op === "max" ? "-3.4028234663852886e38" : "3.4028234663852886e38";
@@ -121,7 +140,7 @@ export function serialReduceWgsl(options: ReduceKernelOptions): string {
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = gid.x + gid.y * ${gridX * 64}u;
+  let t = ${linearInvocationIndex(gridX, 64)};
   if (t >= ${count}u) { return; }
   let i = t % ${inner}u;
   let base = (t / ${inner}u) * ${axis * inner}u + i;
@@ -143,7 +162,11 @@ ${
 `;
 }
 
-const cachedSerialReduceWgsl = memoizeWgsl(serialReduceWgsl);
+const serialReduceKernel = defineKernel<ReduceKernelOptions>({
+  name: "serial reduce",
+  workgroups: (o) => linearGrid(Math.ceil((o.outer * o.inner) / 64)),
+  wgsl: serialReduceSource,
+});
 
 /**
  * Records a full reduction along the axis, with as many passes as the axis length needs.
@@ -165,11 +188,7 @@ export function dispatchReduce(
   if (call.axis <= SERIAL_REDUCE_MAX_AXIS) {
     const options: ReduceKernelOptions = { outer, axis: call.axis, inner, op: op === "mean" ? "sum" : op };
     if (op === "mean") options.scale = 1 / call.axis;
-    rt.dispatch({
-      wgsl: cachedSerialReduceWgsl(options),
-      buffers: [call.x, call.y],
-      workgroups: linearGrid(Math.ceil((outer * inner) / 64)),
-    });
+    runKernel(rt, serialReduceKernel(options), [call.x, call.y]);
     return;
   }
   let axis = call.axis;
@@ -183,11 +202,7 @@ export function dispatchReduce(
     if (!last) temps.push(target);
     const options: ReduceKernelOptions = { outer, axis, inner, op: passOp };
     if (last && op === "mean") options.scale = 1 / call.axis;
-    rt.dispatch({
-      wgsl: cachedReduceWgsl(options),
-      buffers: [source, target],
-      workgroups: linearGrid(outer * chunks * inner),
-    });
+    runKernel(rt, reduceKernel(options), [source, target]);
     if (last) break;
     source = target;
     axis = chunks;

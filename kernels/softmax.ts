@@ -4,13 +4,13 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { memoizeWgsl } from "./_memo.ts";
+import { defineKernel, type Grid, linearWorkgroupIndex, LOOP_BUDGET, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations cooperating on one softmax row. */
 export const SOFTMAX_WORKGROUP = 64;
-/** Longest supported axis (each invocation loops at most 4,096 times per phase). */
-export const MAX_SOFTMAX_AXIS = SOFTMAX_WORKGROUP * 4096;
+/** Longest supported axis: each invocation loops at most LOOP_BUDGET / 4 times in each of its 3 phases. */
+export const MAX_SOFTMAX_AXIS: number = SOFTMAX_WORKGROUP * (LOOP_BUDGET / 4);
 
 /** A softmax over one axis. */
 export interface SoftmaxKernelOptions {
@@ -35,9 +35,12 @@ export interface SoftmaxKernelOptions {
  * @returns Shader source.
  */
 export function softmaxWgsl(options: SoftmaxKernelOptions): string {
+  return softmaxKernel(options).wgsl;
+}
+
+function softmaxSource(options: SoftmaxKernelOptions, [gridX]: Grid): string {
   const { outer, axis, inner } = options;
   const rows = outer * inner;
-  const [gridX] = linearGrid(rows);
   const W = SOFTMAX_WORKGROUP;
   const tree = (op: string) =>
     `  for (var s = ${W / 2}u; s > 0u; s = s >> 1u) {
@@ -53,7 +56,7 @@ var<workgroup> scratch: array<f32, ${W}>;
 
 @compute @workgroup_size(${W})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = wid.x + wid.y * ${gridX}u;
+  let t = ${linearWorkgroupIndex(gridX)};
   let row = min(t, ${rows - 1}u);
   let base = (row / ${inner}u) * ${axis * inner}u + row % ${inner}u;
   var m = -3.4028234663852886e38;
@@ -78,7 +81,21 @@ ${tree("scratch[lid] + scratch[lid + s]")}
 `;
 }
 
-const cachedSoftmaxWgsl = memoizeWgsl(softmaxWgsl);
+const softmaxKernel = defineKernel<SoftmaxKernelOptions>({
+  name: "softmax",
+  validate: (o) => {
+    for (const [name, v] of [["outer", o.outer], ["axis", o.axis], ["inner", o.inner]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`Cannot compute softmax: ${name} must be a positive integer (got ${v})`);
+      }
+    }
+    if (o.axis > MAX_SOFTMAX_AXIS) {
+      throw new RangeError(`Cannot compute softmax: axis length ${o.axis} exceeds ${MAX_SOFTMAX_AXIS}`);
+    }
+  },
+  workgroups: (o) => linearGrid(o.outer * o.inner),
+  wgsl: softmaxSource,
+});
 
 /**
  * Records a softmax (or log-softmax) along an axis.
@@ -88,17 +105,6 @@ const cachedSoftmaxWgsl = memoizeWgsl(softmaxWgsl);
  * @throws {RangeError} When a dimension is not a positive integer or the axis exceeds {@linkcode MAX_SOFTMAX_AXIS}.
  */
 export function dispatchSoftmax(rt: Runtime, call: SoftmaxKernelOptions & { x: GPUBuffer; y: GPUBuffer }): void {
-  for (const [name, v] of [["outer", call.outer], ["axis", call.axis], ["inner", call.inner]] as const) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new RangeError(`Cannot compute softmax: ${name} must be a positive integer (got ${v})`);
-    }
-  }
-  if (call.axis > MAX_SOFTMAX_AXIS) {
-    throw new RangeError(`Cannot compute softmax: axis length ${call.axis} exceeds ${MAX_SOFTMAX_AXIS}`);
-  }
-  rt.dispatch({
-    wgsl: cachedSoftmaxWgsl({ outer: call.outer, axis: call.axis, inner: call.inner, log: call.log }),
-    buffers: [call.x, call.y],
-    workgroups: linearGrid(call.outer * call.inner),
-  });
+  const { x, y, ...options } = call;
+  runKernel(rt, softmaxKernel(options), [x, y]);
 }

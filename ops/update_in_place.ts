@@ -5,7 +5,7 @@
  * @module
  */
 import { dispatchOptimizer, type OptimizerRule } from "../kernels/optimizer.ts";
-import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
+import { formatShape, runtimeOf, type Tensor } from "./tensor.ts";
 
 export type { OptimizerRule };
 

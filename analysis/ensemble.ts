@@ -8,7 +8,8 @@
 import { Tensor, tidy } from "../ops/tensor.ts";
 import { randomNormal } from "../ops/random.ts";
 import { matmul } from "../ops/matmul.ts";
-import { add, elu, erf, relu, sigmoid, tanh } from "../ops/elementwise.ts";
+import { add } from "../ops/elementwise.ts";
+import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
 import { concat } from "../ops/layout.ts";
 
 /** Options for {@linkcode ensemblePreactivations}. */
@@ -24,12 +25,10 @@ export interface EnsembleOptions {
   /** Bias variance C_b (default 0: zero biases). */
   biasVariance?: number;
   /** Nonlinearity between layers (default "relu"). */
-  activation?: "relu" | "tanh" | "erf" | "sigmoid" | "elu" | "identity";
+  activation?: ActivationName;
   /** Seed of the ensemble. */
   seed: number;
 }
-
-const ACTIVATIONS = { relu, tanh, erf, sigmoid, elu, identity: (x: Tensor) => x } as const;
 
 /**
  * Preactivations z^(ℓ) = W^(ℓ) φ(z^(ℓ−1)) + b^(ℓ) (z^(0) = x) of every layer of every network at a fixed
@@ -57,7 +56,7 @@ export async function ensemblePreactivations(x: ArrayLike<number>, options: Ense
   const fanIns = [x.length, ...widths.slice(0, -1)];
   const biggest = Math.max(...widths.map((w, l) => w * fanIns[l]));
   const chunk = Math.max(1, Math.min(nets, Math.floor(2 ** 24 / biggest)));
-  const act = ACTIVATIONS[options.activation ?? "relu"];
+  const act = ACTIVATION_FUNCTIONS[options.activation ?? "relu"];
   const out = widths.map((w) => new Float32Array(nets * w));
   const input = Tensor.fromArray(Float32Array.from(x), [1, x.length]); // 2-D: shared by every network
   for (let start = 0, c = 0; start < nets; start += chunk, c++) {

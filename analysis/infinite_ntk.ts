@@ -13,6 +13,7 @@
  */
 import type { LayerStructure, TraceableModel } from "../model/parameterized.ts";
 import { structureOf } from "../model/layer_signals.ts";
+import type { ActivationName } from "../model/activations.ts";
 import { gaussianExpectations } from "./gaussian_expectations.ts";
 
 /** One layer of an architecture, as the kernel recursion sees it. */
@@ -26,7 +27,7 @@ export type KernelLayer =
     weightStd: number;
     biasStd: number;
   }
-  | { kind: "activation"; fn: "relu" | "erf" | "tanh" | "sigmoid" | "elu" | "sin" | "cos" | "identity" }
+  | { kind: "activation"; fn: ActivationName }
   | { kind: "avgpool"; size: number }
   | { kind: "flatten" };
 

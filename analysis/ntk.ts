@@ -10,10 +10,14 @@ import { formatShape, type Tensor, tidy } from "../ops/tensor.ts";
 import type { TraceableModel } from "../model/parameterized.ts";
 import { matmul } from "../ops/matmul.ts";
 import { add, mul } from "../ops/elementwise.ts";
-import { sum } from "../ops/reduce.ts";
 import { concat, slice, transpose } from "../ops/layout.ts";
-import { im2col, windowGeometry } from "../ops/conv.ts";
-import { forwardScales, layerSignalsForOutputs, structureOf, type WeightStructure } from "../model/layer_signals.ts";
+import {
+  convExampleGradients,
+  forwardScales,
+  layerSignalsForOutputs,
+  structureOf,
+  type WeightStructure,
+} from "../model/layer_signals.ts";
 
 /** Options for {@linkcode empiricalNtk}. */
 export interface EmpiricalNtkOptions {
@@ -36,19 +40,10 @@ interface Factors {
 function layerFactors(structure: WeightStructure, signals: { input: Tensor; delta: Tensor }[]): Factors {
   const { cw } = forwardScales(structure);
   const scale = (t: Tensor) => (cw === 1 ? t : mul(t, cw));
-  const input = signals[0].input, n = input.shape[0];
+  const input = signals[0].input;
   if (structure.kind === "dense") return { a: scale(input), main: signals.map((s) => s.delta), bias: [] };
-  const [kh, kw, c, f] = structure.filters.shape;
-  const g = windowGeometry(input.shape, [kh, kw], { stride: structure.stride, padding: structure.padding });
-  const p = g.oh * g.ow;
-  const cols = im2col(input, g).reshape([n, p, kh * kw * c]);
-  const main: Tensor[] = [], bias: Tensor[] = [];
-  for (const s of signals) {
-    const d = s.delta.reshape([n, p, f]);
-    main.push(scale(matmul(cols, d, { transposeA: true }).reshape([n, kh * kw * c * f])));
-    bias.push(sum(d, { axis: 1 }));
-  }
-  return { a: null, main, bias };
+  const { filters, bias } = convExampleGradients(structure, input, signals.map((s) => s.delta));
+  return { a: null, main: filters.map(scale), bias };
 }
 
 /** Σ over layers of Θ between the examples of two chunks, for outputs `oa` (rows) and `ob` (columns). */

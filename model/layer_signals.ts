@@ -9,6 +9,8 @@ import type { DescribedLayer, LayerStructure, TraceableModel } from "./parameter
 import { grad } from "../ops/autodiff.ts";
 import { sum } from "../ops/reduce.ts";
 import { slice } from "../ops/layout.ts";
+import { im2col, windowGeometry } from "../ops/conv.ts";
+import { matmul } from "../ops/matmul.ts";
 
 /** A weight layer's structure. */
 export type WeightStructure = Extract<LayerStructure, { kind: "dense" | "conv" }>;
@@ -96,5 +98,45 @@ export function layerSignals(model: TraceableModel, x: Tensor, output: number): 
 export function forwardScales(s: WeightStructure): { cw: number; cb: number } {
   if (s.parameterization === "standard") return { cw: 1, cb: 1 };
   const fanIn = s.kind === "dense" ? s.weights.shape[0] : s.filters.shape[0] * s.filters.shape[1] * s.filters.shape[2];
-  return { cw: s.weightStd / Math.sqrt(fanIn), cb: s.biasStd };
+  return { cw: ntkWeightMultiplier(s.weightStd, fanIn), cb: s.biasStd };
+}
+
+/**
+ * The forward weight multiplier of the NTK parameterization, c_w = σ_w / √fan_in (weights ~ N(0, 1)).
+ *
+ * @param weightStd σ_w.
+ * @param fanIn Inputs per output unit.
+ * @returns c_w.
+ */
+export function ntkWeightMultiplier(weightStd: number, fanIn: number): number {
+  return weightStd / Math.sqrt(fanIn);
+}
+
+/**
+ * Per-example gradients of a conv layer's filters (flattened, [n, kh·kw·c·f]) and bias ([n, f]) from its
+ * input and the output signals δ of one or more outputs: im2col once, then Σ over positions of
+ * patch ⊗ δ as one batched matmul per signal. Unscaled (multiply by c_w, c_b as the layer does).
+ *
+ * @param s The conv layer's structure.
+ * @param input The layer's input batch (NHWC).
+ * @param deltas ∂(output)/∂(layer output) per signal, [n, oh, ow, f].
+ * @returns Filter and bias gradients, one per signal.
+ */
+export function convExampleGradients(
+  s: Extract<WeightStructure, { kind: "conv" }>,
+  input: Tensor,
+  deltas: readonly Tensor[],
+): { filters: Tensor[]; bias: Tensor[] } {
+  const n = input.shape[0];
+  const [kh, kw, c, f] = s.filters.shape;
+  const g = windowGeometry(input.shape, [kh, kw], { stride: s.stride, padding: s.padding });
+  const p = g.oh * g.ow;
+  const cols = im2col(input, g).reshape([n, p, kh * kw * c]);
+  const filters: Tensor[] = [], bias: Tensor[] = [];
+  for (const delta of deltas) {
+    const d = delta.reshape([n, p, f]);
+    filters.push(matmul(cols, d, { transposeA: true }).reshape([n, kh * kw * c * f]));
+    bias.push(sum(d, { axis: 1 }));
+  }
+  return { filters, bias };
 }

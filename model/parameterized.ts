@@ -5,6 +5,7 @@
  * @module
  */
 import type { Tensor } from "../ops/tensor.ts";
+import type { ActivationName } from "./activations.ts";
 
 /** Forward-pass mode: batch norm uses batch statistics in "train" and running ones in "eval". */
 export type ForwardMode = "train" | "eval";
@@ -65,7 +66,7 @@ export type LayerStructure =
     /** σ_b as for dense layers. */
     biasStd: number;
   }
-  | { kind: "activation"; fn: "relu" | "tanh" | "sigmoid" | "elu" | "sin" | "cos" | "erf" | "identity" }
+  | { kind: "activation"; fn: ActivationName }
   | { kind: "avgpool"; size: number }
   | { kind: "flatten" }
   | { kind: "other"; name: string };

@@ -6,8 +6,9 @@
 import { Tensor } from "../ops/tensor.ts";
 import { add, mul } from "../ops/elementwise.ts";
 import { randomNormal } from "../ops/random.ts";
-import { initWeights } from "./init.ts";
+import { initStd, initWeights } from "./init.ts";
 import type { WeightOptions } from "./weight_options.ts";
+import { ntkWeightMultiplier } from "../model/layer_signals.ts";
 
 /** A bias vector: zeros, or N(0, biasStd²) when biasStd > 0; null when the layer has none. */
 export function makeBias(size: number, options: WeightOptions): Tensor | null {
@@ -36,22 +37,10 @@ export function scalesFor(options: WeightOptions, fanIn: number, fanOut: number)
   const parameterization = options.parameterization ?? "standard";
   if (parameterization === "ntk") {
     const weightStd = options.weightStd ?? 1, biasStd = options.biasStd ?? 0;
-    return { parameterization, weightStd, biasStd, cw: weightStd / Math.sqrt(fanIn), cb: biasStd };
+    return { parameterization, weightStd, biasStd, cw: ntkWeightMultiplier(weightStd, fanIn), cb: biasStd };
   }
   // σ_w of the standard parameterization: the init std times √fan_in.
-  const init = options.init ?? "he";
-  const glorot = Math.sqrt((2 * fanIn) / (fanIn + fanOut));
-  const weightStd = init === "he"
-    ? Math.sqrt(2)
-    : init === "lecun"
-    ? 1
-    : init === "glorot" || init === "glorot-uniform"
-    ? glorot
-    : init === "zeros"
-    ? 0
-    : init.fanInScaled
-    ? init.std
-    : init.std * Math.sqrt(fanIn);
+  const weightStd = initStd(options.init ?? "he", fanIn, fanOut) * Math.sqrt(fanIn);
   return { parameterization, weightStd, biasStd: options.biasStd ?? 0, cw: 1, cb: 1 };
 }
 

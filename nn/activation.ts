@@ -5,21 +5,9 @@
  */
 import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
-import { cos, elu, erf, relu, sigmoid, sin, tanh } from "../ops/elementwise.ts";
+import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
 
-/** Activation names accepted by {@linkcode Activation}. */
-export type ActivationName = "relu" | "tanh" | "sigmoid" | "elu" | "sin" | "cos" | "erf" | "identity";
-
-const ACTIVATIONS: Record<ActivationName, (x: Tensor) => Tensor> = {
-  relu,
-  tanh,
-  sigmoid,
-  elu,
-  sin,
-  cos,
-  erf,
-  identity: (x) => x,
-};
+export type { ActivationName };
 
 /** An elementwise nonlinearity as a layer. */
 export class Activation implements DescribedLayer {
@@ -35,7 +23,7 @@ export class Activation implements DescribedLayer {
    * @throws {RangeError} For an unknown name.
    */
   constructor(kind: ActivationName) {
-    if (!(kind in ACTIVATIONS)) throw new RangeError(`Unknown activation "${kind}"`);
+    if (!(kind in ACTIVATION_FUNCTIONS)) throw new RangeError(`Unknown activation "${kind}"`);
     this.kind = kind;
     this.name = kind;
   }
@@ -47,7 +35,7 @@ export class Activation implements DescribedLayer {
    * @returns Same shape.
    */
   forward(x: Tensor): Tensor {
-    return ACTIVATIONS[this.kind](x);
+    return ACTIVATION_FUNCTIONS[this.kind](x);
   }
 
   /** The layer's structure for analysis. */

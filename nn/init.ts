@@ -23,6 +23,29 @@ export type InitScheme =
   | { std: number; fanInScaled?: boolean };
 
 /**
+ * The standard deviation of one weight under a scheme: the one table of the schemes' scales (the
+ * uniform Glorot scheme's U(±√(6/(fanIn+fanOut))) has the normal Glorot std).
+ *
+ * @param scheme Scheme.
+ * @param fanIn Inputs per unit.
+ * @param fanOut Outputs per unit.
+ * @returns The std of each weight.
+ * @example He: √(2/fanIn)
+ * ```ts
+ * import assert from "node:assert";
+ * import { initStd } from "../nn/mod.ts";
+ * assert.equal(initStd("he", 8, 3), 0.5);
+ * ```
+ */
+export function initStd(scheme: InitScheme, fanIn: number, fanOut: number): number {
+  if (scheme === "zeros") return 0;
+  if (scheme === "lecun") return Math.sqrt(1 / fanIn);
+  if (scheme === "he") return Math.sqrt(2 / fanIn);
+  if (scheme === "glorot" || scheme === "glorot-uniform") return Math.sqrt(2 / (fanIn + fanOut));
+  return scheme.fanInScaled ? scheme.std / Math.sqrt(fanIn) : scheme.std;
+}
+
+/**
  * Creates a weight tensor with a scheme.
  *
  * @param shape Dimensions.
@@ -53,15 +76,7 @@ export function initWeights(
     const limit = Math.sqrt(6 / (fanIn + fanOut));
     t = randomUniform(shape, { seed, stream, low: -limit, high: limit });
   } else {
-    const std = scheme === "lecun"
-      ? Math.sqrt(1 / fanIn)
-      : scheme === "he"
-      ? Math.sqrt(2 / fanIn)
-      : scheme === "glorot"
-      ? Math.sqrt(2 / (fanIn + fanOut))
-      : scheme.fanInScaled
-      ? scheme.std / Math.sqrt(fanIn)
-      : scheme.std;
+    const std = initStd(scheme, fanIn, fanOut);
     if (!(std >= 0)) throw new RangeError(`Invalid initialisation std ${std}`);
     t = randomNormal(shape, { seed, stream, std });
   }

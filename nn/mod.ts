@@ -19,6 +19,7 @@ export * from "./sequential.ts";
 export * from "./train.ts";
 export * from "./weight_options.ts";
 export * from "../model/parameterized.ts";
+export * from "../model/activations.ts";
 export * from "../model/layer_signals.ts";
 export * from "../ops/update_in_place.ts";
 export * from "../ops/jacobian.ts";

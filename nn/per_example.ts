@@ -7,11 +7,9 @@
  */
 import { tidy } from "../ops/tensor.ts";
 import type { Tensor } from "../ops/tensor.ts";
-import { im2col, windowGeometry } from "../ops/conv.ts";
 import { matmul } from "../ops/matmul.ts";
-import { sum } from "../ops/reduce.ts";
 import { mul } from "../ops/elementwise.ts";
-import { forwardScales, layerSignals } from "../model/layer_signals.ts";
+import { convExampleGradients, forwardScales, layerSignals } from "../model/layer_signals.ts";
 import type { Sequential } from "./sequential.ts";
 
 /**
@@ -36,13 +34,9 @@ export function perExampleGradients(model: Sequential, x: Tensor, output: number
         out.push(scale(matmul(input.reshape([n, din, 1]), delta.reshape([n, 1, dout])), cw));
         if (s.bias) out.push(scale(delta.reshape([n, dout]), cb));
       } else {
-        const [kh, kw, c, f] = s.filters.shape;
-        const g = windowGeometry(input.shape, [kh, kw], { stride: s.stride, padding: s.padding });
-        const p = g.oh * g.ow;
-        const cols = im2col(input, g).reshape([n, p, kh * kw * c]);
-        const d = delta.reshape([n, p, f]);
-        out.push(scale(matmul(cols, d, { transposeA: true }).reshape([n, kh, kw, c, f]), cw));
-        if (s.bias) out.push(scale(sum(d, { axis: 1 }), cb));
+        const { filters, bias } = convExampleGradients(s, input, [delta]);
+        out.push(scale(filters[0].reshape([n, ...s.filters.shape]), cw));
+        if (s.bias) out.push(scale(bias[0], cb));
       }
     }
     return out;

@@ -26,6 +26,28 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   await Deno.rename(tmp, path);
 }
 
+/** Whether results.json describes a finished run. */
+export type RunStatus = "partial" | "complete";
+
+/**
+ * A writer of results.json: the run's status, the flags it ran with, the results so far and the
+ * seconds since the writer was made, written atomically (call it after every finished unit of work).
+ */
+export function resultsWriter(
+  out: string,
+  flags: Record<string, unknown>,
+  results: () => Record<string, unknown>,
+): (status?: RunStatus) => Promise<void> {
+  const started = performance.now();
+  return (status = "partial") =>
+    writeJson(`${out}/results.json`, {
+      status,
+      flags,
+      ...results(),
+      seconds: (performance.now() - started) / 1000,
+    });
+}
+
 /** Writes JSON atomically (pretty-printed). */
 export function writeJson(path: string, value: unknown): Promise<void> {
   return writeAtomic(path, JSON.stringify(value, null, 1) + "\n");

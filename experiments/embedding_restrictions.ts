@@ -46,7 +46,7 @@ import {
 } from "../mod.ts";
 import { columnMoments } from "../data/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
-import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("embedding_restrictions", {
   seeds: { default: "0,1", kind: "counts", help: "Seeds of the training runs, one run per seed and model" },
@@ -151,15 +151,11 @@ const maps: Record<string, Record<string, { probability: number[]; jacobianMin: 
   {};
 const checkpoints: { step: number; shapes: number[][]; weights: number[][]; singular: number[][] }[] = [];
 const started = performance.now();
-const save = (status: "partial" | "complete" = "partial") =>
-  writeJson(`${outDir}/results.json`, {
-    status,
-    flags: config,
-    config: { seeds, maxSteps, tries, threshold, gridSize, depth, adapter: rt.adapterName },
-    runs,
-    checkpoints,
-    seconds: (performance.now() - started) / 1000,
-  });
+const save = resultsWriter(outDir, config, () => ({
+  config: { seeds, maxSteps, tries, threshold, gridSize, depth, adapter: rt.adapterName },
+  runs,
+  checkpoints,
+}));
 
 const totalUnits = datasets.length * MODELS.length * seeds.length * tries * maxSteps;
 const bar = new ProgressBar({ total: totalUnits, label: "embedding", write: stderrWriter });

@@ -49,7 +49,7 @@ import {
 } from "../mod.ts";
 import { udiInit } from "../nn/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
-import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const ALL_STUDIES = ["staircase", "layers", "activations", "init", "resnet", "pinn", "rfm"] as const;
 type Study = (typeof ALL_STUDIES)[number];
@@ -143,13 +143,7 @@ const results: { config: Record<string, unknown>; studies: Record<string, unknow
   studies: {},
 };
 const started = performance.now();
-const save = (status: "partial" | "complete" = "partial") =>
-  writeJson(`${outDir}/results.json`, {
-    status,
-    flags: config,
-    ...results,
-    seconds: (performance.now() - started) / 1000,
-  });
+const save = resultsWriter(outDir, config, () => results);
 const summary: (string | number)[][] = [];
 
 // Progress: one unit per training step of every planned run.

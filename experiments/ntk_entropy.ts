@@ -43,7 +43,15 @@ import {
 } from "../mod.ts";
 import type { ImageSet } from "../data/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
-import { experimentFlags, stderrWriter, table, trapezoidArea, writeAtomic, writeJson } from "./_common.ts";
+import {
+  experimentFlags,
+  resultsWriter,
+  stderrWriter,
+  table,
+  trapezoidArea,
+  writeAtomic,
+  writeJson,
+} from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("ntk_entropy", {
   epochs: { default: "8", kind: "count", min: 1, help: "Training epochs of the entropy-during-training study" },
@@ -177,10 +185,7 @@ const results: {
   seconds: 0,
 };
 const started = performance.now();
-const save = (status: "partial" | "complete" = "partial") => {
-  results.seconds = (performance.now() - started) / 1000;
-  return writeJson(`${outDir}/results.json`, { status, flags: config, ...results });
-};
+const save = resultsWriter(outDir, config, () => results);
 
 // ---- Study 1: entropy during training -----------------------------------------------------------
 const stepsPerEpoch = Math.ceil(nTrain / batchSize);

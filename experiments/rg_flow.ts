@@ -30,7 +30,7 @@ import {
 } from "../mod.ts";
 import { hostRandom } from "../kernels/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
-import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("rg_flow", {
   nets: { default: "2000", kind: "count", min: 2, help: "Random networks in each ensemble" },
@@ -71,13 +71,7 @@ const started = performance.now();
 const results: Record<string, unknown> = {
   config: { nets, width, depth, maxDepth, widths, inputDim, seed, cw: CW, groups, adapter: rt.adapterName },
 };
-const save = (status: "partial" | "complete" = "partial") =>
-  writeJson(`${outDir}/results.json`, {
-    status,
-    flags: config,
-    ...results,
-    seconds: (performance.now() - started) / 1000,
-  });
+const save = resultsWriter(outDir, config, () => results);
 const work = 2 * depth * width + widths.reduce((t, n) => t + maxDepth * n, 0);
 const bar = new ProgressBar({ total: work, label: "rg_flow", write: stderrWriter });
 let done = 0;

@@ -33,7 +33,7 @@ import {
   tidy,
 } from "../mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
-import { experimentFlags, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
 const { flags, quick, out: outDir, config } = experimentFlags("srank_evolution", {
   steps: { default: "1200", kind: "count", min: 1, help: "Full-batch Adam steps of every run" },
@@ -93,15 +93,11 @@ interface Run {
 
 const runs: Run[] = [];
 const started = performance.now();
-const save = (status: "partial" | "complete" = "partial") =>
-  writeJson(`${outDir}/results.json`, {
-    status,
-    flags: config,
-    config: { steps, every, scales, seeds, lr, points: n, adapter: rt.adapterName },
-    phases: Array.from(target.phases),
-    runs,
-    seconds: (performance.now() - started) / 1000,
-  });
+const save = resultsWriter(outDir, config, () => ({
+  config: { steps, every, scales, seeds, lr, points: n, adapter: rt.adapterName },
+  phases: Array.from(target.phases),
+  runs,
+}));
 
 const plan: { kind: Kind; scale: number | null; seed: number }[] = [{ kind: "mlp", scale: null, seed: seeds[0] }];
 for (const scale of scales) for (const seed of seeds) plan.push({ kind: "rff", scale, seed });

@@ -2,24 +2,7 @@ import assert from "node:assert";
 import * as r from "./_all.ts";
 import { referenceMatmul, referenceSvdvals } from "./_reference.ts";
 import { assertClose, maxRelativeError, seededValues } from "./_helpers.ts";
-
-/** Random orthogonal n x n matrix (float64) from Gram–Schmidt on seeded values. */
-function orthogonal(n: number, seed: number): Float64Array {
-  const raw = seededValues(n * n, seed);
-  const cols: Float64Array[] = [];
-  for (let j = 0; j < n; j++) {
-    const v = Float64Array.from({ length: n }, (_, i) => raw[i * n + j]);
-    for (let pass = 0; pass < 2; pass++) {
-      for (const c of cols) {
-        const d = c.reduce((s, x, i) => s + x * v[i], 0);
-        v.forEach((_, i) => (v[i] -= d * c[i]));
-      }
-    }
-    const len = Math.hypot(...v);
-    cols.push(v.map((x) => x / len));
-  }
-  return Float64Array.from({ length: n * n }, (_, k) => cols[k % n][Math.floor(k / n)]);
-}
+import { orthogonal } from "./_linalg_oracle.ts";
 
 /** U diag(s) Vᵀ rounded to float32 (m x n, k = s.length <= min(m, n)). */
 function withSingularValues(m: number, n: number, s: number[], seed: number): Float32Array {

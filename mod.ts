@@ -24,7 +24,16 @@ export { initGpu, Runtime } from "./kernels/runtime.ts";
 export { deriveSeed } from "./kernels/host_random.ts";
 
 // Tensors, ops and gradients.
-export { type BackwardRule, type GradNode, keep, noGrad, Tensor, type TensorContainer, tidy } from "./ops/tensor.ts";
+export {
+  type BackwardRule,
+  type CreateOptions,
+  type GradNode,
+  keep,
+  noGrad,
+  Tensor,
+  type TensorContainer,
+  tidy,
+} from "./ops/tensor.ts";
 export { grad, type GradOptions } from "./ops/autodiff.ts";
 export {
   abs,
@@ -85,7 +94,7 @@ export { Activation, type ActivationName } from "./nn/activation.ts";
 export { Sequential } from "./nn/sequential.ts";
 export { type InitScheme, initWeights } from "./nn/init.ts";
 export type { WeightOptions } from "./nn/weight_options.ts";
-export { bceLoss, mseLoss, oneHot, softmaxCrossEntropy } from "./nn/losses.ts";
+export { bceLoss, mseLoss, softmaxCrossEntropy } from "./nn/losses.ts";
 export { Adam, type Optimizer, Sgd } from "./nn/optimizers.ts";
 export { type Dataset, fit, type FitOptions, type FitResult, type StepInfo } from "./nn/train.ts";
 
@@ -97,7 +106,6 @@ export {
   type EpsilonRankOptions,
   type EpsilonRankResult,
   hiddenEpsilonRanks,
-  trapezoidWeights,
 } from "./analysis/epsilon_rank.ts";
 export { empiricalNtk, type EmpiricalNtkOptions } from "./analysis/ntk.ts";
 export { type InfiniteKernels, infiniteNtk } from "./analysis/infinite_ntk.ts";
@@ -113,7 +121,7 @@ export {
 } from "./analysis/statistics.ts";
 
 // Figures.
-export type { FigureOptions } from "./plot/figure.ts";
+export { Figure, type FigureOptions } from "./plot/figure.ts";
 export { linePlot, type LinePlotOptions, type LineSeries } from "./plot/line_plot.ts";
 export { scatterPlot, type ScatterPlotOptions } from "./plot/scatter_plot.ts";
 export { heatmap, type HeatmapOptions } from "./plot/heatmap.ts";

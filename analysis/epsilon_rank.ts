@@ -20,7 +20,7 @@ import { structureOf } from "../model/layer_signals.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { trapezoidWeights } from "../mod.ts";
+ * import { trapezoidWeights } from "./epsilon_rank.ts";
  * assert.deepEqual([...trapezoidWeights([0, 1, 3])], [0.5, 1.5, 1]);
  * ```
  */

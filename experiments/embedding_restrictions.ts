@@ -28,6 +28,7 @@ import {
   concat,
   concentricCircles,
   Dense,
+  type Figure,
   fit,
   heatmap,
   imageGrid,
@@ -249,7 +250,7 @@ async function gridMaps(model: Sequential) {
 }
 
 // ---- Figures and tables ----------------------------------------------------------------------
-const figures: Record<string, { svg: string; data: unknown }> = {};
+const figures: Record<string, { svg: Figure; data: unknown }> = {};
 const extent: [number, number] = [-2.2, 2.2];
 for (const data of datasets) {
   const m = maps[data.name];
@@ -365,7 +366,7 @@ if (checkpoints.length > 0) {
     }),
   };
 }
-for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
+for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg.toSvg());
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
 await save("complete");
 

@@ -25,6 +25,7 @@ import {
   add,
   Dense,
   epsilonRank,
+  type Figure,
   fit,
   grad,
   initGpu,
@@ -45,9 +46,9 @@ import {
   sum,
   Tensor,
   tidy,
-  trapezoidWeights,
 } from "../mod.ts";
 import { udiInit } from "../nn/mod.ts";
+import { trapezoidWeights } from "../analysis/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
 import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
@@ -217,7 +218,7 @@ async function trainCurve(label: string, model: Sequential, optimizer: Optimizer
 }
 
 /** Loss (log, right axis) and last-layer ε-rank (left axis) per curve. */
-function stairPanel(curves: Curve[], title: string): string {
+function stairPanel(curves: Curve[], title: string): Figure {
   return linePlot({
     title,
     series: curves.flatMap((c, i) => [
@@ -240,11 +241,11 @@ function stairPanel(curves: Curve[], title: string): string {
   });
 }
 const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#9c755f"];
-const figures: Record<string, { svg: string; data: unknown }> = {};
-const emit = async (name: string, data: unknown, svg: string) => {
+const figures: Record<string, { svg: Figure; data: unknown }> = {};
+const emit = async (name: string, data: unknown, svg: Figure) => {
   figures[name] = { svg, data };
   results.studies[name] = data;
-  await writeAtomic(`${outDir}/${name}.svg`, svg);
+  await writeAtomic(`${outDir}/${name}.svg`, svg.toSvg());
   await save();
 };
 
@@ -312,7 +313,7 @@ for (const study of studies) {
 bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 // ---- PINN: −Δu = f on [0,1]², u = 0 on the boundary -------------------------------------------------
-async function pinnStudy(): Promise<[unknown, string]> {
+async function pinnStudy(): Promise<[unknown, Figure]> {
   const problem = poissonProblem({ interior: quick ? 6 : 12, boundary: quick ? 6 : 12 });
   const nIn = problem.source.length, nB = problem.boundaryValues.length;
   // Evaluation grid with tensor-product trapezoid weights for the 2-D ε-rank.
@@ -402,7 +403,7 @@ async function pinnStudy(): Promise<[unknown, string]> {
 }
 
 // ---- Random features: partition of unity (RFM) vs one global set (ELM), by least squares ----------
-async function rfmStudy(): Promise<[unknown, string]> {
+async function rfmStudy(): Promise<[unknown, Figure]> {
   // Fit f on [−1, 1] (the 1-D target) by least squares on random tanh features.
   const total = quick ? 90 : 900, blocks = 9, perBlock = total / blocks;
   const rows = POINTS;

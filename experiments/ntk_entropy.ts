@@ -28,6 +28,7 @@ import {
   Conv2d,
   Dense,
   empiricalNtk,
+  type Figure,
   fit,
   Flatten,
   infiniteNtk,
@@ -41,6 +42,7 @@ import {
   tidy,
   vonNeumannEntropy,
 } from "../mod.ts";
+import { oneHot } from "../nn/mod.ts";
 import type { ImageSet } from "../data/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
 import {
@@ -291,7 +293,7 @@ const acc = results.epochs.map((r) => r.testAccuracy);
 const inf = results.infinite!;
 const transfer = subsets.map((_, i) => results.epochs[0].entropy[i] - results.epochs.at(-1)!.entropy[i]);
 const area = subsets.map((_, i) => trapezoidArea(ep, results.epochs.map((r) => r.entropy[i])));
-const figures: Record<string, { svg: string; data: unknown }> = {};
+const figures: Record<string, { svg: Figure; data: unknown }> = {};
 
 const perSubset = subsets.map((n, i) => ({ x: ep, y: results.epochs.map((r) => r.entropy[i]), label: `N = ${n}` }));
 figures.entropy_vs_epoch = {
@@ -388,7 +390,7 @@ figures.training_size = {
     title: "Fresh models trained on growing training sets",
   }),
 };
-for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
+for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg.toSvg());
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
 await save("complete");
 

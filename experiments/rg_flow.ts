@@ -21,6 +21,7 @@ import {
   connectedFourPoint,
   ensemblePreactivations,
   excessKurtosis,
+  type Figure,
   histogram,
   hotellingT2,
   initGpu,
@@ -158,7 +159,7 @@ bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 // ---- Figures ------------------------------------------------------------------------------------
 const layers = Array.from({ length: depth }, (_, l) => l + 1);
-const figures: Record<string, { svg: string; data: unknown }> = {};
+const figures: Record<string, { svg: Figure; data: unknown }> = {};
 figures.variance = {
   data: perVariant,
   svg: subplots({
@@ -269,7 +270,7 @@ figures.kurtosis_width = {
     yLabel: "excess kurtosis",
   }),
 };
-for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
+for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg.toSvg());
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
 await save("complete");
 

@@ -20,6 +20,7 @@ import {
   Activation,
   Adam,
   Dense,
+  type Figure,
   fit,
   initGpu,
   linePlot,
@@ -151,7 +152,7 @@ bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
 // ---- Figures and tables ----------------------------------------------------------------------
 const mlp = runs[0];
 const reference = runs.find((r) => r.kind === "rff" && r.scale === (scales.includes(10) ? 10 : scales[0]))!;
-const figures: Record<string, { svg: string; data: unknown }> = {};
+const figures: Record<string, { svg: Figure; data: unknown }> = {};
 figures.target = {
   data: { x: Array.from(target.x), y: Array.from(target.y) },
   svg: linePlot({
@@ -208,7 +209,7 @@ const sweep = scales.map((s) => ({
   srank: final("rff", s).map((r) => r.srank.at(-1)!),
 }));
 /** One panel of the sweep: the mean over seeds, and each seed dashed. */
-function sweepPanel(metric: "srank" | "loss", yLabel: string, yScale: "linear" | "log"): string {
+function sweepPanel(metric: "srank" | "loss", yLabel: string, yScale: "linear" | "log"): Figure {
   return linePlot({
     series: [
       { x: scales, y: sweep.map((s) => mean(s[metric])), label: "mean over seeds", markers: true },
@@ -234,7 +235,7 @@ figures.scale_sweep = {
     title: `RFF scale sweep (${seeds.length} seed${seeds.length > 1 ? "s" : ""})`,
   }),
 };
-for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg);
+for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg.toSvg());
 await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
 await save("complete");
 

@@ -23,3 +23,4 @@ export * from "../model/activations.ts";
 export * from "../model/layer_signals.ts";
 export * from "../ops/update_in_place.ts";
 export * from "../ops/jacobian.ts";
+export type { CreateOptions } from "../ops/tensor.ts";

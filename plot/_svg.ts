@@ -8,7 +8,7 @@ import { scaleLinear, scaleLog } from "npm:d3-scale@^4.0.2";
 // @ts-types="npm:@types/d3-array@^3.2.1"
 import { extent } from "npm:d3-array@^3.2.4";
 import type { FigureOptions, ScaleType } from "./figure.ts";
-import { PALETTE, VIRIDIS } from "./figure.ts";
+import { Figure, PALETTE, VIRIDIS } from "./figure.ts";
 
 export { type FigureOptions, PALETTE, type ScaleType, VIRIDIS };
 
@@ -113,14 +113,24 @@ export function axis(scale: Scale, side: "bottom" | "left" | "right", f: Frame, 
 }
 
 /** Wraps content in a standalone SVG document with a white background and an optional title. */
-export function svgDocument(f: Frame, content: string, title?: string): string {
+export function svgDocument(f: Frame, content: string, title?: string): Figure {
   const heading = title
     ? `<text class="title" x="${px(f.width / 2)}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${
       esc(title)
     }</text>`
     : "";
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="sans-serif">` +
-    `<rect width="100%" height="100%" fill="white"/>${heading}${content}</svg>`;
+  return new Figure(f.width, f.height, `<rect width="100%" height="100%" fill="white"/>${heading}${content}`);
+}
+
+/** A clip path to the plot area of a frame, with a fresh id: returns its `<defs>` and the attribute. */
+export function plotClip(f: Frame, name: string): { defs: string; attribute: string } {
+  const id = Figure.uniqueId(name);
+  return {
+    defs: `<defs><clipPath id="${id}"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${
+      f.bottom - f.top
+    }"/></clipPath></defs>`,
+    attribute: `clip-path="url(#${id})"`,
+  };
 }
 
 /**

@@ -44,3 +44,69 @@ export interface FigureOptions {
   /** Title above the plot. */
   title?: string;
 }
+
+let nextFigureId = 0;
+
+/**
+ * A figure as a value: its size and its SVG markup. `toSvg()` gives the standalone document;
+ * {@linkcode subplots} composes figures by their sizes. Ids inside a figure are unique across figures,
+ * so composing never rewrites markup. In Jupyter (Deno's kernel) a figure displays as its SVG.
+ */
+export class Figure {
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+  /** Everything inside the root `<svg>` element (background, title, content). */
+  readonly content: string;
+
+  /**
+   * Wraps markup.
+   *
+   * @param width Width in pixels.
+   * @param height Height in pixels.
+   * @param content Markup inside the root element.
+   */
+  constructor(width: number, height: number, content: string) {
+    this.width = width;
+    this.height = height;
+    this.content = content;
+  }
+
+  /**
+   * A fresh id for an element of a new figure (clip paths), unique in this process.
+   *
+   * @param name Readable stem.
+   * @returns `name-N`.
+   */
+  static uniqueId(name: string): string {
+    return `${name}-${++nextFigureId}`;
+  }
+
+  /**
+   * The standalone SVG document.
+   *
+   * @returns SVG text.
+   */
+  toSvg(): string {
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" viewBox="0 0 ${this.width} ${this.height}" font-family="sans-serif">${this.content}</svg>`;
+  }
+
+  /**
+   * The same as {@linkcode Figure.toSvg}, so a figure reads as its SVG in template strings.
+   *
+   * @returns SVG text.
+   */
+  toString(): string {
+    return this.toSvg();
+  }
+
+  /**
+   * Deno's Jupyter display protocol: the figure shows inline as SVG.
+   *
+   * @returns The MIME bundle.
+   */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return { "image/svg+xml": this.toSvg() };
+  }
+}

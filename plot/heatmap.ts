@@ -4,13 +4,14 @@
  *
  * @module
  */
+import type { Figure } from "./figure.ts";
 // @ts-types="npm:@types/d3-contour@^3.0.6"
 import { contours } from "npm:d3-contour@^4.0.2";
 // @ts-types="npm:@types/d3-scale@^4.0.8"
 import { scaleLinear } from "npm:d3-scale@^4.0.2";
 // @ts-types="npm:@types/d3-array@^3.2.1"
 import { ticks } from "npm:d3-array@^3.2.4";
-import { axis, esc, type FigureOptions, frame, makeScale, px, svgDocument, VIRIDIS } from "./_svg.ts";
+import { axis, esc, type FigureOptions, frame, makeScale, plotClip, px, svgDocument, VIRIDIS } from "./_svg.ts";
 import { scatterMarks } from "./scatter_plot.ts";
 
 /** Options for {@linkcode heatmap}. */
@@ -49,17 +50,17 @@ export interface HeatmapOptions extends FigureOptions {
  * Draws a heatmap or contour plot with a colour bar.
  *
  * @param options Grid values, extent, style.
- * @returns SVG text.
+ * @returns The figure (`toSvg()` for the document).
  * @throws {RangeError} When the grid size does not match `values` or no value is finite.
  * @example A 2x2 grid
  * ```ts
  * import assert from "node:assert";
  * import { heatmap } from "../mod.ts";
- * const svg = heatmap({ values: [0, 1, 2, 3], nx: 2, ny: 2, xDomain: [0, 1], yDomain: [0, 1] });
+ * const svg = heatmap({ values: [0, 1, 2, 3], nx: 2, ny: 2, xDomain: [0, 1], yDomain: [0, 1] }).toSvg();
  * assert.ok(svg.includes('class="colorbar"'));
  * ```
  */
-export function heatmap(options: HeatmapOptions): string {
+export function heatmap(options: HeatmapOptions): Figure {
   const { nx, ny } = options;
   if (!(nx >= 2 && ny >= 2) || options.values.length !== nx * ny) {
     throw new RangeError(
@@ -125,12 +126,10 @@ export function heatmap(options: HeatmapOptions): string {
     }" fill="none" stroke="black" stroke-width="2"/>`;
   }
   if (options.points) body += scatterMarks({ ...options.points, radius: 3 }, sx, sy);
-  const clip = `<clipPath id="heat-area"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${
-    f.bottom - f.top
-  }"/></clipPath>`;
+  const clip = plotClip(f, "heat-area");
   return svgDocument(
     f,
-    `<defs>${clip}</defs><g clip-path="url(#heat-area)">${body}</g>` + axis(sx, "bottom", f, options.xLabel) +
+    `${clip.defs}<g ${clip.attribute}>${body}</g>` + axis(sx, "bottom", f, options.xLabel) +
       axis(sy, "left", f, options.yLabel) + colorBar(domain, color, f, options),
     options.title,
   );

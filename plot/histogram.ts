@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Figure } from "./figure.ts";
 // @ts-types="npm:@types/d3-array@^3.2.1"
 import { bin } from "npm:d3-array@^3.2.4";
 import { axis, domainOf, type FigureOptions, frame, legend, makeScale, PALETTE, px, svgDocument } from "./_svg.ts";
@@ -63,17 +64,17 @@ export interface HistogramOptions extends FigureOptions {
  * Draws a density-normalised histogram with overlaid curves.
  *
  * @param options Samples, bins, curves.
- * @returns SVG text.
+ * @returns The figure (`toSvg()` for the document).
  * @throws {RangeError} When no sample is finite.
  * @example Histogram of a few values with a flat density
  * ```ts
  * import assert from "node:assert";
  * import { histogram } from "../mod.ts";
- * const svg = histogram({ values: [0.1, 0.2, 0.2, 0.9], bins: 4, curves: [{ label: "uniform", density: () => 1 }] });
+ * const svg = histogram({ values: [0.1, 0.2, 0.2, 0.9], bins: 4, curves: [{ label: "uniform", density: () => 1 }] }).toSvg();
  * assert.ok(svg.includes('class="bars"') && svg.includes('class="series"'));
  * ```
  */
-export function histogram(options: HistogramOptions): string {
+export function histogram(options: HistogramOptions): Figure {
   const { domain, bins: edges, heights } = histogramDensity(options.values, options.bins ?? 40);
   const bins = edges.map(([x0, x1]) => ({ x0, x1 }));
   const f = frame(options);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Figure } from "./figure.ts";
 import { esc, px, svgDocument } from "./_svg.ts";
 
 /** Options for {@linkcode imageGrid}. */
@@ -31,17 +32,17 @@ export interface ImageGridOptions {
  * Draws images in a grid.
  *
  * @param options Images and layout.
- * @returns SVG text.
+ * @returns The figure (`toSvg()` for the document).
  * @throws {RangeError} When an image does not have imageWidth × imageHeight values.
  * @example Two 2x2 images
  * ```ts
  * import assert from "node:assert";
  * import { imageGrid } from "../mod.ts";
- * const svg = imageGrid({ images: [[0, 1, 1, 0], [1, 0, 0, 1]], imageWidth: 2, imageHeight: 2 });
+ * const svg = imageGrid({ images: [[0, 1, 1, 0], [1, 0, 0, 1]], imageWidth: 2, imageHeight: 2 }).toSvg();
  * assert.equal(svg.match(/class="image"/g)?.length, 2);
  * ```
  */
-export function imageGrid(options: ImageGridOptions): string {
+export function imageGrid(options: ImageGridOptions): Figure {
   const { images } = options;
   const sizes = images.map((_, i) => options.sizes?.[i] ?? [options.imageWidth, options.imageHeight]);
   images.forEach((img, i) => {

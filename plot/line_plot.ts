@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Figure } from "./figure.ts";
 // @ts-types="npm:@types/d3-shape@^3.1.6"
 import { line } from "npm:d3-shape@^3.2.0";
 import {
@@ -14,6 +15,7 @@ import {
   legend,
   makeScale,
   PALETTE,
+  plotClip,
   px,
   type ScaleType,
   svgDocument,
@@ -87,7 +89,7 @@ function errorBars(
  * Draws line series as an SVG document.
  *
  * @param options Series, axes, labels.
- * @returns SVG text.
+ * @returns The figure (`toSvg()` for the document).
  * @throws {RangeError} When there is no series, x and y lengths differ, or an axis has no usable value.
  * @example Two series, one on a twin axis
  * ```ts
@@ -96,11 +98,11 @@ function errorBars(
  * const svg = linePlot({
  *   series: [{ x: [0, 1, 2], y: [1, 2, 4], label: "entropy" }, { x: [0, 1, 2], y: [0.1, 0.5, 0.9], axis: "right", label: "accuracy" }],
  *   y2Label: "accuracy",
- * });
+ * }).toSvg();
  * assert.equal(svg.match(/class="series"/g)?.length, 2);
  * ```
  */
-export function linePlot(options: LinePlotOptions): string {
+export function linePlot(options: LinePlotOptions): Figure {
   const { series } = options;
   if (series.length === 0) throw new RangeError("Cannot draw line plot: no series given");
   series.forEach((s, i) => {
@@ -169,12 +171,10 @@ export function linePlot(options: LinePlotOptions): string {
   );
   const axes = axis(x, "bottom", f, options.xLabel) + (left ? axis(left.scale, "left", f, options.yLabel) : "") +
     (right ? axis(right.scale, "right", f, options.y2Label) : "");
-  const clip = `<clipPath id="plot-area"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${
-    f.bottom - f.top
-  }"/></clipPath>`;
+  const clip = plotClip(f, "plot-area");
   return svgDocument(
     f,
-    `<defs>${clip}</defs>${axes}<g clip-path="url(#plot-area)">${paths.join("")}</g>${key}`,
+    `${clip.defs}${axes}<g ${clip.attribute}>${paths.join("")}</g>${key}`,
     options.title,
   );
 }

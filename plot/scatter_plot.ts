@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Figure } from "./figure.ts";
 import { axis, domainOf, type FigureOptions, frame, legend, makeScale, PALETTE, px, svgDocument } from "./_svg.ts";
 
 /** Options for {@linkcode scatterPlot}. */
@@ -52,17 +53,17 @@ export function scatterMarks(
  * Draws a scatter plot.
  *
  * @param options Points, classes, labels.
- * @returns SVG text.
+ * @returns The figure (`toSvg()` for the document).
  * @throws {RangeError} When x and y lengths differ or no point is finite.
  * @example Two classes
  * ```ts
  * import assert from "node:assert";
  * import { scatterPlot } from "../mod.ts";
- * const svg = scatterPlot({ x: [0, 1, 2], y: [1, 0, 1], classes: [0, 1, 1], classLabels: ["a", "b"] });
+ * const svg = scatterPlot({ x: [0, 1, 2], y: [1, 0, 1], classes: [0, 1, 1], classLabels: ["a", "b"] }).toSvg();
  * assert.equal(svg.match(/<circle/g)?.length, 3 + 2);
  * ```
  */
-export function scatterPlot(options: ScatterPlotOptions): string {
+export function scatterPlot(options: ScatterPlotOptions): Figure {
   if (options.x.length !== options.y.length) {
     throw new RangeError(`Cannot draw scatter plot: ${options.x.length} x values but ${options.y.length} y values`);
   }

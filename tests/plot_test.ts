@@ -1,5 +1,14 @@
 import assert from "node:assert";
-import { heatmap, histogram, histogramDensity, imageGrid, linePlot, scatterPlot, subplots } from "./_all.ts";
+import {
+  type Figure,
+  heatmap,
+  histogram,
+  histogramDensity,
+  imageGrid,
+  linePlot,
+  scatterPlot,
+  subplots,
+} from "./_all.ts";
 
 interface Element {
   name: string;
@@ -42,7 +51,8 @@ function all(el: Element, pred: (e: Element) => boolean, out: Element[] = []): E
 
 const byClass = (root: Element, cls: string) => all(root, (e) => (e.attrs.class ?? "").split(" ").includes(cls));
 
-function assertDrawable(svg: string): Element {
+function assertDrawable(figure: Figure | string): Element {
+  const svg = String(figure);
   assert.ok(!/NaN|Infinity/.test(svg), "no NaN or Infinity anywhere in the SVG");
   const root = parseSvg(svg);
   assert.equal(root.name, "svg");
@@ -109,14 +119,14 @@ Deno.test("heatmap() fills every cell, draws contours, boundary, colour bar and 
     heatmap({ values, nx, ny, xDomain: [0, 1], yDomain: [0, 2], style: "contours", levels: 5 }),
   );
   assert.ok(all(byClass(contours, "contours")[0], (e) => e.name === "path").length >= 3);
-  const loggedSvg = heatmap({
+  const loggedSvg = String(heatmap({
     values: values.map((v) => 10 ** (3 * v)),
     nx,
     ny,
     xDomain: [0, 1],
     yDomain: [0, 1],
     logColor: true,
-  });
+  }));
   assertDrawable(loggedSvg);
   // Whole decades label the logarithmic colour bar.
   assert.match(loggedSvg.slice(loggedSvg.indexOf('class="colorbar"')), />1e[0-9]</);
@@ -168,9 +178,10 @@ Deno.test("imageGrid() and subplots() compose valid documents", () => {
     subplots({ panels: [panel, panel, panel], columns: 2, titles: ["1", "2", "3"], title: "all" }),
   );
   assert.equal(byClass(grid, "panel").length, 3);
-  // Clip-path ids are made unique per panel.
-  const ids = all(grid, (e) => e.name === "clipPath").map((e) => e.attrs.id);
-  assert.equal(new Set(ids).size, 3);
+  // A panel placed three times is drawn once and referenced, so no id is defined twice.
+  const ids = all(grid, (e) => e.attrs.id !== undefined).map((e) => e.attrs.id);
+  assert.equal(new Set(ids).size, ids.length, `duplicate ids: ${ids}`);
+  assert.equal(all(grid, (e) => e.name === "use").length, 2);
   assert.equal(grid.attrs.width, "600"); // two 300-pixel columns
 });
 
@@ -190,4 +201,25 @@ Deno.test("imageGrid() draws images of different sizes", () => {
     () => imageGrid({ images: [[1, 2, 3]], imageWidth: 2, imageHeight: 2, sizes: [[1, 2]] }),
     /3 values for a 1x2 image/,
   );
+});
+
+Deno.test("plots are Figure values: subplots composes them by size, ids stay unique without rewriting", () => {
+  const a = linePlot({ series: [{ x: [0, 1], y: [0, 1] }], width: 200, height: 150 });
+  const b = heatmap({ values: [0, 1, 2, 3], nx: 2, ny: 2, xDomain: [0, 1], yDomain: [0, 1], width: 260, height: 180 });
+  assert.equal(a.width, 200);
+  assert.equal(b.height, 180);
+  const grid = subplots({ panels: [a, b, a], columns: 2 });
+  assert.equal(grid.width, 2 * 260);
+  assert.equal(grid.height, 2 * 180);
+  const svg = grid.toSvg();
+  assertDrawable(svg);
+  // Every clip path id is defined once and every reference points at a defined id.
+  const ids = [...svg.matchAll(/id="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(new Set(ids).size, ids.length, `duplicate ids: ${ids}`);
+  for (const ref of svg.matchAll(/url\(#([^)]+)\)/g)) assert.ok(ids.includes(ref[1]), `dangling ${ref[1]}`);
+  // The panels' markup is embedded as it is.
+  assert.ok(svg.includes(a.content) && svg.includes(b.content));
+  assert.equal(String(a), a.toSvg());
+  const display = (a as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]();
+  assert.equal(display["image/svg+xml"], a.toSvg());
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import { Tensor, tidy } from "../ops/tensor.ts";
-import { randomNormal } from "../ops/random.ts";
+import { deriveSeed, randomNormal } from "../ops/random.ts";
 import { matmul } from "../ops/matmul.ts";
 import { add } from "../ops/elementwise.ts";
 import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
@@ -67,10 +67,9 @@ export async function ensemblePreactivations(x: ArrayLike<number>, options: Ense
       const zs: Tensor[] = [];
       widths.forEach((w, l) => {
         const variance = options.weightVariance / ((options.scaling ?? "fan-in") === "fan-in" ? fanIns[l] : 1);
-        // Stream (layer, chunk) keeps every network's weights independent and reproducible.
+        // A seed derived per (layer, chunk) keeps every network's weights independent and reproducible.
         const weights = randomNormal([count, fanIns[l], w], {
-          seed: options.seed,
-          stream: l * 65536 + c,
+          seed: deriveSeed(options.seed, "weights", l, c),
           std: Math.sqrt(variance),
         });
         let z = matmul(h, weights);
@@ -78,8 +77,7 @@ export async function ensemblePreactivations(x: ArrayLike<number>, options: Ense
           z = add(
             z,
             randomNormal([count, 1, w], {
-              seed: options.seed,
-              stream: (l + 1024) * 65536 + c,
+              seed: deriveSeed(options.seed, "biases", l, c),
               std: Math.sqrt(options.biasVariance),
             }),
           );

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { hostRandom } from "../kernels/host_random.ts";
+import { hostPermutation, hostRandom } from "../kernels/host_random.ts";
 
 /** `size` uniform numbers in (0, 1) for a seed and stream. */
 export function uniforms(size: number, seed: number, stream = 0): Float64Array {
@@ -18,6 +18,5 @@ export function normals(size: number, seed: number, stream = 0): Float64Array {
 
 /** A seeded permutation of 0..n-1 (sorting by uniform keys). */
 export function shuffled(n: number, seed: number, stream = 0): number[] {
-  const keys = uniforms(n, seed, stream);
-  return [...keys.keys()].sort((a, b) => keys[a] - keys[b]);
+  return [...hostPermutation(n, seed, stream)];
 }

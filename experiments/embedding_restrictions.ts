@@ -28,6 +28,7 @@ import {
   concat,
   concentricCircles,
   Dense,
+  deriveSeed,
   type Figure,
   fit,
   heatmap,
@@ -84,7 +85,8 @@ function build(name: ModelName, seed: number): Sequential {
   else {for (let l = 0; l < depth; l++) {
       add(name.startsWith("bottleneck") && l === Math.floor(depth / 2) ? 1 : 2, true, l);
     }}
-  layers.push(new Dense(inputs, 1, { seed, stream: 99, init: "glorot" }), new Activation("sigmoid"));
+  const output = name.startsWith("wide") ? 2 : depth; // the output layer's index
+  layers.push(new Dense(inputs, 1, { seed, stream: output, init: "glorot" }), new Activation("sigmoid"));
   return new Sequential(layers);
 }
 
@@ -170,7 +172,13 @@ async function train(model: Sequential, data: Dataset, seed: number, onChunk: (s
   const loss: { step: number; loss: number }[] = [];
   let best = Infinity, stale = 0, step = 0;
   while (step < maxSteps) {
-    const r = await fit(model, set, { loss: bceLoss, optimizer, epochs: CHUNK, lossEvery: CHUNK, seed: seed + step });
+    const r = await fit(model, set, {
+      loss: bceLoss,
+      optimizer,
+      epochs: CHUNK,
+      lossEvery: CHUNK,
+      seed: deriveSeed(seed, "shuffle", step),
+    });
     step += CHUNK;
     const value = r.epochLoss.at(-1)!;
     loss.push({ step, loss: value });
@@ -188,7 +196,7 @@ for (const data of datasets) {
     for (const seed of seeds) {
       let record: RunRecord | null = null, model: Sequential | null = null;
       for (let attempt = 0; attempt < tries; attempt++) {
-        const runSeed = seed + 1000 * attempt;
+        const runSeed = deriveSeed(seed, "try", attempt);
         const candidate = build(name, runSeed);
         const track = data.name === "circles" && name === "narrow tanh" && seed === seeds[0] && attempt === 0;
         if (track) checkpoints.push({ step: 0, ...(await weightSnapshot(candidate)) });

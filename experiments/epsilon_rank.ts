@@ -24,6 +24,7 @@ import {
   Adam,
   add,
   Dense,
+  deriveSeed,
   epsilonRank,
   type Figure,
   fit,
@@ -49,6 +50,7 @@ import {
 } from "../mod.ts";
 import { udiInit } from "../nn/mod.ts";
 import { trapezoidWeights } from "../analysis/mod.ts";
+import { hostRandom } from "../kernels/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
 import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
 
@@ -104,7 +106,7 @@ function mlp(spec: MlpSpec, modelSeed: number, inputs = 1, domain: [number, numb
     layers.push(spec.residual ? new Residual(new Sequential([dense, new Activation(act)])) : dense);
     if (!spec.residual) layers.push(new Activation(act));
   }
-  layers.push(new Dense(spec.width, 1, { seed: modelSeed, stream: 99, init: "glorot" }));
+  layers.push(new Dense(spec.width, 1, { seed: modelSeed, stream: spec.depth, init: "glorot" }));
   return new Sequential(layers);
 }
 
@@ -409,12 +411,13 @@ async function rfmStudy(): Promise<[unknown, Figure]> {
   const rows = POINTS;
   const build = (local: boolean) => {
     const d = new Float32Array(rows * total);
-    const r = (k: number) => (Math.sin(12.9898 * k + seed) * 43758.5453) % 1;
+    // Random slopes and offsets in (−1, 1), from the one host generator.
+    const u = hostRandom(2 * total, { seed: deriveSeed(seed, "random features"), distribution: "uniform" });
     for (let j = 0; j < total; j++) {
       const block = Math.floor(j / perBlock);
       const lo = -1 + (2 * block) / blocks, hi = lo + 2 / blocks, center = (lo + hi) / 2, half = (hi - lo) / 2;
       // Random slopes and offsets (deterministic from the seed); local features are scaled to their subdomain.
-      const a = (Math.abs(r(2 * j)) * 2 - 1) * (local ? 1 / half : blocks), b = Math.abs(r(2 * j + 1)) * 2 - 1;
+      const a = (u[2 * j] * 2 - 1) * (local ? 1 / half : blocks), b = u[2 * j + 1] * 2 - 1;
       for (let i = 0; i < rows; i++) {
         const x = xs[i];
         const inside = !local || (x >= lo && (x < hi || (block === blocks - 1 && x <= hi)));

@@ -27,6 +27,7 @@ import {
   AvgPool2d,
   Conv2d,
   Dense,
+  deriveSeed,
   empiricalNtk,
   type Figure,
   fit,
@@ -42,7 +43,6 @@ import {
   tidy,
   vonNeumannEntropy,
 } from "../mod.ts";
-import { oneHot } from "../nn/mod.ts";
 import type { ImageSet } from "../data/mod.ts";
 import { ProgressBar } from "../cli/mod.ts";
 import {
@@ -227,7 +227,7 @@ for (let epoch = 0; epoch <= epochs; epoch++) {
       optimizer,
       epochs: 1,
       batchSize,
-      seed: seed * 1000 + epoch,
+      seed: deriveSeed(seed, "training", "shuffle", epoch),
       lossEvery: 5,
       onStep: () => tick(1, `epoch ${epoch}/${epochs}`),
     });
@@ -247,7 +247,7 @@ function stepsFor(size: number): number {
   return perEpoch * Math.max(3, Math.ceil((quick ? 10 : 120) / perEpoch));
 }
 for (const [k, size] of sizes.entries()) {
-  const fresh = buildCnn(seed + 1 + k);
+  const fresh = buildCnn(deriveSeed(seed, "training size", "model", size));
   const probeN = Math.min(size, probe);
   const before = (await subsetEntropies(await ntkOf(fresh, probeN), probeN, [probeN]))[0];
   tick(sizeNtkUnits(size), `size ${size}: NTK before`);
@@ -262,7 +262,7 @@ for (const [k, size] of sizes.entries()) {
     optimizer: new Adam({ lr: 1e-3 }),
     epochs: sizeSteps[k] / Math.ceil(size / batchSize),
     batchSize,
-    seed: seed + k,
+    seed: deriveSeed(seed, "training size", "shuffle", size),
     lossEvery: 5,
     // "To convergence": stop at a training loss of 1e-3, or after 10 epochs without improvement.
     earlyStopping: { target: 1e-3, patience: 10 },

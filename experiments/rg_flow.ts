@@ -19,6 +19,7 @@
  */
 import {
   connectedFourPoint,
+  deriveSeed,
   ensemblePreactivations,
   excessKurtosis,
   type Figure,
@@ -55,7 +56,7 @@ const groups = 10;
 const rt = await initGpu();
 console.error(`adapter: ${rt.adapterName}`);
 // A fixed input, standardised to mean 0 and variance 1 (so |x|²/n₀ = 1).
-const raw = hostRandom(inputDim, { seed: seed + 7 * 2 ** 32, distribution: "normal" });
+const raw = hostRandom(inputDim, { seed: deriveSeed(seed, "input"), distribution: "normal" });
 const mean0 = raw.reduce((a, b) => a + b, 0) / inputDim;
 const std0 = Math.sqrt(raw.reduce((a, b) => a + (b - mean0) ** 2, 0) / inputDim);
 const x = raw.map((v) => (v - mean0) / std0);
@@ -130,7 +131,7 @@ for (const v of variants) {
     widths: new Array(depth).fill(width),
     weightVariance: CW,
     scaling: v.scaled ? "fan-in" : "none",
-    seed: seed + (v.scaled ? 0 : 1),
+    seed: deriveSeed(seed, "ensemble", v.name),
   });
   perVariant[v.name] = zs.map((z, l) => layerStats(z, l + 1, width, v.scaled));
   if (v.scaled) critical = zs;
@@ -148,7 +149,7 @@ for (const n of widths) {
     nets,
     widths: new Array(maxDepth).fill(n),
     weightVariance: CW,
-    seed: seed + 100 + n,
+    seed: deriveSeed(seed, "width sweep", n),
   });
   sweep.push({ width: n, layers: zs.map((z, l) => layerStats(z, l + 1, n, true)) });
   results.sweep = sweep;

@@ -62,7 +62,7 @@ function build(kind: Kind, scale: number, seed: number): Sequential {
   const hidden = (stream: number, inputs: number) => new Dense(inputs, 20, { seed, stream });
   return kind === "rff"
     ? new Sequential([
-      new RFF(1, 20, { scale, seed, stream: 100 }),
+      new RFF(1, 20, { scale, seed, stream: 0 }),
       hidden(1, 40),
       new Activation("relu"),
       hidden(2, 20),

@@ -133,3 +133,26 @@ export function deriveSeed(seed: number, ...path: (string | number)[]): number {
   }
   return current;
 }
+
+/**
+ * A seeded permutation of 0..n-1: the indices sorted by uniform keys from {@linkcode hostRandom}. The one
+ * shuffle of rankscope (datasets, training epochs).
+ *
+ * @param n Length.
+ * @param seed Seed.
+ * @param stream Independent stream of the seed (e.g. the epoch).
+ * @returns The permutation.
+ * @throws {RangeError} When the seed is invalid.
+ * @example A permutation of 5
+ * ```ts
+ * import assert from "node:assert";
+ * import { hostPermutation } from "./host_random.ts";
+ * const p = hostPermutation(5, 1);
+ * assert.deepEqual([...p].sort(), [0, 1, 2, 3, 4]);
+ * assert.deepEqual(hostPermutation(5, 1), p);
+ * ```
+ */
+export function hostPermutation(n: number, seed: number, stream = 0): Uint32Array {
+  const keys = hostRandom(n, { seed, stream, distribution: "uniform" });
+  return Uint32Array.from([...keys.keys()].sort((a, b) => keys[a] - keys[b]));
+}

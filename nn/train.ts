@@ -7,6 +7,7 @@
 import type { Layer } from "../model/parameterized.ts";
 import { type CreateOptions, noGrad, Tensor, tidy } from "../ops/tensor.ts";
 import { grad } from "../ops/autodiff.ts";
+import { hostPermutation } from "../ops/random.ts";
 import { ProgressBar } from "../cli/progress.ts";
 import type { Optimizer } from "./optimizers.ts";
 
@@ -70,20 +71,6 @@ export interface FitResult {
   steps: number;
   /** Why it stopped. */
   stopped: "epochs" | "patience" | "target";
-}
-
-/** Deterministic Fisher–Yates permutation (mulberry32). */
-export function permutation(n: number, seed: number): Uint32Array {
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const j = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 /**
@@ -164,7 +151,7 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = options.shuffle === false
       ? Uint32Array.from({ length: n }, (_, i) => i)
-      : permutation(n, (options.seed ?? 0) + epoch);
+      : hostPermutation(n, options.seed ?? 0, epoch); // one stream of the seed per epoch
     const read: number[] = [];
     for (let b = 0; b < stepsPerEpoch; b++) {
       const rows = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));

@@ -6,6 +6,9 @@
  */
 import { dispatchPhilox } from "../kernels/philox.ts";
 import { seedWords } from "../kernels/host_random.ts";
+
+// The host twin of the generator, for layers above ops/ (shuffles in nn/).
+export { deriveSeed, hostPermutation, hostRandom } from "../kernels/host_random.ts";
 import { type CreateOptions, Tensor } from "./tensor.ts";
 
 /** Options shared by the random constructors. */

@@ -64,3 +64,31 @@ Deno.test("random ops refuse NaN and infinite parameters with a RangeError, not 
   // The runtime is still healthy afterwards.
   assert.equal((await r.randomNormal([3], { seed: 1, std: 0, mean: 2 }).toArray()).join(), "2,2,2");
 });
+
+Deno.test("deriveSeed() gives reproducible, distinct seeds by path (no overlapping ranges)", () => {
+  const seen = new Map<number, string>();
+  for (const root of [0, 1, 2 ** 40]) {
+    for (const study of ["training", "training size", "ensemble"]) {
+      for (const what of ["shuffle", "model"]) {
+        for (let k = 0; k < 300; k++) {
+          const path = `${root}/${study}/${what}/${k}`;
+          const s = r.deriveSeed(root, study, what, k);
+          assert.ok(Number.isSafeInteger(s) && s >= 0, `${path}: ${s}`);
+          assert.equal(r.deriveSeed(root, study, what, k), s, "reproducible");
+          assert.ok(!seen.has(s), `${path} collides with ${seen.get(s)}`);
+          seen.set(s, path);
+        }
+      }
+    }
+  }
+  // `seed * 1000 + epoch` and `seed + 1 + k` overlapped for seed 0; derived seeds do not.
+  assert.notEqual(r.deriveSeed(0, "training", "shuffle", 1), r.deriveSeed(0, "training size", "shuffle", 1));
+  assert.notEqual(r.deriveSeed(0, "k", 1), r.deriveSeed(0, "k", "1"), "numbers and strings are distinct path elements");
+});
+
+Deno.test("hostPermutation() is the one shuffle: a permutation, reproducible, different per stream", () => {
+  const a = r.hostPermutation(50, 3, 0), b = r.hostPermutation(50, 3, 1);
+  assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(r.hostPermutation(50, 3, 0), a);
+  assert.notDeepEqual(a, b);
+});

@@ -125,6 +125,36 @@ function parseFlag(name: string, text: string, spec: FlagSpec): number | number[
   }
 }
 
+/**
+ * Removes what an earlier run wrote into `out`: its results.json, its figures.json and the SVG of every
+ * figure that figures.json names. Nothing else in the folder is touched (a user's own files stay).
+ */
+function removeEarlierRun(out: string): void {
+  const remove = (name: string) => Deno.removeSync(`${out}/${name}`);
+  let figures: string[] = [];
+  try {
+    figures = Object.keys(JSON.parse(Deno.readTextFileSync(`${out}/figures.json`)));
+    remove("figures.json");
+  } catch (e) {
+    // No earlier run, or not one of ours: leave the folder as it is.
+    if (!(e instanceof Deno.errors.NotFound || e instanceof SyntaxError)) throw e;
+  }
+  for (const name of figures) {
+    if (/^[\w-]+$/.test(name)) {
+      try {
+        remove(`${name}.svg`);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+  }
+  try {
+    remove("results.json");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
 /** What {@linkcode experimentFlags} returns. */
 export interface ExperimentFlags<T extends Record<string, FlagSpec>> {
   /** Every flag parsed and checked (also under `--quick`, which then overrides some of them). */
@@ -190,11 +220,7 @@ export function experimentFlags<T extends Record<string, FlagSpec>>(script: stri
     const probe = `${out}/.write-test-${Deno.pid}`;
     Deno.writeTextFileSync(probe, "");
     Deno.removeSync(probe);
-    for (const entry of Deno.readDirSync(out)) {
-      if (entry.isFile && /^(results\.json|figures\.json|.*\.svg)$/.test(entry.name)) {
-        Deno.removeSync(`${out}/${entry.name}`);
-      }
-    }
+    removeEarlierRun(out);
   } catch (e) {
     usageError(`cannot write to --out ${out}: ${(e as Error).message}`);
   }

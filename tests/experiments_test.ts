@@ -155,3 +155,22 @@ Deno.test("experiments refuse bad flags before any work: usage on stderr, exit c
     });
   }
 });
+
+Deno.test("a run into an --out holding an earlier run removes that run's outputs and nothing else", async () => {
+  const out = await Deno.makeTempDir({ prefix: "rankscope-" });
+  await Deno.writeTextFile(`${out}/mine.svg`, "<svg/>"); // the user's own file
+  await Deno.writeTextFile(`${out}/old_figure.svg`, "<svg/>"); // a figure of an earlier run
+  await Deno.writeTextFile(`${out}/figures.json`, JSON.stringify({ old_figure: {} }));
+  await Deno.writeTextFile(`${out}/results.json`, JSON.stringify({ status: "partial" }));
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../experiments/rg_flow.ts", import.meta.url).pathname, "--quick", "--out", out],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(code, 0);
+  const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+  assert.ok(names.includes("mine.svg"), "the user's file stays");
+  assert.ok(!names.includes("old_figure.svg"), "the earlier run's figure is gone");
+  assert.equal(JSON.parse(await Deno.readTextFile(`${out}/results.json`)).status, "complete");
+  await Deno.remove(out, { recursive: true });
+});

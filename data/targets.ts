@@ -30,23 +30,61 @@ export function grid1d(f: (x: number) => number, options: { n?: number; domain?:
 }
 
 /**
- * The seed target f(x) = Σ_{k ∈ 2π·{0..K−1}} sin(k x + π b_k) with phases b_k ~ U(−1, 1) (seeded), on
- * 1001 points of [0, 5] by default.
+ * A sum of K sines, f(x) = Σ_{k ∈ 2π·{0..K−1}} sin(k x + π b), on a grid of [0, 5] by default; see
+ * `options.phase` for the two placements of the phase b.
  *
- * @param options Points, domain, number of frequencies K (default 20), seed.
- * @returns The grid and the phases used.
+ * @param options Points, domain, frequencies, seed and phase placement.
+ * @returns The grid and the phases used (per frequency, or per point).
+ * @throws {RangeError} When n < 2 or the domain is empty.
+ * @example The original study's target at x = 1 is 20 sin(−0.6π)
+ * ```ts
+ * import assert from "node:assert";
+ * import { sineSumTarget } from "../mod.ts";
+ * const t = sineSumTarget({ phase: "per-point" });
+ * assert.ok(Math.abs(t.y[200] - 20 * Math.sin(-0.6 * Math.PI)) < 1e-4);
+ * ```
  */
 export function sineSumTarget(
-  options: { n?: number; domain?: [number, number]; frequencies?: number; seed?: number } = {},
+  options: {
+    /** Points (default 1001). */
+    n?: number;
+    /** Domain (default [0, 5]). */
+    domain?: [number, number];
+    /** Number of frequencies K (default 20). */
+    frequencies?: number;
+    /** Seed of the per-frequency phases (default 0). */
+    seed?: number;
+    /**
+     * Where the phase lives (default `"per-frequency"`): `"per-frequency"` draws b_k ~ U(−1, 1), one seeded
+     * phase per frequency (a smooth random sum of sines). `"per-point"` is the original s-rank study's
+     * target: `bs = np.linspace(-1, 1, N)` inside every sine, so the phase runs over the points,
+     * f(x_i) = Σ_k sin(k x_i + π b_i); at integer x every k x is a multiple of 2π, so f = K sin(π b_i) there
+     * (a comb of spikes up to ≈ K).
+     */
+    phase?: "per-frequency" | "per-point";
+  } = {},
 ): Grid1d & { phases: Float64Array } {
-  const count = options.frequencies ?? 20;
+  const count = options.frequencies ?? 20, n = options.n ?? 1001;
+  const domain = options.domain ?? [0, 5];
+  if (options.phase === "per-point") {
+    const phases = Float64Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
+    const grid = grid1d(() => 0, { n, domain });
+    const y = Float32Array.from({ length: n }, (_, i) => {
+      // The grid point in float64 (the Float32 x would blur k·x for k up to 2π·19).
+      const x = domain[0] + ((domain[1] - domain[0]) * i) / (n - 1);
+      let s = 0;
+      for (let k = 0; k < count; k++) s += Math.sin(2 * Math.PI * k * x + Math.PI * phases[i]);
+      return s;
+    });
+    return { x: grid.x, y, phases };
+  }
   const phases = uniforms(count, options.seed ?? 0, 11).map((u) => 2 * u - 1);
   const f = (x: number) => {
     let s = 0;
     for (let k = 0; k < count; k++) s += Math.sin(2 * Math.PI * k * x + Math.PI * phases[k]);
     return s;
   };
-  return { ...grid1d(f, { n: options.n ?? 1001, domain: options.domain ?? [0, 5] }), phases };
+  return { ...grid1d(f, { n, domain }), phases };
 }
 
 /** Values of a function on a 2-D grid. */

@@ -5,17 +5,24 @@
  */
 import { Tensor } from "../ops/tensor.ts";
 import { add, mul } from "../ops/elementwise.ts";
-import { randomNormal } from "../ops/random.ts";
+import { randomNormal, randomUniform } from "../ops/random.ts";
 import { initStd, initWeights } from "./init.ts";
 import type { WeightOptions } from "./weight_options.ts";
 import { ntkWeightMultiplier } from "../model/layer_signals.ts";
 
-/** A bias vector: zeros, or N(0, biasStd²) when biasStd > 0; null when the layer has none. */
-export function makeBias(size: number, options: WeightOptions): Tensor | null {
+/**
+ * A bias vector: N(0, biasStd²) when biasStd > 0; U(±1/√fanIn) under the "torch" scheme (PyTorch's layer
+ * default) when no biasStd is given; else zeros. Null when the layer has none.
+ */
+export function makeBias(size: number, options: WeightOptions, fanIn: number): Tensor | null {
   if (options.bias === false) return null;
   const std = options.biasStd ?? 0;
+  const random = { seed: options.seed ?? 0, stream: 2 * (options.stream ?? 0) + 1 };
+  const limit = 1 / Math.sqrt(fanIn);
   const b = std > 0
-    ? randomNormal([size], { seed: options.seed ?? 0, stream: 2 * (options.stream ?? 0) + 1, std })
+    ? randomNormal([size], { ...random, std })
+    : options.init === "torch" && options.biasStd === undefined
+    ? randomUniform([size], { ...random, low: -limit, high: limit })
     : Tensor.fromArray(new Float32Array(size));
   b.requiresGrad = true;
   return b;
@@ -41,7 +48,8 @@ export function scalesFor(options: WeightOptions, fanIn: number, fanOut: number)
   }
   // σ_w of the standard parameterization: the init std times √fan_in.
   const weightStd = initStd(options.init ?? "he", fanIn, fanOut) * Math.sqrt(fanIn);
-  return { parameterization, weightStd, biasStd: options.biasStd ?? 0, cw: 1, cb: 1 };
+  const torchBias = options.init === "torch" && options.bias !== false ? 1 / Math.sqrt(3 * fanIn) : 0;
+  return { parameterization, weightStd, biasStd: options.biasStd ?? torchBias, cw: 1, cb: 1 };
 }
 
 /** Weights and bias of a layer in either parameterization. */
@@ -62,6 +70,7 @@ export function makeWeights(
   const bias = makeBias(
     shape[shape.length - 1],
     ntk ? { ...options, biasStd: options.bias === false ? 0 : 1 } : options,
+    fanIn,
   );
   return { weights, bias, scales };
 }

@@ -11,6 +11,8 @@ import { full } from "../ops/elementwise.ts";
  * An initialisation scheme for a weight of fan-in `fanIn` and fan-out `fanOut`:
  * - `"lecun"`: N(0, 1/fanIn); `"he"`: N(0, 2/fanIn); `"glorot"`: N(0, 2/(fanIn+fanOut));
  * - `"glorot-uniform"`: U(±√(6/(fanIn+fanOut)));
+ * - `"torch"`: PyTorch's `nn.Linear`/`nn.Conv2d` default, U(±1/√fanIn), for weights and (in Dense and Conv2d)
+ *   the bias too;
  * - `{ std, fanInScaled }`: N(0, std²), or N(0, std²/fanIn) when `fanInScaled` (C_W/fan_in style);
  * - `"zeros"`.
  */
@@ -19,6 +21,7 @@ export type InitScheme =
   | "he"
   | "glorot"
   | "glorot-uniform"
+  | "torch"
   | "zeros"
   | { std: number; fanInScaled?: boolean };
 
@@ -42,6 +45,7 @@ export function initStd(scheme: InitScheme, fanIn: number, fanOut: number): numb
   if (scheme === "lecun") return Math.sqrt(1 / fanIn);
   if (scheme === "he") return Math.sqrt(2 / fanIn);
   if (scheme === "glorot" || scheme === "glorot-uniform") return Math.sqrt(2 / (fanIn + fanOut));
+  if (scheme === "torch") return 1 / Math.sqrt(3 * fanIn);
   return scheme.fanInScaled ? scheme.std / Math.sqrt(fanIn) : scheme.std;
 }
 
@@ -72,8 +76,8 @@ export function initWeights(
   if (!(fanIn >= 1 && fanOut >= 1)) throw new RangeError(`Invalid fan-in ${fanIn} or fan-out ${fanOut}`);
   let t: Tensor;
   if (scheme === "zeros") t = full(shape, 0);
-  else if (scheme === "glorot-uniform") {
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
+  else if (scheme === "glorot-uniform" || scheme === "torch") {
+    const limit = scheme === "torch" ? 1 / Math.sqrt(fanIn) : Math.sqrt(6 / (fanIn + fanOut));
     t = randomUniform(shape, { seed, stream, low: -limit, high: limit });
   } else {
     const std = initStd(scheme, fanIn, fanOut);

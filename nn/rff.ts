@@ -1,22 +1,40 @@
 /**
- * Frozen Gaussian random Fourier features.
+ * Random Fourier features, in two variants.
  *
  * @module
  */
 import type { Layer } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
-import { cos, mul, sin } from "../ops/elementwise.ts";
+import { add, cos, mul, sin } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
-import { randomNormal } from "../ops/random.ts";
+import { randomNormal, randomUniform } from "../ops/random.ts";
 
-/**
- * Frozen Gaussian random Fourier features: x ↦ [cos 2π x Bᵀ, sin 2π x Bᵀ] with B ~ N(0, scale²) of shape
- * [features, in]; B is not trained.
- */
+/** Options for {@linkcode RFF}. */
+export interface RffOptions {
+  /** Frequency scale. */
+  scale: number;
+  /**
+   * `"fourier"` (default): frozen Gaussian features x ↦ [cos 2π x Bᵀ, sin 2π x Bᵀ], B ~ N(0, scale²) of shape
+   * [features, in]; output 2·features columns, nothing trained. `"sine"`: the RFF of the original s-rank
+   * study (simple_ntk), x ↦ sin(π (x Bᵀ + b)) with B ~ N(0, (scale/in)²) and b ~ U(−1, 1); output `features`
+   * columns, and B and b are trained like any parameter.
+   */
+  variant?: "fourier" | "sine";
+  /** Seed (default 0). */
+  seed?: number;
+  /** Stream within the seed (default 0). */
+  stream?: number;
+}
+
+/** Random Fourier features: frozen cos/sin pairs, or the original study's trainable sines (see {@linkcode RffOptions}). */
 export class RFF implements Layer {
-  /** Frequencies [features, in] (no gradient). */
+  /** Frequencies [features, in]. */
   readonly frequencies: Tensor;
+  /** Phases [features] of the `"sine"` variant (null for `"fourier"`). */
+  readonly phases: Tensor | null;
+  /** Which variant. */
+  readonly variant: "fourier" | "sine";
   /** Description. */
   readonly name: string;
 
@@ -24,31 +42,39 @@ export class RFF implements Layer {
    * Creates the layer.
    *
    * @param inputs Input dimension.
-   * @param features Number of frequencies (the output has 2·features columns).
-   * @param options Frequency scale and seed.
+   * @param features Number of frequencies (`"fourier"` outputs 2·features columns, `"sine"` features).
+   * @param options Frequency scale, variant and seed.
    */
-  constructor(inputs: number, features: number, options: { scale: number; seed?: number; stream?: number }) {
+  constructor(inputs: number, features: number, options: RffOptions) {
+    this.variant = options.variant ?? "fourier";
+    const random = { seed: options.seed ?? 0, stream: options.stream ?? 0 };
+    const sine = this.variant === "sine";
     this.frequencies = randomNormal([features, inputs], {
-      seed: options.seed ?? 0,
-      stream: options.stream ?? 0,
-      std: options.scale,
+      ...random,
+      std: sine ? options.scale / inputs : options.scale,
     });
-    this.name = `RFF(${inputs}→${2 * features}, scale ${options.scale})`;
+    this.phases = sine
+      ? randomUniform([features], { seed: random.seed, stream: random.stream + 1, low: -1, high: 1 })
+      : null;
+    if (sine) this.frequencies.requiresGrad = this.phases!.requiresGrad = true;
+    this.name = `RFF ${this.variant}(${inputs}→${sine ? features : 2 * features}, scale ${options.scale})`;
   }
 
   /**
-   * Maps inputs to Fourier features.
+   * Maps inputs to the features.
    *
    * @param x [batch, in].
-   * @returns [batch, 2·features].
+   * @returns [batch, 2·features] (`"fourier"`) or [batch, features] (`"sine"`).
    */
   forward(x: Tensor): Tensor {
-    const phase = mul(matmul(x, this.frequencies, { transposeB: true }), 2 * Math.PI);
+    const projected = matmul(x, this.frequencies, { transposeB: true });
+    if (this.phases) return sin(mul(add(projected, this.phases), Math.PI));
+    const phase = mul(projected, 2 * Math.PI);
     return concat([cos(phase), sin(phase)], 1);
   }
 
-  /** Trainable parameters: No trainable parameters (B is frozen). */
+  /** Trainable parameters: none for `"fourier"` (B is frozen), [B, b] for `"sine"`. */
   parameters(): Tensor[] {
-    return [];
+    return this.phases ? [this.frequencies, this.phases] : [];
   }
 }

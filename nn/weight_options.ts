@@ -16,7 +16,7 @@ export interface WeightOptions {
   weightStd?: number;
   /** Weight initialisation (default "he" for Dense and Conv2d). */
   init?: InitScheme;
-  /** Bias initialisation: a std for N(0, std²) (default 0: zeros). */
+  /** Bias initialisation: a std for N(0, std²) (default 0: zeros, or U(±1/√fan_in) when `init` is "torch"). */
   biasStd?: number;
   /** Include a bias (default true). */
   bias?: boolean;

@@ -12,6 +12,7 @@ import {
   trainTestSplit,
   xorPoints,
 } from "./_all.ts";
+import { assertClose } from "./_helpers.ts";
 
 Deno.test("loadMnist() gives real digits, a deterministic disjoint split and normalisation", () => {
   const a = loadMnist({ train: 300, test: 200, seed: 3 });
@@ -84,4 +85,25 @@ Deno.test("targets: sine sum, grids and the Poisson problem", () => {
     h ** 2;
   assert.ok(Math.abs(-lap - p.source[5]) < 1e-3 * p.source[5]);
   for (let k = 0; k < 32; k++) assert.ok(Math.abs(p.exact(p.boundary[2 * k], p.boundary[2 * k + 1])) < 1e-6);
+});
+
+Deno.test("sineSumTarget({ phase: 'per-point' }) is the original study's comb: exact values", () => {
+  const t = sineSumTarget({ phase: "per-point" });
+  assert.equal(t.x.length, 1001);
+  assert.equal(t.phases.length, 1001);
+  // At integer x every frequency 2πk contributes sin(π b_i) with b_i = 2x/5 − 1: f = 20 sin(π(2x/5 − 1)).
+  for (const x of [0, 1, 2, 3, 4, 5]) {
+    const i = x * 200;
+    assertClose([t.y[i]], [20 * Math.sin(Math.PI * ((2 * x) / 5 - 1))], { atol: 1e-4, rtol: 0 }, `f(${x})`);
+  }
+  // Between the spikes the sum is small: at x = 2.5 (b = 0) every term is sin(5πk) = 0.
+  assertClose([t.y[500]], [0], { atol: 1e-4 }, "f(2.5)");
+  // Independent direct sum at an awkward point.
+  const i = 333, x = (5 * i) / 1000, b = -1 + (2 * i) / 1000;
+  let direct = 0;
+  for (let k = 0; k < 20; k++) direct += Math.sin(2 * Math.PI * k * x + Math.PI * b);
+  assertClose([t.y[i]], [direct], { atol: 1e-4 }, "f(x_333)");
+  assert.ok(Math.max(...t.y.map(Math.abs)) > 19 && Math.max(...t.y.map(Math.abs)) <= 20);
+  // The default is unchanged: per-frequency seeded phases.
+  assert.equal(sineSumTarget().phases.length, 20);
 });

@@ -330,3 +330,64 @@ Deno.test("fit() and the optimizers refuse bad input before any work", async () 
   optimizer.lr = NaN;
   await assert.rejects(() => fitWith(data), /Cannot use Sgd: lr must be a finite number >= 0 \(got NaN\)/);
 });
+
+Deno.test('init "torch": weights and biases U(±1/√fan_in) with variance 1/(3 fan_in), like PyTorch layers', async (t) => {
+  await r.initGpu();
+  const check = (values: Float32Array, fanIn: number, what: string) => {
+    const limit = 1 / Math.sqrt(fanIn);
+    assert.ok(values.every((v) => Math.abs(v) <= limit), `${what} within ±1/√${fanIn}`);
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1);
+    // Sampling error of the variance of a uniform: sd ≈ var·√(0.8/n); allow 5 sd.
+    const expected = 1 / (3 * fanIn), tol = 5 * expected * Math.sqrt(0.8 / values.length);
+    assert.ok(Math.abs(variance - expected) < tol, `${what}: variance ${variance} vs ${expected}`);
+    assert.ok(Math.abs(mean) < 5 * Math.sqrt(expected / values.length), `${what}: mean ${mean}`);
+    // Uniform, not normal: excess kurtosis −1.2.
+    const m4 = values.reduce((s, v) => s + (v - mean) ** 4, 0) / values.length;
+    assert.ok(Math.abs(m4 / variance ** 2 - 3 - -1.2) < 0.3, `${what}: kurtosis ${m4 / variance ** 2 - 3}`);
+  };
+  await t.step("Dense 300 → 400", async () => {
+    const layer = new r.Dense(300, 400, { init: "torch", seed: 5 });
+    check(await layer.weights.toArray(), 300, "weights");
+    check(await layer.bias!.toArray(), 300, "bias");
+    assert.equal(r.initStd("torch", 300, 400), 1 / Math.sqrt(900));
+  });
+  await t.step("Conv2d 3x3, 16 → 64 (fan-in 144)", async () => {
+    const layer = new r.Conv2d(16, 64, 3, { init: "torch", seed: 6 });
+    const [filters, bias] = layer.parameters();
+    check(await filters.toArray(), 144, "filters");
+    assert.ok((await bias.toArray()).some((v) => v !== 0), "bias is drawn, not zero");
+  });
+  await t.step("an explicit biasStd still wins", async () => {
+    const layer = new r.Dense(10, 4, { init: "torch", biasStd: 0 });
+    assert.deepEqual([...await layer.bias!.toArray()], [0, 0, 0, 0]);
+  });
+});
+
+Deno.test('RFF variant "sine" is the original study\'s trainable sin(π(x Bᵀ + b)); "fourier" stays frozen', async (t) => {
+  await r.initGpu();
+  const layer = new r.RFF(2, 400, { scale: 10, variant: "sine", seed: 3 });
+  await t.step("values match a host evaluation", async () => {
+    const x = [0.3, -0.7, 1.1, 0.2];
+    const y = await layer.forward(r.Tensor.fromArray(x, [2, 2])).toArray();
+    const b = await layer.frequencies.toArray(), phase = await layer.phases!.toArray();
+    const expected = Float64Array.from({ length: 2 * 400 }, (_, k) => {
+      const [i, j] = [Math.floor(k / 400), k % 400];
+      return Math.sin(Math.PI * (x[2 * i] * b[2 * j] + x[2 * i + 1] * b[2 * j + 1] + phase[j]));
+    });
+    assertClose(y, expected, { atol: 2e-5, rtol: 0 });
+  });
+  await t.step("B ~ N(0, (scale/in)²), b ~ U(−1, 1), both trained", async () => {
+    const b = await layer.frequencies.toArray(), phase = await layer.phases!.toArray();
+    const sd = Math.sqrt(b.reduce((s, v) => s + v * v, 0) / b.length);
+    assert.ok(Math.abs(sd / 5 - 1) < 0.1, `std ${sd} vs 5`);
+    assert.ok(phase.every((v) => v > -1 && v < 1));
+    assert.equal(layer.parameters().length, 2);
+    assert.ok(layer.parameters().every((p) => p.requiresGrad));
+    assert.equal(new r.RFF(2, 4, { scale: 1 }).parameters().length, 0, "fourier stays frozen");
+  });
+  await t.step("its gradient matches finite differences", () => {
+    const small = new r.RFF(2, 3, { scale: 0.5, variant: "sine", seed: 4 });
+    return checkGradient((x) => small.forward(x), [{ data: seededValues(6, 7), shape: [3, 2] }]);
+  });
+});

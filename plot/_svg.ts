@@ -67,25 +67,100 @@ function isLog(scale: Scale): boolean {
   return typeof (scale as unknown as { base?: unknown }).base === "function";
 }
 
-/** A d3 scale of the given type over a domain onto a pixel range. */
-export function makeScale(type: ScaleType, domain: [number, number], range: [number, number]): Scale {
-  const s = type === "log" ? scaleLog().domain(domain).range(range) : scaleLinear().domain(domain).range(range).nice();
-  return s as unknown as Scale;
+/**
+ * A d3 scale of the given type over a domain onto a pixel range. With `pad` (data-driven axes of marks),
+ * the domain gets a margin so that no mark at a data extreme is clipped by the frame: a linear domain is
+ * niced and then widened by 3% of its span at an end where the data sit on the boundary; a log domain is
+ * widened by 3% of its decades (at least ×1.05) at both ends.
+ */
+export function makeScale(
+  type: ScaleType,
+  domain: [number, number],
+  range: [number, number],
+  pad = false,
+): Scale {
+  if (type === "log") {
+    const [lo, hi] = domain;
+    const factor = pad ? Math.max(1.05, 10 ** (0.03 * Math.log10(hi / lo))) : 1;
+    return scaleLog().domain([lo / factor, hi * factor]).range(range) as unknown as Scale;
+  }
+  const niced = scaleLinear().domain(domain).nice().domain() as [number, number];
+  if (pad) {
+    const span = niced[1] - niced[0];
+    if (domain[0] - niced[0] < 0.02 * span) niced[0] -= 0.03 * span;
+    if (niced[1] - domain[1] < 0.02 * span) niced[1] += 0.03 * span;
+  }
+  return scaleLinear().domain(niced).range(range) as unknown as Scale;
+}
+
+/** Smallest distance in pixels between an added end label and its neighbours (labels are 11 px). */
+const MIN_LABEL_GAP = 14;
+
+/** Options for {@linkcode axis}. */
+export interface AxisOptions {
+  /** Only integer ticks (the data are counts or indices). */
+  integer?: boolean;
+}
+
+/**
+ * Tick values and labels of an axis. Log axes: every decade in the domain and the outermost 1-2-5 values
+ * (so the data extremes are covered) are labelled, in one format: plain numbers when every label lies in
+ * [1e-3, 1e4], else `1e-7`-style with no plus sign. Linear axes: d3's ticks, integers only when asked.
+ */
+export function axisTicks(scale: Scale, count: number, options: AxisOptions = {}): { value: number; label: string }[] {
+  const [d0, d1] = scale.domain() as [number, number];
+  const lo = Math.min(d0, d1), hi = Math.max(d0, d1);
+  if (isLog(scale)) {
+    const values = new Set<number>();
+    const nice: number[] = [];
+    for (let k = Math.floor(Math.log10(lo)) - 1; k <= Math.ceil(Math.log10(hi)) + 1; k++) {
+      for (const m of [1, 2, 5]) {
+        const v = Number((m * 10 ** k).toPrecision(12));
+        if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) {
+          nice.push(v);
+          if (m === 1) values.add(v);
+        }
+      }
+    }
+    // The outermost 1-2-5 values cover the data's ends, where they do not crowd a decade's label.
+    const pixelsFrom = (v: number) => Math.min(...[...values].map((w) => Math.abs(scale(v) - scale(w))));
+    for (const end of [nice[0], nice[nice.length - 1]]) {
+      if (end !== undefined && (values.size === 0 || pixelsFrom(end) >= MIN_LABEL_GAP)) values.add(end);
+    }
+    // Two or fewer labels for a short range: add the 1-2-5 values inside it.
+    if (values.size < 3) nice.forEach((v) => values.add(v));
+    const sorted = [...values].sort((a, b) => a - b);
+    const plain = sorted.every((v) => v >= 1e-3 && v <= 1e4);
+    const label = (v: number) => (plain ? String(Number(v.toPrecision(6))) : v.toExponential().replace("e+", "e"));
+    return sorted.map((value) => ({ value, label: label(value) }));
+  }
+  let ticks = scale.ticks(count);
+  if (options.integer) {
+    ticks = ticks.filter((t) => Number.isInteger(t));
+    if (ticks.length < 2) ticks = [Math.ceil(lo), Math.floor(hi)].filter((v, i, a) => a.indexOf(v) === i);
+    return ticks.map((value) => ({ value, label: String(value) }));
+  }
+  const format = scale.tickFormat(count);
+  return ticks.map((value) => ({ value, label: format(value) }));
 }
 
 /** An axis with ticks, tick labels and a label, along one side of the frame. */
-export function axis(scale: Scale, side: "bottom" | "left" | "right", f: Frame, label = ""): string {
+export function axis(
+  scale: Scale,
+  side: "bottom" | "left" | "right",
+  f: Frame,
+  label = "",
+  options: AxisOptions = {},
+): string {
   const count = side === "bottom" ? 6 : 5;
-  const ticks = scale.ticks(count);
-  // Log axes: plain numbers or powers of ten ("~g"), never SI prefixes such as "100m".
-  const format = isLog(scale) ? scale.tickFormat(count, "~g") : scale.tickFormat(count);
+  const ticks = axisTicks(scale, count, options);
   const parts: string[] = [];
   if (side === "bottom") {
     parts.push(`<line x1="${f.left}" x2="${f.right}" y1="${f.bottom}" y2="${f.bottom}" stroke="#333"/>`);
     for (const t of ticks) {
-      const x = px(scale(t));
+      const x = px(scale(t.value));
       parts.push(`<line x1="${x}" x2="${x}" y1="${f.bottom}" y2="${f.bottom + 5}" stroke="#333"/>`);
-      parts.push(`<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${esc(format(t))}</text>`);
+      parts.push(`<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${esc(t.label)}</text>`);
     }
     if (label) {
       parts.push(
@@ -96,11 +171,11 @@ export function axis(scale: Scale, side: "bottom" | "left" | "right", f: Frame, 
     const x0 = side === "left" ? f.left : f.right, dir = side === "left" ? -1 : 1;
     parts.push(`<line x1="${x0}" x2="${x0}" y1="${f.top}" y2="${f.bottom}" stroke="#333"/>`);
     for (const t of ticks) {
-      const y = px(scale(t));
+      const y = px(scale(t.value));
       parts.push(`<line x1="${x0}" x2="${x0 + 5 * dir}" y1="${y}" y2="${y}" stroke="#333"/>`);
       parts.push(
         `<text x="${x0 + 8 * dir}" y="${y}" dy="0.32em" text-anchor="${side === "left" ? "end" : "start"}">${
-          esc(format(t))
+          esc(t.label)
         }</text>`,
       );
     }

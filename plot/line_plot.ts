@@ -115,7 +115,10 @@ export function linePlot(options: LinePlotOptions): Figure {
   const twin = series.some((s) => s.axis === "right");
   const f = frame(options, twin ? 64 : 20);
   const xType = options.xScale ?? "linear";
-  const x = makeScale(xType, domainOf(series.flatMap((s) => Array.from(s.x)), xType, "x"), [f.left, f.right]);
+  const xs = series.flatMap((s) => Array.from(s.x));
+  const x = makeScale(xType, domainOf(xs, xType, "x"), [f.left, f.right], true);
+  // Counts and indices (epochs, layers, ranks) get integer ticks only.
+  const integral = (values: number[]) => values.every((v) => !Number.isFinite(v) || Number.isInteger(v));
   const yFor = (side: "left" | "right") => {
     const members = series.filter((s) => (s.axis ?? "left") === side);
     if (members.length === 0) return null;
@@ -125,7 +128,7 @@ export function linePlot(options: LinePlotOptions): Figure {
       Array.from(s.y, (v, j) => (s.errors ? [v - s.errors[j], v + s.errors[j]] : [v])).flat()
     );
     const domain = fixed ?? domainOf(extents, type, `${side} y`);
-    return { scale: makeScale(type, domain, [f.bottom, f.top]), type };
+    return { scale: makeScale(type, domain, [f.bottom, f.top], !fixed), type, integer: integral(extents) };
   };
   const left = yFor("left"), right = yFor("right");
   const paths = series.map((s, i) => {
@@ -169,8 +172,9 @@ export function linePlot(options: LinePlotOptions): Figure {
     f,
     occupied,
   );
-  const axes = axis(x, "bottom", f, options.xLabel) + (left ? axis(left.scale, "left", f, options.yLabel) : "") +
-    (right ? axis(right.scale, "right", f, options.y2Label) : "");
+  const axes = axis(x, "bottom", f, options.xLabel, { integer: integral(xs) }) +
+    (left ? axis(left.scale, "left", f, options.yLabel, left) : "") +
+    (right ? axis(right.scale, "right", f, options.y2Label, right) : "");
   const clip = plotClip(f, "plot-area");
   return svgDocument(
     f,

@@ -68,8 +68,8 @@ export function scatterPlot(options: ScatterPlotOptions): Figure {
     throw new RangeError(`Cannot draw scatter plot: ${options.x.length} x values but ${options.y.length} y values`);
   }
   const f = frame(options);
-  const sx = makeScale("linear", domainOf(Array.from(options.x), "linear", "x"), [f.left, f.right]);
-  const sy = makeScale("linear", domainOf(Array.from(options.y), "linear", "y"), [f.bottom, f.top]);
+  const sx = makeScale("linear", domainOf(Array.from(options.x), "linear", "x"), [f.left, f.right], true);
+  const sy = makeScale("linear", domainOf(Array.from(options.y), "linear", "y"), [f.bottom, f.top], true);
   const key = options.classLabels
     ? legend(
       options.classLabels.map((label, c) => ({ label, color: PALETTE[c % PALETTE.length], marker: true })),

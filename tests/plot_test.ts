@@ -14,6 +14,8 @@ interface Element {
   name: string;
   attrs: Record<string, string>;
   children: Element[];
+  /** Text content directly inside the element (unescaped), if any. */
+  text?: string;
 }
 
 /** Minimal XML parser for our SVG output: fails on unbalanced tags or malformed attributes. */
@@ -25,7 +27,11 @@ function parseSvg(text: string): Element {
   let consumed = 0;
   while ((m = tag.exec(text)) !== null) {
     consumed = tag.lastIndex;
-    if (m[5] !== undefined) continue; // text
+    if (m[5] !== undefined) {
+      const parent = stack.at(-1)!;
+      parent.text = (parent.text ?? "") + m[5].replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+      continue;
+    }
     const [, close, name, attrText, selfClose] = m;
     if (close) {
       const open = stack.pop()!;
@@ -222,4 +228,53 @@ Deno.test("plots are Figure values: subplots composes them by size, ids stay uni
   assert.equal(String(a), a.toSvg());
   const display = (a as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]();
   assert.equal(display["image/svg+xml"], a.toSvg());
+});
+
+/** The plot area (from the clip path) and every marker and tick label of a line plot. */
+function geometry(figure: Figure) {
+  const root = parseSvg(figure.toSvg());
+  const clip = all(root, (e) => e.name === "clipPath")[0].children[0].attrs;
+  const area = {
+    left: Number(clip.x),
+    top: Number(clip.y),
+    right: Number(clip.x) + Number(clip.width),
+    bottom: Number(clip.y) + Number(clip.height),
+  };
+  const markers = all(byClass(root, "series")[0] ?? root, (e) => e.name === "circle")
+    .map((e) => [Number(e.attrs.cx), Number(e.attrs.cy), Number(e.attrs.r)]);
+  const labels = (side: string) =>
+    all(byClass(root, `axis-${side}`)[0], (e) => e.name === "text" && !e.attrs.transform).map((e) => e.text ?? "");
+  return { area, markers, labels };
+}
+
+Deno.test("plots never clip a marker, label every log decade, and give integer axes integer ticks", async (t) => {
+  await t.step("markers exactly at the data extremes stay inside the plot area", () => {
+    for (const [x, y] of [[[0, 1, 2, 3], [0, 1, 4, 9]], [[5], [2]], [[0, 1], [0, 1]], [[-3, 7], [1e-3, 1e-3]]]) {
+      const g = geometry(linePlot({ series: [{ x, y, markers: true }] }));
+      for (const [cx, cy, r] of g.markers) {
+        assert.ok(
+          cx - r >= g.area.left && cx + r <= g.area.right && cy - r >= g.area.top && cy + r <= g.area.bottom,
+          `marker (${cx}, ${cy}) outside ${JSON.stringify(g.area)}`,
+        );
+      }
+    }
+  });
+  await t.step("a log axis over 12 decades labels every decade, in one format", () => {
+    const x = Array.from({ length: 13 }, (_, i) => i);
+    const g = geometry(linePlot({ series: [{ x, y: x.map((i) => 10 ** (i - 6)), markers: true }], yScale: "log" }));
+    const labels = g.labels("left");
+    for (let k = -6; k <= 6; k++) assert.ok(labels.includes(`1e${k}`), `decade 1e${k} in ${labels}`);
+    assert.ok(labels.every((l) => /^\d(\.\d+)?e-?\d+$/.test(l)), `one exponential format: ${labels}`);
+  });
+  await t.step("a short log range labels the data's ends (5 to 100)", () => {
+    const g = geometry(linePlot({ series: [{ x: [5, 10, 20, 50, 100], y: [1, 2, 3, 4, 5] }], xScale: "log" }));
+    const labels = g.labels("bottom");
+    for (const v of ["5", "10", "100"]) assert.ok(labels.includes(v), `${v} in ${labels}`);
+  });
+  await t.step("epochs 0..3 and integer ranks get integer ticks only", () => {
+    const g = geometry(linePlot({ series: [{ x: [0, 1, 2, 3], y: [1, 2, 2, 3] }] }));
+    for (const side of ["bottom", "left"]) {
+      assert.ok(g.labels(side).every((l) => Number.isInteger(Number(l))), `${side}: ${g.labels(side)}`);
+    }
+  });
 });

@@ -74,19 +74,18 @@ const MODELS: ModelName[] = ["narrow tanh", "bottleneck tanh", "narrow relu", "w
 function build(name: ModelName, seed: number): Sequential {
   const act = name.endsWith("relu") ? "relu" : "tanh";
   const layers: Layer[] = [];
-  let inputs = 2;
-  const add = (width: number, norm: boolean, stream: number) => {
-    layers.push(new Dense(inputs, width, { seed, stream, init: act === "relu" ? "he" : "glorot" }));
+  let inputs = 2, stream = 0; // one stream per weight layer, in order
+  const add = (width: number, norm: boolean) => {
+    layers.push(new Dense(inputs, width, { seed, stream: stream++, init: act === "relu" ? "he" : "glorot" }));
     if (norm) layers.push(new BatchNorm1d(width));
     layers.push(new Activation(act));
     inputs = width;
   };
-  if (name.startsWith("wide")) { for (let l = 0; l < 2; l++) add(3, false, l); }
+  if (name.startsWith("wide")) { for (let l = 0; l < 2; l++) add(3, false); }
   else {for (let l = 0; l < depth; l++) {
-      add(name.startsWith("bottleneck") && l === Math.floor(depth / 2) ? 1 : 2, true, l);
+      add(name.startsWith("bottleneck") && l === Math.floor(depth / 2) ? 1 : 2, true);
     }}
-  const output = name.startsWith("wide") ? 2 : depth; // the output layer's index
-  layers.push(new Dense(inputs, 1, { seed, stream: output, init: "glorot" }), new Activation("sigmoid"));
+  layers.push(new Dense(inputs, 1, { seed, stream, init: "glorot" }), new Activation("sigmoid"));
   return new Sequential(layers);
 }
 

@@ -8,7 +8,7 @@ import { dispatchJacobiSweep } from "../kernels/jacobi.ts";
 import { formatShape, noGrad, Tensor, tidy } from "../ops/tensor.ts";
 import { full, mul } from "../ops/elementwise.ts";
 import { concat, transpose } from "../ops/layout.ts";
-import { norm, polishSvd } from "./_polish.ts";
+import { norm, POLISH_MAX_SWEEPS, polishSvd } from "./_polish.ts";
 import { inspect } from "./_spectrum.ts";
 import type { SvdOptions } from "./svd.ts";
 
@@ -131,7 +131,7 @@ export async function decompose(
     }
     if (polish) {
       const polished = polishSvd(values.subarray(b * m * n, (b + 1) * m * n), v, m, skip);
-      if (!polished.converged) throw notConverged(`${what} (float64 polish)`, 30, NaN, skip);
+      if (!polished.converged) throw notConverged(`${what} (float64 polish)`, POLISH_MAX_SWEEPS, NaN, skip);
       ({ cols: scaledU, v } = polished);
     }
     const norms = scaledU.map(norm);
@@ -163,7 +163,7 @@ function notConverged(what: string, sweeps: number, off: number, tol: number): E
  * @param values `a`'s values when already read.
  * @param vectors Polish to {@linkcode POLISH_SKIP_VECTORS} (default) because V and B are used, not only σ;
  *   false keeps the cheaper singular-value threshold.
- * @returns The decomposition and `a`'s values.
+ * @returns The decomposition.
  * @throws {RangeError} As {@linkcode svd}.
  */
 export async function decomposeMatrix(
@@ -172,12 +172,10 @@ export async function decomposeMatrix(
   what: string,
   values?: Float32Array,
   vectors = true,
-): Promise<Decomposed & { values: Float32Array }> {
-  values ??= await a.toArray();
-  const known = values;
+): Promise<Decomposed> {
   const skip = vectors ? POLISH_SKIP_VECTORS : POLISH_SKIP;
-  const { results: [r] } = await withBatchView(a, (view) => decompose(view, options, what, known, skip));
-  return { ...r, values };
+  const { results: [r] } = await withBatchView(a, (view) => decompose(view, options, what, values, skip));
+  return r;
 }
 
 export function assertRank(a: Tensor, what: string, rank: 2 | 3): void {

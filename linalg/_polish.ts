@@ -7,6 +7,9 @@
  * @module
  */
 
+/** Most float64 sweeps the polish runs before it reports non-convergence. */
+export const POLISH_MAX_SWEEPS = 30;
+
 /** Columns (float64, each length m) and right vectors (each length n) after polishing. */
 export interface Polished {
   /** B's columns: σ_j u_j. */
@@ -77,7 +80,7 @@ export function polishSvd(a: ArrayLike<number>, v: Float64Array[], m: number, sk
     }
   }
   let rotations = 0, converged = false;
-  for (let sweep = 0; sweep < 30 && !converged; sweep++) {
+  for (let sweep = 0; sweep < POLISH_MAX_SWEEPS && !converged; sweep++) {
     let rotated = 0;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {

@@ -154,7 +154,7 @@ export class Tensor {
    */
   static empty(shape: readonly number[], op = "Tensor.empty", rt: Runtime = runtime()): Tensor {
     const bytes = shapeSize(shape) * 4;
-    const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
+    const limit = rt.pool.maxBindableBytes;
     if (bytes > limit) {
       throw new RangeError(
         `Cannot allocate ${op} output ${formatShape(shape)}: ${bytes.toLocaleString("en-US")} bytes exceed the ` +

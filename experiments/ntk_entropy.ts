@@ -7,10 +7,14 @@
  *
  * Run: `deno run -A experiments/ntk_entropy.ts [--epochs 8] [--subsets 5,10,20,50,100]
  *       [--sizes 10,25,50,100,200,400,800] [--train 1000] [--test 1000] [--seed 0]
- *       [--out out/ntk_entropy] [--quick]`
+ *       [--out out/ntk_entropy] [--quick] [--shard i/n]`, and `deno run -A experiments/ntk_entropy.ts merge
+ *       SHARD_DIR... --out OUT` to join shards.
  *
- * Outputs (in --out): results.json (every number, rewritten after each epoch and each training-set size,
- * so finished work survives a crash), figures.json (the data of every figure), and the SVG figures
+ * Units: the infinite-width kernel, the training run (all epochs; checkpointed after each), then one
+ * fresh model per training-set size.
+ *
+ * Outputs (in --out): results.json (every number, rewritten after each epoch and each unit, so finished
+ * work survives a crash), figures.json (the data of every figure), and the SVG figures
  * entropy_vs_epoch.svg, entropy_vs_subset.svg, entropy_vs_accuracy.svg, information_transfer.svg,
  * training_size.svg. Tables go to stdout, progress to stderr.
  *
@@ -29,11 +33,9 @@ import {
   Dense,
   deriveSeed,
   empiricalNtk,
-  type Figure,
   fit,
   Flatten,
   infiniteNtk,
-  initGpu,
   linePlot,
   loadMnist,
   Sequential,
@@ -43,53 +45,67 @@ import {
   tidy,
   vonNeumannEntropy,
 } from "../mod.ts";
-import type { ImageSet } from "../data/mod.ts";
-import { ProgressBar } from "../cli/mod.ts";
-import {
-  experimentFlags,
-  resultsWriter,
-  stderrWriter,
-  table,
-  trapezoidArea,
-  writeAtomic,
-  writeJson,
-} from "./_common.ts";
+import { type ImageSet, MNIST_CLASSES, sliceImages } from "../data/mod.ts";
+import { table, trapezoidArea } from "./_common.ts";
+import { type Experiment, main, type Report, type Unit, type UnitContext } from "./_program.ts";
 
-const { flags, quick, out: outDir, config } = experimentFlags("ntk_entropy", {
-  epochs: { default: "8", kind: "count", min: 1, help: "Training epochs of the entropy-during-training study" },
-  subsets: {
-    default: "5,10,20,50,100",
-    kind: "counts",
-    min: 1,
-    help: "Probe subset sizes whose NTK entropy is tracked",
-  },
-  sizes: {
-    default: "10,25,50,100,200,400,800",
-    kind: "counts",
-    min: 1,
-    help: "Training-set sizes of the training-size study",
-  },
-  train: { default: "1000", kind: "count", min: 1, help: "MNIST training examples of the first study" },
-  test: { default: "1000", kind: "count", min: 1, help: "MNIST test examples for the accuracy" },
-  seed: { default: "0", kind: "count", help: "Seed of initialisation and shuffling" },
-});
-const epochs = quick ? 2 : flags.epochs;
-const subsets = quick ? [5, 10] : flags.subsets;
-const sizes = quick ? [10, 20] : flags.sizes;
-const nTrain = quick ? 100 : flags.train;
-const nTest = quick ? 200 : flags.test;
-const seed = flags.seed;
-const probe = Math.max(...subsets);
-if (probe > nTrain || Math.max(...sizes) > nTrain) {
-  throw new RangeError(`--subsets and --sizes must not exceed --train (${nTrain})`);
+/** The configuration of a run (flags after --quick). */
+export interface NtkEntropyConfig {
+  /** Training epochs of study 1. */
+  epochs: number;
+  /** Probe subset sizes N whose kernel entropy is tracked (leading blocks of the largest). */
+  subsets: number[];
+  /** Training-set sizes of study 2. */
+  sizes: number[];
+  /** MNIST training and test images. */
+  train: number;
+  test: number;
+  seed: number;
+  batchSize: number;
+  lr: number;
+  /** Optimizer steps budgeted per training-set size (at least 3 epochs). */
+  sizeStepBudget: number;
 }
-const batchSize = 64;
 
-const rt = await initGpu();
-console.error(`adapter: ${rt.adapterName}`);
-const { train, test } = loadMnist({ train: nTrain, test: nTest, seed });
+/** One evaluation of study 1 (epoch 0 is the initialisation). */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number | null;
+  testLoss: number;
+  testAccuracy: number;
+  /** Empirical NTK entropy per subset size. */
+  entropy: number[];
+}
+/** One fresh model of study 2. */
+export interface SizeRecord {
+  size: number;
+  epochs: number;
+  finalTrainLoss: number;
+  testAccuracy: number;
+  probe: number;
+  entropyBefore: number;
+  entropyAfter: number;
+}
+/** The infinite-width kernel's entropies per subset size. */
+export interface InfiniteRecord {
+  subsets: number[];
+  entropy: number[];
+  effective: number[];
+}
+type NtkRecord = InfiniteRecord | { epochs: EpochRecord[] } | SizeRecord;
 
-function buildCnn(modelSeed: number): Sequential {
+/** The data every unit shares: the MNIST split of the seed. */
+export interface NtkData {
+  train: ImageSet;
+  test: ImageSet;
+}
+
+// Progress units are about one training step each: an NTK evaluation at the probe size costs ~25 steps,
+// the infinite-width kernel ~100 (measured on the software adapter).
+const NTK_UNITS = 25, INFINITE_UNITS = 100;
+
+/** The CNN of both studies (He init), seeded. */
+export function buildCnn(modelSeed: number): Sequential {
   return new Sequential([
     new Conv2d(1, 32, 3, { seed: modelSeed, stream: 0 }),
     new Activation("relu"),
@@ -104,29 +120,26 @@ function buildCnn(modelSeed: number): Sequential {
   ]);
 }
 
-/** The first n images of a set as a tensor. */
-function firstImages(set: ImageSet, n: number): Tensor {
-  return Tensor.fromArray(set.x.subarray(0, n * 784), [n, 28, 28, 1]);
-}
+const probeSize = (config: NtkEntropyConfig) => Math.max(...config.subsets);
+const imagesTensor = (set: ImageSet) => Tensor.fromArray(set.x, set.shape);
 
-/** Test loss and accuracy (forward passes in chunks, one read-back each). */
-async function evaluate(model: Sequential, set: ImageSet): Promise<{ loss: number; accuracy: number }> {
+/** Test loss (the library's softmax cross-entropy) and accuracy, in chunks of 250 images. */
+export async function evaluate(model: Sequential, set: ImageSet): Promise<{ loss: number; accuracy: number }> {
   const n = set.labels.length, chunk = 250;
   let loss = 0, correct = 0;
   for (let start = 0; start < n; start += chunk) {
-    const count = Math.min(chunk, n - start);
-    const logits = tidy(() =>
-      model.forward(Tensor.fromArray(set.x.subarray(start * 784, (start + count) * 784), [count, 28, 28, 1]), "eval")
-    );
+    const part = sliceImages(set, start, Math.min(chunk, n - start));
+    const [logits, mean] = tidy(() => {
+      const z = model.forward(imagesTensor(part), "eval");
+      return [z, softmaxCrossEntropy(z, part.labels)];
+    });
     const z = await logits.toArray();
+    loss += (await mean.item()) * part.labels.length;
     logits.dispose();
-    for (let i = 0; i < count; i++) {
-      const row = z.subarray(i * 10, i * 10 + 10);
-      const m = Math.max(...row);
-      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
-      const label = set.labels[start + i];
-      loss += lse - row[label];
-      if (row.indexOf(m) === label) correct++;
+    mean.dispose();
+    for (let i = 0; i < part.labels.length; i++) {
+      const row = z.subarray(i * MNIST_CLASSES, (i + 1) * MNIST_CLASSES);
+      if (row.indexOf(Math.max(...row)) === part.labels[i]) correct++;
     }
   }
   return { loss: loss / n, accuracy: correct / n };
@@ -148,132 +161,95 @@ async function subsetEntropies(k: ArrayLike<number>, size: number, ns: number[])
   return out;
 }
 
-/** Traced empirical NTK of the model on the first `n` training images, read back. */
-async function ntkOf(model: Sequential, n: number): Promise<Float32Array> {
-  const k = tidy(() => empiricalNtk(model, firstImages(train, n)));
+/** Traced empirical NTK of the model on the first `n` images of a set, read back. */
+async function ntkOf(model: Sequential, set: ImageSet, n: number): Promise<Float32Array> {
+  const k = tidy(() => empiricalNtk(model, imagesTensor(sliceImages(set, 0, n))));
   const values = await k.toArray();
   k.dispose();
   return values;
 }
 
-interface EpochRecord {
-  epoch: number;
-  trainLoss: number | null;
-  testLoss: number;
-  testAccuracy: number;
-  /** Empirical NTK entropy per subset size. */
-  entropy: number[];
-}
-interface SizeRecord {
-  size: number;
-  epochs: number;
-  finalTrainLoss: number;
-  testAccuracy: number;
-  probe: number;
-  entropyBefore: number;
-  entropyAfter: number;
-}
-const results: {
-  config: Record<string, unknown>;
-  infinite: { subsets: number[]; entropy: number[]; effective: number[] } | null;
-  epochs: EpochRecord[];
-  sizes: SizeRecord[];
-  seconds: number;
-} = {
-  config: { epochs, subsets, sizes, train: nTrain, test: nTest, seed, batchSize, lr: 1e-3, adapter: rt.adapterName },
-  infinite: null,
-  epochs: [],
-  sizes: [],
-  seconds: 0,
-};
-const started = performance.now();
-const save = resultsWriter(outDir, config, () => results);
-
-// ---- Study 1: entropy during training -----------------------------------------------------------
-const stepsPerEpoch = Math.ceil(nTrain / batchSize);
-const sizeSteps = sizes.map((s) => stepsFor(s));
-// Progress units are about one training step each: an NTK evaluation at the probe size costs ~25 steps,
-// the infinite-width kernel ~100 (measured on the software adapter).
-const NTK_UNITS = 25, INFINITE_UNITS = 100;
-const sizeNtkUnits = (size: number) => Math.max(2, Math.round((NTK_UNITS * Math.min(size, probe)) / probe));
-const bar = new ProgressBar({
-  total: INFINITE_UNITS + epochs * stepsPerEpoch + (epochs + 1) * NTK_UNITS +
-    sizes.reduce((t, size, k) => t + sizeSteps[k] + 2 * sizeNtkUnits(size), 0),
-  label: "ntk_entropy",
-  write: stderrWriter,
-});
-let done = 0;
-const tick = (units: number, note: string) => bar.update(done += units, note);
-
-{
-  // Infinite-width NTK of the architecture (NTK parameterization), once.
-  const architecture = buildCnn(seed);
-  const inf = infiniteNtk(architecture, train.x.subarray(0, probe * 784), [probe, 28, 28, 1]);
+/** The infinite-width NTK's entropies on the probe subsets (NTK parameterization; fixed in training). */
+export async function infiniteWidthStudy(config: NtkEntropyConfig, data: NtkData): Promise<InfiniteRecord> {
+  const probe = probeSize(config), architecture = buildCnn(config.seed);
+  const images = sliceImages(data.train, 0, probe);
+  const inf = infiniteNtk(architecture, images.x, images.shape);
   architecture.parameters().forEach((p) => p.dispose());
-  const entropy = await subsetEntropies(inf.ntk, probe, subsets);
-  results.infinite = { subsets, entropy, effective: entropy.map((s, i) => s / Math.log(subsets[i])) };
-  tick(INFINITE_UNITS, "infinite-width NTK");
-  await save();
+  const entropy = await subsetEntropies(inf.ntk, probe, config.subsets);
+  return { subsets: config.subsets, entropy, effective: entropy.map((s, i) => s / Math.log(config.subsets[i])) };
 }
 
-const model = buildCnn(seed);
-const optimizer = new Adam({ lr: 1e-3 });
-const data = { x: train.x, xShape: train.shape, y: train.oneHot, yShape: [nTrain, 10] };
-for (let epoch = 0; epoch <= epochs; epoch++) {
-  let trainLoss: number | null = null;
-  if (epoch > 0) {
-    const r = await fit(model, data, {
-      loss: softmaxCrossEntropy,
-      optimizer,
-      epochs: 1,
-      batchSize,
-      seed: deriveSeed(seed, "training", "shuffle", epoch),
-      lossEvery: 5,
-      onStep: () => tick(1, `epoch ${epoch}/${epochs}`),
-    });
-    trainLoss = r.epochLoss[0];
+/** Study 1: train the CNN for `epochs`, evaluating accuracy and the NTK entropies after each epoch. */
+export async function trainingStudy(
+  config: NtkEntropyConfig,
+  data: NtkData,
+  context?: Pick<UnitContext<{ epochs: EpochRecord[] }>, "tick" | "checkpoint">,
+): Promise<{ epochs: EpochRecord[] }> {
+  const { seed, batchSize, epochs } = config, probe = probeSize(config);
+  const model = buildCnn(seed);
+  const optimizer = new Adam({ lr: config.lr });
+  const set = sliceImages(data.train, 0, config.train);
+  const record: { epochs: EpochRecord[] } = { epochs: [] };
+  for (let epoch = 0; epoch <= epochs; epoch++) {
+    let trainLoss: number | null = null;
+    if (epoch > 0) {
+      const r = await fit(model, { x: set.x, xShape: set.shape, y: set.oneHot, yShape: [config.train, 10] }, {
+        loss: softmaxCrossEntropy,
+        optimizer,
+        epochs: 1,
+        batchSize,
+        seed: deriveSeed(seed, "training", "shuffle", epoch),
+        lossEvery: 5,
+        onStep: () => context?.tick(1, `epoch ${epoch}/${epochs}`),
+      });
+      trainLoss = r.epochLoss[0];
+    }
+    const { loss, accuracy } = await evaluate(model, data.test);
+    const entropy = await subsetEntropies(await ntkOf(model, data.train, probe), probe, config.subsets);
+    record.epochs.push({ epoch, trainLoss, testLoss: loss, testAccuracy: accuracy, entropy });
+    context?.tick(NTK_UNITS, `epoch ${epoch}: acc ${(100 * accuracy).toFixed(1)}%`);
+    await context?.checkpoint(record);
   }
-  const { loss, accuracy } = await evaluate(model, test);
-  const entropy = await subsetEntropies(await ntkOf(model, probe), probe, subsets);
-  results.epochs.push({ epoch, trainLoss, testLoss: loss, testAccuracy: accuracy, entropy });
-  tick(NTK_UNITS, `epoch ${epoch}: acc ${(100 * accuracy).toFixed(1)}%`);
-  await save();
+  model.parameters().forEach((p) => p.dispose());
+  return record;
 }
 
-// ---- Study 2: training-set size ---------------------------------------------------------------
-/** Optimizer steps budgeted for a training-set size: about 120 steps, at least 3 epochs. */
-function stepsFor(size: number): number {
-  const perEpoch = Math.ceil(size / batchSize);
-  return perEpoch * Math.max(3, Math.ceil((quick ? 10 : 120) / perEpoch));
+/** Optimizer steps budgeted for a training-set size: about `sizeStepBudget` steps, at least 3 epochs. */
+function stepsFor(config: NtkEntropyConfig, size: number): number {
+  const perEpoch = Math.ceil(size / config.batchSize);
+  return perEpoch * Math.max(3, Math.ceil(config.sizeStepBudget / perEpoch));
 }
-for (const [k, size] of sizes.entries()) {
+const sizeNtkUnits = (config: NtkEntropyConfig, size: number) =>
+  Math.max(2, Math.round((NTK_UNITS * Math.min(size, probeSize(config))) / probeSize(config)));
+
+/** Study 2: a fresh model trained on the first `size` images; NTK entropy on the probe before and after. */
+export async function trainingSizeStudy(
+  config: NtkEntropyConfig,
+  data: NtkData,
+  size: number,
+  context?: Pick<UnitContext<SizeRecord>, "tick">,
+): Promise<SizeRecord> {
+  const { seed, batchSize } = config;
   const fresh = buildCnn(deriveSeed(seed, "training size", "model", size));
-  const probeN = Math.min(size, probe);
-  const before = (await subsetEntropies(await ntkOf(fresh, probeN), probeN, [probeN]))[0];
-  tick(sizeNtkUnits(size), `size ${size}: NTK before`);
-  const sub = {
-    x: train.x.subarray(0, size * 784),
-    xShape: [size, 28, 28, 1],
-    y: train.oneHot.subarray(0, size * 10),
-    yShape: [size, 10],
-  };
-  const run = await fit(fresh, sub, {
+  const probeN = Math.min(size, probeSize(config));
+  const before = (await subsetEntropies(await ntkOf(fresh, data.train, probeN), probeN, [probeN]))[0];
+  context?.tick(sizeNtkUnits(config, size), "NTK before");
+  const sub = sliceImages(data.train, 0, size);
+  const run = await fit(fresh, { x: sub.x, xShape: sub.shape, y: sub.oneHot, yShape: [size, 10] }, {
     loss: softmaxCrossEntropy,
-    optimizer: new Adam({ lr: 1e-3 }),
-    epochs: sizeSteps[k] / Math.ceil(size / batchSize),
+    optimizer: new Adam({ lr: config.lr }),
+    epochs: stepsFor(config, size) / Math.ceil(size / batchSize),
     batchSize,
     seed: deriveSeed(seed, "training size", "shuffle", size),
     lossEvery: 5,
     // "To convergence": stop at a training loss of 1e-3, or after 10 epochs without improvement.
     earlyStopping: { target: 1e-3, patience: 10 },
-    onStep: () => tick(1, `size ${size}: training`),
+    onStep: () => context?.tick(1, "training"),
   });
-  // Steps skipped by early stopping still count as done.
-  tick(sizeSteps[k] - run.steps, `size ${size}: trained`);
-  const after = (await subsetEntropies(await ntkOf(fresh, probeN), probeN, [probeN]))[0];
-  const { accuracy } = await evaluate(fresh, test);
+  const after = (await subsetEntropies(await ntkOf(fresh, data.train, probeN), probeN, [probeN]))[0];
+  const { accuracy } = await evaluate(fresh, data.test);
   fresh.parameters().forEach((p) => p.dispose());
-  results.sizes.push({
+  return {
     size,
     epochs: run.epochLoss.length,
     finalTrainLoss: run.epochLoss.at(-1)!,
@@ -281,149 +257,200 @@ for (const [k, size] of sizes.entries()) {
     probe: probeN,
     entropyBefore: before,
     entropyAfter: after,
-  });
-  tick(sizeNtkUnits(size), `size ${size}: acc ${(100 * accuracy).toFixed(1)}%`);
-  await save();
+  };
 }
-bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-// ---- Figures and tables ----------------------------------------------------------------------
-const ep = results.epochs.map((r) => r.epoch);
-const acc = results.epochs.map((r) => r.testAccuracy);
-const inf = results.infinite!;
-const transfer = subsets.map((_, i) => results.epochs[0].entropy[i] - results.epochs.at(-1)!.entropy[i]);
-const area = subsets.map((_, i) => trapezoidArea(ep, results.epochs.map((r) => r.entropy[i])));
-const figures: Record<string, { svg: Figure; data: unknown }> = {};
+function units(config: NtkEntropyConfig): Unit[] {
+  const stepsPerEpoch = Math.ceil(config.train / config.batchSize);
+  return [
+    { id: "infinite", weight: INFINITE_UNITS },
+    { id: "training", weight: config.epochs * stepsPerEpoch + (config.epochs + 1) * NTK_UNITS },
+    ...config.sizes.map((size) => ({
+      id: `size ${size}`,
+      weight: stepsFor(config, size) + 2 * sizeNtkUnits(config, size),
+    })),
+  ];
+}
 
-const perSubset = subsets.map((n, i) => ({ x: ep, y: results.epochs.map((r) => r.entropy[i]), label: `N = ${n}` }));
-figures.entropy_vs_epoch = {
-  data: { epoch: ep, subsets, entropy: perSubset.map((s) => s.y), testAccuracy: acc },
-  svg: linePlot({
-    title: "Empirical NTK entropy during training",
-    series: [...perSubset.map((s) => ({ ...s, markers: true })), {
-      x: ep,
-      y: acc,
-      label: "test accuracy",
-      axis: "right",
-      dashed: true,
-    }],
-    xLabel: "epoch",
-    yLabel: "von Neumann entropy S (nats)",
-    y2Label: "test accuracy",
-  }),
-};
-figures.entropy_vs_subset = {
-  data: { subsets, initial: results.epochs[0].entropy, final: results.epochs.at(-1)!.entropy, infinite: inf.entropy },
-  svg: linePlot({
-    title: "Entropy vs number of examples",
-    series: [
-      { x: subsets, y: results.epochs[0].entropy, label: "empirical, init", markers: true },
-      { x: subsets, y: results.epochs.at(-1)!.entropy, label: "empirical, trained", markers: true },
-      { x: subsets, y: inf.entropy, label: "infinite width", markers: true, dashed: true },
-      { x: subsets, y: subsets.map(Math.log), label: "ln N (maximum)", dashed: true },
-    ],
-    xLabel: "examples N",
-    xScale: "log",
-    yLabel: "entropy S (nats)",
-  }),
-};
-figures.entropy_vs_accuracy = {
-  data: { accuracy: acc, entropy: perSubset.map((s) => s.y), subsets },
-  svg: linePlot({
-    title: "Entropy vs test accuracy (one point per epoch)",
-    series: perSubset.map((s) => ({ x: acc, y: s.y, label: s.label, markers: true })),
-    xLabel: "test accuracy",
-    yLabel: "entropy S (nats)",
-  }),
-};
-figures.information_transfer = {
-  data: { subsets, transfer, area },
-  svg: subplots({
-    panels: [
-      linePlot({
-        series: [{ x: subsets, y: transfer, markers: true, label: "S(start) − S(end)" }],
-        xScale: "log",
-        xLabel: "examples N",
-        yLabel: "nats",
-        width: 420,
-        height: 320,
-      }),
-      linePlot({
-        series: [{ x: subsets, y: area, markers: true, label: "∫ S dt" }],
-        xScale: "log",
-        xLabel: "examples N",
-        yLabel: "nats × epochs",
-        width: 420,
-        height: 320,
-      }),
-    ],
-    titles: ["Information transfer", "Area under the entropy curve"],
-    title: "Per subset size",
-  }),
-};
-const sz = results.sizes.map((r) => r.size);
-figures.training_size = {
-  data: results.sizes,
-  svg: subplots({
-    panels: [
-      linePlot({
-        series: [
-          { x: sz, y: results.sizes.map((r) => r.entropyBefore), label: "before training", markers: true },
-          { x: sz, y: results.sizes.map((r) => r.entropyAfter), label: "after training", markers: true },
-        ],
-        xScale: "log",
-        xLabel: "training-set size",
-        yLabel: "NTK entropy on the probe set",
-        width: 440,
-        height: 320,
-      }),
-      linePlot({
-        series: [{ x: sz, y: results.sizes.map((r) => r.testAccuracy), label: "test accuracy", markers: true }],
-        xScale: "log",
-        xLabel: "training-set size",
-        yLabel: "test accuracy",
-        width: 440,
-        height: 320,
-      }),
-    ],
-    titles: ["Entropy before and after", "Test accuracy"],
-    title: "Fresh models trained on growing training sets",
-  }),
-};
-for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg.toSvg());
-await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
-await save("complete");
+function report(config: NtkEntropyConfig, records: Record<string, NtkRecord>): Report {
+  const { subsets } = config;
+  const inf = records.infinite as InfiniteRecord;
+  const epochs = (records.training as { epochs: EpochRecord[] }).epochs;
+  const sizes = config.sizes.map((size) => records[`size ${size}`] as SizeRecord);
+  const first = epochs[0], last = epochs.at(-1)!;
+  const ep = epochs.map((r) => r.epoch);
+  const acc = epochs.map((r) => r.testAccuracy);
+  const transfer = subsets.map((_, i) => first.entropy[i] - last.entropy[i]);
+  const area = subsets.map((_, i) => trapezoidArea(ep, epochs.map((r) => r.entropy[i])));
+  const figures: Report["figures"] = {};
+  const perSubset = subsets.map((n, i) => ({ x: ep, y: epochs.map((r) => r.entropy[i]), label: `N = ${n}` }));
+  figures.entropy_vs_epoch = {
+    data: { epoch: ep, subsets, entropy: perSubset.map((s) => s.y), testAccuracy: acc },
+    svg: linePlot({
+      title: "Empirical NTK entropy during training",
+      series: [...perSubset.map((s) => ({ ...s, markers: true })), {
+        x: ep,
+        y: acc,
+        label: "test accuracy",
+        axis: "right",
+        dashed: true,
+      }],
+      xLabel: "epoch",
+      yLabel: "von Neumann entropy S (nats)",
+      y2Label: "test accuracy",
+    }),
+  };
+  figures.entropy_vs_subset = {
+    data: { subsets, initial: first.entropy, final: last.entropy, infinite: inf.entropy },
+    svg: linePlot({
+      title: "Entropy vs number of examples",
+      series: [
+        { x: subsets, y: first.entropy, label: "empirical, init", markers: true },
+        { x: subsets, y: last.entropy, label: "empirical, trained", markers: true },
+        { x: subsets, y: inf.entropy, label: "infinite width", markers: true, dashed: true },
+        { x: subsets, y: subsets.map(Math.log), label: "ln N (maximum)", dashed: true },
+      ],
+      xLabel: "examples N",
+      xScale: "log",
+      yLabel: "entropy S (nats)",
+    }),
+  };
+  figures.entropy_vs_accuracy = {
+    data: { accuracy: acc, entropy: perSubset.map((s) => s.y), subsets },
+    svg: linePlot({
+      title: "Entropy vs test accuracy (one point per epoch)",
+      series: perSubset.map((s) => ({ x: acc, y: s.y, label: s.label, markers: true })),
+      xLabel: "test accuracy",
+      yLabel: "entropy S (nats)",
+    }),
+  };
+  const panel = { xScale: "log" as const, width: 420, height: 320 };
+  figures.information_transfer = {
+    data: { subsets, transfer, area },
+    svg: subplots({
+      panels: [
+        linePlot({
+          ...panel,
+          series: [{ x: subsets, y: transfer, markers: true, label: "S(start) − S(end)" }],
+          xLabel: "examples N",
+          yLabel: "nats",
+        }),
+        linePlot({
+          ...panel,
+          series: [{ x: subsets, y: area, markers: true, label: "∫ S dt" }],
+          xLabel: "examples N",
+          yLabel: "nats × epochs",
+        }),
+      ],
+      titles: ["Information transfer", "Area under the entropy curve"],
+      title: "Per subset size",
+    }),
+  };
+  const sz = sizes.map((r) => r.size);
+  figures.training_size = {
+    data: sizes,
+    svg: subplots({
+      panels: [
+        linePlot({
+          ...panel,
+          width: 440,
+          series: [
+            { x: sz, y: sizes.map((r) => r.entropyBefore), label: "before training", markers: true },
+            { x: sz, y: sizes.map((r) => r.entropyAfter), label: "after training", markers: true },
+          ],
+          xLabel: "training-set size",
+          yLabel: "NTK entropy on the probe set",
+        }),
+        linePlot({
+          ...panel,
+          width: 440,
+          series: [{ x: sz, y: sizes.map((r) => r.testAccuracy), label: "test accuracy", markers: true }],
+          xLabel: "training-set size",
+          yLabel: "test accuracy",
+        }),
+      ],
+      titles: ["Entropy before and after", "Test accuracy"],
+      title: "Fresh models trained on growing training sets",
+    }),
+  };
+  const text = [
+    `\nNTK entropy during training (${config.train} training / ${config.test} test digits)\n`,
+    table(
+      ["epoch", "train loss", "test loss", "test acc", ...subsets.map((n) => `S(N=${n})`)],
+      epochs.map((r) => [r.epoch, r.trainLoss ?? "-", r.testLoss, r.testAccuracy, ...r.entropy]),
+    ),
+    "\nPer subset size\n",
+    table(
+      ["N", "S init", "S final", "S infinite", "S final / ln N", "transfer", "area"],
+      subsets.map((n, i) => [
+        n,
+        first.entropy[i],
+        last.entropy[i],
+        inf.entropy[i],
+        last.entropy[i] / Math.log(n),
+        transfer[i],
+        area[i],
+      ]),
+    ),
+    "\nFresh models per training-set size\n",
+    table(
+      ["size", "epochs", "final train loss", "test acc", "probe N", "S before", "S after"],
+      sizes.map((r) => [r.size, r.epochs, r.finalTrainLoss, r.testAccuracy, r.probe, r.entropyBefore, r.entropyAfter]),
+    ),
+  ].join("\n");
+  return { results: { infinite: inf, epochs, sizes }, figures, text };
+}
 
-console.log(`\nNTK entropy during training (${rt.adapterName}; ${nTrain} training / ${nTest} test digits)\n`);
-console.log(table(
-  ["epoch", "train loss", "test loss", "test acc", ...subsets.map((n) => `S(N=${n})`)],
-  results.epochs.map((r) => [r.epoch, r.trainLoss ?? "-", r.testLoss, r.testAccuracy, ...r.entropy]),
-));
-console.log("\nPer subset size\n");
-console.log(table(
-  ["N", "S init", "S final", "S infinite", "S final / ln N", "transfer", "area"],
-  subsets.map((
-    n,
-    i,
-  ) => [
-    n,
-    results.epochs[0].entropy[i],
-    results.epochs.at(-1)!.entropy[i],
-    inf.entropy[i],
-    results.epochs.at(-1)!.entropy[i] / Math.log(n),
-    transfer[i],
-    area[i],
-  ]),
-));
-console.log("\nFresh models per training-set size\n");
-console.log(table(
-  ["size", "epochs", "final train loss", "test acc", "probe N", "S before", "S after"],
-  results.sizes.map((
-    r,
-  ) => [r.size, r.epochs, r.finalTrainLoss, r.testAccuracy, r.probe, r.entropyBefore, r.entropyAfter]),
-));
-console.log(
-  `\nwrote ${outDir}/{results,figures}.json and ${Object.keys(figures).length} SVG figures in ${
-    results.seconds.toFixed(0)
-  } s`,
-);
+const FLAGS = {
+  epochs: { default: "8", kind: "count", min: 1, help: "Training epochs of the entropy-during-training study" },
+  subsets: {
+    default: "5,10,20,50,100",
+    kind: "counts",
+    min: 1,
+    help: "Probe subset sizes whose NTK entropy is tracked",
+  },
+  sizes: {
+    default: "10,25,50,100,200,400,800",
+    kind: "counts",
+    min: 1,
+    help: "Training-set sizes of the second study",
+  },
+  train: { default: "1000", kind: "count", min: 1, help: "MNIST training examples of the first study" },
+  test: { default: "1000", kind: "count", min: 1, help: "MNIST test examples for the accuracy" },
+  seed: { default: "0", kind: "count", help: "Seed of initialisation and shuffling" },
+} as const;
+
+/** The NTK-entropy experiment as a program (see experiments/_program.ts). */
+export const experiment: Experiment<typeof FLAGS, NtkEntropyConfig, NtkRecord> = {
+  name: "ntk_entropy",
+  flags: FLAGS,
+  configure(flags, quick) {
+    const config: NtkEntropyConfig = {
+      epochs: quick ? 2 : flags.epochs,
+      subsets: quick ? [5, 10] : flags.subsets,
+      sizes: quick ? [10, 20] : flags.sizes,
+      train: quick ? 100 : flags.train,
+      test: quick ? 200 : flags.test,
+      seed: flags.seed,
+      batchSize: 64,
+      lr: 1e-3,
+      sizeStepBudget: quick ? 10 : 120,
+    };
+    if (Math.max(...config.subsets, ...config.sizes) > config.train) {
+      throw new RangeError(`--subsets and --sizes must not exceed --train (${config.train})`);
+    }
+    return config;
+  },
+  units,
+  start(config) {
+    const data = loadMnist({ train: config.train, test: config.test, seed: config.seed });
+    return Promise.resolve((unit: Unit, context: UnitContext<NtkRecord>) => {
+      if (unit.id === "infinite") return infiniteWidthStudy(config, data);
+      if (unit.id === "training") return trainingStudy(config, data, context);
+      return trainingSizeStudy(config, data, Number(unit.id.slice("size ".length)), context);
+    });
+  },
+  report,
+};
+
+if (import.meta.main) await main(experiment);

@@ -6,7 +6,10 @@
  * the feature Gram matrix Z Zᵀ) evolve while it learns, as a function of the RFF frequency scale?
  *
  * Run: `deno run -A experiments/srank_evolution.ts [--steps 1200] [--every 100] [--scales 2,5,10,20,30]
- *       [--seeds 0,1,2] [--lr 0.001] [--out out/srank_evolution] [--quick]`
+ *       [--seeds 0,1,2] [--lr 0.001] [--out out/srank_evolution] [--quick] [--shard i/n]`, and
+ *       `deno run -A experiments/srank_evolution.ts merge SHARD_DIR... --out OUT` to join shards.
+ *
+ * Units: one training run each (the MLP, then RFF per scale and seed).
  *
  * Outputs (in --out): results.json (rewritten after every run), figures.json, target.svg, fits.svg,
  * srank_curves.svg, scale_sweep.svg; tables on stdout, progress on stderr.
@@ -22,7 +25,6 @@ import {
   Dense,
   type Figure,
   fit,
-  initGpu,
   linePlot,
   mseLoss,
   RFF,
@@ -33,32 +35,26 @@ import {
   Tensor,
   tidy,
 } from "../mod.ts";
-import { ProgressBar } from "../cli/mod.ts";
-import { experimentFlags, resultsWriter, stderrWriter, table, writeAtomic, writeJson } from "./_common.ts";
+import { table } from "./_common.ts";
+import { type Experiment, main, type Report, type Unit, type UnitContext } from "./_program.ts";
 
-const { flags, quick, out: outDir, config } = experimentFlags("srank_evolution", {
-  steps: { default: "1200", kind: "count", min: 1, help: "Full-batch Adam steps of every run" },
-  every: { default: "100", kind: "count", min: 1, help: "Steps between s-rank measurements" },
-  scales: { default: "2,5,10,20,30", kind: "list", help: "RFF frequency scales of the sweep" },
-  seeds: { default: "0,1,2", kind: "counts", help: "Seeds of the sweep, one run per scale and seed" },
-  lr: { default: "0.001", kind: "number", min: 0, max: 10, help: "Adam learning rate" },
-});
-const steps = quick ? 60 : flags.steps;
-const every = quick ? 20 : flags.every;
-const scales = quick ? [5, 10] : flags.scales;
-const seeds = quick ? [0] : flags.seeds;
-const lr = flags.lr;
-if (!(every >= 1 && steps >= every)) throw new RangeError("--every must be between 1 and --steps");
+/** The configuration of a run (flags after --quick). */
+export interface SrankConfig {
+  /** Full-batch Adam steps of every run. */
+  steps: number;
+  /** Steps between s-rank measurements. */
+  every: number;
+  /** RFF frequency scales and seeds of the sweep. */
+  scales: number[];
+  seeds: number[];
+  lr: number;
+}
 
-const rt = await initGpu();
-console.error(`adapter: ${rt.adapterName}`);
-const target = sineSumTarget({ seed: 0 });
-const n = target.x.length;
-const data = { x: target.x, xShape: [n, 1], y: target.y, yShape: [n, 1] };
-const xs = Tensor.fromArray(target.x, [n, 1]);
+/** Which network a run trains. */
+export type Kind = "rff" | "mlp";
 
-type Kind = "rff" | "mlp";
-function build(kind: Kind, scale: number, seed: number): Sequential {
+/** The RFF network or the MLP of the study, seeded. */
+export function build(kind: Kind, scale: number, seed: number): Sequential {
   const hidden = (stream: number, inputs: number) => new Dense(inputs, 20, { seed, stream });
   return kind === "rff"
     ? new Sequential([
@@ -80,7 +76,8 @@ function build(kind: Kind, scale: number, seed: number): Sequential {
     ]);
 }
 
-interface Run {
+/** One training run: loss and s-rank every `every` steps, and the final fit. */
+export interface Run {
   kind: Kind;
   scale: number | null;
   seed: number;
@@ -92,20 +89,8 @@ interface Run {
   fit: number[];
 }
 
-const runs: Run[] = [];
-const started = performance.now();
-const save = resultsWriter(outDir, config, () => ({
-  config: { steps, every, scales, seeds, lr, points: n, adapter: rt.adapterName },
-  phases: Array.from(target.phases),
-  runs,
-}));
-
-const plan: { kind: Kind; scale: number | null; seed: number }[] = [{ kind: "mlp", scale: null, seed: seeds[0] }];
-for (const scale of scales) for (const seed of seeds) plan.push({ kind: "rff", scale, seed });
-const bar = new ProgressBar({ total: plan.length * steps, label: "srank", write: stderrWriter });
-
 /** Penultimate features Z and the model's prediction, on the grid. */
-async function probe(model: Sequential): Promise<{ srank: number; prediction: Float32Array }> {
+async function probe(model: Sequential, xs: Tensor): Promise<{ srank: number; prediction: Float32Array }> {
   const acts = tidy(() => {
     const all = model.trace(xs, "eval");
     return [all[all.length - 2], all[all.length - 1]];
@@ -116,11 +101,25 @@ async function probe(model: Sequential): Promise<{ srank: number; prediction: Fl
   return { srank, prediction };
 }
 
-for (const [i, p] of plan.entries()) {
-  const model = build(p.kind, p.scale ?? 0, p.seed);
-  const run: Run = { ...p, step: [], loss: [], srank: [], fit: [] };
+/** The target's grid data, shared by every run. */
+function targetData() {
+  const target = sineSumTarget({ seed: 0 });
+  const n = target.x.length;
+  return { target, n, data: { x: target.x, xShape: [n, 1], y: target.y, yShape: [n, 1] } };
+}
+
+/** One training run: full-batch Adam on MSE, s-rank of the penultimate features every `every` steps. */
+export async function trainingRun(
+  config: SrankConfig,
+  plan: { kind: Kind; scale: number | null; seed: number },
+  context?: Pick<UnitContext<Run>, "tick">,
+): Promise<Run> {
+  const { target, n, data } = targetData();
+  const xs = Tensor.fromArray(target.x, [n, 1]);
+  const model = build(plan.kind, plan.scale ?? 0, plan.seed);
+  const run: Run = { ...plan, step: [], loss: [], srank: [], fit: [] };
   const record = async (step: number, loss: number) => {
-    const { srank, prediction } = await probe(model);
+    const { srank, prediction } = await probe(model, xs);
     run.step.push(step);
     run.loss.push(loss);
     run.srank.push(srank);
@@ -131,128 +130,169 @@ for (const [i, p] of plan.entries()) {
   initial.dispose();
   await fit(model, data, {
     loss: mseLoss,
-    optimizer: new Adam({ lr }),
-    epochs: steps,
-    lossEvery: every,
-    callbackEvery: every,
+    optimizer: new Adam({ lr: config.lr }),
+    epochs: config.steps,
+    lossEvery: config.every,
+    callbackEvery: config.every,
     onStep: async ({ step, loss }) => {
       await record(step, loss!);
-      bar.update(
-        i * steps + step,
-        `${p.kind}${p.scale ? ` scale ${p.scale}` : ""} seed ${p.seed}: loss ${loss!.toPrecision(3)}`,
-      );
+      context?.tick(config.every, `loss ${loss!.toPrecision(3)}`);
     },
   });
   model.parameters().forEach((t) => t.dispose());
-  runs.push(run);
-  await save();
+  xs.dispose();
+  return run;
 }
-bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-// ---- Figures and tables ----------------------------------------------------------------------
-const mlp = runs[0];
-const reference = runs.find((r) => r.kind === "rff" && r.scale === (scales.includes(10) ? 10 : scales[0]))!;
-const figures: Record<string, { svg: Figure; data: unknown }> = {};
-figures.target = {
-  data: { x: Array.from(target.x), y: Array.from(target.y) },
-  svg: linePlot({
-    title: "Target: Σ_k sin(2πk x + π b_k), k = 0..19",
-    series: [{ x: target.x, y: target.y }],
-    xLabel: "x",
-    yLabel: "f(x)",
-  }),
-};
-figures.fits = {
-  data: {
-    x: Array.from(target.x),
-    target: Array.from(target.y),
-    rff: reference.fit,
-    mlp: mlp.fit,
-    rffScale: reference.scale,
-  },
-  svg: linePlot({
-    title: "Fits after training",
-    series: [
-      { x: target.x, y: target.y, label: "target", color: "#999" },
-      { x: target.x, y: reference.fit, label: `RFF (scale ${reference.scale})` },
-      { x: target.x, y: mlp.fit, label: "MLP", dashed: true },
-    ],
-    xLabel: "x",
-    yLabel: "f(x)",
-    width: 900,
-  }),
-};
-figures.srank_curves = {
-  data: {
-    rff: { step: reference.step, srank: reference.srank, loss: reference.loss },
-    mlp: { step: mlp.step, srank: mlp.srank, loss: mlp.loss },
-  },
-  svg: linePlot({
-    title: "s-rank of the penultimate features during training",
-    series: [
-      { x: reference.step, y: reference.srank, label: `RFF s-rank`, markers: true },
-      { x: mlp.step, y: mlp.srank, label: "MLP s-rank", markers: true },
-      { x: reference.step, y: reference.loss, label: "RFF loss", axis: "right", dashed: true },
-      { x: mlp.step, y: mlp.loss, label: "MLP loss", axis: "right", dashed: true },
-    ],
-    xLabel: "step",
-    yLabel: "s-rank (nats)",
-    y2Label: "MSE",
-    y2Scale: "log",
-  }),
-};
-const final = (kind: Kind, scale: number | null) => runs.filter((r) => r.kind === kind && r.scale === scale);
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const sweep = scales.map((s) => ({
-  scale: s,
-  loss: final("rff", s).map((r) => r.loss.at(-1)!),
-  srank: final("rff", s).map((r) => r.srank.at(-1)!),
-}));
-/** One panel of the sweep: the mean over seeds, and each seed dashed. */
-function sweepPanel(metric: "srank" | "loss", yLabel: string, yScale: "linear" | "log"): Figure {
-  return linePlot({
-    series: [
-      { x: scales, y: sweep.map((s) => mean(s[metric])), label: "mean over seeds", markers: true },
-      ...seeds.map((seed, k) => ({
-        x: scales,
-        y: sweep.map((s) => s[metric][k]),
-        label: `seed ${seed}`,
-        dashed: true,
-      })),
-    ],
-    xLabel: "RFF scale",
-    yLabel,
-    yScale,
-    width: 440,
-    height: 320,
-  });
+function plan(config: SrankConfig): { kind: Kind; scale: number | null; seed: number }[] {
+  const runs: { kind: Kind; scale: number | null; seed: number }[] = [
+    { kind: "mlp", scale: null, seed: config.seeds[0] },
+  ];
+  for (const scale of config.scales) for (const seed of config.seeds) runs.push({ kind: "rff", scale, seed });
+  return runs;
 }
-figures.scale_sweep = {
-  data: sweep,
-  svg: subplots({
-    panels: [sweepPanel("srank", "final s-rank (nats)", "linear"), sweepPanel("loss", "final MSE", "log")],
-    titles: ["Final s-rank", "Final loss"],
-    title: `RFF scale sweep (${seeds.length} seed${seeds.length > 1 ? "s" : ""})`,
-  }),
-};
-for (const [name, f] of Object.entries(figures)) await writeAtomic(`${outDir}/${name}.svg`, f.svg.toSvg());
-await writeJson(`${outDir}/figures.json`, Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.data])));
-await save("complete");
+const unitId = (p: { kind: Kind; scale: number | null; seed: number }) =>
+  p.kind === "mlp" ? `mlp seed ${p.seed}` : `rff scale ${p.scale} seed ${p.seed}`;
 
-console.log(`\ns-rank during training (${rt.adapterName}; ${steps} full-batch Adam steps, lr ${lr})\n`);
-console.log(table(
-  ["model", "scale", "seed", "initial loss", "final loss", "initial s-rank", "final s-rank", "exp(s-rank)"],
-  runs.map((
-    r,
-  ) => [
-    r.kind.toUpperCase(),
-    r.scale ?? "-",
-    r.seed,
-    r.loss[0],
-    r.loss.at(-1)!,
-    r.srank[0],
-    r.srank.at(-1)!,
-    Math.exp(r.srank.at(-1)!),
-  ]),
-));
-console.log(`\nwrote ${outDir}/{results,figures}.json and ${Object.keys(figures).length} SVG figures`);
+function report(config: SrankConfig, records: Record<string, Run>): Report {
+  const runs = plan(config).map((p) => records[unitId(p)]);
+  const mlp = runs[0];
+  const { scales, seeds } = config;
+  const target = sineSumTarget({ seed: 0 });
+  const reference = runs.find((r) => r.kind === "rff" && r.scale === (scales.includes(10) ? 10 : scales[0]))!;
+  const figures: Report["figures"] = {};
+  figures.target = {
+    data: { x: Array.from(target.x), y: Array.from(target.y) },
+    svg: linePlot({
+      title: "Target: Σ_k sin(2πk x + π b_k), k = 0..19",
+      series: [{ x: target.x, y: target.y }],
+      xLabel: "x",
+      yLabel: "f(x)",
+    }),
+  };
+  figures.fits = {
+    data: {
+      x: Array.from(target.x),
+      target: Array.from(target.y),
+      rff: reference.fit,
+      mlp: mlp.fit,
+      rffScale: reference.scale,
+    },
+    svg: linePlot({
+      title: "Fits after training",
+      series: [
+        { x: target.x, y: target.y, label: "target", color: "#999" },
+        { x: target.x, y: reference.fit, label: `RFF (scale ${reference.scale})` },
+        { x: target.x, y: mlp.fit, label: "MLP", dashed: true },
+      ],
+      xLabel: "x",
+      yLabel: "f(x)",
+      width: 900,
+    }),
+  };
+  figures.srank_curves = {
+    data: {
+      rff: { step: reference.step, srank: reference.srank, loss: reference.loss },
+      mlp: { step: mlp.step, srank: mlp.srank, loss: mlp.loss },
+    },
+    svg: linePlot({
+      title: "s-rank of the penultimate features during training",
+      series: [
+        { x: reference.step, y: reference.srank, label: `RFF s-rank`, markers: true },
+        { x: mlp.step, y: mlp.srank, label: "MLP s-rank", markers: true },
+        { x: reference.step, y: reference.loss, label: "RFF loss", axis: "right", dashed: true },
+        { x: mlp.step, y: mlp.loss, label: "MLP loss", axis: "right", dashed: true },
+      ],
+      xLabel: "step",
+      yLabel: "s-rank (nats)",
+      y2Label: "MSE",
+      y2Scale: "log",
+    }),
+  };
+  const final = (kind: Kind, scale: number | null) => runs.filter((r) => r.kind === kind && r.scale === scale);
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const sweep = scales.map((s) => ({
+    scale: s,
+    loss: final("rff", s).map((r) => r.loss.at(-1)!),
+    srank: final("rff", s).map((r) => r.srank.at(-1)!),
+  }));
+  /** One panel of the sweep: the mean over seeds, and each seed dashed. */
+  function sweepPanel(metric: "srank" | "loss", yLabel: string, yScale: "linear" | "log"): Figure {
+    return linePlot({
+      series: [
+        { x: scales, y: sweep.map((s) => mean(s[metric])), label: "mean over seeds", markers: true },
+        ...seeds.map((seed, k) => ({
+          x: scales,
+          y: sweep.map((s) => s[metric][k]),
+          label: `seed ${seed}`,
+          dashed: true,
+        })),
+      ],
+      xLabel: "RFF scale",
+      yLabel,
+      yScale,
+      width: 440,
+      height: 320,
+    });
+  }
+  figures.scale_sweep = {
+    data: sweep,
+    svg: subplots({
+      panels: [sweepPanel("srank", "final s-rank (nats)", "linear"), sweepPanel("loss", "final MSE", "log")],
+      titles: ["Final s-rank", "Final loss"],
+      title: `RFF scale sweep (${seeds.length} seed${seeds.length > 1 ? "s" : ""})`,
+    }),
+  };
+  const text = [
+    `\ns-rank during training (${config.steps} full-batch Adam steps, lr ${config.lr})\n`,
+    table(
+      ["model", "scale", "seed", "initial loss", "final loss", "initial s-rank", "final s-rank", "exp(s-rank)"],
+      runs.map((r) => [
+        r.kind.toUpperCase(),
+        r.scale ?? "-",
+        r.seed,
+        r.loss[0],
+        r.loss.at(-1)!,
+        r.srank[0],
+        r.srank.at(-1)!,
+        Math.exp(r.srank.at(-1)!),
+      ]),
+    ),
+  ].join("\n");
+  return { results: { phases: Array.from(target.phases), runs }, figures, text };
+}
+
+const FLAGS = {
+  steps: { default: "1200", kind: "count", min: 1, help: "Full-batch Adam steps of every run" },
+  every: { default: "100", kind: "count", min: 1, help: "Steps between s-rank measurements" },
+  scales: { default: "2,5,10,20,30", kind: "list", help: "RFF frequency scales of the sweep" },
+  seeds: { default: "0,1,2", kind: "counts", help: "Seeds of the sweep, one run per scale and seed" },
+  lr: { default: "0.001", kind: "number", min: 0, max: 10, help: "Adam learning rate" },
+} as const;
+
+/** The s-rank experiment as a program (see experiments/_program.ts). */
+export const experiment: Experiment<typeof FLAGS, SrankConfig, Run> = {
+  name: "srank_evolution",
+  flags: FLAGS,
+  configure(flags, quick) {
+    const config: SrankConfig = {
+      steps: quick ? 60 : flags.steps,
+      every: quick ? 20 : flags.every,
+      scales: quick ? [5, 10] : flags.scales,
+      seeds: quick ? [0] : flags.seeds,
+      lr: flags.lr,
+    };
+    if (!(config.every >= 1 && config.steps >= config.every)) {
+      throw new RangeError(`--every (${config.every}) must be between 1 and --steps (${config.steps})`);
+    }
+    return config;
+  },
+  units: (config): Unit[] => plan(config).map((p) => ({ id: unitId(p), weight: config.steps })),
+  start(config) {
+    const byId = new Map(plan(config).map((p) => [unitId(p), p]));
+    return Promise.resolve((unit: Unit, context: UnitContext<Run>) => trainingRun(config, byId.get(unit.id)!, context));
+  },
+  report,
+};
+
+if (import.meta.main) await main(experiment);

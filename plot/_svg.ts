@@ -197,15 +197,11 @@ export function svgDocument(f: Frame, content: string, title?: string): Figure {
   return new Figure(f.width, f.height, `<rect width="100%" height="100%" fill="white"/>${heading}${content}`);
 }
 
-/** A clip path to the plot area of a frame, with a fresh id: returns its `<defs>` and the attribute. */
+/** A clip path to the plot area of a frame (its id a hash of the rectangle): its `<defs>` and the attribute. */
 export function plotClip(f: Frame, name: string): { defs: string; attribute: string } {
-  const id = Figure.uniqueId(name);
-  return {
-    defs: `<defs><clipPath id="${id}"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${
-      f.bottom - f.top
-    }"/></clipPath></defs>`,
-    attribute: `clip-path="url(#${id})"`,
-  };
+  const rect = `<rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${f.bottom - f.top}"/>`;
+  const id = Figure.contentId(name, rect);
+  return { defs: `<defs><clipPath id="${id}">${rect}</clipPath></defs>`, attribute: `clip-path="url(#${id})"` };
 }
 
 /**

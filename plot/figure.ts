@@ -45,8 +45,6 @@ export interface FigureOptions {
   title?: string;
 }
 
-let nextFigureId = 0;
-
 /**
  * A figure as a value: its size and its SVG markup. `toSvg()` gives the standalone document;
  * {@linkcode subplots} composes figures by their sizes. Ids inside a figure are unique across figures,
@@ -74,13 +72,18 @@ export class Figure {
   }
 
   /**
-   * A fresh id for an element of a new figure (clip paths), unique in this process.
+   * The id of an element defined by `definition` (a clip path, a panel). It is a hash of the definition,
+   * so a figure's SVG never depends on what was drawn before it, and two figures inlined in one page
+   * (a notebook) share an id only where they define the same element.
    *
    * @param name Readable stem.
-   * @returns `name-N`.
+   * @param definition The element's defining markup.
+   * @returns `name-<hash>`.
    */
-  static uniqueId(name: string): string {
-    return `${name}-${++nextFigureId}`;
+  static contentId(name: string, definition: string): string {
+    let h = 0x811c9dc5; // FNV-1a, 32 bits
+    for (let i = 0; i < definition.length; i++) h = Math.imul(h ^ definition.charCodeAt(i), 0x01000193);
+    return `${name}-${(h >>> 0).toString(36)}`;
   }
 
   /**

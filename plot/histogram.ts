@@ -48,8 +48,8 @@ export function histogramDensity(values: ArrayLike<number>, bins: number): Histo
 
 /** Options for {@linkcode histogram}. */
 export interface HistogramOptions extends FigureOptions {
-  /** Samples. */
-  values: ArrayLike<number>;
+  /** Samples, or bins already computed by {@linkcode histogramDensity} (then `bins` is ignored). */
+  values: ArrayLike<number> | HistogramDensity;
   /** Approximate number of bins (default 40). */
   bins?: number;
   /** Density curves drawn over the bars, e.g. `{ label: "N(0, K)", density: (x) => ... }`. */
@@ -75,7 +75,8 @@ export interface HistogramOptions extends FigureOptions {
  * ```
  */
 export function histogram(options: HistogramOptions): Figure {
-  const { domain, bins: edges, heights } = histogramDensity(options.values, options.bins ?? 40);
+  const given = options.values;
+  const { domain, bins: edges, heights } = "heights" in given ? given : histogramDensity(given, options.bins ?? 40);
   const bins = edges.map(([x0, x1]) => ({ x0, x1 }));
   const f = frame(options);
   const sx = makeScale("linear", domain, [f.left, f.right]);

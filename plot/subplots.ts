@@ -47,7 +47,7 @@ export function subplots(options: SubplotsOptions): Figure {
   const shift = (width - cols * cellW) / 2;
   const height = top + Math.ceil(panels.length / cols) * cellH;
   // A figure placed twice is drawn once and referenced (<use>), so its ids stay unique.
-  const placed = new Map<Figure, { id: string; x: number; y: number }>();
+  const placed = new Map<string, { x: number; y: number }>();
   const parts = panels.map((panel, i) => {
     const x = shift + (i % cols) * cellW, y = top + Math.floor(i / cols) * cellH + titleH;
     const title = options.titles?.[i]
@@ -55,10 +55,11 @@ export function subplots(options: SubplotsOptions): Figure {
         esc(options.titles[i])
       }</text>`
       : "";
-    const first = placed.get(panel);
-    if (first) return `<g class="panel">${title}<use href="#${first.id}" x="${x - first.x}" y="${y - first.y}"/></g>`;
-    const id = Figure.uniqueId("panel");
-    placed.set(panel, { id, x, y });
+    // Panels with the same markup are drawn once and repeated with <use>.
+    const id = Figure.contentId("panel", panel.content);
+    const first = placed.get(id);
+    if (first) return `<g class="panel">${title}<use href="#${id}" x="${x - first.x}" y="${y - first.y}"/></g>`;
+    placed.set(id, { x, y });
     const size = `width="${panel.width}" height="${panel.height}" viewBox="0 0 ${panel.width} ${panel.height}"`;
     return `<g class="panel">${title}<svg id="${id}" x="${x}" y="${y}" ${size}>${panel.content}</svg></g>`;
   });

@@ -278,3 +278,21 @@ Deno.test("plots never clip a marker, label every log decade, and give integer a
     }
   });
 });
+
+Deno.test("a figure's SVG does not depend on what was drawn before it (ids hash their definition)", () => {
+  const draw = () =>
+    subplots({
+      panels: [
+        linePlot({ series: [{ x: [1, 2, 3], y: [1, 4, 9], label: "a" }] }),
+        linePlot({ series: [{ x: [1, 2, 3], y: [1, 4, 9], label: "a" }] }),
+        linePlot({ series: [{ x: [1, 2, 3], y: [3, 2, 1], label: "b" }] }),
+      ],
+    }).toSvg();
+  const first = draw();
+  linePlot({ series: [{ x: [0, 1], y: [0, 1] }] }).toSvg(); // something else in between
+  assert.equal(draw(), first);
+  // Equal panels are drawn once and repeated; different panels get different ids.
+  assert.equal((first.match(/<use /g) ?? []).length, 1);
+  const ids = [...first.matchAll(/<svg id="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(new Set(ids).size, 2);
+});

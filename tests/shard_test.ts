@@ -1,0 +1,88 @@
+/**
+ * Experiments as programs: a sweep split into shards and joined by `merge` writes the same results.json,
+ * figures.json and SVG figures as one run (same seeds, same numbers), and merge refuses shards that do
+ * not belong together before writing anything.
+ */
+import assert from "node:assert";
+import { type Experiment, parseShard, runExperiment } from "../experiments/_program.ts";
+import { UsageError } from "../experiments/_common.ts";
+import { experiment as rgFlow } from "../experiments/rg_flow.ts";
+import { experiment as ntkEntropy } from "../experiments/ntk_entropy.ts";
+import type { FlagSpec } from "../experiments/_common.ts";
+
+const silent = { log: () => {}, progress: () => {} };
+
+/** Every output file of a run folder, results.json without its timing. */
+async function outputs(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const entry of Deno.readDirSync(dir)) {
+    const text = await Deno.readTextFile(`${dir}/${entry.name}`);
+    if (entry.name !== "results.json") files[entry.name] = text;
+    else {
+      const { seconds, ...rest } = JSON.parse(text);
+      assert.ok(seconds >= 0);
+      files[entry.name] = JSON.stringify(rest);
+    }
+  }
+  return files;
+}
+
+async function shardedEqualsSingle<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  shards: number,
+): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "rankscope-shard-" });
+  await runExperiment(experiment, ["--quick", "--out", `${root}/single`], silent);
+  const dirs = Array.from({ length: shards }, (_, i) => `${root}/shard-${i}`);
+  for (const [i, dir] of dirs.entries()) {
+    await runExperiment(experiment, ["--quick", "--shard", `${i}/${shards}`, "--out", dir], silent);
+    const file = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+    assert.equal(file.status, "complete");
+    assert.deepEqual(file.shard, { index: i, count: shards });
+    assert.ok(Object.keys(file.records).length >= 1, "each shard ran units");
+    assert.ok(![...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".svg")), "a shard writes no figures");
+  }
+  // Shards listed in any order.
+  await runExperiment(experiment, ["merge", ...dirs.reverse(), "--out", `${root}/merged`], silent);
+  const single = await outputs(`${root}/single`), merged = await outputs(`${root}/merged`);
+  assert.deepEqual(Object.keys(merged).sort(), Object.keys(single).sort());
+  for (const name of Object.keys(single)) assert.equal(merged[name], single[name], `${name} differs`);
+  await Deno.remove(root, { recursive: true });
+}
+
+Deno.test("rg_flow: two shards merged equal one run, file for file", async () => {
+  await shardedEqualsSingle(rgFlow, 2);
+});
+
+Deno.test("ntk_entropy: three shards merged equal one run, file for file", async () => {
+  await shardedEqualsSingle(ntkEntropy, 3);
+});
+
+Deno.test("merge refuses missing, repeated, unfinished or foreign shards before writing", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "rankscope-shard-" });
+  await runExperiment(rgFlow, ["--quick", "--shard", "0/2", "--out", `${root}/a`], silent);
+  await runExperiment(rgFlow, ["--quick", "--shard", "1/2", "--out", `${root}/b`], silent);
+  await runExperiment(rgFlow, ["--quick", "--seed", "1", "--shard", "1/2", "--out", `${root}/c`], silent);
+  const refuse = async (args: string[], message: RegExp) => {
+    await assert.rejects(runExperiment(rgFlow, ["merge", ...args, "--out", `${root}/out`], silent), (e: Error) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, message);
+      return true;
+    });
+    assert.throws(() => Deno.statSync(`${root}/out/results.json`), Deno.errors.NotFound);
+  };
+  await t.step("missing", () => refuse([`${root}/a`], /shards 1\/2 are missing/));
+  await t.step("repeated", () => refuse([`${root}/a`, `${root}/a`], /repeated or foreign shard/));
+  await t.step("other flags", () => refuse([`${root}/a`, `${root}/c`], /ran other flags/));
+  await t.step("no shards", () => refuse([], /merge needs the shard folders/));
+  await t.step("not a shard", () => refuse([`${root}/nowhere`], /cannot read/));
+  const partial = JSON.parse(await Deno.readTextFile(`${root}/b/results.json`));
+  await Deno.writeTextFile(`${root}/b/results.json`, JSON.stringify({ ...partial, status: "partial" }));
+  await t.step("unfinished", () => refuse([`${root}/a`, `${root}/b`], /has not finished/));
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("--shard accepts i/n with 0 <= i < n only", () => {
+  assert.deepEqual(parseShard("2/5"), { index: 2, count: 5 });
+  for (const bad of ["5/5", "0/0", "1", "-1/2", "a/b", "1/2/3"]) assert.throws(() => parseShard(bad), UsageError);
+});

@@ -6,7 +6,7 @@
  * @module
  */
 import { Tensor, tidy } from "../ops/tensor.ts";
-import { deriveSeed, randomNormal } from "../ops/random.ts";
+import { deriveSeed, randomNormal, randomUniform } from "../ops/random.ts";
 import { matmul } from "../ops/matmul.ts";
 import { add } from "../ops/elementwise.ts";
 import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
@@ -24,6 +24,11 @@ export interface EnsembleOptions {
   scaling?: "fan-in" | "none";
   /** Bias variance C_b (default 0: zero biases). */
   biasVariance?: number;
+  /**
+   * Initialisation per layer (default all "normal"): "normal" draws W (and b) as above; "torch" is
+   * PyTorch's `nn.Linear` default, W and b ~ U(±1/√fan_in) (variance 1/(3·fan_in)), ignoring the variances.
+   */
+  layerInit?: ("normal" | "torch")[];
   /** Nonlinearity between layers (default "relu"). */
   activation?: ActivationName;
   /** Seed of the ensemble. */
@@ -53,6 +58,11 @@ export async function ensemblePreactivations(x: ArrayLike<number>, options: Ense
   if (!(nets >= 1 && Number.isInteger(nets)) || widths.length === 0 || widths.some((w) => !(w >= 1))) {
     throw new RangeError(`Invalid ensemble: ${nets} nets with widths [${widths.join(", ")}]`);
   }
+  if (options.layerInit && options.layerInit.length !== widths.length) {
+    throw new RangeError(
+      `Invalid ensemble: layerInit has ${options.layerInit.length} entries for ${widths.length} layers`,
+    );
+  }
   const fanIns = [x.length, ...widths.slice(0, -1)];
   const biggest = Math.max(...widths.map((w, l) => w * fanIns[l]));
   const chunk = Math.max(1, Math.min(nets, Math.floor(2 ** 24 / biggest)));
@@ -66,8 +76,20 @@ export async function ensemblePreactivations(x: ArrayLike<number>, options: Ense
       let h: Tensor = input;
       const zs: Tensor[] = [];
       widths.forEach((w, l) => {
-        const variance = options.weightVariance / ((options.scaling ?? "fan-in") === "fan-in" ? fanIns[l] : 1);
         // A seed derived per (layer, chunk) keeps every network's weights independent and reproducible.
+        if (options.layerInit?.[l] === "torch") {
+          const limit = 1 / Math.sqrt(fanIns[l]), range = { low: -limit, high: limit };
+          const weights = randomUniform([count, fanIns[l], w], {
+            seed: deriveSeed(options.seed, "weights", l, c),
+            ...range,
+          });
+          const bias = randomUniform([count, 1, w], { seed: deriveSeed(options.seed, "biases", l, c), ...range });
+          const z = add(matmul(h, weights), bias);
+          zs.push(z.reshape([count, w]));
+          h = act(z);
+          return;
+        }
+        const variance = options.weightVariance / ((options.scaling ?? "fan-in") === "fan-in" ? fanIns[l] : 1);
         const weights = randomNormal([count, fanIns[l], w], {
           seed: deriveSeed(options.seed, "weights", l, c),
           std: Math.sqrt(variance),

@@ -38,6 +38,40 @@ export function trapezoidWeights(x: ArrayLike<number>): Float64Array {
   return w;
 }
 
+/**
+ * The quadrature weights of the ε-rank study's chapter-2 code: rows are ordered by the mean of a
+ * reference representation g over its columns, the spacing is uniform, dx = (ḡ_max − ḡ_min)/(m − 1), and
+ * the two end rows of that order get half of it. (M = Dᵀ W D does not depend on the row order, so the
+ * order only decides which rows are halved; the scale dx is what moves the ε-rank.)
+ *
+ * @param g Reference representation [m, width], row-major.
+ * @param width Columns of g.
+ * @returns Weights per row, in the rows' original order.
+ * @throws {RangeError} When g is not m x width with m ≥ 2.
+ * @example Row means 3, 1, 2: dx = 1, the rows with the largest and smallest mean get 1/2
+ * ```ts
+ * import assert from "node:assert";
+ * import { meanKeyedWeights } from "./epsilon_rank.ts";
+ * assert.deepEqual([...meanKeyedWeights([3, 3, 1, 1, 2, 2], 2)], [0.5, 0.5, 1]);
+ * ```
+ */
+export function meanKeyedWeights(g: ArrayLike<number>, width: number): Float64Array {
+  const m = g.length / width;
+  if (!(Number.isInteger(m) && m >= 2 && width >= 1)) {
+    throw new RangeError(`Cannot key weights: ${g.length} values are not m x ${width} with m >= 2`);
+  }
+  const means = Array.from({ length: m }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < width; j++) s += g[i * width + j];
+    return s / width;
+  });
+  const order = means.map((_, i) => i).sort((a, b) => means[a] - means[b]);
+  const dx = (means[order[m - 1]] - means[order[0]]) / (m - 1 + 1e-8);
+  const w = new Float64Array(m).fill(dx);
+  w[order[0]] = w[order[m - 1]] = dx / 2;
+  return w;
+}
+
 /** Options for {@linkcode epsilonRank}. */
 export interface EpsilonRankOptions {
   /** Sorted 1-D grid the features were evaluated on (trapezoid weights are derived from it). */

@@ -48,17 +48,28 @@ export function concentricCircles(options: ToyOptions & { factor?: number } = {}
 }
 
 /**
- * XOR: points uniform in [−1, 1]², label 1 when the coordinates have opposite signs.
+ * XOR: points uniform in [−1, 1]², label 1 when the coordinates have opposite signs. With
+ * `layout: "blobs"` it is the embedding study's set instead: a corner c ∈ {0, 1}² drawn uniformly, label
+ * c₀ XOR c₁ (from the corner, before the noise), and the point c − 0.5 + noise·N(0, I): four Gaussian
+ * blobs at (±0.5, ±0.5).
  *
- * @param options Size, noise (added after labelling), seed.
+ * @param options Size, noise (added after labelling), seed, layout (default "uniform").
  * @returns Points and labels.
+ * @example Blobs keep their corner's label
+ * ```ts
+ * import assert from "node:assert";
+ * import { xorPoints } from "./toy.ts";
+ * const { x, y } = xorPoints({ n: 100, noise: 0.01, layout: "blobs" });
+ * for (let i = 0; i < 100; i++) assert.equal(y[i], x[2 * i] * x[2 * i + 1] < 0 ? 1 : 0);
+ * ```
  */
-export function xorPoints(options: ToyOptions = {}): PointSet {
-  const n = options.n ?? 400, seed = options.seed ?? 0;
+export function xorPoints(options: ToyOptions & { layout?: "uniform" | "blobs" } = {}): PointSet {
+  const n = options.n ?? 400, seed = options.seed ?? 0, blobs = options.layout === "blobs";
   const u = uniforms(2 * n, seed, 3), noise = normals(2 * n, seed, 4);
   const x = new Float32Array(2 * n), y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const a = 2 * u[2 * i] - 1, b = 2 * u[2 * i + 1] - 1;
+    const a = blobs ? (u[2 * i] < 0.5 ? -0.5 : 0.5) : 2 * u[2 * i] - 1;
+    const b = blobs ? (u[2 * i + 1] < 0.5 ? -0.5 : 0.5) : 2 * u[2 * i + 1] - 1;
     y[i] = a * b < 0 ? 1 : 0;
     x[2 * i] = a + (options.noise ?? 0.05) * noise[2 * i];
     x[2 * i + 1] = b + (options.noise ?? 0.05) * noise[2 * i + 1];

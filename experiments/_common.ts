@@ -58,11 +58,13 @@ export type FlagSpec =
     | { kind: "list" }
     | { kind: "counts"; min?: number }
     | { kind: "choices"; choices: readonly string[] }
+    | { kind: "choice"; choices: readonly string[] }
   );
 
 /** The parsed value of a flag of spec S. */
 export type FlagValue<S extends FlagSpec> = S extends { kind: "count" | "number" } ? number
   : S extends { kind: "list" | "counts" } ? number[]
+  : S extends { kind: "choice"; choices: readonly (infer T)[] } ? T
   : string[];
 
 /** A mistake in a command line: reported with the usage line and exit code 2, never a stack trace. */
@@ -78,7 +80,12 @@ export class UsageError extends Error {
 }
 
 /** Parses and checks one flag's text; a bad value throws {@linkcode UsageError}. */
-export function parseFlag(name: string, text: string, spec: FlagSpec, usage = ""): number | number[] | string[] {
+export function parseFlag(
+  name: string,
+  text: string,
+  spec: FlagSpec,
+  usage = "",
+): number | number[] | string | string[] {
   const fail = (what: string) => {
     throw new UsageError(`--${name} expects ${what} (got "${text}")`, usage);
   };
@@ -108,6 +115,9 @@ export function parseFlag(name: string, text: string, spec: FlagSpec, usage = ""
       }
       return v;
     }
+    case "choice":
+      if (!spec.choices.includes(text)) fail(`one of ${spec.choices.join(", ")}`);
+      return text;
     case "choices":
       if (items.some((t) => !spec.choices.includes(t))) fail(`a comma-separated subset of ${spec.choices.join(",")}`);
       return items;
@@ -148,7 +158,7 @@ function removeEarlierRun(out: string): void {
 export function usageText(script: string, specs: Record<string, FlagSpec>): string {
   return `usage: deno run -A experiments/${script}.ts ${
     Object.entries(specs).map(([name, spec]) => `[--${name} ${spec.default}]`).join(" ")
-  } [--out out/${script}] [--quick] [--shard i/n] [--help]`;
+  } [--out out/${script}] [--quick | --reproduce] [--differences] [--shard i/n] [--help]`;
 }
 
 /**

@@ -59,14 +59,35 @@ export interface Report {
 /** The parsed flags of specs S. */
 export type Flags<S extends Record<string, FlagSpec>> = { [K in keyof S]: FlagValue<S[K]> };
 
+/** One aspect of a protocol (data, model, optimiser, ...), rendered as text for comparison. */
+export interface Aspect<C> {
+  /** What it is, e.g. "batch size". */
+  aspect: string;
+  /** Its value under a configuration. */
+  show(config: C): string;
+}
+
+/** An aspect in which a run differs from the original study. */
+export interface Difference {
+  aspect: string;
+  original: string;
+  run: string;
+}
+
 /** An experiment: flags → typed config → units → records → report. */
 export interface Experiment<S extends Record<string, FlagSpec>, C, R> {
   /** Script name (experiments/NAME.ts, default output out/NAME). */
   name: string;
-  /** Its flags (the program adds --out, --quick, --shard and --help). */
+  /** Its flags (the program adds --out, --quick, --reproduce, --differences, --shard and --help). */
   flags: S;
   /** The typed configuration; throws RangeError on inconsistent flags (a usage error). */
   configure(flags: Flags<S>, quick: boolean): C;
+  /** The original study's protocol (its notebook in shared/studies/); only `--seed` is taken from the flags. */
+  original(flags: Flags<S>): C;
+  /** Every aspect of the protocol a run can change, compared between a run and the original. */
+  aspects: Aspect<C>[];
+  /** What holds in every mode: where the original has a bug and the reproduction follows its intent, etc. */
+  notes: string[];
   /** Every unit of the sweep, in report order. */
   units(config: C): Unit[];
   /** Prepares what every unit shares (data) and returns the function that runs one unit. */
@@ -89,6 +110,12 @@ interface ShardFile {
   flags: Record<string, unknown>;
   config: unknown;
   shard?: { index: number; count: number };
+  /** "original" (--reproduce), "default", "quick" or "custom" (flags changed). */
+  protocol: string;
+  /** Every aspect in which the run differs from the original study. */
+  differences: Difference[];
+  /** What holds in every mode (see {@linkcode Experiment.notes}). */
+  notes: string[];
   adapters: string[];
   records: Record<string, unknown>;
   seconds: number;
@@ -119,6 +146,8 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
     out: { type: "string" as const, default: `out/${experiment.name}` },
     quick: { type: "boolean" as const, default: false },
     shard: { type: "string" as const, default: "0/1" },
+    reproduce: { type: "boolean" as const, default: false },
+    differences: { type: "boolean" as const, default: false },
     help: { type: "boolean" as const, default: false },
     ...Object.fromEntries(Object.keys(experiment.flags).map((k) => [k, { type: "string" as const }])),
   };
@@ -134,15 +163,20 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
   for (const [name, spec] of Object.entries(experiment.flags)) {
     flags[name] = parseFlag(name, (values[name] as string | undefined) ?? spec.default, spec, usage);
   }
-  const quick = values.quick as boolean;
+  const quick = values.quick as boolean, reproduce = values.reproduce as boolean;
   const shard = parseShard(values.shard as string);
-  let config: C;
-  try {
-    config = experiment.configure(flags as Flags<S>, quick);
-  } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(e.message, usage);
-    throw e;
+  if (reproduce) {
+    const given = Object.keys(experiment.flags).filter((k) => k !== "seed" && values[k] !== undefined);
+    if (quick || given.length) {
+      const extra = [...(quick ? ["--quick"] : []), ...given.map((k) => `--${k}`)].join(", ");
+      throw new UsageError(
+        `--reproduce runs the original protocol exactly; drop ${extra} (only --seed may change)`,
+        usage,
+      );
+    }
   }
+  if (values.differences) return log(differencesTable(experiment, flags as Flags<S>));
+  const config = configFor(experiment, { ...flags, quick, reproduce }, usage);
   const all = experiment.units(config);
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const out = values.out as string;
@@ -153,8 +187,13 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
   const file: ShardFile = {
     status: "partial",
     experiment: experiment.name,
-    flags: { ...flags, quick },
+    flags: { ...flags, quick, reproduce },
     config: JSON.parse(JSON.stringify(config)),
+    ...protocolOf(experiment, flags as Flags<S>, config, {
+      quick,
+      reproduce,
+      custom: Object.keys(experiment.flags).some((k) => values[k] !== undefined),
+    }),
     ...(shard.count > 1 ? { shard } : {}),
     adapters: [rt.adapterName],
     records: {},
@@ -262,8 +301,7 @@ async function merge<S extends Record<string, FlagSpec>, C, R>(
     throw new UsageError(`shards ${missing.map((i) => `${i}/${count}`).join(", ")} are missing`, usage);
   }
   // The config is recomputed from the flags (the configuration a single run with these flags uses).
-  const { quick, ...flags } = first.flags;
-  const config = experiment.configure(flags as Flags<S>, quick as boolean);
+  const config = configFor(experiment, first.flags, usage);
   if (JSON.stringify(JSON.parse(JSON.stringify(config))) !== JSON.stringify(first.config)) {
     throw new UsageError(`${dirs[0]} was written by another version of ${experiment.name} (its config differs)`, usage);
   }
@@ -279,11 +317,68 @@ async function merge<S extends Record<string, FlagSpec>, C, R>(
     experiment: experiment.name,
     flags: first.flags,
     config: first.config,
+    protocol: first.protocol,
+    differences: first.differences,
+    notes: first.notes,
     adapters: [...new Set(shards.flatMap((s) => s.adapters))],
     records,
     seconds: shards.reduce((t, s) => t + s.seconds, 0),
   };
   await writeReport(experiment, config, file, out, log);
+}
+
+/** The configuration of parsed flags (plus quick and reproduce); a RangeError becomes a usage error. */
+function configFor<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  all: Record<string, unknown>,
+  usage: string,
+): C {
+  const { quick, reproduce, ...flags } = all;
+  try {
+    return reproduce
+      ? experiment.original(flags as Flags<S>)
+      : experiment.configure(flags as Flags<S>, quick as boolean);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message, usage);
+    throw e;
+  }
+}
+
+/** Every aspect in which `config` differs from the original protocol. */
+export function differencesFrom<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  flags: Flags<S>,
+  config: C,
+): Difference[] {
+  const original = experiment.original(flags);
+  return experiment.aspects
+    .map((a) => ({ aspect: a.aspect, original: a.show(original), run: a.show(config) }))
+    .filter((d) => d.original !== d.run);
+}
+
+function protocolOf<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  flags: Flags<S>,
+  config: C,
+  mode: { quick: boolean; reproduce: boolean; custom: boolean },
+): { protocol: string; differences: Difference[]; notes: string[] } {
+  const protocol = mode.reproduce ? "original" : mode.quick ? "quick" : mode.custom ? "custom" : "default";
+  return { protocol, differences: differencesFrom(experiment, flags, config), notes: experiment.notes };
+}
+
+/** The README's "Differences from the original study" table: the default run against the original. */
+function differencesTable<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  flags: Flags<S>,
+): string {
+  const rows = differencesFrom(experiment, flags, experiment.configure(flags, false));
+  const cell = (t: string) => t.replaceAll("|", "\\|");
+  return [
+    "| aspect | original study (`--reproduce`) | default run |",
+    "| --- | --- | --- |",
+    ...rows.map((d) => `| ${cell(d.aspect)} | ${cell(d.original)} | ${cell(d.run)} |`),
+    ...(experiment.notes.length ? ["", ...experiment.notes.map((n) => `- ${n}`)] : []),
+  ].join("\n");
 }
 
 function readShard(name: string, dir: string, usage: string): ShardFile {
@@ -305,6 +400,8 @@ function helpText<S extends Record<string, FlagSpec>, C, R>(experiment: Experime
     ...Object.entries(experiment.flags).map(([name, spec]) => [`--${name}`, `${spec.help} (default ${spec.default})`]),
     ["--out", `Output folder; an earlier run's outputs in it are replaced (default out/${experiment.name})`],
     ["--quick", "Tiny sizes for a smoke test; every flag is still checked"],
+    ["--reproduce", "Run the original study's protocol exactly (only --seed may be given besides)"],
+    ["--differences", "Print how the default run differs from the original study (a Markdown table) and exit"],
     ["--shard i/n", "Run only units i, i+n, ... of the sweep; join the n folders with `merge` (default 0/1)"],
     ["--help", "Print this description and exit"],
   ];

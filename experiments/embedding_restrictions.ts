@@ -64,31 +64,62 @@ export interface EmbeddingConfig {
   gridSize: number;
   /** Hidden layers of the narrow networks. */
   depth: number;
+  /** Datasets and models of the sweep. */
+  datasets: DatasetName[];
+  models: ModelName[];
+  /** Data: points, noise, XOR layout (uniform square or four blobs), standardised with the training statistics or raw. */
+  points: number;
+  noise: number;
+  xor: "uniform" | "blobs";
+  standardize: boolean;
+  /** Weight init: rankscope's (He for ReLU, Glorot for tanh, zero bias) or PyTorch's default U(±1/√fan_in) for W and b. */
+  init: "default" | "torch";
+  /** Where the width-1 layer of the bottleneck net sits, and whether the wide net has BatchNorm. */
+  bottleneck: "middle" | "second-last";
+  wideBatchNorm: boolean;
+  /**
+   * Training: "chunks" of 10 full-batch steps up to `maxSteps`, stopping when the loss stalls, keeping the final
+   * state; or "epochs" of minibatches (`batch`), keeping the state of best test accuracy (the original).
+   */
+  training: "chunks" | "epochs";
+  epochs: number;
+  batch: number;
+  /** Tries per model where they differ from `tries`. */
+  triesPerModel: Partial<Record<ModelName, number>>;
+  /** [low, high] of both axes of the maps. */
+  extent: [number, number];
+  /** Fresh models trained in stages (each stage `epochs` with its own optimizer), mapped after every stage. */
+  staged: { model: ModelName; epochs: number; stages: number }[];
 }
 
 /** The five models of the study. */
 export type ModelName = "narrow tanh" | "bottleneck tanh" | "narrow relu" | "wide tanh" | "wide relu";
 const MODELS: ModelName[] = ["narrow tanh", "bottleneck tanh", "narrow relu", "wide tanh", "wide relu"];
 type DatasetName = "circles" | "xor";
-const DATASETS: DatasetName[] = ["circles", "xor"];
-const CHUNK = 10, PATIENCE = 5, EXTENT: [number, number] = [-2.2, 2.2];
+const CHUNK = 10, PATIENCE = 5;
 
 /** One of the study's models, seeded (one Philox stream per weight layer, in order). */
-export function build(name: ModelName, seed: number, depth: number): Sequential {
-  const act = name.endsWith("relu") ? "relu" : "tanh";
+export function build(
+  name: ModelName,
+  seed: number,
+  config: Pick<EmbeddingConfig, "depth" | "init" | "bottleneck" | "wideBatchNorm">,
+): Sequential {
+  const act = name.endsWith("relu") ? "relu" : "tanh", torch = config.init === "torch";
   const layers: Layer[] = [];
   let inputs = 2, stream = 0;
   const add = (width: number, norm: boolean) => {
-    layers.push(new Dense(inputs, width, { seed, stream: stream++, init: act === "relu" ? "he" : "glorot" }));
+    const init = torch ? "torch" : act === "relu" ? "he" : "glorot";
+    layers.push(new Dense(inputs, width, { seed, stream: stream++, init }));
     if (norm) layers.push(new BatchNorm1d(width));
     layers.push(new Activation(act));
     inputs = width;
   };
-  if (name.startsWith("wide")) { for (let l = 0; l < 2; l++) add(3, false); }
-  else {for (let l = 0; l < depth; l++) {
-      add(name.startsWith("bottleneck") && l === Math.floor(depth / 2) ? 1 : 2, true);
+  const narrowAt = config.bottleneck === "middle" ? Math.floor(config.depth / 2) : config.depth - 2;
+  if (name.startsWith("wide")) { for (let l = 0; l < 2; l++) add(3, config.wideBatchNorm); }
+  else {for (let l = 0; l < config.depth; l++) {
+      add(name.startsWith("bottleneck") && l === narrowAt ? 1 : 2, true);
     }}
-  layers.push(new Dense(inputs, 1, { seed, stream, init: "glorot" }), new Activation("sigmoid"));
+  layers.push(new Dense(inputs, 1, { seed, stream, init: torch ? "torch" : "glorot" }), new Activation("sigmoid"));
   return new Sequential(layers);
 }
 
@@ -102,12 +133,17 @@ export interface Dataset {
   test: { x: Float32Array; y: Float32Array };
 }
 
-/** The dataset (400 points, noise 0.05, fixed seeds), split and standardised with the training statistics. */
-export function dataset(name: DatasetName): Dataset {
+/** The dataset (fixed seeds), split 80/20 and standardised with the training statistics where configured. */
+export function dataset(
+  name: DatasetName,
+  config: Pick<EmbeddingConfig, "points" | "noise" | "xor" | "standardize">,
+): Dataset {
+  const { points: n, noise } = config;
   const raw = name === "circles"
-    ? concentricCircles({ n: 400, noise: 0.05, seed: 11 })
-    : xorPoints({ n: 400, noise: 0.05, seed: 12 });
+    ? concentricCircles({ n, noise, seed: 11 })
+    : xorPoints({ n, noise, seed: 12, layout: config.xor });
   const { train, test } = trainTestSplit(raw.x, raw.y, { width: 2, seed: 13 });
+  if (!config.standardize) return { name, train, test };
   const moments = columnMoments(train.x, 2);
   return {
     name,
@@ -166,12 +202,90 @@ export interface GridMaps {
   probability: number[];
   jacobianMin: number[];
   jacobianMax: number[];
+  /** |∇ₓ p|: the single singular value of the output's 1 x 2 Jacobian (the original's maps). */
+  outputGradient: number[];
+}
+/** A model trained in stages: after each, its test accuracy, output map and weight singular values. */
+export interface StagedRecord {
+  model: ModelName;
+  stages: { epoch: number; testAccuracy: number; probability: number[]; singular: number[][] }[];
 }
 /** A unit's record: the run, plus the maps for the first seed and the checkpoints of the tracked run. */
 export interface EmbeddingRecord {
-  run: RunRecord;
+  run?: RunRecord;
   maps?: GridMaps;
   checkpoints?: Checkpoint[];
+  staged?: StagedRecord;
+}
+
+/** The tensors that make up a model's state: weights, biases, BatchNorm's γ, β and running statistics. */
+function stateSlots(model: Sequential): { layer: Record<string, unknown>; key: string }[] {
+  return model.layers.flatMap((l) => {
+    const keys = l instanceof Dense
+      ? ["weights", "bias"]
+      : l instanceof BatchNorm1d
+      ? ["gamma", "beta", "runningMean", "runningVar"]
+      : [];
+    return keys.map((key) => ({ layer: l as unknown as Record<string, unknown>, key }))
+      .filter((s) => s.layer[s.key] instanceof Tensor);
+  });
+}
+
+/** A copy of the model's state on the host (one read-back). */
+async function saveState(model: Sequential): Promise<Float32Array[]> {
+  const tensors = stateSlots(model).map((s) => s.layer[s.key] as Tensor);
+  const flat = tidy(() => concat(tensors.map((t) => t.reshape([t.size])), 0));
+  const all = await flat.toArray();
+  flat.dispose();
+  let offset = 0;
+  return tensors.map((t) => all.slice(offset, offset += t.size));
+}
+
+/** Puts a saved state back (like PyTorch's load_state_dict). */
+function loadState(model: Sequential, saved: Float32Array[]): void {
+  stateSlots(model).forEach((s, i) => {
+    const old = s.layer[s.key] as Tensor;
+    const t = Tensor.fromArray(saved[i], old.shape);
+    t.requiresGrad = old.requiresGrad;
+    old.dispose();
+    s.layer[s.key] = t;
+  });
+}
+
+/**
+ * The original's train_model: `epochs` epochs of shuffled minibatches (Adam 0.01, BCE), the test accuracy
+ * after each, and at the end the state of the best test accuracy (when the last epoch was not the best).
+ * The epoch loss is the last minibatch's (one read-back per epoch).
+ */
+async function trainEpochs(
+  config: EmbeddingConfig,
+  model: Sequential,
+  data: Dataset,
+  seed: number,
+  epochs: number,
+  onEpoch?: (epoch: number, loss: number) => void,
+): Promise<{ loss: { step: number; loss: number }[]; steps: number; bestAccuracy: number }> {
+  const n = data.train.y.length, perEpoch = Math.ceil(n / config.batch);
+  const set = { x: data.train.x, xShape: [n, 2], y: data.train.y, yShape: [n, 1] };
+  let best = -1, since = 0, saved: Float32Array[] | null = null;
+  const loss: { step: number; loss: number }[] = [];
+  const run = await fit(model, set, {
+    loss: bceLoss,
+    optimizer: new Adam({ lr: 0.01 }),
+    epochs,
+    batchSize: config.batch,
+    seed: deriveSeed(seed, "shuffle"),
+    lossEvery: perEpoch,
+    onEpoch: async ({ epoch, loss: value }) => {
+      loss.push({ step: (epoch + 1) * perEpoch, loss: value });
+      const acc = await accuracy(model, data.test);
+      if (acc > best) [best, since, saved] = [acc, 0, await saveState(model)];
+      else since++;
+      onEpoch?.(epoch, value);
+    },
+  });
+  if (since > 0 && saved) loadState(model, saved);
+  return { loss, steps: run.steps, bestAccuracy: best };
 }
 
 /** Trains in chunks of 10 steps until the loss stops improving for 50 steps or the budget is spent. */
@@ -205,9 +319,26 @@ async function train(
   return { loss, steps: step };
 }
 
+/** One try of a model: the configured training, reporting progress in steps. */
+function trainTry(
+  config: EmbeddingConfig,
+  model: Sequential,
+  data: Dataset,
+  seed: number,
+  onSteps: (steps: number, loss: number) => Promise<void>,
+): Promise<{ loss: { step: number; loss: number }[]; steps: number }> {
+  if (config.training === "chunks") return train(config, model, data, seed, (_, loss) => onSteps(CHUNK, loss));
+  const perEpoch = Math.ceil(data.train.y.length / config.batch);
+  return trainEpochs(config, model, data, seed, config.epochs, (_, loss) => void onSteps(perEpoch, loss));
+}
+
+/** Steps a try may take. */
+const trySteps = (config: EmbeddingConfig, n: number) =>
+  config.training === "chunks" ? config.maxSteps : config.epochs * Math.ceil(n / config.batch);
+
 /** Output probability and the input-Jacobian singular values of the last hidden layer on a grid. */
-async function gridMaps(model: Sequential, n: number): Promise<GridMaps> {
-  const [lo, hi] = EXTENT;
+async function gridMaps(model: Sequential, n: number, extent: [number, number]): Promise<GridMaps> {
+  const [lo, hi] = extent;
   const points = new Float32Array(n * n * 2);
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < n; i++) {
@@ -221,8 +352,14 @@ async function gridMaps(model: Sequential, n: number): Promise<GridMaps> {
   p.dispose();
   const rep = hidden(model);
   const spectra = await inputJacobianSpectra((x) => rep.forward(x, "eval"), grid);
+  const gradient = await inputJacobianSpectra((x) => model.forward(x, "eval"), grid);
   grid.dispose();
-  return { probability, jacobianMin: Array.from(spectra.min), jacobianMax: Array.from(spectra.max) };
+  return {
+    probability,
+    jacobianMin: Array.from(spectra.min),
+    jacobianMax: Array.from(spectra.max),
+    outputGradient: Array.from(gradient.max),
+  };
 }
 
 /**
@@ -237,21 +374,24 @@ export async function modelStudy(
   seed: number,
   context?: Pick<UnitContext<EmbeddingRecord>, "tick">,
 ): Promise<EmbeddingRecord> {
-  const { maxSteps, tries } = config;
+  const { maxSteps } = config, tries = config.triesPerModel[name] ?? config.tries;
+  const budget = trySteps(config, data.train.y.length);
   let record: RunRecord | null = null, model: Sequential | null = null;
   const checkpoints: Checkpoint[] = [];
   for (let attempt = 0; attempt < tries; attempt++) {
     const runSeed = deriveSeed(seed, "try", attempt);
-    const candidate = build(name, runSeed, config.depth);
+    const candidate = build(name, runSeed, config);
     const track = data.name === "circles" && name === "narrow tanh" && seed === config.seeds[0] && attempt === 0;
     if (track) checkpoints.push(await weightSnapshot(candidate, 0));
     const marks = new Set([Math.round(maxSteps / 6 / CHUNK) * CHUNK, Math.round(maxSteps / 2 / CHUNK) * CHUNK]);
-    const result = await train(config, candidate, data, runSeed, async (step, loss) => {
-      context?.tick(CHUNK, `try ${attempt + 1}: loss ${loss.toPrecision(3)}`);
+    let step = 0;
+    const result = await trainTry(config, candidate, data, runSeed, async (steps, loss) => {
+      context?.tick(steps, `try ${attempt + 1}: loss ${loss.toPrecision(3)}`);
+      step += steps;
       if (track && marks.has(step)) checkpoints.push(await weightSnapshot(candidate, step));
     });
     if (track) checkpoints.push(await weightSnapshot(candidate, result.steps));
-    context?.tick(maxSteps - result.steps, "stopped early");
+    context?.tick(budget - result.steps, "stopped early");
     const testAccuracy = await accuracy(candidate, data.test);
     const current: RunRecord = {
       dataset: data.name,
@@ -270,32 +410,71 @@ export async function modelStudy(
     record.tries = attempt + 1;
     if (testAccuracy >= config.threshold) break;
   }
-  const maps = seed === config.seeds[0] ? await gridMaps(model!, config.gridSize) : undefined;
+  const maps = seed === config.seeds[0] ? await gridMaps(model!, config.gridSize, config.extent) : undefined;
   model!.parameters().forEach((p) => p.dispose());
   return { run: record!, ...(maps ? { maps } : {}), ...(checkpoints.length ? { checkpoints } : {}) };
 }
 
+/**
+ * A fresh model trained in `stages` stages of `epochs` epochs on the last dataset (each stage with a new
+ * optimizer and best-state restore, as the original's staged cells), mapped after every stage.
+ */
+export async function stagedStudy(
+  config: EmbeddingConfig,
+  data: Dataset,
+  name: ModelName,
+  epochs: number,
+  stages: number,
+  context?: Pick<UnitContext<EmbeddingRecord>, "tick">,
+): Promise<EmbeddingRecord> {
+  const model = build(name, deriveSeed(config.seeds[0], "staged", name), config);
+  const out: StagedRecord = { model: name, stages: [] };
+  const perEpoch = Math.ceil(data.train.y.length / config.batch);
+  for (let k = 1; k <= stages; k++) {
+    await trainEpochs(
+      config,
+      model,
+      data,
+      deriveSeed(config.seeds[0], "staged", name, k),
+      epochs,
+      (_, loss) => context?.tick(perEpoch, `stage ${k}: loss ${loss.toPrecision(3)}`),
+    );
+    const maps = await gridMaps(model, config.gridSize, config.extent);
+    const { singular } = await weightSnapshot(model, k * epochs);
+    out.stages.push({
+      epoch: k * epochs,
+      testAccuracy: await accuracy(model, data.test),
+      probability: maps.probability,
+      singular,
+    });
+  }
+  model.parameters().forEach((p) => p.dispose());
+  return { staged: out };
+}
+
 const unitId = (d: DatasetName, m: ModelName, seed: number) => `${d} ${m} seed ${seed}`;
 function plan(config: EmbeddingConfig): { data: DatasetName; model: ModelName; seed: number }[] {
-  return DATASETS.flatMap((data) => MODELS.flatMap((model) => config.seeds.map((seed) => ({ data, model, seed }))));
+  return config.datasets.flatMap((data) =>
+    config.models.map((model) => config.seeds.map((seed) => ({ data, model, seed }))).flat()
+  );
 }
 
 const CHECKPOINT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f"];
 
 function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m: Record<string, GridMaps>) {
-  const { gridSize, seeds } = config;
+  const { gridSize, seeds, models, extent } = config;
   const first = runs.filter((r) => r.dataset === data.name && r.seed === seeds[0]);
   const figures: Report["figures"] = {};
   figures[`${data.name}_decision`] = {
-    data: { grid: gridSize, extent: EXTENT, models: Object.fromEntries(MODELS.map((k) => [k, m[k].probability])) },
+    data: { grid: gridSize, extent: extent, models: Object.fromEntries(models.map((k) => [k, m[k].probability])) },
     svg: subplots({
-      panels: MODELS.map((k) =>
+      panels: models.map((k) =>
         heatmap({
           values: m[k].probability,
           nx: gridSize,
           ny: gridSize,
-          xDomain: EXTENT,
-          yDomain: EXTENT,
+          xDomain: extent,
+          yDomain: extent,
           colorDomain: [0, 1],
           boundary: 0.5,
           colorLabel: "p(class 1)",
@@ -309,7 +488,7 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
         })
       ),
       columns: 3,
-      titles: MODELS.map((k) => `${k}: test ${(100 * first.find((r) => r.model === k)!.testAccuracy).toFixed(0)}%`),
+      titles: models.map((k) => `${k}: test ${(100 * first.find((r) => r.model === k)!.testAccuracy).toFixed(0)}%`),
       title: `Decision boundaries on ${data.name} (test points; seed ${seeds[0]})`,
     }),
   };
@@ -326,16 +505,16 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
   // Floor for log colour: exact zeros (rank collapse) would otherwise have no colour.
   const floor = (v: number[]) => v.map((s) => Math.max(s, 1e-7));
   figures[`${data.name}_jacobian`] = {
-    data: Object.fromEntries(MODELS.map((k) => [k, { min: m[k].jacobianMin, max: m[k].jacobianMax }])),
+    data: Object.fromEntries(models.map((k) => [k, { min: m[k].jacobianMin, max: m[k].jacobianMax }])),
     svg: subplots({
-      panels: MODELS.flatMap((k) =>
+      panels: models.flatMap((k) =>
         (["jacobianMin", "jacobianMax"] as const).map((which) =>
           heatmap({
             values: floor(m[k][which]),
             nx: gridSize,
             ny: gridSize,
-            xDomain: EXTENT,
-            yDomain: EXTENT,
+            xDomain: extent,
+            yDomain: extent,
             logColor: true,
             colorLabel: which === "jacobianMin" ? "σ_min" : "σ_max",
             width: 380,
@@ -344,12 +523,106 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
         )
       ),
       columns: 2,
-      titles: MODELS.flatMap((k) => [`${k}: min singular value`, `${k}: max singular value`]),
+      titles: models.flatMap((k) => [`${k}: min singular value`, `${k}: max singular value`]),
       title: `Input-Jacobian singular values of the last hidden layer on ${data.name} (log colour, floor 1e-7)`,
+    }),
+  };
+  figures[`${data.name}_gradient`] = {
+    data: { grid: gridSize, extent, models: Object.fromEntries(models.map((k) => [k, m[k].outputGradient])) },
+    svg: subplots({
+      panels: models.map((k) =>
+        heatmap({
+          values: floor(m[k].outputGradient),
+          nx: gridSize,
+          ny: gridSize,
+          xDomain: extent,
+          yDomain: extent,
+          logColor: true,
+          colorLabel: "|∇p|",
+          width: 380,
+          height: 320,
+        })
+      ),
+      columns: 3,
+      titles: models.map((k) => k),
+      title: `Gradient norm of the output probability on ${data.name} (the original's maps; log colour, floor 1e-7)`,
     }),
   };
   return figures;
 }
+
+/** Per staged model: the decision map and the weight singular values after every stage. */
+function stagedFigures(config: EmbeddingConfig, data: Dataset, staged: StagedRecord): Report["figures"] {
+  const key = staged.model.replaceAll(" ", "_"), extent = config.extent, n = config.gridSize;
+  const points = {
+    x: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i]),
+    y: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i + 1]),
+    classes: Array.from(data.test.y),
+  };
+  const layers = staged.stages[0].singular.map((_, l) => l + 1);
+  return {
+    [`staged_${key}_decision`]: {
+      data: staged.stages.map((s) => ({ epoch: s.epoch, testAccuracy: s.testAccuracy, probability: s.probability })),
+      svg: subplots({
+        panels: staged.stages.map((s) =>
+          heatmap({
+            values: s.probability,
+            nx: n,
+            ny: n,
+            xDomain: extent,
+            yDomain: extent,
+            colorDomain: [0, 1],
+            boundary: 0.5,
+            colorLabel: "p(class 1)",
+            points,
+            width: 380,
+            height: 320,
+          })
+        ),
+        columns: 3,
+        titles: staged.stages.map((s) => `epoch ${s.epoch}: test ${(100 * s.testAccuracy).toFixed(0)}%`),
+        title: `${staged.model} on ${data.name}, trained in stages`,
+      }),
+    },
+    [`staged_${key}_spectra`]: {
+      data: staged.stages.map((s) => ({ epoch: s.epoch, singular: s.singular })),
+      svg: linePlot({
+        title: `${staged.model}: weight singular values per layer after each stage (solid σ₁, dashed σ_min)`,
+        series: staged.stages.flatMap((s, i) => [
+          {
+            x: layers,
+            y: s.singular.map((v) => v[0]),
+            label: `epoch ${s.epoch}`,
+            markers: true,
+            color: STAGE_COLORS[i % 9],
+          },
+          {
+            x: layers,
+            y: s.singular.map((v) => Math.max(v[v.length - 1], 1e-7)),
+            dashed: true,
+            color: STAGE_COLORS[i % 9],
+          },
+        ]),
+        xLabel: "layer",
+        yLabel: "singular value",
+        yScale: "log",
+        width: 760,
+      }),
+    },
+  };
+}
+
+const STAGE_COLORS = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+];
 
 function checkpointFigures(checkpoints: Checkpoint[]): Report["figures"] {
   const layers = checkpoints[0].singular.map((_, l) => l + 1);
@@ -406,8 +679,8 @@ function summary(config: EmbeddingConfig, runs: RunRecord[], bottleneckMin: numb
     `\nEmbedding restrictions (seeds ${config.seeds.join(", ")}, up to ${config.tries} tries per seed)\n`,
     table(
       ["dataset", "model", "test acc (mean)", "± std", "train acc", "tries (total)", "steps (mean)"],
-      DATASETS.flatMap((d) =>
-        MODELS.map((k) => {
+      config.datasets.flatMap((d) =>
+        config.models.map((k) => {
           const rs = runs.filter((r) => r.dataset === d && r.model === k);
           const [mean, std] = stats(rs.map((r) => r.testAccuracy));
           return [
@@ -422,27 +695,35 @@ function summary(config: EmbeddingConfig, runs: RunRecord[], bottleneckMin: numb
         })
       ),
     ),
-    `\nbottleneck: max over the grid of the smallest Jacobian singular value = ${
-      Math.max(...bottleneckMin).toExponential(2)
-    } (rank collapse)`,
+    ...(bottleneckMin.length
+      ? [
+        `\nbottleneck: max over the grid of the smallest Jacobian singular value = ${
+          Math.max(...bottleneckMin).toExponential(2)
+        } (rank collapse)`,
+      ]
+      : []),
   ].join("\n");
 }
 
 function report(config: EmbeddingConfig, records: Record<string, EmbeddingRecord>): Report {
   const ordered = plan(config).map((p) => records[unitId(p.data, p.model, p.seed)]);
-  const runs = ordered.map((r) => r.run);
+  const runs = ordered.map((r) => r.run!);
   const checkpoints = ordered.flatMap((r) => r.checkpoints ?? []);
   let figures: Report["figures"] = {};
   const maps: Record<string, Record<string, GridMaps>> = {};
-  for (const name of DATASETS) {
-    maps[name] = Object.fromEntries(MODELS.map((k) => [k, records[unitId(name, k, config.seeds[0])].maps!]));
-    figures = { ...figures, ...mapFigures(config, dataset(name), runs, maps[name]) };
+  for (const name of config.datasets) {
+    maps[name] = Object.fromEntries(config.models.map((k) => [k, records[unitId(name, k, config.seeds[0])].maps!]));
+    figures = { ...figures, ...mapFigures(config, dataset(name, config), runs, maps[name]) };
   }
   if (checkpoints.length > 0) figures = { ...figures, ...checkpointFigures(checkpoints) };
+  const staged = config.staged.map((s) => records[`staged ${s.model}`].staged!);
+  const stagedData = dataset(config.datasets.at(-1)!, config);
+  for (const s of staged) figures = { ...figures, ...stagedFigures(config, stagedData, s) };
+  const bottleneck = maps[config.datasets[0]]["bottleneck tanh"];
   return {
-    results: { runs, checkpoints },
+    results: { runs, checkpoints, staged },
     figures,
-    text: summary(config, runs, maps.circles["bottleneck tanh"].jacobianMin),
+    text: summary(config, runs, bottleneck?.jacobianMin ?? []),
   };
 }
 
@@ -453,6 +734,17 @@ const FLAGS = {
   threshold: { default: "0.9", kind: "number", min: 0, max: 1, help: "Accuracy a try must reach to stop retrying" },
   grid: { default: "100", kind: "count", min: 2, help: "Points per side of the decision and Jacobian maps" },
 } as const;
+
+const ALL_MODELS: ModelName[] = ["narrow tanh", "bottleneck tanh", "narrow relu", "wide tanh", "wide relu"];
+
+/** Steps of one training of a unit's model (a try, or all stages). */
+function unitWeight(config: EmbeddingConfig, id: string): number {
+  const train = Math.round(0.8 * config.points), perEpoch = Math.ceil(train / config.batch);
+  const stage = config.staged.find((s) => id === `staged ${s.model}`);
+  if (stage) return stage.epochs * stage.stages * perEpoch;
+  const model = ALL_MODELS.find((m) => id.includes(` ${m} `))!;
+  return (config.triesPerModel[model] ?? config.tries) * trySteps(config, train);
+}
 
 /** The embedding-restrictions experiment as a program (see experiments/_program.ts). */
 export const experiment: Experiment<typeof FLAGS, EmbeddingConfig, EmbeddingRecord> = {
@@ -465,13 +757,118 @@ export const experiment: Experiment<typeof FLAGS, EmbeddingConfig, EmbeddingReco
     threshold: flags.threshold,
     gridSize: quick ? 20 : flags.grid,
     depth: quick ? 4 : 15,
+    datasets: ["circles", "xor"],
+    models: ALL_MODELS,
+    points: 400,
+    noise: 0.05,
+    xor: "uniform",
+    standardize: true,
+    init: "default",
+    bottleneck: "middle",
+    wideBatchNorm: false,
+    training: "chunks",
+    epochs: 300,
+    batch: 128,
+    triesPerModel: {},
+    extent: [-2.2, 2.2],
+    staged: [],
   }),
+  original: (flags) => ({
+    seeds: [flags.seeds[0]],
+    maxSteps: 300,
+    tries: 20,
+    threshold: 0.95,
+    gridSize: 100,
+    depth: 15,
+    datasets: ["xor"],
+    models: ["narrow tanh", "bottleneck tanh", "wide tanh"],
+    points: 2000,
+    noise: 0.2,
+    xor: "blobs",
+    standardize: false,
+    init: "torch",
+    bottleneck: "second-last",
+    wideBatchNorm: true,
+    training: "epochs",
+    epochs: 300,
+    batch: 128,
+    triesPerModel: { "bottleneck tanh": 10 },
+    extent: [-1, 1],
+    staged: [
+      { model: "bottleneck tanh", epochs: 10, stages: 9 },
+      { model: "narrow tanh", epochs: 10, stages: 9 },
+      { model: "narrow relu", epochs: 50, stages: 9 },
+    ],
+  }),
+  aspects: [
+    { aspect: "datasets", show: (c) => c.datasets.join(", ") },
+    {
+      aspect: "data",
+      show: (c) =>
+        `${c.points} points, noise σ ${c.noise}${
+          c.datasets.includes("xor")
+            ? c.xor === "blobs" ? ", XOR as four blobs at (±0.5, ±0.5)" : ", XOR uniform on [−1, 1]²"
+            : ""
+        }, 80/20 split, ${c.standardize ? "standardised" : "raw coordinates"}`,
+    },
+    { aspect: "models", show: (c) => c.models.join(", ") },
+    {
+      aspect: "init",
+      show: (c) =>
+        c.init === "torch" ? "PyTorch default: W, b ~ U(±1/√fan_in)" : "He (ReLU) or Glorot (tanh) normal, zero bias",
+    },
+    {
+      aspect: "bottleneck (width-1 layer)",
+      show: (c) => c.bottleneck === "middle" ? "middle layer (8 of 15)" : "layer depth − 1 (14 of 15)",
+    },
+    { aspect: "wide net (2 × 3)", show: (c) => c.wideBatchNorm ? "with BatchNorm" : "without BatchNorm" },
+    {
+      aspect: "training",
+      show: (c) =>
+        c.training === "epochs"
+          ? `${c.epochs} epochs of minibatches of ${c.batch}, Adam 0.01, BCE; keeps the state of best test accuracy`
+          : `full batch, Adam 0.01, BCE, up to ${c.maxSteps} steps, stopping when the loss stalls for 50; keeps the final state`,
+    },
+    {
+      aspect: "tries until the threshold",
+      show: (c) =>
+        `${c.threshold}; ${c.tries} tries${
+          Object.entries(c.triesPerModel).map(([m, t]) => ` (${m}: ${t})`).join("")
+        } per model and seed (${c.seeds.length} seed${c.seeds.length > 1 ? "s" : ""})`,
+    },
+    { aspect: "maps", show: (c) => `${c.gridSize}² grid on [${c.extent.join(", ")}]²` },
+    {
+      aspect: "staged training figures",
+      show: (c) =>
+        c.staged.length ? c.staged.map((s) => `${s.model} ${s.stages} × ${s.epochs} epochs`).join("; ") : "none",
+    },
+  ],
+  notes: [
+    "The original picks its seed at random (np.random.randint(1000)) and reseeds inside make_xor; --reproduce uses " +
+    "--seeds' first value through rankscope's seeded streams.",
+    "The original's retry loop returns the last try when none reaches the threshold; rankscope keeps the try with the " +
+    "best test accuracy. Both select on the test set (the original also restores the epoch of best test accuracy), " +
+    "so the reported accuracy is optimistic; the default run reports the final state's accuracy instead.",
+    "The original describes circles (its helper: a uniform disc r ≤ 0.3 against an annulus 0.5–1) but trains on XOR " +
+    "only; the default run adds circles (scikit-learn's make_circles geometry) as an extra study.",
+    "rankscope's hidden-layer Jacobian maps (σ_min and σ_max of the last hidden layer) are its own question; the " +
+    "original's maps are of the output's gradient, |∇p|, which both modes also draw.",
+    "The epoch loss of the epochs mode is the last minibatch's loss (one read-back per epoch), not the mean over the " +
+    "epoch's minibatches.",
+  ],
   units: (config): Unit[] =>
-    plan(config).map((p) => ({ id: unitId(p.data, p.model, p.seed), weight: config.tries * config.maxSteps })),
+    [
+      ...plan(config).map((p) => unitId(p.data, p.model, p.seed)),
+      ...config.staged.map((s) => `staged ${s.model}`),
+    ].map((id) => ({ id, weight: unitWeight(config, id) })),
   start(config) {
-    const data = Object.fromEntries(DATASETS.map((name) => [name, dataset(name)]));
+    const data = Object.fromEntries(config.datasets.map((name) => [name, dataset(name, config)]));
     const byId = new Map(plan(config).map((p) => [unitId(p.data, p.model, p.seed), p]));
     return Promise.resolve((unit: Unit, context: UnitContext<EmbeddingRecord>) => {
+      const stage = config.staged.find((s) => unit.id === `staged ${s.model}`);
+      if (stage) {
+        return stagedStudy(config, data[config.datasets.at(-1)!], stage.model, stage.epochs, stage.stages, context);
+      }
       const p = byId.get(unit.id)!;
       return modelStudy(config, data[p.data], p.model, p.seed, context);
     });

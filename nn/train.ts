@@ -43,6 +43,8 @@ export interface FitOptions {
   epochs?: number;
   /** Examples per step (default: all, i.e. full batch). */
   batchSize?: number;
+  /** Drop the last batch of an epoch when it is smaller than `batchSize` (default false: keep it). */
+  dropRemainder?: boolean;
   /** Seed of the shuffling (default 0); `shuffle: false` keeps the order. */
   seed?: number;
   /** Shuffle each epoch (default true). */
@@ -141,7 +143,7 @@ function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; b
 export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
   const n = data.xShape[0];
   const { epochs, batchSize, lossEvery } = checkFitInputs(data, options);
-  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const stepsPerEpoch = options.dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
   const bar = options.progress
     ? new ProgressBar({ total: epochs * stepsPerEpoch, label: "train", write: options.progress })
     : null;

@@ -303,3 +303,43 @@ Deno.test("ensemblePreactivations() reproduces the exact finite-width kurtosis o
   const k1 = u1.reduce((s, v) => s + v * v, 0) / u1.length, k2 = u2.reduce((s, v) => s + v * v, 0) / u2.length;
   assert.ok(Math.abs(k1 / 16 - 1) < 0.1 && Math.abs(k2 / k1 / 16 - 1) < 0.15, `${k1} ${k2}`);
 });
+
+Deno.test("ensemblePreactivations() with a PyTorch-default layer: K = fan_in·Var(W)·K/2 + Var(b), Var = 1/(3 fan_in)", async () => {
+  await r.initGpu();
+  const x = [1, -1, 1, -1, 1, -1, 1, -1];
+  const [z1, z2] = await r.ensemblePreactivations(x, {
+    nets: 4000,
+    widths: [32, 32],
+    weightVariance: 2,
+    layerInit: ["normal", "torch"],
+    seed: 6,
+  });
+  const k1 = z1.reduce((s, v) => s + v * v, 0) / z1.length, k2 = z2.reduce((s, v) => s + v * v, 0) / z2.length;
+  const expected = 32 * (1 / 96) * (k1 / 2) + 1 / 96; // the bias's variance 1/96 is 3% of K: a zero bias fails
+  assert.ok(Math.abs(k2 / expected - 1) < 0.02, `K2 ${k2} vs ${expected}`);
+  assert.ok(Math.abs(k2 / (expected - 1 / 96) - 1) > 0.02, "the bias contributes");
+  await assert.rejects(
+    r.ensemblePreactivations(x, { nets: 2, widths: [4, 4], weightVariance: 2, layerInit: ["torch"], seed: 1 }),
+    /layerInit has 1 entries for 2 layers/,
+  );
+});
+
+Deno.test("meanKeyedWeights gives the original chapter-2 ε-rank code's mass matrix (sorted by mean of g)", () => {
+  const m = 7, width = 3, cols = 2;
+  const g = seededValues(m * width, 21), d = seededValues(m * cols, 22);
+  // The original: sort rows by the mean of g, uniform dx from the sorted means, halve the ends, M = Dᵀ W D.
+  const means = Array.from({ length: m }, (_, i) => (g[i * width] + g[i * width + 1] + g[i * width + 2]) / 3);
+  const idx = means.map((_, i) => i).sort((a, b) => means[a] - means[b]);
+  const dx = (means[idx[m - 1]] - means[idx[0]]) / (m - 1 + 1e-8);
+  const expected = new Float64Array(cols * cols);
+  idx.forEach((row, k) => {
+    const w = (k === 0 || k === m - 1 ? 0.5 : 1) * dx;
+    for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) expected[a * cols + b] += d[row * cols + a] * w * d[row * cols + b];
+  });
+  const w = r.meanKeyedWeights(g, width), got = new Float64Array(cols * cols);
+  for (let i = 0; i < m; i++) {
+    for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) got[a * cols + b] += d[i * cols + a] * w[i] * d[i * cols + b];
+  }
+  assertClose(got, expected, { rtol: 1e-12, atol: 1e-15 });
+  assert.throws(() => r.meanKeyedWeights([1, 2, 3], 2), /not m x 2/);
+});

@@ -107,3 +107,24 @@ Deno.test("sineSumTarget({ phase: 'per-point' }) is the original study's comb: e
   // The default is unchanged: per-frequency seeded phases.
   assert.equal(sineSumTarget().phases.length, 20);
 });
+
+Deno.test("xorPoints blobs: four Gaussian blobs at (±0.5, ±0.5) with σ = noise, labelled by corner", () => {
+  const n = 8000, noise = 0.2;
+  const { x, y } = xorPoints({ n, noise, layout: "blobs", seed: 5 });
+  const blobs = new Map<string, { count: number; sx: number; sxx: number; label: number }>();
+  for (let i = 0; i < n; i++) {
+    // Far from the axes the corner is unambiguous; the blobs' inner tails cross them.
+    const cx = x[2 * i] > 0 ? 0.5 : -0.5, cy = x[2 * i + 1] > 0 ? 0.5 : -0.5;
+    if (Math.abs(x[2 * i]) < 0.5 || Math.abs(x[2 * i + 1]) < 0.5) continue;
+    const key = `${cx},${cy}`, b = blobs.get(key) ?? { count: 0, sx: 0, sxx: 0, label: cx * cy < 0 ? 1 : 0 };
+    assert.equal(y[i], b.label, `label of a point in blob ${key}`);
+    blobs.set(key, { ...b, count: b.count + 1 });
+  }
+  assert.equal(blobs.size, 4);
+  const ones = y.reduce((s, v) => s + v, 0) / n;
+  assert.ok(Math.abs(ones - 0.5) < 0.02, `label balance ${ones}`);
+  // Per-coordinate spread about the corners is the noise.
+  let ss = 0;
+  for (let i = 0; i < 2 * n; i++) ss += (Math.abs(x[i]) - 0.5) ** 2;
+  assert.ok(Math.abs(Math.sqrt(ss / (2 * n)) - noise) < 0.01, `σ ${Math.sqrt(ss / (2 * n))}`);
+});

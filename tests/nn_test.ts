@@ -92,6 +92,23 @@ Deno.test("layer backward rules match finite differences", async (t) => {
     () => checkGradient((z) => r.bceLoss(r.sigmoid(z), r.Tensor.fromArray([1, 0, 1, 0], [4])), [v([4], 7)]),
   );
   await t.step("MSE", () => checkGradient((z) => r.mseLoss(z, r.Tensor.fromArray([1, 2, 3], [3])), [v([3], 8)]));
+  // Differences on both sides of the kink |d| = 1 (none within a finite-difference step of it).
+  await t.step("smooth L1", () =>
+    checkGradient(
+      (z) => r.smoothL1Loss(z, r.Tensor.fromArray([0, 0, 0, 0, 0, 0], [6])),
+      [{ data: [-2.5, -0.7, -0.2, 0.3, 0.9, 1.6], shape: [6] }],
+    ));
+});
+
+Deno.test("smoothL1Loss equals PyTorch's smooth_l1_loss (β = 1) in float64, at and around the kink", async () => {
+  await r.initGpu();
+  const d = [0, 1e-4, -0.5, 0.999, 1, 1.001, -1, 3, -40, 1e3];
+  const expected = d.reduce((s, x) => s + (Math.abs(x) < 1 ? 0.5 * x * x : Math.abs(x) - 0.5), 0) / d.length;
+  const target = d.map((_, i) => i / 3);
+  const pred = d.map((x, i) => target[i] + x);
+  const got = await r.smoothL1Loss(r.Tensor.fromArray(pred), r.Tensor.fromArray(target)).item();
+  assertClose([got], [expected], { rtol: 1e-5 });
+  assert.throws(() => r.smoothL1Loss(r.Tensor.fromArray([1, 2]), r.Tensor.fromArray([1])), /smooth L1: shapes differ/);
 });
 
 Deno.test("a full CNN's parameter gradient matches finite differences", async () => {
@@ -220,6 +237,29 @@ Deno.test("init schemes have their variances; UDI hyperplanes cross the domain",
     assert.ok(Math.abs(b[j]) <= Math.abs(a0) + Math.abs(a1) + 1e-6, `hyperplane ${j} misses the domain`);
   }
   assert.throws(() => r.udiInit(2, 4, [1, -1]), /Invalid UDI domain/);
+});
+
+Deno.test("udiInit random variant: γ·a_j with a_j uniform on the circle, r_j ~ U(0, R) about the centre", async () => {
+  await r.initGpu();
+  const n = 4000, gamma = 2, box = [[0, 1], [0, 1]] as const, radius = Math.SQRT1_2;
+  const { weights, bias } = r.udiInit(2, n, box, { variant: "random", seed: 3, scale: gamma });
+  const [w, b] = [await weights.toArray(), await bias.toArray()];
+  let cos = 0, cos2 = 0, rMean = 0, rMin = Infinity, rMax = -Infinity;
+  for (let j = 0; j < n; j++) {
+    const [a0, a1] = [w[j] / gamma, w[n + j] / gamma];
+    assert.ok(Math.abs(Math.hypot(a0, a1) - 1) < 1e-5, "γ times a unit normal");
+    const rj = b[j] / gamma + 0.5 * a0 + 0.5 * a1; // b = γ(r − a·c), c = (0.5, 0.5)
+    [rMin, rMax, rMean] = [Math.min(rMin, rj), Math.max(rMax, rj), rMean + rj / n];
+    [cos, cos2] = [cos + a0 / n, cos2 + (a0 * a0) / n];
+  }
+  assert.ok(rMin >= -1e-6 && rMax <= radius + 1e-6 && rMax > 0.99 * radius, `r in [${rMin}, ${rMax}]`);
+  assert.ok(Math.abs(rMean - radius / 2) < 0.02, `E[r] ${rMean}`);
+  assert.ok(Math.abs(cos) < 0.03 && Math.abs(cos2 - 0.5) < 0.03, `E[cos] ${cos}, E[cos²] ${cos2}`);
+  const again = await r.udiInit(2, n, box, { variant: "random", seed: 3, scale: gamma }).bias.toArray();
+  const other = await r.udiInit(2, n, box, { variant: "random", seed: 4, scale: gamma }).bias.toArray();
+  assert.deepEqual(Array.from(again), Array.from(b), "same seed, same draw");
+  assert.notDeepEqual(Array.from(other), Array.from(b));
+  assert.throws(() => r.udiInit(1, 4, [-1, 1], { variant: "random", scale: -1 }), /Invalid UDI scale -1/);
 });
 
 Deno.test("Sequential.trace returns every activation; shape errors are clear", async () => {
@@ -390,4 +430,27 @@ Deno.test('RFF variant "sine" is the original study\'s trainable sin(π(x Bᵀ +
     const small = new r.RFF(2, 3, { scale: 0.5, variant: "sine", seed: 4 });
     return checkGradient((x) => small.forward(x), [{ data: seededValues(6, 7), shape: [3, 2] }]);
   });
+});
+
+Deno.test("fit() with dropRemainder skips the short last batch of every epoch", async () => {
+  await r.initGpu();
+  const data = { x: new Float32Array(20).fill(1), xShape: [10, 2], y: new Float32Array(10), yShape: [10, 1] };
+  const rows: number[] = [];
+  const countRows = (pred: r.Tensor, target: r.Tensor) => {
+    rows.push(pred.shape[0]);
+    return r.mseLoss(pred, target);
+  };
+  const run = (dropRemainder: boolean) =>
+    r.fit(new r.Sequential([new r.Dense(2, 1, { seed: 1 })]), data, {
+      loss: countRows,
+      optimizer: new r.Sgd({ lr: 0.01 }),
+      epochs: 2,
+      batchSize: 4,
+      dropRemainder,
+    });
+  assert.equal((await run(true)).steps, 4);
+  assert.deepEqual(rows, [4, 4, 4, 4]);
+  rows.length = 0;
+  assert.equal((await run(false)).steps, 6);
+  assert.deepEqual(rows, [4, 4, 2, 4, 4, 2]);
 });

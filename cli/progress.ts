@@ -80,6 +80,16 @@ export class ProgressBar {
   }
 
   /**
+   * Changes the total, e.g. when a unit of work finished early and its remaining share will never be
+   * done: dropping it keeps the ETA a rate of work actually done (counting it as done would not).
+   *
+   * @param total New total units of work.
+   */
+  setTotal(total: number): void {
+    this.#options.total = total;
+  }
+
+  /**
    * Sets progress and redraws.
    *
    * @param done Units completed so far.

@@ -125,8 +125,8 @@ export function parseFlag(
 }
 
 /**
- * Removes what an earlier run wrote into `out`: its results.json, its figures.json and the SVG of every
- * figure that figures.json names. Nothing else in the folder is touched (a user's own files stay).
+ * Removes what an earlier run wrote into `out`: its results.json, records.json, figures.json and the SVG
+ * of every figure that figures.json names. Nothing else in the folder is touched (a user's own files stay).
  */
 function removeEarlierRun(out: string): void {
   const remove = (name: string) => Deno.removeSync(`${out}/${name}`);
@@ -147,10 +147,12 @@ function removeEarlierRun(out: string): void {
       }
     }
   }
-  try {
-    remove("results.json");
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  for (const name of ["results.json", "records.json"]) {
+    try {
+      remove(name);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
   }
 }
 

@@ -202,8 +202,9 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
   const started = performance.now();
   const save = () => writeJson(`${out}/results.json`, { ...file, seconds: (performance.now() - started) / 1000 });
   const runUnit = await experiment.start(config);
+  let total = mine.reduce((t, u) => t + u.weight, 0);
   const bar = new ProgressBar({
-    total: mine.reduce((t, u) => t + u.weight, 0),
+    total,
     label: shard.count > 1 ? `${experiment.name} ${shard.index}/${shard.count}` : experiment.name,
     write: progress,
   });
@@ -218,7 +219,10 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
       },
     };
     file.records[unit.id] = await runUnit(unit, context);
-    bar.update(done = before + unit.weight, `${unit.id} done`);
+    // A unit that finished early (a threshold reached, early stopping) gives its unused share back.
+    total -= before + unit.weight - done;
+    bar.setTotal(total);
+    bar.update(done, `${unit.id} done`);
     await save();
   }
   bar.finish(`${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -249,12 +253,14 @@ async function writeReport<S extends Record<string, FlagSpec>, C, R>(
     `${out}/figures.json`,
     Object.fromEntries(Object.entries(report.figures).map(([k, f]) => [k, f.data])),
   );
-  // The records stay in the shards' files; the report's results hold every number they carry.
+  // records.json keeps the records as one complete shard (0/1): `merge DIR --out DIR` re-draws the report
+  // (after a plotting change, say) without running anything again.
+  await writeJson(`${out}/records.json`, { ...file, status: "complete", shard: { index: 0, count: 1 } });
   const { shard: _, records: __, ...rest } = file;
   await writeJson(`${out}/results.json`, { ...rest, status: "complete", ...report.results });
   log(report.text);
   log(
-    `\nwrote ${out}/{results,figures}.json and ${Object.keys(report.figures).length} SVG figures ` +
+    `\nwrote ${out}/{results,figures,records}.json and ${Object.keys(report.figures).length} SVG figures ` +
       `(adapter: ${file.adapters.join("; ")}; ${file.seconds.toFixed(0)} s)`,
   );
 }
@@ -381,15 +387,22 @@ function differencesTable<S extends Record<string, FlagSpec>, C, R>(
   ].join("\n");
 }
 
+/** A shard's file: records.json of a finished run or merge (shard 0/1), else a shard's results.json. */
 function readShard(name: string, dir: string, usage: string): ShardFile {
-  let file: ShardFile;
+  let file: ShardFile, path = `${dir}/records.json`;
   try {
-    file = JSON.parse(Deno.readTextFileSync(`${dir}/results.json`));
+    try {
+      file = JSON.parse(Deno.readTextFileSync(path));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      path = `${dir}/results.json`;
+      file = JSON.parse(Deno.readTextFileSync(path));
+    }
   } catch (e) {
-    throw new UsageError(`cannot read ${dir}/results.json: ${(e as Error).message}`, usage);
+    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`, usage);
   }
   if (file.experiment !== name || !file.shard) {
-    throw new UsageError(`${dir}/results.json is not a shard of ${name}`, usage);
+    throw new UsageError(`${path} is not a shard of ${name}`, usage);
   }
   if (file.status !== "complete") throw new UsageError(`shard ${dir} has not finished (status ${file.status})`, usage);
   return file;

@@ -48,6 +48,7 @@ import {
   xorPoints,
 } from "../mod.ts";
 import { columnMoments } from "../data/mod.ts";
+import { PALETTE } from "../plot/mod.ts";
 import { table } from "./_common.ts";
 import { type Experiment, main, type Report, type Unit, type UnitContext } from "./_program.ts";
 
@@ -594,13 +595,13 @@ function stagedFigures(config: EmbeddingConfig, data: Dataset, staged: StagedRec
             y: s.singular.map((v) => v[0]),
             label: `epoch ${s.epoch}`,
             markers: true,
-            color: STAGE_COLORS[i % 9],
+            color: PALETTE[i % PALETTE.length],
           },
           {
             x: layers,
             y: s.singular.map((v) => Math.max(v[v.length - 1], 1e-7)),
             dashed: true,
-            color: STAGE_COLORS[i % 9],
+            color: PALETTE[i % PALETTE.length],
           },
         ]),
         xLabel: "layer",
@@ -611,18 +612,6 @@ function stagedFigures(config: EmbeddingConfig, data: Dataset, staged: StagedRec
     },
   };
 }
-
-const STAGE_COLORS = [
-  "#4e79a7",
-  "#f28e2b",
-  "#e15759",
-  "#76b7b2",
-  "#59a14f",
-  "#edc948",
-  "#b07aa1",
-  "#ff9da7",
-  "#9c755f",
-];
 
 function checkpointFigures(checkpoints: Checkpoint[]): Report["figures"] {
   const layers = checkpoints[0].singular.map((_, l) => l + 1);

@@ -204,27 +204,49 @@ export function plotClip(f: Frame, name: string): { defs: string; attribute: str
   return { defs: `<defs><clipPath id="${id}">${rect}</clipPath></defs>`, attribute: `clip-path="url(#${id})"` };
 }
 
+/** Size of the legend box of these items. */
+export function legendSize(items: { label: string }[]): { width: number; height: number } {
+  return { width: Math.max(...items.map((i) => i.label.length)) * 6.5 + 34, height: items.length * 16 + 8 };
+}
+
+/** How many of the pixel points a box at [x, y] of the given size covers (with a 4-pixel margin). */
+function coveredBy([x, y]: [number, number], size: { width: number; height: number }, points: [number, number][]) {
+  return points.filter(([px, py]) =>
+    px >= x - 4 && px <= x + size.width + 4 && py >= y - 4 && py <= y + size.height + 4
+  )
+    .length;
+}
+
+/** The inside corner of the frame whose legend box covers the fewest points, and how many it covers. */
+export function legendCorner(
+  items: { label: string }[],
+  f: Frame,
+  points: [number, number][],
+): { at: [number, number]; covered: number } {
+  const size = legendSize(items);
+  const corners: [number, number][] = [
+    [f.right - size.width - 8, f.top + 8],
+    [f.left + 8, f.top + 8],
+    [f.right - size.width - 8, f.bottom - size.height - 8],
+    [f.left + 8, f.bottom - size.height - 8],
+  ];
+  const at = corners.reduce((best, c) => (coveredBy(c, size, points) < coveredBy(best, size, points) ? c : best));
+  return { at, covered: coveredBy(at, size, points) };
+}
+
 /**
- * A legend box listing labelled swatches, in the corner of the frame that covers the fewest of the
- * given pixel points (top-right when none are given).
+ * A legend box listing labelled swatches: at `at` when given (e.g. outside the plot area), else in the
+ * corner of the frame that covers the fewest of the given pixel points (top-right when none are given).
  */
 export function legend(
   items: { label: string; color: string; dash?: boolean; marker?: boolean }[],
   f: Frame,
   points: [number, number][] = [],
+  at?: [number, number],
 ): string {
   if (items.length === 0) return "";
-  const width = Math.max(...items.map((i) => i.label.length)) * 6.5 + 34;
-  const height = items.length * 16 + 8;
-  const corners: [number, number][] = [
-    [f.right - width - 8, f.top + 8],
-    [f.left + 8, f.top + 8],
-    [f.right - width - 8, f.bottom - height - 8],
-    [f.left + 8, f.bottom - height - 8],
-  ];
-  const covered = ([cx, cy]: [number, number]) =>
-    points.filter(([px, py]) => px >= cx - 4 && px <= cx + width + 4 && py >= cy - 4 && py <= cy + height + 4).length;
-  const [x, y] = corners.reduce((best, c) => (covered(c) < covered(best) ? c : best));
+  const { width, height } = legendSize(items);
+  const [x, y] = at ?? legendCorner(items, f, points).at;
   const rows = items.map((item, i) => {
     const cy = y + 12 + i * 16;
     const swatch = item.marker
@@ -234,7 +256,7 @@ export function legend(
       }/>`;
     return `${swatch}<text x="${x + 28}" y="${cy}" dy="0.32em">${esc(item.label)}</text>`;
   });
-  return `<g class="legend" font-size="11"><rect x="${x}" y="${y}" width="${px(width)}" height="${
-    items.length * 16 + 8
-  }" fill="white" fill-opacity="0.85" stroke="#999"/>${rows.join("")}</g>`;
+  return `<g class="legend" font-size="11"><rect x="${x}" y="${y}" width="${
+    px(width)
+  }" height="${height}" fill="white" fill-opacity="0.85" stroke="#999"/>${rows.join("")}</g>`;
 }

@@ -13,6 +13,8 @@ import {
   type FigureOptions,
   frame,
   legend,
+  legendCorner,
+  legendSize,
   makeScale,
   PALETTE,
   plotClip,
@@ -103,6 +105,14 @@ function errorBars(
  * ```
  */
 export function linePlot(options: LinePlotOptions): Figure {
+  return draw(options, 0);
+}
+
+/**
+ * Draws the plot with `aside` pixels reserved right of the plot area (and its twin axis) for the legend;
+ * when every inside corner of the legend would cover data, it draws again with the legend in that space.
+ */
+function draw(options: LinePlotOptions, aside: number): Figure {
   const { series } = options;
   if (series.length === 0) throw new RangeError("Cannot draw line plot: no series given");
   series.forEach((s, i) => {
@@ -113,7 +123,7 @@ export function linePlot(options: LinePlotOptions): Figure {
     }
   });
   const twin = series.some((s) => s.axis === "right");
-  const f = frame(options, twin ? 64 : 20);
+  const f = frame(options, (twin ? 64 : 20) + aside);
   const xType = options.xScale ?? "linear";
   const xs = series.flatMap((s) => Array.from(s.x));
   const x = makeScale(xType, domainOf(xs, xType, "x"), [f.left, f.right], true);
@@ -163,15 +173,17 @@ export function linePlot(options: LinePlotOptions): Figure {
       !(y.type === "log" && yv <= 0);
     return drawable ? [x(xv), y.scale(yv)] : null;
   });
-  const key = options.legend === false ? "" : legend(
-    labelled.map(({ s, i }) => ({
-      label: s.label! + (twin ? (s.axis === "right" ? " (right)" : " (left)") : ""),
-      color: s.color ?? PALETTE[i % PALETTE.length],
-      dash: s.dashed,
-    })),
-    f,
-    occupied,
-  );
+  const items = labelled.map(({ s, i }) => ({
+    label: s.label! + (twin ? (s.axis === "right" ? " (right)" : " (left)") : ""),
+    color: s.color ?? PALETTE[i % PALETTE.length],
+    dash: s.dashed,
+  }));
+  const show = options.legend !== false && items.length > 0;
+  if (show && aside === 0 && legendCorner(items, f, occupied).covered > 0) {
+    return draw(options, legendSize(items).width + 12);
+  }
+  const outside: [number, number] | undefined = aside > 0 ? [f.right + (twin ? 64 : 20) + 4, f.top + 8] : undefined;
+  const key = show ? legend(items, f, occupied, outside) : "";
   const axes = axis(x, "bottom", f, options.xLabel, { integer: integral(xs) }) +
     (left ? axis(left.scale, "left", f, options.yLabel, left) : "") +
     (right ? axis(right.scale, "right", f, options.y2Label, right) : "");

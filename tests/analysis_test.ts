@@ -334,11 +334,15 @@ Deno.test("meanKeyedWeights gives the original chapter-2 ε-rank code's mass mat
   const expected = new Float64Array(cols * cols);
   idx.forEach((row, k) => {
     const w = (k === 0 || k === m - 1 ? 0.5 : 1) * dx;
-    for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) expected[a * cols + b] += d[row * cols + a] * w * d[row * cols + b];
+    for (let a = 0; a < cols; a++) {
+      for (let b = 0; b < cols; b++) expected[a * cols + b] += d[row * cols + a] * w * d[row * cols + b];
+    }
   });
   const w = r.meanKeyedWeights(g, width), got = new Float64Array(cols * cols);
   for (let i = 0; i < m; i++) {
-    for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) got[a * cols + b] += d[i * cols + a] * w[i] * d[i * cols + b];
+    for (let a = 0; a < cols; a++) {
+      for (let b = 0; b < cols; b++) got[a * cols + b] += d[i * cols + a] * w[i] * d[i * cols + b];
+    }
   }
   assertClose(got, expected, { rtol: 1e-12, atol: 1e-15 });
   assert.throws(() => r.meanKeyedWeights([1, 2, 3], 2), /not m x 2/);

@@ -296,3 +296,27 @@ Deno.test("a figure's SVG does not depend on what was drawn before it (ids hash 
   const ids = [...first.matchAll(/<svg id="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(new Set(ids).size, 2);
 });
+
+Deno.test("a legend never covers data: when every inside corner would, it moves beside the plot", () => {
+  // Markers in all four corners and along both diagonals.
+  const xs = Array.from({ length: 21 }, (_, i) => i);
+  const svg = linePlot({
+    series: [
+      { x: xs, y: xs.map((v) => v), label: "rising series with a long label", markers: true },
+      { x: xs, y: xs.map((v) => 20 - v), label: "falling", markers: true },
+      { x: xs, y: xs.map((v) => 0.5 + v / 40), label: "right", axis: "right", markers: true },
+    ],
+    width: 500,
+  }).toSvg();
+  const rect = /<g class="legend"[^>]*><rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(svg)!;
+  const [x, y, w, h] = rect.slice(1).map(Number);
+  assert.ok(x + w <= 500, `legend inside the figure (${x} + ${w})`);
+  const markers = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.ok(markers.length >= 60);
+  const inside = markers.filter(([cx, cy]) => cx >= x && cx <= x + w && cy >= y && cy <= y + h);
+  assert.deepEqual(inside, [], "no marker under the legend");
+  // A plot with a free corner keeps its legend inside, at full plot width.
+  const free = linePlot({ series: [{ x: [0, 1], y: [0, 1], label: "a" }], width: 500 }).toSvg();
+  const [fx] = /<g class="legend"[^>]*><rect x="([\d.]+)"/.exec(free)!.slice(1).map(Number);
+  assert.ok(fx < 480 - 20, "inside the plot area");
+});

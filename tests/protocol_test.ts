@@ -14,13 +14,15 @@ import { experiment as epsilon } from "../experiments/epsilon_rank.ts";
 
 /** The default flag values of an experiment, parsed. */
 function defaults(flags: Record<string, { default: string; kind: string }>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(flags).map(([k, f]) => {
-    const v = f.default;
-    if (f.kind === "count" || f.kind === "number") return [k, Number(v)];
-    if (f.kind === "list" || f.kind === "counts") return [k, v.split(",").map(Number)];
-    if (f.kind === "choices") return [k, v.split(",")];
-    return [k, v];
-  }));
+  return Object.fromEntries(
+    Object.entries(flags).map(([k, f]) => {
+      const v = f.default;
+      if (f.kind === "count" || f.kind === "number") return [k, Number(v)];
+      if (f.kind === "list" || f.kind === "counts") return [k, v.split(",").map(Number)];
+      if (f.kind === "choices") return [k, v.split(",")];
+      return [k, v];
+    }),
+  );
 }
 
 Deno.test("--reproduce runs each notebook's protocol", async (t) => {
@@ -33,7 +35,13 @@ Deno.test("--reproduce runs each notebook's protocol", async (t) => {
     assert.deepEqual([c.batchSize, c.dropRemainder, c.lr], [32, true, 1e-3]);
     assert.equal(c.normalization, "cosine"); // compute_ntk(normalize=True) in the training study
     assert.equal(c.sizeBefore, "raw"); // normalize=False before, True after training
-    assert.deepEqual([c.sizeBatch, c.sizeEpochs, c.sizeStepBudget, c.sizePatience, c.sizeProbeCap], [10, 200, null, null, null]);
+    assert.deepEqual([c.sizeBatch, c.sizeEpochs, c.sizeStepBudget, c.sizePatience, c.sizeProbeCap], [
+      10,
+      200,
+      null,
+      null,
+      null,
+    ]);
     assert.deepEqual([c.train, c.test, c.seed], [1000, 1000, 3]);
   });
   await t.step("srank_evolution (000: RFF vs MLP in PyTorch)", () => {
@@ -82,7 +90,11 @@ Deno.test("the original protocol has no differences from itself; the default's a
     assert.deepEqual(differencesFrom(x, flags, x.original(flags)), [], e.name);
     assert.ok(e.notes.length > 0, `${e.name} states its notes`);
   }
-  const d = differencesFrom(ntk as never, defaults(ntk.flags) as never, ntk.configure(defaults(ntk.flags) as never, false));
+  const d = differencesFrom(
+    ntk as never,
+    defaults(ntk.flags) as never,
+    ntk.configure(defaults(ntk.flags) as never, false),
+  );
   assert.deepEqual(d.map((x) => x.aspect), [
     "epochs (study 1)",
     "trained network",

@@ -17,7 +17,7 @@ async function outputs(dir: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   for (const entry of Deno.readDirSync(dir)) {
     const text = await Deno.readTextFile(`${dir}/${entry.name}`);
-    if (entry.name !== "results.json") files[entry.name] = text;
+    if (entry.name !== "results.json" && entry.name !== "records.json") files[entry.name] = text;
     else {
       const { seconds, ...rest } = JSON.parse(text);
       assert.ok(seconds >= 0);
@@ -58,6 +58,16 @@ Deno.test("ntk_entropy: three shards merged equal one run, file for file", async
   await shardedEqualsSingle(ntkEntropy, 3);
 });
 
+Deno.test("merge of one finished run re-draws its report from records.json, in place", async () => {
+  const root = await Deno.makeTempDir({ prefix: "rankscope-shard-" });
+  await runExperiment(rgFlow, ["--quick", "--out", `${root}/run`], silent);
+  const before = await outputs(`${root}/run`);
+  await Deno.remove(`${root}/run/variance.svg`);
+  await runExperiment(rgFlow, ["merge", `${root}/run`, "--out", `${root}/run`], silent);
+  assert.deepEqual(await outputs(`${root}/run`), before);
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("merge refuses missing, repeated, unfinished or foreign shards before writing", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "rankscope-shard-" });
   await runExperiment(rgFlow, ["--quick", "--shard", "0/2", "--out", `${root}/a`], silent);
@@ -85,4 +95,34 @@ Deno.test("merge refuses missing, repeated, unfinished or foreign shards before 
 Deno.test("--shard accepts i/n with 0 <= i < n only", () => {
   assert.deepEqual(parseShard("2/5"), { index: 2, count: 5 });
   for (const bad of ["5/5", "0/0", "1", "-1/2", "a/b", "1/2/3"]) assert.throws(() => parseShard(bad), UsageError);
+});
+
+Deno.test("an experiment's ETA drops the share of a unit that finished early instead of counting it done", async () => {
+  const lines: string[] = [];
+  const out = await Deno.makeTempDir({ prefix: "rankscope-eta-" });
+  // Two units of weight 100; the first stops after 10 units of work.
+  await runExperiment(
+    {
+      name: "eta",
+      flags: {},
+      configure: () => ({}),
+      original: () => ({}),
+      aspects: [],
+      notes: [],
+      units: () => [{ id: "a", weight: 100 }, { id: "b", weight: 100 }],
+      start: () =>
+        Promise.resolve(async (unit, context) => {
+          context.tick(unit.id === "a" ? 10 : 100, "working");
+          await Promise.resolve();
+          return {};
+        }),
+      report: () => ({ results: {}, figures: {}, text: "" }),
+    },
+    ["--out", out],
+    { log: () => {}, progress: (s) => lines.push(s) },
+  );
+  assert.ok(lines.some((l) => l.includes(" 10/200 ")), "a's ten units");
+  assert.ok(lines.some((l) => l.includes(" 10/110 ") && l.includes("a done")), "a gives back its unused 90");
+  assert.ok(lines.some((l) => l.includes(" 110/110 ")));
+  await Deno.remove(out, { recursive: true });
 });

@@ -95,7 +95,6 @@ export interface EmbeddingConfig {
 
 /** The five models of the study. */
 export type ModelName = "narrow tanh" | "bottleneck tanh" | "narrow relu" | "wide tanh" | "wide relu";
-const MODELS: ModelName[] = ["narrow tanh", "bottleneck tanh", "narrow relu", "wide tanh", "wide relu"];
 type DatasetName = "circles" | "xor";
 const CHUNK = 10, PATIENCE = 5;
 

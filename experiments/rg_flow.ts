@@ -244,7 +244,7 @@ export async function widthStudy(config: RgFlowConfig, n: number): Promise<Ensem
 const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#9c755f"];
 
 function report(config: RgFlowConfig, records: Record<string, EnsembleRecord>): Report {
-  const { nets, width, depth, maxDepth, widths } = config;
+  const { nets, width, depth, widths } = config;
   const perVariant = Object.fromEntries(config.variants.map((v) => [v, records[v].layers]));
   const primary = records[config.variants[0]];
   const sweep = widths.map((n) => records[`width ${n}`]);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Figure } from "./figure.ts";
+import { pngDataUri } from "./_png.ts";
 // @ts-types="npm:@types/d3-contour@^3.0.6"
 import { contours } from "npm:d3-contour@^4.0.2";
 // @ts-types="npm:@types/d3-scale@^4.0.8"
@@ -87,20 +88,18 @@ export function heatmap(options: HeatmapOptions): Figure {
   const dx = (x1 - x0) / (nx - 1), dy = (y1 - y0) / (ny - 1);
   let body = "";
   if ((options.style ?? "filled") === "filled") {
-    const cells: string[] = [];
+    // One pixel per cell, top row first, drawn as a raster stretched over the cells' extent.
+    const rgb = new Uint8Array(nx * ny * 3);
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++) {
-        const v = mapped[j * nx + i];
-        const xa = sx(x0 + (i - 0.5) * dx), xb = sx(x0 + (i + 0.5) * dx);
-        const ya = sy(y0 + (j + 0.5) * dy), yb = sy(y0 + (j - 0.5) * dy);
-        cells.push(
-          `<rect x="${px(xa)}" y="${px(ya)}" width="${px(xb - xa + 0.3)}" height="${px(yb - ya + 0.3)}" fill="${
-            Number.isFinite(v) ? color(v) : "#ccc"
-          }"/>`,
-        );
+        const v = mapped[j * nx + i], c = rgb24(Number.isFinite(v) ? color(v) : "#cccccc");
+        rgb.set(c, ((ny - 1 - j) * nx + i) * 3);
       }
     }
-    body = `<g class="cells" shape-rendering="crispEdges">${cells.join("")}</g>`;
+    const xa = sx(x0 - 0.5 * dx), xb = sx(x1 + 0.5 * dx), ya = sy(y1 + 0.5 * dy), yb = sy(y0 - 0.5 * dy);
+    body = `<g class="cells"><image x="${px(xa)}" y="${px(ya)}" width="${px(xb - xa)}" height="${
+      px(yb - ya)
+    }" preserveAspectRatio="none" style="image-rendering:pixelated" href="${pngDataUri(nx, ny, rgb)}"/></g>`;
   } else {
     const levels = Array.isArray(options.levels) ? options.levels : ticks(domain[0], domain[1], options.levels ?? 10);
     const filled = Array.from(mapped, (v) => (Number.isFinite(v) ? v : domain[0]));
@@ -181,4 +180,12 @@ function colorBar(
     }</text>`
     : "";
   return `<g class="colorbar" font-size="10">${rects.join("")}${labels.join("")}${label}</g>`;
+}
+
+/** [r, g, b] bytes of a "#rrggbb" or "rgb(r, g, b)" colour (what d3's interpolators return). */
+function rgb24(c: string): [number, number, number] {
+  if (c.startsWith("#")) return [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16)) as [number, number, number];
+  const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(c);
+  if (!m) throw new RangeError(`Cannot parse colour ${c}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
 }

@@ -117,7 +117,7 @@ Deno.test("heatmap() fills every cell, draws contours, boundary, colour bar and 
   const filled = assertDrawable(
     heatmap({ values, nx, ny, xDomain: [0, 1], yDomain: [0, 2], boundary: 0.8, points: { x: [0.5], y: [1] } }),
   );
-  assert.equal(all(byClass(filled, "cells")[0], (e) => e.name === "rect").length, nx * ny);
+  assert.equal(all(byClass(filled, "cells")[0], (e) => e.name === "image").length, 1);
   assert.equal(byClass(filled, "boundary").length, 1);
   assert.equal(byClass(filled, "colorbar").length, 1);
   assert.equal(all(byClass(filled, "points")[0], (e) => e.name === "circle").length, 1);
@@ -319,4 +319,69 @@ Deno.test("a legend never covers data: when every inside corner would, it moves 
   const free = linePlot({ series: [{ x: [0, 1], y: [0, 1], label: "a" }], width: 500 }).toSvg();
   const [fx] = /<g class="legend"[^>]*><rect x="([\d.]+)"/.exec(free)!.slice(1).map(Number);
   assert.ok(fx < 480 - 20, "inside the plot area");
+});
+
+/** Decodes a PNG data URI of stored deflate blocks, checking every CRC and the Adler-32 (bitwise, no tables). */
+function decodeStoredPng(uri: string): { width: number; height: number; rgb: Uint8Array } {
+  const bytes = Uint8Array.from(atob(uri.replace("data:image/png;base64,", "")), (c) => c.charCodeAt(0));
+  assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
+  const view = new DataView(bytes.buffer);
+  const crc = (b: Uint8Array) => {
+    let c = ~0;
+    for (const v of b) {
+      c ^= v;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+    }
+    return ~c >>> 0;
+  };
+  let at = 8, width = 0, height = 0, idat = new Uint8Array();
+  while (at < bytes.length) {
+    const len = view.getUint32(at), type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    assert.equal(view.getUint32(at + 8 + len), crc(bytes.subarray(at + 4, at + 8 + len)), `${type} CRC`);
+    const data = bytes.subarray(at + 8, at + 8 + len);
+    if (type === "IHDR") [width, height] = [view.getUint32(at + 8), view.getUint32(at + 12)];
+    if (type === "IDAT") idat = data;
+    at += 12 + len;
+  }
+  assert.equal(idat[0] & 0x0f, 8, "deflate");
+  const raw: number[] = [];
+  let p = 2, final = 0;
+  while (!final) {
+    final = idat[p] & 1;
+    assert.equal((idat[p] >> 1) & 3, 0, "stored block");
+    const len = idat[p + 1] | (idat[p + 2] << 8), nlen = idat[p + 3] | (idat[p + 4] << 8);
+    assert.equal(len ^ 0xffff, nlen);
+    raw.push(...idat.subarray(p + 5, p + 5 + len));
+    p += 5 + len;
+  }
+  let a = 1, b = 0;
+  for (const v of raw) [a, b] = [(a + v) % 65521, (b + (a + v) % 65521) % 65521];
+  assert.equal(new DataView(idat.buffer, idat.byteOffset).getUint32(p), ((b << 16) | a) >>> 0, "Adler-32");
+  const rgb = new Uint8Array(width * height * 3);
+  for (let r = 0; r < height; r++) {
+    assert.equal(raw[r * (1 + 3 * width)], 0, "filter none");
+    rgb.set(raw.slice(r * (1 + 3 * width) + 1, (r + 1) * (1 + 3 * width)), r * 3 * width);
+  }
+  return { width, height, rgb };
+}
+
+Deno.test("heatmap() cells are one PNG raster: top row is the largest y, colours exact, a 200x200 map stays small", () => {
+  const nx = 3, ny = 2;
+  // Row j = 0 (bottom): 0, 0, 0; row j = 1 (top): 1, NaN, 0.
+  const svg = heatmap({ values: [0, 0, 0, 1, NaN, 0], nx, ny, xDomain: [0, 1], yDomain: [0, 1], colorDomain: [0, 1] })
+    .toSvg();
+  const uri = /href="(data:image\/png;base64,[^"]+)"/.exec(svg)![1];
+  const { width, height, rgb } = decodeStoredPng(uri);
+  assert.deepEqual([width, height], [3, 2]);
+  const hex = (k: number) =>
+    "#" + [...rgb.subarray(3 * k, 3 * k + 3)].map((v) => v.toString(16).padStart(2, "0")).join("");
+  assert.deepEqual([0, 1, 2, 3, 4, 5].map(hex), ["#fde725", "#cccccc", "#440154", "#440154", "#440154", "#440154"]);
+  const big = heatmap({
+    values: Array.from({ length: 200 * 200 }, (_, k) => Math.sin(k)),
+    nx: 200,
+    ny: 200,
+    xDomain: [0, 1],
+    yDomain: [0, 1],
+  }).toSvg();
+  assert.ok(big.length < 300_000, `${big.length} characters`);
 });

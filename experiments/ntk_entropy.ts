@@ -345,6 +345,7 @@ function report(config: NtkEntropyConfig, records: Record<string, NtkRecord>): R
         label: "test accuracy",
         axis: "right",
         dashed: true,
+        color: "#333333", // ten subsets use the ten palette colours
       }],
       xLabel: "epoch",
       yLabel: "von Neumann entropy S (nats)",

@@ -127,8 +127,12 @@ export function axisTicks(scale: Scale, count: number, options: AxisOptions = {}
     for (const end of [nice[0], nice[nice.length - 1]]) {
       if (end !== undefined && (values.size === 0 || pixelsFrom(end) >= MIN_LABEL_GAP)) values.add(end);
     }
-    // Two or fewer labels for a short range: add the 1-2-5 values inside it.
+    // Two or fewer labels for a short range: add the 1-2-5 values inside it, and where even those are
+    // fewer than two (a range within one 1-2-5 step), the log scale's own in-decade ticks (0.7, 0.8, ...).
     if (values.size < 3) nice.forEach((v) => values.add(v));
+    if (values.size < 2) {
+      scale.ticks(count).forEach((v) => v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12) && values.add(v));
+    }
     const sorted = [...values].sort((a, b) => a - b);
     const plain = sorted.every((v) => v >= 1e-3 && v <= 1e4);
     const label = (v: number) => (plain ? String(Number(v.toPrecision(6))) : v.toExponential().replace("e+", "e"));
@@ -180,7 +184,7 @@ export function axis(
       );
     }
     if (label) {
-      const lx = side === "left" ? 16 : f.width - 10, ly = (f.top + f.bottom) / 2;
+      const lx = side === "left" ? 16 : f.right + 54, ly = (f.top + f.bottom) / 2;
       parts.push(`<text transform="translate(${lx},${px(ly)}) rotate(-90)" text-anchor="middle">${esc(label)}</text>`);
     }
   }

@@ -385,3 +385,9 @@ Deno.test("heatmap() cells are one PNG raster: top row is the largest y, colours
   }).toSvg();
   assert.ok(big.length < 300_000, `${big.length} characters`);
 });
+
+Deno.test("a log axis within one 1-2-5 step still gets at least two labelled ticks", () => {
+  const svg = linePlot({ series: [{ x: [0, 1, 2], y: [0.63, 0.8, 1.06] }], yScale: "log" }).toSvg();
+  const labels = [...svg.matchAll(/<g class="axis axis-left"[^]*?<\/g>/g)][0][0].match(/>[\d.e-]+</g) ?? [];
+  assert.ok(labels.length >= 2, `labels ${labels}`);
+});

@@ -18,6 +18,11 @@ export interface ProgressBarOptions {
   width?: number;
   /** Clock in milliseconds (default `performance.now`). */
   now?: () => number;
+  /**
+   * Print a full line every `step` percent instead of rewriting one line with carriage returns (for logs
+   * and other non-terminal streams; default 0: rewrite in place).
+   */
+  lineEvery?: number;
 }
 
 /**
@@ -46,6 +51,7 @@ export class ProgressBar {
   #options: Required<Omit<ProgressBarOptions, "write">> & { write?: (text: string) => void };
   #start: number;
   #done = 0;
+  #lastLine = -1;
 
   /**
    * Starts the clock.
@@ -57,6 +63,7 @@ export class ProgressBar {
       label: "",
       width: 24,
       now: () => performance.now(),
+      lineEvery: 0,
       ...options,
     };
     this.#start = this.#options.now();
@@ -97,7 +104,13 @@ export class ProgressBar {
    */
   update(done: number, suffix = ""): void {
     this.#done = done;
-    this.#options.write?.(`\r${this.render(suffix)}\x1b[K`);
+    const { lineEvery, total } = this.#options;
+    if (lineEvery <= 0) return this.#options.write?.(`\r${this.render(suffix)}\x1b[K`);
+    const step = Math.floor((100 * Math.min(done, total)) / Math.max(total, 1) / lineEvery);
+    if (step > this.#lastLine) {
+      this.#lastLine = step;
+      this.#options.write?.(`${this.render(suffix)}\n`);
+    }
   }
 
   /**
@@ -106,6 +119,11 @@ export class ProgressBar {
    * @param suffix Extra text.
    */
   finish(suffix = ""): void {
+    if (this.#options.lineEvery > 0) {
+      this.#done = this.#options.total;
+      this.#options.write?.(`${this.render(suffix)}\n`);
+      return;
+    }
     this.update(this.#options.total, suffix);
     this.#options.write?.("\n");
   }

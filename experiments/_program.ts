@@ -205,6 +205,8 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
   let total = mine.reduce((t, u) => t + u.weight, 0);
   const bar = new ProgressBar({
     total,
+    // A log file gets a line every 5% instead of carriage returns.
+    lineEvery: io.progress || Deno.stderr.isTerminal() ? 0 : 5,
     label: shard.count > 1 ? `${experiment.name} ${shard.index}/${shard.count}` : experiment.name,
     write: progress,
   });

@@ -478,6 +478,8 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
           colorDomain: [0, 1],
           boundary: 0.5,
           colorLabel: "p(class 1)",
+          xLabel: "x₁",
+          yLabel: "x₂",
           points: {
             x: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i]),
             y: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i + 1]),
@@ -502,8 +504,15 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
       yScale: "log",
     }),
   };
-  // Floor for log colour: exact zeros (rank collapse) would otherwise have no colour.
+  // Floor for log colour: exact zeros (rank collapse) would otherwise have no colour. Panels that are
+  // compared share one colour scale (the range over all of them).
   const floor = (v: number[]) => v.map((s) => Math.max(s, 1e-7));
+  const shared = (arrays: number[][]): [number, number] => {
+    const all = arrays.flatMap(floor);
+    return [all.reduce((a, b) => Math.min(a, b)), all.reduce((a, b) => Math.max(a, b))];
+  };
+  const jacobianDomain = shared(models.flatMap((k) => [m[k].jacobianMin, m[k].jacobianMax]));
+  const gradientDomain = shared(models.map((k) => m[k].outputGradient));
   figures[`${data.name}_jacobian`] = {
     data: Object.fromEntries(models.map((k) => [k, { min: m[k].jacobianMin, max: m[k].jacobianMax }])),
     svg: subplots({
@@ -516,7 +525,10 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
             xDomain: extent,
             yDomain: extent,
             logColor: true,
+            colorDomain: jacobianDomain,
             colorLabel: which === "jacobianMin" ? "σ_min" : "σ_max",
+            xLabel: "x₁",
+            yLabel: "x₂",
             width: 380,
             height: 320,
           })
@@ -524,7 +536,8 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
       ),
       columns: 2,
       titles: models.flatMap((k) => [`${k}: min singular value`, `${k}: max singular value`]),
-      title: `Input-Jacobian singular values of the last hidden layer on ${data.name} (log colour, floor 1e-7)`,
+      title:
+        `Input-Jacobian singular values of the last hidden layer on ${data.name} (one log colour scale, floor 1e-7)`,
     }),
   };
   figures[`${data.name}_gradient`] = {
@@ -538,14 +551,17 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
           xDomain: extent,
           yDomain: extent,
           logColor: true,
+          colorDomain: gradientDomain,
           colorLabel: "|∇p|",
+          xLabel: "x₁",
+          yLabel: "x₂",
           width: 380,
           height: 320,
         })
       ),
       columns: 3,
       titles: models.map((k) => k),
-      title: `Gradient norm of the output probability on ${data.name} (the original's maps; log colour, floor 1e-7)`,
+      title: `Gradient norm of the output probability on ${data.name} (the original's maps; one log colour scale)`,
     }),
   };
   return figures;

@@ -100,6 +100,8 @@ const MIN_LABEL_GAP = 14;
 export interface AxisOptions {
   /** Only integer ticks (the data are counts or indices). */
   integer?: boolean;
+  /** Categorical axis: tick i (at value i) is labelled categories[i]. */
+  categories?: readonly string[];
 }
 
 /**
@@ -110,6 +112,7 @@ export interface AxisOptions {
 export function axisTicks(scale: Scale, count: number, options: AxisOptions = {}): { value: number; label: string }[] {
   const [d0, d1] = scale.domain() as [number, number];
   const lo = Math.min(d0, d1), hi = Math.max(d0, d1);
+  if (options.categories) return options.categories.map((label, value) => ({ value, label }));
   if (isLog(scale)) {
     const values = new Set<number>();
     const nice: number[] = [];

@@ -37,6 +37,8 @@ export interface LineSeries {
   dashed?: boolean;
   /** Draw point markers too. */
   markers?: boolean;
+  /** Draw the connecting line (default true; false for categorical data: markers only). */
+  line?: boolean;
   /** Symmetric error bars: y ± errors[i] (e.g. standard errors). */
   errors?: ArrayLike<number>;
   /** Plot against the right-hand y-axis. */
@@ -49,6 +51,8 @@ export interface LinePlotOptions extends FigureOptions {
   series: LineSeries[];
   /** x-axis label. */
   xLabel?: string;
+  /** Categorical x axis: x values are indices 0..n−1 into these names, drawn as tick labels. */
+  xCategories?: readonly string[];
   /** Left y-axis label. */
   yLabel?: string;
   /** Right y-axis label (shown when a series uses it). */
@@ -126,7 +130,11 @@ function draw(options: LinePlotOptions, aside: number): Figure {
   const f = frame(options, (twin ? 64 : 20) + aside);
   const xType = options.xScale ?? "linear";
   const xs = series.flatMap((s) => Array.from(s.x));
-  const x = makeScale(xType, domainOf(xs, xType, "x"), [f.left, f.right], true);
+  const categories = options.xCategories;
+  // Categories sit at 0..n−1 with half a slot of room on each side.
+  const x = categories
+    ? makeScale("linear", [-0.5, categories.length - 0.5], [f.left, f.right])
+    : makeScale(xType, domainOf(xs, xType, "x"), [f.left, f.right], true);
   // Counts and indices (epochs, layers, ranks) get integer ticks only.
   const integral = (values: number[]) => values.every((v) => !Number.isFinite(v) || Number.isInteger(v));
   const yFor = (side: "left" | "right") => {
@@ -150,16 +158,20 @@ function draw(options: LinePlotOptions, aside: number): Figure {
     const d = line<[number, number]>().defined(([xv, yv]) =>
       ok(xv, yv)
     ).x(([xv]) => Number(px(x(xv)))).y(([, yv]) => Number(px(y.scale(yv))))(points) ?? "";
-    const markers = s.markers
+    const dots = s.line === false;
+    const markers = s.markers || dots
       ? points.filter(([xv, yv]) =>
         ok(xv, yv)
-      ).map(([xv, yv]) => `<circle cx="${px(x(xv))}" cy="${px(y.scale(yv))}" r="2.5" fill="${color}"/>`).join("")
+      ).map(([xv, yv]) => `<circle cx="${px(x(xv))}" cy="${px(y.scale(yv))}" r="${dots ? 4 : 2.5}" fill="${color}"/>`)
+        .join("")
       : "";
-    return `<g class="series"${
-      s.label ? ` data-label="${esc(s.label)}"` : ""
-    }><path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${
-      s.dashed ? ' stroke-dasharray="5 3"' : ""
-    }/>${markers}${
+    return `<g class="series"${s.label ? ` data-label="${esc(s.label)}"` : ""}>${
+      dots
+        ? ""
+        : `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${
+          s.dashed ? ' stroke-dasharray="5 3"' : ""
+        }/>`
+    }${markers}${
       errorBars(s, points, ok, (v) =>
         x(v), (v) =>
         y.scale(v), color)
@@ -177,6 +189,7 @@ function draw(options: LinePlotOptions, aside: number): Figure {
     label: s.label! + (twin ? (s.axis === "right" ? " (right)" : " (left)") : ""),
     color: s.color ?? PALETTE[i % PALETTE.length],
     dash: s.dashed,
+    marker: s.line === false,
   }));
   const show = options.legend !== false && items.length > 0;
   if (show && aside === 0 && legendCorner(items, f, occupied).covered > 0) {
@@ -184,7 +197,7 @@ function draw(options: LinePlotOptions, aside: number): Figure {
   }
   const outside: [number, number] | undefined = aside > 0 ? [f.right + (twin ? 64 : 20) + 4, f.top + 8] : undefined;
   const key = show ? legend(items, f, occupied, outside) : "";
-  const axes = axis(x, "bottom", f, options.xLabel, { integer: integral(xs) }) +
+  const axes = axis(x, "bottom", f, options.xLabel, { integer: integral(xs), categories }) +
     (left ? axis(left.scale, "left", f, options.yLabel, left) : "") +
     (right ? axis(right.scale, "right", f, options.y2Label, right) : "");
   const clip = plotClip(f, "plot-area");

@@ -289,6 +289,16 @@ Deno.test("progress bar renders fraction and ETA", () => {
   assert.equal(lines.at(-1), "\n");
 });
 
+Deno.test("progress bar for a log: a full line every lineEvery percent, no carriage returns", () => {
+  const lines: string[] = [];
+  const bar = new r.ProgressBar({ total: 100, write: (s) => lines.push(s), lineEvery: 25, now: () => 0 });
+  for (const done of [10, 20, 30, 60, 99]) bar.update(done);
+  bar.finish("done");
+  assert.deepEqual(lines.map((l) => / (\d+)%/.exec(l)![1]), ["10", "30", "60", "99", "100"]);
+  assert.ok(lines.every((l) => l.endsWith("\n") && !l.includes("\r")));
+  assert.ok(lines.at(-1)!.includes("done"));
+});
+
 Deno.test("perExampleGradients() equals one grad() call per example (Dense and Conv2d)", async () => {
   await r.initGpu();
   const model = new r.Sequential([

@@ -391,3 +391,15 @@ Deno.test("a log axis within one 1-2-5 step still gets at least two labelled tic
   const labels = [...svg.matchAll(/<g class="axis axis-left"[^]*?<\/g>/g)][0][0].match(/>[\d.e-]+</g) ?? [];
   assert.ok(labels.length >= 2, `labels ${labels}`);
 });
+
+Deno.test("categorical data are dots at named ticks, never a line over a continuous axis", () => {
+  const svg = linePlot({
+    series: [{ x: [0, 1, 2], y: [3, 1, 2], line: false, label: "error" }],
+    xCategories: ["RFM", "ELM", "other"],
+  }).toSvg();
+  const series = /<g class="series"[^>]*>(.*?)<\/g>/.exec(svg)![1];
+  assert.ok(!series.includes("<path"), "no connecting line");
+  assert.equal(series.match(/<circle/g)?.length, 3);
+  for (const name of ["RFM", "ELM", "other"]) assert.ok(svg.includes(`>${name}</text>`), name);
+  assert.ok(!/>0\.5</.test(svg), "no fractional ticks between categories");
+});

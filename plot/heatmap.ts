@@ -121,7 +121,7 @@ export function heatmap(options: HeatmapOptions): Figure {
     const filled = Array.from(mapped, (v) => (Number.isFinite(v) ? v : domain[0]));
     const [poly] = contours().size([nx, ny]).thresholds([level])(filled);
     body += `<path class="boundary" d="${
-      geoPath(poly.coordinates, sx, sy, x0, y0, dx, dy)
+      levelPath(poly.coordinates, nx, ny, (gx, gy) => `${px(sx(x0 + (gx - 0.5) * dx))},${px(sy(y0 + (gy - 0.5) * dy))}`)
     }" fill="none" stroke="black" stroke-width="2"/>`;
   }
   if (options.points) body += scatterMarks({ ...options.points, radius: 3 }, sx, sy);
@@ -188,4 +188,33 @@ function rgb24(c: string): [number, number, number] {
   const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(c);
   if (!m) throw new RangeError(`Cannot parse colour ${c}`);
   return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/**
+ * The level set of a contour polygon as open lines: the edges d3-contour adds along the grid's border to
+ * close a region are skipped, so a boundary never traces the frame.
+ */
+function levelPath(
+  coordinates: number[][][][],
+  nx: number,
+  ny: number,
+  point: (gx: number, gy: number) => string,
+): string {
+  // d3-contour closes regions with edges whose both ends lie on the border (x ∈ {0, nx} or y ∈ {0, ny}).
+  const onBorder = ([x, y]: number[]) => x === 0 || x === nx || y === 0 || y === ny;
+  const sameBorder = (a: number[], b: number[]) => onBorder(a) && onBorder(b);
+  let d = "";
+  for (const ring of coordinates.flat()) {
+    let down = false;
+    for (let k = 0; k + 1 < ring.length; k++) {
+      if (sameBorder(ring[k], ring[k + 1])) {
+        down = false;
+        continue;
+      }
+      if (!down) d += `M${point(ring[k][0], ring[k][1])}`;
+      d += `L${point(ring[k + 1][0], ring[k + 1][1])}`;
+      down = true;
+    }
+  }
+  return d;
 }

@@ -403,3 +403,14 @@ Deno.test("categorical data are dots at named ticks, never a line over a continu
   for (const name of ["RFM", "ELM", "other"]) assert.ok(svg.includes(`>${name}</text>`), name);
   assert.ok(!/>0\.5</.test(svg), "no fractional ticks between categories");
 });
+
+Deno.test("a heatmap's decision boundary is the level set only, never the frame", () => {
+  // p rises left to right: the 0.5 level is one vertical line at x = 0.5.
+  const nx = 11, ny = 7;
+  const values = Array.from({ length: nx * ny }, (_, k) => (k % nx) / (nx - 1));
+  const svg = heatmap({ values, nx, ny, xDomain: [0, 1], yDomain: [0, 1], boundary: 0.5 }).toSvg();
+  const d = /<path class="boundary" d="([^"]+)"/.exec(svg)![1];
+  const xs = [...d.matchAll(/[ML]([\d.]+),([\d.]+)/g)].map((m) => Number(m[1]));
+  assert.ok(xs.length >= 2);
+  assert.ok(Math.max(...xs) - Math.min(...xs) < 1, `one vertical line, x in [${Math.min(...xs)}, ${Math.max(...xs)}]`);
+});

@@ -614,9 +614,19 @@ function report(config: EpsilonConfig, records: Record<string, EpsilonRecord>): 
     figures[study] = { data, svg };
     studies[study] = data;
   }
+  const layers = studies.layers as Curve[] | undefined;
   const text = [
     `\nε-rank studies (ε = ${config.epsilon}, ${config.steps} steps)\n`,
     table(["run", "final loss", "final ε-rank (last hidden)", "steps"], summary),
+    ...(layers
+      ? [
+        "\nFinal ε-rank of every hidden layer (layers study)\n",
+        table(
+          ["optimizer", ...layers[0].rank.map((_, l) => `layer ${l + 1}`)],
+          layers.map((c) => [c.label, ...c.rank.map((r) => r.at(-1)!)]),
+        ),
+      ]
+      : []),
   ].join("\n");
   return { results: { studies }, figures, text };
 }

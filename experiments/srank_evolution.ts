@@ -232,6 +232,8 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
   };
   const final = (kind: Kind, scale: number | null) => runs.filter((r) => r.kind === kind && r.scale === scale);
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = (v: number[]) =>
+    v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)) : 0;
   const sweep = scales.map((s) => ({
     scale: s,
     loss: final("rff", s).map((r) => r.loss.at(-1)!),
@@ -308,6 +310,11 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
         r.srank.at(-1)!,
         Math.exp(r.srank.at(-1)!),
       ]),
+    ),
+    "\nRFF scale sweep (the figure's numbers): mean ± sd over seeds\n",
+    table(
+      ["scale", "seeds", "final loss", "± sd", "final s-rank", "± sd"],
+      sweep.map((w) => [w.scale, w.loss.length, mean(w.loss), sd(w.loss), mean(w.srank), sd(w.srank)]),
     ),
   ].join("\n");
   return { results: { phases: Array.from(target.phases), runs }, figures, text };

@@ -174,3 +174,12 @@ Deno.test("a run into an --out holding an earlier run removes that run's outputs
   assert.equal(JSON.parse(await Deno.readTextFile(`${out}/results.json`)).status, "complete");
   await Deno.remove(out, { recursive: true });
 });
+
+Deno.test("stdout tables use one number format per column", async () => {
+  const { table } = await import("../experiments/_common.ts");
+  const text = table(["n", "loss", "acc"], [[1, 0.0012, 0.5], [20, 1.2e-5, 0.75], [300, "-", 1]]);
+  const rows = text.split("\n").slice(2).map((l) => l.trim().split(/\s+/));
+  assert.deepEqual(rows.map((r) => r[0]), ["1", "20", "300"]);
+  assert.deepEqual(rows.map((r) => r[1]), ["1.200e-3", "1.200e-5", "-"]);
+  assert.deepEqual(rows.map((r) => r[2]), ["0.5000", "0.7500", "1.0000"]);
+});

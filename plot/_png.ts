@@ -57,28 +57,37 @@ function storedZlib(raw: Uint8Array): Uint8Array {
 }
 
 /**
- * Encodes an RGB raster as a PNG data URI.
+ * Encodes a raster as a PNG data URI: 8-bit RGB, or 8-bit indices into a palette of up to 256 colours
+ * (a third of the size, which is what a colour-mapped heatmap needs).
  *
  * @param width Pixels per row.
  * @param height Rows, top to bottom.
- * @param rgb `width · height · 3` bytes, row-major from the top-left pixel.
+ * @param pixels `width · height · 3` RGB bytes, or `width · height` palette indices, row-major from the top left.
+ * @param palette RGB bytes of the palette (3 per colour) when `pixels` holds indices.
  * @returns `data:image/png;base64,...`.
  * @throws {RangeError} When the sizes disagree.
  */
-export function pngDataUri(width: number, height: number, rgb: Uint8Array): string {
-  if (!(width >= 1 && height >= 1) || rgb.length !== width * height * 3) {
-    throw new RangeError(`Cannot encode PNG: ${rgb.length} bytes for ${width}x${height} RGB pixels`);
+export function pngDataUri(width: number, height: number, pixels: Uint8Array, palette?: Uint8Array): string {
+  const channels = palette ? 1 : 3;
+  if (!(width >= 1 && height >= 1) || pixels.length !== width * height * channels) {
+    throw new RangeError(`Cannot encode PNG: ${pixels.length} bytes for ${width}x${height} pixels of ${channels} bytes`);
+  }
+  if (palette && !(palette.length % 3 === 0 && palette.length >= 3 && palette.length <= 768)) {
+    throw new RangeError(`Cannot encode PNG: a palette of ${palette.length} bytes is not 1 to 256 RGB colours`);
   }
   // Every scanline starts with filter type 0 (none).
-  const raw = new Uint8Array(height * (1 + 3 * width));
-  for (let r = 0; r < height; r++) raw.set(rgb.subarray(r * 3 * width, (r + 1) * 3 * width), r * (1 + 3 * width) + 1);
+  const row = channels * width;
+  const raw = new Uint8Array(height * (1 + row));
+  for (let r = 0; r < height; r++) raw.set(pixels.subarray(r * row, (r + 1) * row), r * (1 + row) + 1);
   const header = new Uint8Array(13), view = new DataView(header.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
-  header.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type 2 (RGB), deflate, adaptive filtering, no interlace
+  // Bit depth 8, colour type 3 (palette) or 2 (RGB), deflate, adaptive filtering, no interlace.
+  header.set([8, palette ? 3 : 2, 0, 0, 0], 8);
   const parts = [
     Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk("IHDR", header),
+    ...(palette ? [chunk("PLTE", palette)] : []),
     chunk("IDAT", storedZlib(raw)),
     chunk("IEND", new Uint8Array()),
   ];

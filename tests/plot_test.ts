@@ -321,7 +321,10 @@ Deno.test("a legend never covers data: when every inside corner would, it moves 
   assert.ok(fx < 480 - 20, "inside the plot area");
 });
 
-/** Decodes a PNG data URI of stored deflate blocks, checking every CRC and the Adler-32 (bitwise, no tables). */
+/**
+ * Decodes a PNG data URI of stored deflate blocks (RGB or palette), checking every CRC and the Adler-32
+ * (bitwise, no tables).
+ */
 function decodeStoredPng(uri: string): { width: number; height: number; rgb: Uint8Array } {
   const bytes = Uint8Array.from(atob(uri.replace("data:image/png;base64,", "")), (c) => c.charCodeAt(0));
   assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
@@ -334,12 +337,13 @@ function decodeStoredPng(uri: string): { width: number; height: number; rgb: Uin
     }
     return ~c >>> 0;
   };
-  let at = 8, width = 0, height = 0, idat = new Uint8Array();
+  let at = 8, width = 0, height = 0, type3 = false, idat = new Uint8Array(), palette = new Uint8Array();
   while (at < bytes.length) {
     const len = view.getUint32(at), type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     assert.equal(view.getUint32(at + 8 + len), crc(bytes.subarray(at + 4, at + 8 + len)), `${type} CRC`);
     const data = bytes.subarray(at + 8, at + 8 + len);
-    if (type === "IHDR") [width, height] = [view.getUint32(at + 8), view.getUint32(at + 12)];
+    if (type === "IHDR") [width, height, type3] = [view.getUint32(at + 8), view.getUint32(at + 12), data[9] === 3];
+    if (type === "PLTE") palette = data;
     if (type === "IDAT") idat = data;
     at += 12 + len;
   }
@@ -357,10 +361,14 @@ function decodeStoredPng(uri: string): { width: number; height: number; rgb: Uin
   let a = 1, b = 0;
   for (const v of raw) [a, b] = [(a + v) % 65521, (b + (a + v) % 65521) % 65521];
   assert.equal(new DataView(idat.buffer, idat.byteOffset).getUint32(p), ((b << 16) | a) >>> 0, "Adler-32");
-  const rgb = new Uint8Array(width * height * 3);
+  const channels = type3 ? 1 : 3, rgb = new Uint8Array(width * height * 3);
   for (let r = 0; r < height; r++) {
-    assert.equal(raw[r * (1 + 3 * width)], 0, "filter none");
-    rgb.set(raw.slice(r * (1 + 3 * width) + 1, (r + 1) * (1 + 3 * width)), r * 3 * width);
+    assert.equal(raw[r * (1 + channels * width)], 0, "filter none");
+    const line = raw.slice(r * (1 + channels * width) + 1, (r + 1) * (1 + channels * width));
+    for (let c = 0; c < width; c++) {
+      const px = type3 ? palette.subarray(3 * line[c], 3 * line[c] + 3) : line.slice(3 * c, 3 * c + 3);
+      rgb.set(px, 3 * (r * width + c));
+    }
   }
   return { width, height, rgb };
 }

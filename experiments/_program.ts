@@ -213,16 +213,22 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
   let done = 0;
   for (const unit of mine) {
     const before = done;
+    let ticked = false;
     const context: UnitContext<R> = {
-      tick: (units, note) => bar.update(done = Math.min(before + unit.weight, done + units), `${unit.id}: ${note}`),
+      tick: (units, note) => {
+        ticked = true;
+        bar.update(done = Math.min(before + unit.weight, done + units), `${unit.id}: ${note}`);
+      },
       checkpoint: (partial) => {
         file.records[unit.id] = partial;
         return save();
       },
     };
     file.records[unit.id] = await runUnit(unit, context);
-    // A unit that finished early (a threshold reached, early stopping) gives its unused share back.
-    total -= before + unit.weight - done;
+    // A unit that reported progress and finished early (a threshold reached, early stopping) gives its
+    // unused share back; one that reported none counts as done whole.
+    if (ticked) total -= before + unit.weight - done;
+    else done = before + unit.weight;
     bar.setTotal(total);
     bar.update(done, `${unit.id} done`);
     await save();

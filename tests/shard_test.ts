@@ -109,10 +109,11 @@ Deno.test("an experiment's ETA drops the share of a unit that finished early ins
       original: () => ({}),
       aspects: [],
       notes: [],
-      units: () => [{ id: "a", weight: 100 }, { id: "b", weight: 100 }],
+      units: () => [{ id: "a", weight: 100 }, { id: "b", weight: 100 }, { id: "c", weight: 50 }],
       start: () =>
         Promise.resolve(async (unit, context) => {
-          context.tick(unit.id === "a" ? 10 : 100, "working");
+          // c reports nothing while it works: it counts as done whole.
+          if (unit.id !== "c") context.tick(unit.id === "a" ? 10 : 100, "working");
           await Promise.resolve();
           return {};
         }),
@@ -121,8 +122,8 @@ Deno.test("an experiment's ETA drops the share of a unit that finished early ins
     ["--out", out],
     { log: () => {}, progress: (s) => lines.push(s) },
   );
-  assert.ok(lines.some((l) => l.includes(" 10/200 ")), "a's ten units");
-  assert.ok(lines.some((l) => l.includes(" 10/110 ") && l.includes("a done")), "a gives back its unused 90");
-  assert.ok(lines.some((l) => l.includes(" 110/110 ")));
+  assert.ok(lines.some((l) => l.includes(" 10/250 ")), "a's ten units");
+  assert.ok(lines.some((l) => l.includes(" 10/160 ") && l.includes("a done")), "a gives back its unused 90");
+  assert.ok(lines.some((l) => l.includes(" 160/160 ") && l.includes("c done")), "c counts whole");
   await Deno.remove(out, { recursive: true });
 });

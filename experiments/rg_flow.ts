@@ -343,20 +343,32 @@ function sweepFigures(config: RgFlowConfig, sweep: EnsembleRecord[]): Report["fi
   figures.kurtosis_width = {
     data: { widths, picks, kurtosis: picks.map((l) => sweep.map((s) => s.layers[l - 1].kurtosis)) },
     svg: linePlot({
-      title: "Excess kurtosis vs depth/width",
+      title: "Excess kurtosis vs depth/width (dots: ensemble ± s.e.; solid: exact; dashed: 15(ℓ−1)/n)",
       series: [
-        ...picks.map((l): LineSeries => ({
-          x: widths.map((n) => (l - 1) / n),
-          y: sweep.map((s) => s.layers[l - 1].kurtosis),
-          errors: sweep.map((s) => s.layers[l - 1].kurtosisStderr),
-          label: `ℓ = ${l}`,
-          markers: true,
-        })),
+        ...picks.flatMap((l, i): LineSeries[] => {
+          // The exact curve of layer ℓ over widths from the sweep's smallest to 64 times its largest.
+          const ns = Array.from(
+            { length: 60 },
+            (_, k) => Math.min(...widths) * (64 * Math.max(...widths) / Math.min(...widths)) ** (k / 59),
+          );
+          return [
+            {
+              x: widths.map((n) => (l - 1) / n),
+              y: sweep.map((s) => s.layers[l - 1].kurtosis),
+              errors: sweep.map((s) => s.layers[l - 1].kurtosisStderr),
+              label: `ℓ = ${l}`,
+              line: false,
+              color: COLORS[i % COLORS.length],
+            },
+            { x: ns.map((n) => (l - 1) / n), y: ns.map((n) => exactKurtosis(l, n)), color: COLORS[i % COLORS.length] },
+          ];
+        }),
         {
           x: [0, (Math.max(...picks) - 1) / Math.min(...widths)],
           y: [0, (15 * (Math.max(...picks) - 1)) / Math.min(...widths)],
           label: "15(ℓ−1)/n",
           dashed: true,
+          color: "#666666",
         },
       ],
       xLabel: "(ℓ − 1) / n",

@@ -70,7 +70,9 @@ function storedZlib(raw: Uint8Array): Uint8Array {
 export function pngDataUri(width: number, height: number, pixels: Uint8Array, palette?: Uint8Array): string {
   const channels = palette ? 1 : 3;
   if (!(width >= 1 && height >= 1) || pixels.length !== width * height * channels) {
-    throw new RangeError(`Cannot encode PNG: ${pixels.length} bytes for ${width}x${height} pixels of ${channels} bytes`);
+    throw new RangeError(
+      `Cannot encode PNG: ${pixels.length} bytes for ${width}x${height} pixels of ${channels} bytes`,
+    );
   }
   if (palette && !(palette.length % 3 === 0 && palette.length >= 3 && palette.length <= 768)) {
     throw new RangeError(`Cannot encode PNG: a palette of ${palette.length} bytes is not 1 to 256 RGB colours`);

@@ -194,12 +194,21 @@ export function axis(
   return `<g class="axis axis-${side}" font-size="11">${parts.join("")}</g>`;
 }
 
+/**
+ * The font size (at most `size`, at least 8) at which a bold title fits the width with 10 px to spare,
+ * estimating a bold sans-serif character at 0.62 em.
+ */
+export function fittedFontSize(text: string, width: number, size: number): number {
+  const fits = Math.floor((width - 20) / (0.62 * Math.max(1, [...text].length)));
+  return Math.max(8, Math.min(size, fits));
+}
+
 /** Wraps content in a standalone SVG document with a white background and an optional title. */
 export function svgDocument(f: Frame, content: string, title?: string): Figure {
   const heading = title
-    ? `<text class="title" x="${px(f.width / 2)}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${
-      esc(title)
-    }</text>`
+    ? `<text class="title" x="${px(f.width / 2)}" y="20" text-anchor="middle" font-size="${
+      fittedFontSize(title, f.width, 14)
+    }" font-weight="bold">${esc(title)}</text>`
     : "";
   return new Figure(f.width, f.height, `<rect width="100%" height="100%" fill="white"/>${heading}${content}`);
 }

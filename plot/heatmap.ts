@@ -92,7 +92,9 @@ export function heatmap(options: HeatmapOptions): Figure {
     // 255 colours of the colour scale (index 0 is the grey of missing values).
     const levels = 255, palette = new Uint8Array(3 * (levels + 1));
     palette.set(rgb24("#cccccc"), 0);
-    for (let k = 0; k < levels; k++) palette.set(rgb24(color(domain[0] + ((domain[1] - domain[0]) * k) / (levels - 1))), 3 * (k + 1));
+    for (let k = 0; k < levels; k++) {
+      palette.set(rgb24(color(domain[0] + ((domain[1] - domain[0]) * k) / (levels - 1))), 3 * (k + 1));
+    }
     const indices = new Uint8Array(nx * ny);
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++) {
@@ -104,7 +106,9 @@ export function heatmap(options: HeatmapOptions): Figure {
     const xa = sx(x0 - 0.5 * dx), xb = sx(x1 + 0.5 * dx), ya = sy(y1 + 0.5 * dy), yb = sy(y0 - 0.5 * dy);
     body = `<g class="cells"><image x="${px(xa)}" y="${px(ya)}" width="${px(xb - xa)}" height="${
       px(yb - ya)
-    }" preserveAspectRatio="none" style="image-rendering:pixelated" href="${pngDataUri(nx, ny, indices, palette)}"/></g>`;
+    }" preserveAspectRatio="none" style="image-rendering:pixelated" href="${
+      pngDataUri(nx, ny, indices, palette)
+    }"/></g>`;
   } else {
     const levels = Array.isArray(options.levels) ? options.levels : ticks(domain[0], domain[1], options.levels ?? 10);
     const filled = Array.from(mapped, (v) => (Number.isFinite(v) ? v : domain[0]));

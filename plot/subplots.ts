@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { esc } from "./_svg.ts";
+import { esc, fittedFontSize } from "./_svg.ts";
 import { Figure } from "./figure.ts";
 
 /** Options for {@linkcode subplots}. */
@@ -64,9 +64,9 @@ export function subplots(options: SubplotsOptions): Figure {
     return `<g class="panel">${title}<svg id="${id}" x="${x}" y="${y}" ${size}>${panel.content}</svg></g>`;
   });
   const heading = options.title
-    ? `<text x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${
-      esc(options.title)
-    }</text>`
+    ? `<text x="${width / 2}" y="20" text-anchor="middle" font-size="${
+      fittedFontSize(options.title, width, 15)
+    }" font-weight="bold">${esc(options.title)}</text>`
     : "";
   return new Figure(width, height, `<rect width="100%" height="100%" fill="white"/>${heading}${parts.join("")}`);
 }

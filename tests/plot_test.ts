@@ -422,3 +422,12 @@ Deno.test("a heatmap's decision boundary is the level set only, never the frame"
   assert.ok(xs.length >= 2);
   assert.ok(Math.max(...xs) - Math.min(...xs) < 1, `one vertical line, x in [${Math.min(...xs)}, ${Math.max(...xs)}]`);
 });
+
+Deno.test("a long title shrinks to fit the figure's width instead of being clipped", () => {
+  const title = "Excess kurtosis vs depth/width (dots: ensemble ± s.e.; solid: exact; dashed: 15(ℓ−1)/n)";
+  const svg = linePlot({ title, series: [{ x: [0, 1], y: [0, 1] }], width: 640 }).toSvg();
+  const size = Number(/<text class="title"[^>]*font-size="([\d.]+)"/.exec(svg)![1]);
+  assert.ok(size < 14 && 0.62 * size * [...title].length <= 620, `font-size ${size}`);
+  const short = linePlot({ title: "Loss", series: [{ x: [0, 1], y: [0, 1] }] }).toSvg();
+  assert.ok(short.includes('font-size="14" font-weight="bold"'));
+});

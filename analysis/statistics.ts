@@ -68,9 +68,11 @@ function summarize(values: ArrayLike<number>): Estimate {
  *
  * @param samples E x n values.
  * @param neurons n.
- * @param options `groups`: take the standard error from this many disjoint groups of members (for
- * neurons that share randomness, like those of one network); default: across neurons.
+ * @param options `groups`: a delete-one-group jackknife over this many disjoint groups of ensemble
+ * members gives the standard error (for neurons that share randomness, like those of one network, and
+ * for the ratio's bias at small samples); default: the spread across neurons.
  * @returns Per-neuron values and their mean with standard error.
+ * @throws {RangeError} When the members do not split into `groups` groups of at least 2.
  * @example A symmetric two-point distribution has excess kurtosis −2
  * ```ts
  * import assert from "node:assert";
@@ -88,15 +90,18 @@ export function excessKurtosis(
   const perNeuron = fourth.map((f, i) => f / variance[i] ** 2 - 3);
   const groups = options.groups ?? 0;
   if (groups < 2) return { perNeuron, mean: summarize(perNeuron) };
-  // Neurons of one network share its randomness, so their estimates are not independent: take the error
-  // bar from the spread over disjoint groups of ensemble members instead.
   const e = samples.length / neurons, size = Math.floor(e / groups);
   if (size < 2) throw new RangeError(`Cannot split ${e} ensemble members into ${groups} groups`);
-  const perGroup = Array.from({ length: groups }, (_, g) => {
-    const part = Array.from({ length: size * neurons }, (_, i) => samples[g * size * neurons + i]);
+  // Delete-one-group jackknife of the neuron-averaged estimate: se² = (G − 1)/G · Σ (θ₍g₎ − θ̄)².
+  const part = new Float64Array((e - size) * neurons);
+  const deleted = Array.from({ length: groups }, (_, g) => {
+    part.set(Array.prototype.slice.call(samples, 0, g * size * neurons), 0);
+    part.set(Array.prototype.slice.call(samples, (g + 1) * size * neurons), g * size * neurons);
     return summarize(excessKurtosis(part, neurons).perNeuron).value;
   });
-  return { perNeuron, mean: { value: summarize(perNeuron).value, stderr: summarize(perGroup).stderr } };
+  const mean = deleted.reduce((a, b) => a + b, 0) / groups;
+  const stderr = Math.sqrt(((groups - 1) / groups) * deleted.reduce((a, b) => a + (b - mean) ** 2, 0));
+  return { perNeuron, mean: { value: summarize(perNeuron).value, stderr } };
 }
 
 /**

@@ -498,7 +498,7 @@ export const experiment: Experiment<typeof FLAGS, RgFlowConfig, EnsembleRecord> 
     "With L = 3 the original's `mid` block is empty, so its third recorded tensor repeats layer 2; rankscope records " +
     "layers 1, 2 and 3 once each.",
     "The original's last layer is built outside `initialization`, so it keeps PyTorch's default init, W and b ~ " +
-    "U(±1/√256): uniform weights and a bias lower layer 3's excess kurtosis (--reproduce measures 0.090 ± 0.009, " +
+    "U(±1/√256): uniform weights and a bias lower layer 3's excess kurtosis (--reproduce measures 0.090 ± 0.011, " +
     "against 0.118 for Gaussian weights). --reproduce keeps it; the default run studies the book's setting (every " +
     "layer Gaussian, zero bias) instead.",
     "The original's four-point statistic averages |connected correlator|/K² over 1,000 random index quadruples " +

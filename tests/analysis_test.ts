@@ -347,3 +347,21 @@ Deno.test("meanKeyedWeights gives the original chapter-2 ε-rank code's mass mat
   assertClose(got, expected, { rtol: 1e-12, atol: 1e-15 });
   assert.throws(() => r.meanKeyedWeights([1, 2, 3], 2), /not m x 2/);
 });
+
+Deno.test("excessKurtosis's jackknife standard error matches the spread over independent ensembles", () => {
+  // Neurons of one member share a random scale (a scale mixture, as neurons of one network share their
+  // weights), so they are correlated; the jackknife over members must still match the true spread.
+  const e = 400, n = 16, reps = 150;
+  const estimates: number[] = [], jackknife: number[] = [];
+  for (let k = 0; k < reps; k++) {
+    const g = r.hostRandom(e * n, { seed: r.deriveSeed(7, "rep", k), distribution: "normal" });
+    const scale = r.hostRandom(e, { seed: r.deriveSeed(8, "rep", k), distribution: "uniform" });
+    const z = g.map((v, i) => v * (0.5 + scale[Math.floor(i / n)]));
+    const withGroups = r.excessKurtosis(z, n, { groups: 20 }).mean;
+    estimates.push(withGroups.value);
+    jackknife.push(withGroups.stderr);
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = Math.sqrt(estimates.reduce((a, b) => a + (b - mean(estimates)) ** 2, 0) / (reps - 1));
+  assert.ok(Math.abs(mean(jackknife) / sd - 1) < 0.25, `jackknife ${mean(jackknife)} vs true spread ${sd}`);
+});

@@ -411,7 +411,9 @@ function report(config: NtkEntropyConfig, records: Record<string, NtkRecord>): R
             { x: sz, y: sizes.map((r) => r.entropyAfter), label: "after training", markers: true },
           ],
           xLabel: "training-set size",
-          yLabel: "NTK entropy on the probe set",
+          yLabel: config.sizeProbeCap === null
+            ? "NTK entropy on the training subset"
+            : `NTK entropy, first min(size, ${config.sizeProbeCap}) images`,
         }),
         linePlot({
           ...panel,

@@ -88,21 +88,7 @@ export function heatmap(options: HeatmapOptions): Figure {
   const dx = (x1 - x0) / (nx - 1), dy = (y1 - y0) / (ny - 1);
   let body = "";
   if ((options.style ?? "filled") === "filled") {
-    // One pixel per cell, top row first, drawn as a raster stretched over the cells' extent: indices into
-    // 255 colours of the colour scale (index 0 is the grey of missing values).
-    const levels = 255, palette = new Uint8Array(3 * (levels + 1));
-    palette.set(rgb24("#cccccc"), 0);
-    for (let k = 0; k < levels; k++) {
-      palette.set(rgb24(color(domain[0] + ((domain[1] - domain[0]) * k) / (levels - 1))), 3 * (k + 1));
-    }
-    const indices = new Uint8Array(nx * ny);
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        const v = mapped[j * nx + i];
-        const t = Math.min(1, Math.max(0, (v - domain[0]) / (domain[1] - domain[0])));
-        indices[(ny - 1 - j) * nx + i] = Number.isFinite(v) ? 1 + Math.round(t * (levels - 1)) : 0;
-      }
-    }
+    const { indices, palette } = cellRaster(mapped, nx, ny, domain, color);
     const xa = sx(x0 - 0.5 * dx), xb = sx(x1 + 0.5 * dx), ya = sy(y1 + 0.5 * dy), yb = sy(y0 - 0.5 * dy);
     body = `<g class="cells"><image x="${px(xa)}" y="${px(ya)}" width="${px(xb - xa)}" height="${
       px(yb - ya)
@@ -226,4 +212,31 @@ function levelPath(
     }
   }
   return d;
+}
+
+/**
+ * One pixel per cell, top row first: indices into 255 colours of the colour scale (index 0 is the grey
+ * of missing values), for a raster stretched over the cells' extent.
+ */
+function cellRaster(
+  mapped: Float64Array,
+  nx: number,
+  ny: number,
+  domain: [number, number],
+  color: (v: number) => string,
+): { indices: Uint8Array; palette: Uint8Array } {
+  const levels = 255, palette = new Uint8Array(3 * (levels + 1));
+  palette.set(rgb24("#cccccc"), 0);
+  for (let k = 0; k < levels; k++) {
+    palette.set(rgb24(color(domain[0] + ((domain[1] - domain[0]) * k) / (levels - 1))), 3 * (k + 1));
+  }
+  const indices = new Uint8Array(nx * ny);
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const v = mapped[j * nx + i];
+      const t = Math.min(1, Math.max(0, (v - domain[0]) / (domain[1] - domain[0])));
+      indices[(ny - 1 - j) * nx + i] = Number.isFinite(v) ? 1 + Math.round(t * (levels - 1)) : 0;
+    }
+  }
+  return { indices, palette };
 }

@@ -118,14 +118,7 @@ export function linePlot(options: LinePlotOptions): Figure {
  */
 function draw(options: LinePlotOptions, aside: number): Figure {
   const { series } = options;
-  if (series.length === 0) throw new RangeError("Cannot draw line plot: no series given");
-  series.forEach((s, i) => {
-    if (s.x.length !== s.y.length) {
-      throw new RangeError(
-        `Cannot draw series ${i}${s.label ? ` (${s.label})` : ""}: ${s.x.length} x values but ${s.y.length} y values`,
-      );
-    }
-  });
+  checkSeries(series);
   const twin = series.some((s) => s.axis === "right");
   const f = frame(options, (twin ? 64 : 20) + aside);
   const xType = options.xScale ?? "linear";
@@ -149,34 +142,9 @@ function draw(options: LinePlotOptions, aside: number): Figure {
     return { scale: makeScale(type, domain, [f.bottom, f.top], !fixed), type, integer: integral(extents) };
   };
   const left = yFor("left"), right = yFor("right");
-  const paths = series.map((s, i) => {
-    const y = (s.axis === "right" ? right : left)!;
-    const color = s.color ?? PALETTE[i % PALETTE.length];
-    const ok = (xv: number, yv: number) =>
-      Number.isFinite(xv) && Number.isFinite(yv) && (xType === "linear" || xv > 0) && (y.type === "linear" || yv > 0);
-    const points = Array.from(s.x, (xv, j) => [xv, s.y[j]] as [number, number]);
-    const d = line<[number, number]>().defined(([xv, yv]) =>
-      ok(xv, yv)
-    ).x(([xv]) => Number(px(x(xv)))).y(([, yv]) => Number(px(y.scale(yv))))(points) ?? "";
-    const dots = s.line === false;
-    const markers = s.markers || dots
-      ? points.filter(([xv, yv]) =>
-        ok(xv, yv)
-      ).map(([xv, yv]) => `<circle cx="${px(x(xv))}" cy="${px(y.scale(yv))}" r="${dots ? 4 : 2.5}" fill="${color}"/>`)
-        .join("")
-      : "";
-    return `<g class="series"${s.label ? ` data-label="${esc(s.label)}"` : ""}>${
-      dots
-        ? ""
-        : `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${
-          s.dashed ? ' stroke-dasharray="5 3"' : ""
-        }/>`
-    }${markers}${
-      errorBars(s, points, ok, (v) =>
-        x(v), (v) =>
-        y.scale(v), color)
-    }</g>`;
-  });
+  const paths = series.map((s, i) =>
+    seriesMarkup(s, s.color ?? PALETTE[i % PALETTE.length], x, xType, (s.axis === "right" ? right : left)!)
+  );
   const labelled = series.map((s, i) => ({ s, i })).filter(({ s }) => s.label);
   // Pixel positions of the data (and of points interpolated along each segment) steer the legend.
   const occupied = occupiedPixels(series, (s, xv, yv) => {
@@ -228,4 +196,43 @@ function occupiedPixels(
     }
   }
   return occupied;
+}
+
+/** Refuses an empty plot and series whose x and y lengths differ. */
+function checkSeries(series: readonly LineSeries[]): void {
+  if (series.length === 0) throw new RangeError("Cannot draw line plot: no series given");
+  series.forEach((s, i) => {
+    if (s.x.length !== s.y.length) {
+      throw new RangeError(
+        `Cannot draw series ${i}${s.label ? ` (${s.label})` : ""}: ${s.x.length} x values but ${s.y.length} y values`,
+      );
+    }
+  });
+}
+
+/** One series' line (or dots), markers and error bars. */
+function seriesMarkup(
+  s: LineSeries,
+  color: string,
+  x: (v: number) => number,
+  xType: ScaleType,
+  y: { scale: (v: number) => number; type: ScaleType },
+): string {
+  const ok = (xv: number, yv: number) =>
+    Number.isFinite(xv) && Number.isFinite(yv) && (xType === "linear" || xv > 0) && (y.type === "linear" || yv > 0);
+  const points = Array.from(s.x, (xv, j) => [xv, s.y[j]] as [number, number]);
+  const d = line<[number, number]>().defined(([xv, yv]) => ok(xv, yv))
+    .x(([xv]) => Number(px(x(xv)))).y(([, yv]) => Number(px(y.scale(yv))))(points) ?? "";
+  const dots = s.line === false;
+  const markers = s.markers || dots
+    ? points.filter(([xv, yv]) => ok(xv, yv))
+      .map(([xv, yv]) => `<circle cx="${px(x(xv))}" cy="${px(y.scale(yv))}" r="${dots ? 4 : 2.5}" fill="${color}"/>`)
+      .join("")
+    : "";
+  const stroke = dots
+    ? ""
+    : `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`;
+  return `<g class="series"${s.label ? ` data-label="${esc(s.label)}"` : ""}>${stroke}${markers}${
+    errorBars(s, points, ok, x, y.scale, color)
+  }</g>`;
 }

@@ -60,7 +60,7 @@ Deno.test("experiments/srank_evolution.ts --quick writes results and figures", a
     assert.ok(run.loss.at(-1) < run.loss[0], `${run.kind} loss decreases`);
   }
   const figures = JSON.parse(await Deno.readTextFile(`${dir}/figures.json`));
-  assert.deepEqual(Object.keys(figures).sort(), ["fits", "scale_sweep", "srank_curves", "target"]);
+  assert.deepEqual(Object.keys(figures).sort(), ["fits", "scale_curves", "scale_sweep", "srank_curves", "target"]);
   await checkSvgs(dir, Object.keys(figures));
   await Deno.remove(dir, { recursive: true });
 });
@@ -96,7 +96,7 @@ Deno.test("experiments/embedding_restrictions.ts --quick writes results, maps an
   const bottleneck = figures.circles_jacobian["bottleneck tanh"];
   assert.ok(Math.max(...bottleneck.min) < 1e-3 * Math.max(...bottleneck.max), "rank collapse");
   assert.ok(Math.max(...figures.circles_jacobian["wide tanh"].min) > 1e-3);
-  assert.equal(Object.keys(figures).length, 8);
+  assert.equal(Object.keys(figures).length, 10); // decision, loss, jacobian and gradient per dataset, plus weights
   await checkSvgs(dir, Object.keys(figures));
   await Deno.remove(dir, { recursive: true });
 });

@@ -326,10 +326,11 @@ async function train(
       seed: deriveSeed(seed, "shuffle", step),
     });
     step += CHUNK;
-    // The loss as accuracy sees it: BatchNorm in eval mode (fit's loss uses the batch statistics).
-    const value = r.epochLoss.length ? await evalLoss(model, data.train) : NaN;
-    loss.push({ step, loss: value });
-    await onChunk(step, value);
+    // Recorded: the loss as accuracy sees it, BatchNorm in eval mode. Early stopping follows the training
+    // loss (batch statistics), whose running averages do not lag behind the weights.
+    const value = r.epochLoss.at(-1)!, recorded = await evalLoss(model, data.train);
+    loss.push({ step, loss: recorded });
+    await onChunk(step, recorded);
     if (value < best - 1e-3) [best, stale] = [value, 0];
     else if (++stale >= PATIENCE) break;
   }

@@ -101,10 +101,18 @@ export function histogram(options: HistogramOptions): Figure {
     ...(options.label ? [{ label: options.label, color: PALETTE[0], marker: true }] : []),
     ...(options.curves ?? []).map((c, k) => ({ label: c.label, color: c.color ?? PALETTE[(k + 1) % PALETTE.length] })),
   ];
+  // Bars fill everything below their tops: their area and the curves steer the legend to the emptiest corner.
+  const occupied: [number, number][] = bins.flatMap((b, i) => {
+    const x0 = sx(b.x0!), x1 = sx(b.x1!), top = sy(heights[i]), bottom = sy(0);
+    const pts: [number, number][] = [];
+    for (let y = top; y <= bottom; y += 6) pts.push([x0, y], [(x0 + x1) / 2, y], [x1, y]);
+    return pts;
+  });
+  curveValues.forEach((v) => grid.forEach((x, i) => Number.isFinite(v[i]) && occupied.push([sx(x), sy(v[i])])));
   return svgDocument(
     f,
     axis(sx, "bottom", f, options.xLabel) + axis(sy, "left", f, "density") + `<g class="bars">${bars.join("")}</g>` +
-      curves.join("") + legend(items, f),
+      curves.join("") + legend(items, f, occupied),
     options.title,
   );
 }

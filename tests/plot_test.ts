@@ -431,3 +431,11 @@ Deno.test("a long title shrinks to fit the figure's width instead of being clipp
   const short = linePlot({ title: "Loss", series: [{ x: [0, 1], y: [0, 1] }] }).toSvg();
   assert.ok(short.includes('font-size="14" font-weight="bold"'));
 });
+
+Deno.test("a histogram's legend avoids its bars", () => {
+  // Mass piled up on the right: the tall bars fill the top-right corner.
+  const values = Array.from({ length: 400 }, (_, i) => 1 - ((i % 20) / 20) ** 3);
+  const svg = histogram({ values, bins: 20, label: "samples", width: 500 }).toSvg();
+  const [x] = /<g class="legend"[^>]*><rect x="([\d.]+)"/.exec(svg)!.slice(1).map(Number);
+  assert.ok(x < 250, `legend at x = ${x}, over the tall bars on the right`);
+});

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Table } from "../plot/mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -29,24 +30,9 @@ export function writeJson(path: string, value: unknown): Promise<void> {
   return writeAtomic(path, JSON.stringify(value, null, 1) + "\n");
 }
 
-/**
- * Formats rows as an aligned plain-text table, one number format per column: integers as they are when
- * the whole column is integral; else four decimals, or 4 significant digits in exponent form for the
- * whole column when any value is ≥ 1e4 or nonzero below 1e-3 in magnitude (a column never mixes 0.0012
- * with 1.2e-5, nor 3 with 4.5000).
- */
+/** Formats rows as an aligned plain-text table, one number format per column (see plot's `Table`). */
 export function table(header: string[], rows: (string | number)[][]): string {
-  const kinds = header.map((_, i) => {
-    const values = rows.map((r) => r[i]).filter((v): v is number => typeof v === "number");
-    if (values.every((v) => Number.isInteger(v))) return "integer";
-    return values.some((v) => v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3)) ? "exponent" : "fixed";
-  });
-  const format = (v: number, i: number) =>
-    kinds[i] === "integer" ? String(v) : kinds[i] === "exponent" ? v.toExponential(3).replace("e+", "e") : v.toFixed(4);
-  const cells = [header, ...rows.map((r) => r.map((c, i) => (typeof c === "number" ? format(c, i) : c)))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join("  ");
-  return [line(cells[0]), line(widths.map((w) => "-".repeat(w))), ...cells.slice(1).map(line)].join("\n");
+  return new Table(header, rows).toString();
 }
 
 /** Trapezoid area under y(x). */

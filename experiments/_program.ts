@@ -447,3 +447,65 @@ export async function main<S extends Record<string, FlagSpec>, C, R>(
     Deno.exit(2);
   }
 }
+
+/** What {@linkcode runStudy} returns: the run's configuration, results, figures and tables. */
+export interface StudyRun<C> {
+  config: C;
+  /** results.json's numbers. */
+  results: Record<string, unknown>;
+  /** Each figure by name (a Figure displays inline in Jupyter). */
+  figures: Record<string, Figure>;
+  /** The tables the command prints. */
+  text: string;
+}
+
+/** How {@linkcode runStudy} picks its base configuration and reports progress. */
+export interface StudyOptions {
+  /** Start from the `--quick` configuration. */
+  quick?: boolean;
+  /** Start from the original study's protocol. */
+  reproduce?: boolean;
+  /** Where progress notes go (default: nowhere). */
+  progress?: (text: string) => void;
+}
+
+/** The parsed default value of every flag. */
+export function defaultFlags<S extends Record<string, FlagSpec>>(specs: S): Flags<S> {
+  return Object.fromEntries(Object.entries(specs).map(([k, spec]) => [k, parseFlag(k, spec.default, spec)])) as Flags<
+    S
+  >;
+}
+
+/**
+ * Runs an experiment in memory, for a notebook or another script: the default configuration (the
+ * `--quick` one with `quick: true`, the original protocol with `reproduce: true`) with `overrides`
+ * applied, every unit, then the report. Nothing is written; progress goes to `progress` (default: none).
+ *
+ * @example In a notebook cell
+ * ```ts ignore
+ * import { ntkEntropy } from "./experiments/ntk_entropy.ts";
+ * const run = await ntkEntropy({ epochs: 3, subsets: [10, 50] }, { quick: true });
+ * run.figures.entropy_vs_epoch; // displays inline
+ * ```
+ */
+export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  overrides: Partial<C> = {},
+  options: StudyOptions = {},
+): Promise<StudyRun<C>> {
+  const flags = defaultFlags(experiment.flags);
+  const base = options.reproduce ? experiment.original(flags) : experiment.configure(flags, options.quick ?? false);
+  const config = { ...base, ...overrides } as C;
+  await initGpu();
+  const run = await experiment.start(config);
+  const records: Record<string, R> = {};
+  for (const unit of experiment.units(config)) {
+    records[unit.id] = await run(unit, {
+      tick: (_, note) => options.progress?.(`${unit.id}: ${note}`),
+      checkpoint: () => Promise.resolve(),
+    });
+  }
+  const report = experiment.report(config, JSON.parse(JSON.stringify(records)));
+  const figures = Object.fromEntries(Object.entries(report.figures).map(([k, f]) => [k, f.svg]));
+  return { config, results: report.results, figures, text: report.text };
+}

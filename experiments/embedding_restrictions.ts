@@ -50,7 +50,16 @@ import {
 import { columnMoments } from "../data/mod.ts";
 import { PALETTE } from "../plot/mod.ts";
 import { table } from "./_common.ts";
-import { type Experiment, main, type Report, type Unit, type UnitContext } from "./_program.ts";
+import {
+  type Experiment,
+  main,
+  type Report,
+  runStudy,
+  type StudyOptions,
+  type StudyRun,
+  type Unit,
+  type UnitContext,
+} from "./_program.ts";
 
 /** The configuration of a run (flags after --quick). */
 export interface EmbeddingConfig {
@@ -912,5 +921,16 @@ export const experiment: Experiment<typeof FLAGS, EmbeddingConfig, EmbeddingReco
   },
   report,
 };
+
+/**
+ * Runs the embedding restrictions in memory (for a notebook): the default configuration, or the quick or original one,
+ * with `overrides`; returns the results, the figures and the tables. See {@linkcode runStudy}.
+ */
+export function embeddingRestrictions(
+  overrides: Partial<EmbeddingConfig> = {},
+  options: StudyOptions = {},
+): Promise<StudyRun<EmbeddingConfig>> {
+  return runStudy(experiment, overrides, options);
+}
 
 if (import.meta.main) await main(experiment);

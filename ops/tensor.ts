@@ -261,6 +261,21 @@ export class Tensor {
     return (await this.toArray())[0];
   }
 
+  /**
+   * Deno's Jupyter display protocol: shape, dtype and adapter, and the first values of a small tensor
+   * (at most 4096 elements are read back; a larger tensor is never read in full for display).
+   *
+   * @returns The MIME bundle.
+   */
+  async [Symbol.for("Jupyter.display")](): Promise<Record<string, string>> {
+    const head = `Tensor [${this.shape.join(", ")}] float32 on ${this.runtime.adapterName}`;
+    const values = this.size <= 4096 ? Array.from((await this.toArray()).subarray(0, 8), (v) => v.toPrecision(5)) : [];
+    const tail = values.length === 0
+      ? `${this.size} values (not read back; await t.toArray())`
+      : `[${values.join(", ")}${this.size > 8 ? `, … ${this.size - 8} more` : ""}]`;
+    return { "text/plain": `${head}\n${tail}` };
+  }
+
   /** Releases the storage (when no other view holds it). Safe to call twice. */
   dispose(): void {
     const storage = this.#storage;

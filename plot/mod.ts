@@ -10,3 +10,4 @@ export * from "./image_grid.ts";
 export * from "./line_plot.ts";
 export * from "./scatter_plot.ts";
 export * from "./subplots.ts";
+export * from "./table.ts";

@@ -1,4 +1,5 @@
 import assert from "node:assert";
+import * as r from "./_all.ts";
 import {
   type Figure,
   heatmap,
@@ -438,4 +439,20 @@ Deno.test("a histogram's legend avoids its bars", () => {
   const svg = histogram({ values, bins: 20, label: "samples", width: 500 }).toSvg();
   const [x] = /<g class="legend"[^>]*><rect x="([\d.]+)"/.exec(svg)!.slice(1).map(Number);
   assert.ok(x < 250, `legend at x = ${x}, over the tall bars on the right`);
+});
+
+Deno.test("Jupyter displays: a Table as an HTML table, a Tensor as shape and a few values without a large read-back", async () => {
+  const display = Symbol.for("Jupyter.display");
+  const t = new r.Table(["model", "acc"], [["a<b", 0.5], ["c", 1]], "accuracy");
+  const html = (t as unknown as Record<symbol, () => Record<string, string>>)[display]()["text/html"];
+  assert.ok(
+    html.startsWith("<table><caption>accuracy</caption>") && html.includes("a&lt;b") && html.includes("0.5000"),
+  );
+  await r.initGpu();
+  const show = (x: r.Tensor) => (x as unknown as Record<symbol, () => Promise<Record<string, string>>>)[display]();
+  const small = (await show(r.Tensor.fromArray([1, 2, 3], [3])))["text/plain"];
+  assert.match(small, /^Tensor \[3\] float32 on .+\n\[1\.0000, 2\.0000, 3\.0000\]$/);
+  const big = r.Tensor.fromArray(new Float32Array(5000), [50, 100]);
+  assert.match((await show(big))["text/plain"], /5000 values \(not read back/);
+  big.dispose();
 });

@@ -127,3 +127,14 @@ Deno.test("an experiment's ETA drops the share of a unit that finished early ins
   assert.ok(lines.some((l) => l.includes(" 160/160 ") && l.includes("c done")), "c counts whole");
   await Deno.remove(out, { recursive: true });
 });
+
+Deno.test("a study runs in memory for a notebook: results and Figure values, nothing written", async () => {
+  const { rgFlow } = await import("../experiments/rg_flow.ts");
+  const cwd = [...Deno.readDirSync(".")].map((e) => e.name).sort();
+  const run = await rgFlow({ nets: 200, widths: [16] }, { quick: true });
+  assert.equal(run.config.nets, 200, "overrides apply on top of the quick configuration");
+  assert.deepEqual(Object.keys(run.figures).sort(), ["histograms", "kurtosis_depth", "kurtosis_width", "variance"]);
+  assert.ok(run.figures.variance.toSvg().startsWith("<svg"));
+  assert.ok((run.results.sweep as unknown[]).length === 1 && run.text.includes("Excess kurtosis"));
+  assert.deepEqual([...Deno.readDirSync(".")].map((e) => e.name).sort(), cwd, "no files written");
+});

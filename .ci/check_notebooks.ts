@@ -11,17 +11,27 @@ interface Output {
 
 let failed = false;
 for (const path of Deno.args) {
-  const notebook = JSON.parse(Deno.readTextFileSync(path)) as { cells: { outputs?: Output[] }[] };
+  const notebook = JSON.parse(Deno.readTextFileSync(path)) as {
+    cells: { cell_type: string; source: string | string[]; outputs?: Output[] }[];
+  };
   const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
+  // A cell that ends by naming a figure must show it.
+  const hasSvg = (o: Output) => o.data?.["image/svg+xml"] !== undefined;
+  const silent = notebook.cells.filter((c) => {
+    const source = Array.isArray(c.source) ? c.source.join("") : c.source;
+    return c.cell_type === "code" && /(^|\n)run\.figures\.\w+;?\s*$/.test(source) && !(c.outputs ?? []).some(hasSvg);
+  });
   const errors = outputs.filter((o) => o.output_type === "error");
   const svgs = outputs.filter((o) => {
     const svg = o.data?.["image/svg+xml"];
     return svg !== undefined && (Array.isArray(svg) ? svg.join("") : svg).includes("<svg");
   });
-  const ok = errors.length === 0 && svgs.length > 0;
+  const ok = errors.length === 0 && svgs.length > 0 && silent.length === 0;
   failed ||= !ok;
   console.log(
-    `${ok ? "ok" : "FAIL"}: ${path}: ${svgs.length} inline SVG figures, ${errors.length} cell errors${
+    `${
+      ok ? "ok" : "FAIL"
+    }: ${path}: ${svgs.length} inline SVG figures, ${silent.length} figure cells showing none, ${errors.length} cell errors${
       errors.map((e) => ` (${e.ename}: ${e.evalue})`).join("")
     }`,
   );

@@ -10,6 +10,7 @@ import type { TraceableModel } from "../model/parameterized.ts";
 import { mul } from "../ops/elementwise.ts";
 import { svdvals } from "../linalg/svd.ts";
 import { structureOf } from "../model/layer_signals.ts";
+import { withDisplay } from "./_display.ts";
 
 /**
  * Trapezoid-rule weights of a sorted 1-D grid: w_0 = (x_1 − x_0)/2, w_i = (x_{i+1} − x_{i−1})/2, ...
@@ -123,7 +124,13 @@ export async function epsilonRank(features: Tensor, options: EpsilonRankOptions)
   const eigenvalues = new Float64Array(m);
   s.forEach((v, i) => (eigenvalues[m - 1 - i] = v * v)); // ascending; missing values (rows < columns) are 0
   const epsilon = options.epsilon ?? 1e-3;
-  return { rank: eigenvalues.filter((v) => v > epsilon).length, eigenvalues };
+  const rank = eigenvalues.filter((v) => v > epsilon).length;
+  return withDisplay({ rank, eigenvalues }, "ε-rank", [
+    ["rank", rank],
+    ["ε", epsilon],
+    ["neurons", eigenvalues.length],
+    ["largest eigenvalue of M", eigenvalues[eigenvalues.length - 1]],
+  ]);
 }
 
 /**

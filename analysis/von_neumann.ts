@@ -5,6 +5,7 @@
  */
 import { formatShape, Tensor } from "../ops/tensor.ts";
 import { eigvalsh } from "../linalg/eigh.ts";
+import { withDisplay } from "./_display.ts";
 
 /**
  * Negative eigenvalues down to −PSD_TOLERANCE·λ_max are float32 rounding of a PSD kernel and are
@@ -113,5 +114,12 @@ export async function vonNeumannEntropy(
   const total = clipped.reduce((a, b) => a + b, 0);
   let s = 0;
   for (const v of clipped) s -= (v / total) * Math.log(v / total);
-  return { entropy: options.effective ? (n > 1 ? s / Math.log(n) : 0) : s, eigenvalues };
+  const entropy = options.effective ? (n > 1 ? s / Math.log(n) : 0) : s;
+  return withDisplay({ entropy, eigenvalues }, "von Neumann entropy", [
+    [options.effective ? "S / ln N" : "S (nats)", entropy],
+    ["N", n],
+    ["kernel", options.cosine ? "cosine-normalised" : "raw"],
+    ["λ_max", eigenvalues[n - 1]],
+    ["λ_min", eigenvalues[0]],
+  ]);
 }

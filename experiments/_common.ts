@@ -30,9 +30,25 @@ export function writeJson(path: string, value: unknown): Promise<void> {
   return writeAtomic(path, JSON.stringify(value, null, 1) + "\n");
 }
 
+let collected: Table[] | null = null;
+
 /** Formats rows as an aligned plain-text table, one number format per column (see plot's `Table`). */
 export function table(header: string[], rows: (string | number)[][]): string {
-  return new Table(header, rows).toString();
+  const t = new Table(header, rows);
+  collected?.push(t);
+  return t.toString();
+}
+
+/** Runs `fn` and returns what it returns with every table it formatted (for a notebook's HTML tables). */
+export function collectTables<T>(fn: () => T): { value: T; tables: Table[] } {
+  const outer = collected;
+  collected = [];
+  try {
+    const value = fn();
+    return { value, tables: collected };
+  } finally {
+    collected = outer;
+  }
 }
 
 /** Trapezoid area under y(x). */

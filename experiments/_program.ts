@@ -18,7 +18,9 @@
 import { parseArgs } from "node:util";
 import { ProgressBar } from "../cli/mod.ts";
 import { type Figure, initGpu } from "../mod.ts";
+import type { Table } from "../plot/mod.ts";
 import {
+  collectTables,
   type FlagSpec,
   type FlagValue,
   parseFlag,
@@ -455,7 +457,9 @@ export interface StudyRun<C> {
   results: Record<string, unknown>;
   /** Each figure by name (a Figure displays inline in Jupyter). */
   figures: Record<string, Figure>;
-  /** The tables the command prints. */
+  /** The tables the command prints, as values (each displays as an HTML table in Jupyter). */
+  tables: Table[];
+  /** The same tables as the command's plain text. */
   text: string;
 }
 
@@ -505,7 +509,7 @@ export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
       checkpoint: () => Promise.resolve(),
     });
   }
-  const report = experiment.report(config, JSON.parse(JSON.stringify(records)));
+  const { value: report, tables } = collectTables(() => experiment.report(config, JSON.parse(JSON.stringify(records))));
   const figures = Object.fromEntries(Object.entries(report.figures).map(([k, f]) => [k, f.svg]));
-  return { config, results: report.results, figures, text: report.text };
+  return { config, results: report.results, figures, tables, text: report.text };
 }

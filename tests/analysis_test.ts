@@ -365,3 +365,21 @@ Deno.test("excessKurtosis's jackknife standard error matches the spread over ind
   const sd = Math.sqrt(estimates.reduce((a, b) => a + (b - mean(estimates)) ** 2, 0) / (reps - 1));
   assert.ok(Math.abs(mean(jackknife) / sd - 1) < 0.25, `jackknife ${mean(jackknife)} vs true spread ${sd}`);
 });
+
+Deno.test("entropy and ε-rank results display as a small HTML table in Jupyter, and stay plain objects", async () => {
+  await r.initGpu();
+  const result = await r.vonNeumannEntropy([2, 0, 0, 2]);
+  const display = (result as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")];
+  const html = display()["text/html"];
+  assert.ok(
+    html.includes("<caption>von Neumann entropy</caption>") &&
+      html.includes(String(Number(Math.log(2).toPrecision(6)))),
+  );
+  assert.deepEqual(Object.keys(result), ["entropy", "eigenvalues"], "nothing enumerable added");
+  const x = Float32Array.from({ length: 101 }, (_, i) => -1 + i / 50);
+  const rank = await r.epsilonRank(r.Tensor.fromArray(x.map((v) => Math.sin(Math.PI * v)), [101, 1]), { x });
+  assert.ok(
+    (rank as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]()["text/plain"]
+      .startsWith("ε-rank\nrank: 1"),
+  );
+});

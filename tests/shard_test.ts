@@ -136,5 +136,6 @@ Deno.test("a study runs in memory for a notebook: results and Figure values, not
   assert.deepEqual(Object.keys(run.figures).sort(), ["histograms", "kurtosis_depth", "kurtosis_width", "variance"]);
   assert.ok(run.figures.variance.toSvg().startsWith("<svg"));
   assert.ok((run.results.sweep as unknown[]).length === 1 && run.text.includes("Excess kurtosis"));
+  assert.equal(run.tables.length, 3, "one Table per printed table: the two ensembles and the sweep");
   assert.deepEqual([...Deno.readDirSync(".")].map((e) => e.name).sort(), cwd, "no files written");
 });

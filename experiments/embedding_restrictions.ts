@@ -561,7 +561,7 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
             yDomain: extent,
             logColor: true,
             colorDomain: jacobianDomain,
-            colorLabel: which === "jacobianMin" ? "σ_min" : "σ_max",
+            colorLabel: which === "jacobianMin" ? "σₘᵢₙ" : "σₘₐₓ",
             xLabel: "x₁",
             yLabel: "x₂",
             width: 380,
@@ -638,7 +638,7 @@ function stagedFigures(config: EmbeddingConfig, data: Dataset, staged: StagedRec
     [`staged_${key}_spectra`]: {
       data: staged.stages.map((s) => ({ epoch: s.epoch, singular: s.singular })),
       svg: linePlot({
-        title: `${staged.model}: weight singular values per layer after each stage (solid σ₁, dashed σ_min)`,
+        title: `${staged.model}: weight singular values per layer after each stage (solid σ₁, dashed σₘᵢₙ)`,
         series: staged.stages.flatMap((s, i) => [
           {
             x: layers,
@@ -669,7 +669,7 @@ function checkpointFigures(checkpoints: Checkpoint[]): Report["figures"] {
     weight_spectra: {
       data: checkpoints.map((c) => ({ step: c.step, singular: c.singular })),
       svg: linePlot({
-        title: "Per-layer weight singular values, narrow tanh on circles (solid σ₁, dashed σ_min)",
+        title: "Per-layer weight singular values, narrow tanh on circles (solid σ₁, dashed σₘᵢₙ)",
         series: checkpoints.flatMap((c, i) => [
           {
             x: layers,

@@ -193,8 +193,8 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
     data: { x: Array.from(target.x), y: Array.from(target.y) },
     svg: linePlot({
       title: config.target === "per-point"
-        ? "Target: Σ_k sin(2πk x + π b(x)), b(x) = 2x/5 − 1, k = 0..19"
-        : "Target: Σ_k sin(2πk x + π b_k), b_k ~ U(−1, 1), k = 0..19",
+        ? "Target: Σₖ sin(2πk x + π b(x)), b(x) = 2x/5 − 1, k = 0..19"
+        : "Target: Σₖ sin(2πk x + π bₖ), bₖ ~ U(−1, 1), k = 0..19",
       series: [{ x: target.x, y: target.y }],
       xLabel: "x",
       yLabel: "f(x)",

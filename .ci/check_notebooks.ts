@@ -19,7 +19,8 @@ for (const path of Deno.args) {
   const hasSvg = (o: Output) => o.data?.["image/svg+xml"] !== undefined;
   const silent = notebook.cells.filter((c) => {
     const source = Array.isArray(c.source) ? c.source.join("") : c.source;
-    return c.cell_type === "code" && /(^|\n)run\.figures\.\w+;?\s*$/.test(source) && !(c.outputs ?? []).some(hasSvg);
+    return c.cell_type === "code" && /(^|\n)(await Deno\.jupyter\.display\()?run\.figures\.\w+\)?;?\s*$/.test(source) &&
+      !(c.outputs ?? []).some(hasSvg);
   });
   const errors = outputs.filter((o) => o.output_type === "error");
   const svgs = outputs.filter((o) => {

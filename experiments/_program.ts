@@ -513,3 +513,10 @@ export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
   const figures = Object.fromEntries(Object.entries(report.figures).map(([k, f]) => [k, f.svg]));
   return { config, results: report.results, figures, tables, text: report.text };
 }
+
+/** The in-memory runner of one experiment: `(overrides, options) => runStudy(experiment, overrides, options)`. */
+export function studyRunner<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+): (overrides?: Partial<C>, options?: StudyOptions) => Promise<StudyRun<C>> {
+  return (overrides = {}, options = {}) => runStudy(experiment, overrides, options);
+}

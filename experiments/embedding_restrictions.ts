@@ -50,16 +50,7 @@ import {
 import { columnMoments } from "../data/mod.ts";
 import { PALETTE } from "../plot/mod.ts";
 import { table } from "./_common.ts";
-import {
-  type Experiment,
-  main,
-  type Report,
-  runStudy,
-  type StudyOptions,
-  type StudyRun,
-  type Unit,
-  type UnitContext,
-} from "./_program.ts";
+import { type Experiment, main, type Report, studyRunner, type Unit, type UnitContext } from "./_program.ts";
 
 /** The configuration of a run (flags after --quick). */
 export interface EmbeddingConfig {
@@ -926,11 +917,6 @@ export const experiment: Experiment<typeof FLAGS, EmbeddingConfig, EmbeddingReco
  * Runs the embedding restrictions in memory (for a notebook): the default configuration, or the quick or original one,
  * with `overrides`; returns the results, the figures and the tables. See {@linkcode runStudy}.
  */
-export function embeddingRestrictions(
-  overrides: Partial<EmbeddingConfig> = {},
-  options: StudyOptions = {},
-): Promise<StudyRun<EmbeddingConfig>> {
-  return runStudy(experiment, overrides, options);
-}
+export const embeddingRestrictions = studyRunner(experiment);
 
 if (import.meta.main) await main(experiment);

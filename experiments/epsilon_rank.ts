@@ -54,16 +54,7 @@ import { udiInit } from "../nn/mod.ts";
 import { meanKeyedWeights, trapezoidWeights } from "../analysis/mod.ts";
 import { hostRandom } from "../kernels/mod.ts";
 import { table } from "./_common.ts";
-import {
-  type Experiment,
-  main,
-  type Report,
-  runStudy,
-  type StudyOptions,
-  type StudyRun as StudyResult,
-  type Unit,
-  type UnitContext,
-} from "./_program.ts";
+import { type Experiment, main, type Report, studyRunner, type Unit, type UnitContext } from "./_program.ts";
 
 const ALL_STUDIES = ["staircase", "layers", "activations", "init", "resnet", "pinn", "rfm"] as const;
 /** The studies of the experiment. */
@@ -780,11 +771,6 @@ export const experiment: Experiment<typeof FLAGS, EpsilonConfig, EpsilonRecord> 
  * Runs the ε-rank studies in memory (for a notebook): the default configuration, or the quick or original one,
  * with `overrides`; returns the results, the figures and the tables. See {@linkcode runStudy}.
  */
-export function epsilonRankStudies(
-  overrides: Partial<EpsilonConfig> = {},
-  options: StudyOptions = {},
-): Promise<StudyResult<EpsilonConfig>> {
-  return runStudy(experiment, overrides, options);
-}
+export const epsilonRankStudies = studyRunner(experiment);
 
 if (import.meta.main) await main(experiment);

@@ -47,16 +47,7 @@ import {
 } from "../mod.ts";
 import { type ImageSet, MNIST_CLASSES, sliceImages } from "../data/mod.ts";
 import { table, trapezoidArea } from "./_common.ts";
-import {
-  type Experiment,
-  main,
-  type Report,
-  runStudy,
-  type StudyOptions,
-  type StudyRun,
-  type Unit,
-  type UnitContext,
-} from "./_program.ts";
+import { type Experiment, main, type Report, studyRunner, type Unit, type UnitContext } from "./_program.ts";
 
 /** The configuration of a run (flags after --quick). */
 export interface NtkEntropyConfig {
@@ -636,11 +627,6 @@ export const experiment: Experiment<typeof FLAGS, NtkEntropyConfig, NtkRecord> =
  * Runs the NTK entropy during training in memory (for a notebook): the default configuration, or the quick or original one,
  * with `overrides`; returns the results, the figures and the tables. See {@linkcode runStudy}.
  */
-export function ntkEntropy(
-  overrides: Partial<NtkEntropyConfig> = {},
-  options: StudyOptions = {},
-): Promise<StudyRun<NtkEntropyConfig>> {
-  return runStudy(experiment, overrides, options);
-}
+export const ntkEntropy = studyRunner(experiment);
 
 if (import.meta.main) await main(experiment);

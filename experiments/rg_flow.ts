@@ -35,7 +35,7 @@ import {
 import { type HistogramDensity, histogramDensity } from "../plot/mod.ts";
 import { hostRandom } from "../kernels/mod.ts";
 import { table } from "./_common.ts";
-import { type Experiment, main, type Report, runStudy, type StudyOptions, type StudyRun } from "./_program.ts";
+import { type Experiment, main, type Report, studyRunner } from "./_program.ts";
 
 /** An ensemble of study 1: at criticality, without fan-in scaling, or the original study's. */
 export type Variant = "critical" | "unscaled" | "original";
@@ -524,11 +524,6 @@ export const experiment: Experiment<typeof FLAGS, RgFlowConfig, EnsembleRecord> 
  * Runs the RG flow of preactivations in memory (for a notebook): the default configuration, or the quick or original one,
  * with `overrides`; returns the results, the figures and the tables. See {@linkcode runStudy}.
  */
-export function rgFlow(
-  overrides: Partial<RgFlowConfig> = {},
-  options: StudyOptions = {},
-): Promise<StudyRun<RgFlowConfig>> {
-  return runStudy(experiment, overrides, options);
-}
+export const rgFlow = studyRunner(experiment);
 
 if (import.meta.main) await main(experiment);

@@ -37,16 +37,7 @@ import {
 } from "../mod.ts";
 import { smoothL1Loss } from "../nn/mod.ts";
 import { table } from "./_common.ts";
-import {
-  type Experiment,
-  main,
-  type Report,
-  runStudy,
-  type StudyOptions,
-  type StudyRun,
-  type Unit,
-  type UnitContext,
-} from "./_program.ts";
+import { type Experiment, main, type Report, studyRunner, type Unit, type UnitContext } from "./_program.ts";
 
 /** The configuration of a run (flags after --quick). */
 export interface SrankConfig {
@@ -437,11 +428,6 @@ export const experiment: Experiment<typeof FLAGS, SrankConfig, Run> = {
  * Runs the s-rank during training in memory (for a notebook): the default configuration, or the quick or original one,
  * with `overrides`; returns the results, the figures and the tables. See {@linkcode runStudy}.
  */
-export function srankEvolution(
-  overrides: Partial<SrankConfig> = {},
-  options: StudyOptions = {},
-): Promise<StudyRun<SrankConfig>> {
-  return runStudy(experiment, overrides, options);
-}
+export const srankEvolution = studyRunner(experiment);
 
 if (import.meta.main) await main(experiment);

@@ -280,8 +280,13 @@ function report(config: RgFlowConfig, records: Record<string, EnsembleRecord>): 
   figures.histograms = {
     data: primary.histograms!.map((h, l) => ({ layer: l + 1, kTheory: primary.layers[l].kTheory, ...h })),
     svg: subplots({
-      panels: primary.histograms!.map((h, l) => {
+      panels: primary.histograms!.map((h, l, all) => {
         const k = primary.layers[l].kTheory;
+        // One x range for every layer's panel, so their widths compare.
+        const xDomain: [number, number] = [
+          Math.min(...all.map((b) => b.bins[0][0])),
+          Math.max(...all.map((b) => b.bins[b.bins.length - 1][1])),
+        ];
         return histogram({
           values: h,
           label: "preactivations",
@@ -290,6 +295,7 @@ function report(config: RgFlowConfig, records: Record<string, EnsembleRecord>): 
             density: (v) => Math.exp(-(v * v) / (2 * k)) / Math.sqrt(2 * Math.PI * k),
           }],
           xLabel: "z",
+          xDomain,
           width: 400,
           height: 300,
         });

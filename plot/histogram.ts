@@ -58,6 +58,8 @@ export interface HistogramOptions extends FigureOptions {
   label?: string;
   /** x-axis label. */
   xLabel?: string;
+  /** Fixed x domain (e.g. one range for histograms drawn side by side); default: the data's. */
+  xDomain?: [number, number];
 }
 
 /**
@@ -79,8 +81,9 @@ export function histogram(options: HistogramOptions): Figure {
   const { domain, bins: edges, heights } = "heights" in given ? given : histogramDensity(given, options.bins ?? 40);
   const bins = edges.map(([x0, x1]) => ({ x0, x1 }));
   const f = frame(options);
-  const sx = makeScale("linear", domain, [f.left, f.right]);
-  const grid = Array.from({ length: 200 }, (_, i) => domain[0] + ((domain[1] - domain[0]) * i) / 199);
+  const sx = makeScale("linear", options.xDomain ?? domain, [f.left, f.right]);
+  const [g0, g1] = options.xDomain ?? domain;
+  const grid = Array.from({ length: 200 }, (_, i) => g0 + ((g1 - g0) * i) / 199);
   const curveValues = (options.curves ?? []).map((c) => grid.map(c.density));
   const top = Math.max(...heights, ...curveValues.flat().filter(Number.isFinite));
   const sy = makeScale("linear", [0, top > 0 ? top : 1], [f.bottom, f.top]);

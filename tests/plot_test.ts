@@ -456,3 +456,9 @@ Deno.test("Jupyter displays: a Table as an HTML table, a Tensor as shape and a f
   assert.match((await show(big))["text/plain"], /5000 values \(not read back/);
   big.dispose();
 });
+
+Deno.test("histograms drawn side by side can share one x range", () => {
+  const narrow = histogram({ values: [-1, 0, 0, 1], bins: 4, xDomain: [-5, 5], width: 400 }).toSvg();
+  const ticks = [...narrow.matchAll(/<g class="axis axis-bottom"[^]*?<\/g>/g)][0][0].match(/>(−|-)?\d+</g) ?? [];
+  assert.ok(ticks.some((t) => /[−-]4|[−-]5/.test(t)) && ticks.some((t) => /4|5/.test(t)), `ticks ${ticks}`);
+});

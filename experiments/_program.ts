@@ -255,9 +255,7 @@ async function writeReport<S extends Record<string, FlagSpec>, C, R>(
   out: string,
   log: (text: string) => void,
 ): Promise<void> {
-  // Records go through JSON as a merge reads them, so a single run and a merge report the same numbers.
-  const records = JSON.parse(JSON.stringify(file.records)) as Record<string, R>;
-  const report = experiment.report(config, records);
+  const report = reportOf(experiment, config, file.records);
   for (const [name, f] of Object.entries(report.figures)) await writeAtomic(`${out}/${name}.svg`, f.svg.toSvg());
   await writeJson(
     `${out}/figures.json`,
@@ -351,13 +349,33 @@ function configFor<S extends Record<string, FlagSpec>, C, R>(
 ): C {
   const { quick, reproduce, ...flags } = all;
   try {
-    return reproduce
-      ? experiment.original(flags as Flags<S>)
-      : experiment.configure(flags as Flags<S>, quick as boolean);
+    return baseConfig(experiment, flags as Flags<S>, quick as boolean, reproduce as boolean);
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(e.message, usage);
     throw e;
   }
+}
+
+/** The configuration of parsed flags: the original protocol, or the default (or quick) one. */
+function baseConfig<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  flags: Flags<S>,
+  quick: boolean,
+  reproduce: boolean,
+): C {
+  return reproduce ? experiment.original(flags) : experiment.configure(flags, quick);
+}
+
+/**
+ * The report of every unit's record, after a JSON round trip (as merge reads records), so a single run,
+ * a merge and an in-memory run report the same numbers.
+ */
+function reportOf<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  config: C,
+  records: Record<string, unknown>,
+): Report {
+  return experiment.report(config, JSON.parse(JSON.stringify(records)) as Record<string, R>);
 }
 
 /** Every aspect in which `config` differs from the original protocol. */
@@ -498,7 +516,7 @@ export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
   options: StudyOptions = {},
 ): Promise<StudyRun<C>> {
   const flags = defaultFlags(experiment.flags);
-  const base = options.reproduce ? experiment.original(flags) : experiment.configure(flags, options.quick ?? false);
+  const base = baseConfig(experiment, flags, options.quick ?? false, options.reproduce ?? false);
   const config = { ...base, ...overrides } as C;
   await initGpu();
   const run = await experiment.start(config);
@@ -509,7 +527,7 @@ export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
       checkpoint: () => Promise.resolve(),
     });
   }
-  const { value: report, tables } = collectTables(() => experiment.report(config, JSON.parse(JSON.stringify(records))));
+  const { value: report, tables } = collectTables(() => reportOf(experiment, config, records));
   const figures = Object.fromEntries(Object.entries(report.figures).map(([k, f]) => [k, f.svg]));
   return { config, results: report.results, figures, tables, text: report.text };
 }

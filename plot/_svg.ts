@@ -246,8 +246,9 @@ export function legendCorner(
     [f.right - size.width - 8, f.bottom - size.height - 8],
     [f.left + 8, f.bottom - size.height - 8],
   ];
-  const at = corners.reduce((best, c) => (coveredBy(c, size, points) < coveredBy(best, size, points) ? c : best));
-  return { at, covered: coveredBy(at, size, points) };
+  const counts = corners.map((c) => coveredBy(c, size, points));
+  const best = counts.indexOf(Math.min(...counts));
+  return { at: corners[best], covered: counts[best] };
 }
 
 /**

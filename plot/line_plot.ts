@@ -160,11 +160,11 @@ function draw(options: LinePlotOptions, aside: number): Figure {
     marker: s.line === false,
   }));
   const show = options.legend !== false && items.length > 0;
-  if (show && aside === 0 && legendCorner(items, f, occupied).covered > 0) {
-    return draw(options, legendSize(items).width + 12);
-  }
-  const outside: [number, number] | undefined = aside > 0 ? [f.right + (twin ? 64 : 20) + 4, f.top + 8] : undefined;
-  const key = show ? legend(items, f, occupied, outside) : "";
+  // Inside, in the corner covering the fewest marks; beside the plot when every corner covers some.
+  const corner = show && aside === 0 ? legendCorner(items, f, occupied) : null;
+  if (corner && corner.covered > 0) return draw(options, legendSize(items).width + 12);
+  const at: [number, number] = corner?.at ?? [f.right + (twin ? 64 : 20) + 4, f.top + 8];
+  const key = show ? legend(items, f, occupied, at) : "";
   const axes = axis(x, "bottom", f, options.xLabel, { integer: integral(xs), categories }) +
     (left ? axis(left.scale, "left", f, options.yLabel, left) : "") +
     (right ? axis(right.scale, "right", f, options.y2Label, right) : "");

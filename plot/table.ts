@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { esc } from "./_svg.ts";
 
 /** A cell: a number (formatted per column) or text. */
 export type Cell = string | number;
@@ -22,8 +23,6 @@ function columnFormat(values: readonly Cell[]): (v: number) => string {
   const exponent = numbers.some((v) => v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3));
   return exponent ? (v) => v.toExponential(3).replace("e+", "e") : (v) => v.toFixed(4);
 }
-
-const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /**
  * A table of numbers and text.
@@ -87,8 +86,8 @@ export class Table {
    * @returns The MIME bundle.
    */
   [Symbol.for("Jupyter.display")](): Record<string, string> {
-    const td = (c: string, tag: string) => `<${tag} style="text-align:right">${escapeHtml(c)}</${tag}>`;
-    const html = `<table>${this.title ? `<caption>${escapeHtml(this.title)}</caption>` : ""}<thead><tr>${
+    const td = (c: string, tag: string) => `<${tag} style="text-align:right">${esc(c)}</${tag}>`;
+    const html = `<table>${this.title ? `<caption>${esc(this.title)}</caption>` : ""}<thead><tr>${
       this.header.map((h) => td(h, "th")).join("")
     }</tr></thead><tbody>${
       this.#cells().map((r) => `<tr>${r.map((c) => td(c, "td")).join("")}</tr>`).join("")

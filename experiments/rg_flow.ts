@@ -132,8 +132,8 @@ function layerPlan(config: RgFlowConfig, variant: Variant, depth: number, n: num
  * Theory for K_ℓ, exact in expectation for ReLU: K₁ = Var(W)·|x|² + Var(b) and
  * K_{ℓ+1} = Var(W)·n·K_ℓ/2 + Var(b) (a symmetric z has E[relu(z)²] = K/2).
  */
-function theoryK(config: RgFlowConfig, variant: Variant, depth: number, n: number): number[] {
-  const x2 = input(config).reduce((a, b) => a + b * b, 0);
+function theoryK(config: RgFlowConfig, x: Float64Array, variant: Variant, depth: number, n: number): number[] {
+  const x2 = x.reduce((a, b) => a + b * b, 0);
   const out: number[] = [];
   layerPlan(config, variant, depth, n).forEach((p, l) =>
     out.push(l === 0 ? p.w * x2 + p.b : p.w * n * out[l - 1] / 2 + p.b)
@@ -205,7 +205,8 @@ export function sampledFourPoint(z: Float32Array, n: number, quadruples: number,
 export async function ensembleStudy(config: RgFlowConfig, variant: Variant): Promise<EnsembleRecord> {
   const { depth, width } = config;
   const plan = layerPlan(config, variant, depth, width);
-  const zs = await ensemblePreactivations(input(config), {
+  const x = input(config);
+  const zs = await ensemblePreactivations(x, {
     nets: config.nets,
     widths: new Array(depth).fill(width),
     weightVariance: config.cw,
@@ -213,7 +214,7 @@ export async function ensembleStudy(config: RgFlowConfig, variant: Variant): Pro
     layerInit: plan.map((p) => p.torch ? "torch" : "normal"),
     seed: deriveSeed(config.seed, "ensemble", variant),
   });
-  const kTheory = theoryK(config, variant, depth, width);
+  const kTheory = theoryK(config, x, variant, depth, width);
   // The exact kurtosis holds up to the first PyTorch-default (uniform weights, biased) layer.
   const layers = zs.map((z, l) =>
     layerStats(config, z, l + 1, width, kTheory[l], !plan.slice(0, l + 1).some((p) => p.torch))
@@ -231,13 +232,14 @@ export async function ensembleStudy(config: RgFlowConfig, variant: Variant): Pro
 
 /** Study 2: one width of the depth sweep at criticality. */
 export async function widthStudy(config: RgFlowConfig, n: number): Promise<EnsembleRecord> {
-  const zs = await ensemblePreactivations(input(config), {
+  const x = input(config);
+  const zs = await ensemblePreactivations(x, {
     nets: config.nets,
     widths: new Array(config.maxDepth).fill(n),
     weightVariance: config.cw,
     seed: deriveSeed(config.seed, "width sweep", n),
   });
-  const kTheory = theoryK(config, "critical", config.maxDepth, n);
+  const kTheory = theoryK(config, x, "critical", config.maxDepth, n);
   return { width: n, layers: zs.map((z, l) => layerStats(config, z, l + 1, n, kTheory[l], true)) };
 }
 

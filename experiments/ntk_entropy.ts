@@ -29,6 +29,7 @@ import {
   Activation,
   Adam,
   AvgPool2d,
+  concat,
   Conv2d,
   Dense,
   deriveSeed,
@@ -159,15 +160,17 @@ export async function evaluate(model: Sequential, set: ImageSet): Promise<{ loss
   let loss = 0, correct = 0;
   for (let start = 0; start < n; start += chunk) {
     const part = sliceImages(set, start, Math.min(chunk, n - start));
-    const [logits, mean] = tidy(() => {
+    const count = part.labels.length;
+    // Logits and the mean loss in one tensor: one read-back per chunk.
+    const both = tidy(() => {
       const z = model.forward(imagesTensor(part), "eval");
-      return [z, softmaxCrossEntropy(z, part.labels)];
+      return concat([z.reshape([count * MNIST_CLASSES]), softmaxCrossEntropy(z, part.labels).reshape([1])], 0);
     });
-    const z = await logits.toArray();
-    loss += (await mean.item()) * part.labels.length;
-    logits.dispose();
-    mean.dispose();
-    for (let i = 0; i < part.labels.length; i++) {
+    const values = await both.toArray();
+    both.dispose();
+    const z = values.subarray(0, count * MNIST_CLASSES);
+    loss += values[count * MNIST_CLASSES] * count;
+    for (let i = 0; i < count; i++) {
       const row = z.subarray(i * MNIST_CLASSES, (i + 1) * MNIST_CLASSES);
       if (row.indexOf(Math.max(...row)) === part.labels[i]) correct++;
     }

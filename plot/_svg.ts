@@ -102,6 +102,8 @@ export interface AxisOptions {
   integer?: boolean;
   /** Categorical axis: tick i (at value i) is labelled categories[i]. */
   categories?: readonly string[];
+  /** The axis runs horizontally: labels need their width, not their height, between them. */
+  horizontal?: boolean;
 }
 
 /**
@@ -125,10 +127,23 @@ export function axisTicks(scale: Scale, count: number, options: AxisOptions = {}
         }
       }
     }
+    // Decades closer than a label's height: every decade keeps its tick, every step-th its label.
+    const decades = [...values].sort((a, b) => a - b);
+    const perDecade = decades.length >= 2 ? Math.abs(scale(decades[1]) - scale(decades[0])) : Infinity;
+    // A label needs its height on a vertical axis and its width (6.5 px a character) on a horizontal one.
+    const plainDecades = decades.every((v) => v >= 1e-3 && v <= 1e4);
+    const chars = Math.max(
+      ...decades.map((v) => (plainDecades ? String(v) : v.toExponential().replace("e+", "e")).length),
+      1,
+    );
+    const gap = options.horizontal ? 6.5 * chars + 8 : MIN_LABEL_GAP;
+    const step = [1, 2, 3, 5, 10, 20, 50, 100].find((k) => k * perDecade >= gap) ?? 100;
+    const unlabelled = new Set(decades.filter((v) => Math.round(Math.log10(v)) % step !== 0));
     // The outermost 1-2-5 values cover the data's ends, where they do not crowd a decade's label.
-    const pixelsFrom = (v: number) => Math.min(...[...values].map((w) => Math.abs(scale(v) - scale(w))));
+    const pixelsFrom = (v: number) =>
+      Math.min(...[...values].filter((w) => !unlabelled.has(w)).map((w) => Math.abs(scale(v) - scale(w))));
     for (const end of [nice[0], nice[nice.length - 1]]) {
-      if (end !== undefined && (values.size === 0 || pixelsFrom(end) >= MIN_LABEL_GAP)) values.add(end);
+      if (end !== undefined && (values.size === 0 || pixelsFrom(end) >= gap)) values.add(end);
     }
     // Two or fewer labels for a short range: add the 1-2-5 values inside it, and where even those are
     // fewer than two (a range within one 1-2-5 step), the log scale's own in-decade ticks (0.7, 0.8, ...).
@@ -139,7 +154,7 @@ export function axisTicks(scale: Scale, count: number, options: AxisOptions = {}
     const sorted = [...values].sort((a, b) => a - b);
     const plain = sorted.every((v) => v >= 1e-3 && v <= 1e4);
     const label = (v: number) => (plain ? String(Number(v.toPrecision(6))) : v.toExponential().replace("e+", "e"));
-    return sorted.map((value) => ({ value, label: label(value) }));
+    return sorted.map((value) => ({ value, label: unlabelled.has(value) ? "" : label(value) }));
   }
   let ticks = scale.ticks(count);
   if (options.integer) {
@@ -147,8 +162,23 @@ export function axisTicks(scale: Scale, count: number, options: AxisOptions = {}
     if (ticks.length < 2) ticks = [Math.ceil(lo), Math.floor(hi)].filter((v, i, a) => a.indexOf(v) === i);
     return ticks.map((value) => ({ value, label: String(value) }));
   }
+  // Very large or very small values read as 2e8 or 5e-9 (never 200,000,000 or 0.000000005).
+  const largest = Math.max(...ticks.map(Math.abs));
+  if (largest >= 1e5 || (largest > 0 && largest < 1e-3)) {
+    return ticks.map((value) => ({ value, label: exponential(value) }));
+  }
   const format = scale.tickFormat(count);
   return ticks.map((value) => ({ value, label: format(value) }));
+}
+
+/** The shortest `2.5e-9`-style label that reads back as the value (to 9 significant digits). */
+function exponential(v: number): string {
+  if (v === 0) return "0";
+  for (let digits = 0; digits < 9; digits++) {
+    const text = v.toExponential(digits);
+    if (Math.abs(Number(text) - v) <= 1e-9 * Math.abs(v)) return text.replace("e+", "e");
+  }
+  return v.toExponential(8).replace("e+", "e");
 }
 
 /** An axis with ticks, tick labels and a label, along one side of the frame. */
@@ -160,14 +190,14 @@ export function axis(
   options: AxisOptions = {},
 ): string {
   const count = side === "bottom" ? 6 : 5;
-  const ticks = axisTicks(scale, count, options);
+  const ticks = axisTicks(scale, count, { ...options, horizontal: side === "bottom" });
   const parts: string[] = [];
   if (side === "bottom") {
     parts.push(`<line x1="${f.left}" x2="${f.right}" y1="${f.bottom}" y2="${f.bottom}" stroke="#333"/>`);
     for (const t of ticks) {
       const x = px(scale(t.value));
-      parts.push(`<line x1="${x}" x2="${x}" y1="${f.bottom}" y2="${f.bottom + 5}" stroke="#333"/>`);
-      parts.push(`<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${esc(t.label)}</text>`);
+      parts.push(`<line x1="${x}" x2="${x}" y1="${f.bottom}" y2="${f.bottom + (t.label ? 5 : 3)}" stroke="#333"/>`);
+      if (t.label) parts.push(`<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${esc(t.label)}</text>`);
     }
     if (label) {
       parts.push(
@@ -179,7 +209,8 @@ export function axis(
     parts.push(`<line x1="${x0}" x2="${x0}" y1="${f.top}" y2="${f.bottom}" stroke="#333"/>`);
     for (const t of ticks) {
       const y = px(scale(t.value));
-      parts.push(`<line x1="${x0}" x2="${x0 + 5 * dir}" y1="${y}" y2="${y}" stroke="#333"/>`);
+      parts.push(`<line x1="${x0}" x2="${x0 + (t.label ? 5 : 3) * dir}" y1="${y}" y2="${y}" stroke="#333"/>`);
+      if (!t.label) continue;
       parts.push(
         `<text x="${x0 + 8 * dir}" y="${y}" dy="0.32em" text-anchor="${side === "left" ? "end" : "start"}">${
           esc(t.label)
@@ -220,9 +251,10 @@ export function plotClip(f: Frame, name: string): { defs: string; attribute: str
   return { defs: `<defs><clipPath id="${id}">${rect}</clipPath></defs>`, attribute: `clip-path="url(#${id})"` };
 }
 
-/** Size of the legend box of these items. */
-export function legendSize(items: { label: string }[]): { width: number; height: number } {
-  return { width: Math.max(...items.map((i) => i.label.length)) * 6.5 + 34, height: items.length * 16 + 8 };
+/** Size of the legend box of these items, laid out in `columns` columns. */
+export function legendSize(items: { label: string }[], columns = 1): { width: number; height: number } {
+  const column = Math.max(...items.map((i) => i.label.length)) * 6.5 + 34;
+  return { width: column * columns, height: Math.ceil(items.length / columns) * 16 + 8 };
 }
 
 /** How many of the pixel points a box at [x, y] of the given size covers (with a 4-pixel margin). */
@@ -251,6 +283,52 @@ export function legendCorner(
   return { at: corners[best], covered: counts[best] };
 }
 
+/** Room reserved outside the plot area for a legend: to the right of it, or below the x-axis label. */
+export interface LegendSpace {
+  right: number;
+  below: number;
+}
+
+/** No room reserved: the legend goes inside the plot area. */
+export const INSIDE: LegendSpace = { right: 0, below: 0 };
+
+/** The frame with `space` reserved for the legend (beside or below the plot area). */
+export function legendFrame(options: FigureOptions, rightMargin: number, space: LegendSpace): Frame {
+  const f = frame(options, rightMargin + space.right);
+  return { ...f, bottom: f.bottom - space.below };
+}
+
+/**
+ * Where a legend goes. Drawn with no reserved space, it sits in the inside corner that covers no data;
+ * when every corner covers some, the caller draws again with the returned space reserved, beside the
+ * plot (at `besideX`) when that leaves the plot area at least 60% of its width, else below the x-axis
+ * label in as many columns as fit. Returns null when there is nothing to list.
+ */
+export function placeLegend(
+  items: { label: string }[],
+  f: Frame,
+  points: [number, number][],
+  space: LegendSpace,
+  besideX: number,
+): { at: [number, number]; columns: number } | { space: LegendSpace } | null {
+  if (items.length === 0) return null;
+  if (space.right > 0) return { at: [besideX, f.top + 8], columns: 1 };
+  const columns = belowColumns(items, f);
+  if (space.below > 0) return { at: [f.left, f.bottom + 46], columns };
+  const corner = legendCorner(items, f, points);
+  if (corner.covered === 0) return { at: corner.at, columns: 1 };
+  const width = legendSize(items).width + 12;
+  return width <= 0.4 * (f.right - f.left)
+    ? { space: { right: width, below: 0 } }
+    : { space: { right: 0, below: legendSize(items, columns).height + 4 } };
+}
+
+/** Columns of a legend laid out below the plot: as many as fit the figure's width. */
+function belowColumns(items: { label: string }[], f: Frame): number {
+  const column = legendSize(items).width;
+  return Math.max(1, Math.min(items.length, Math.floor((f.width - f.left - 8) / column)));
+}
+
 /**
  * A legend box listing labelled swatches: at `at` when given (e.g. outside the plot area), else in the
  * corner of the frame that covers the fewest of the given pixel points (top-right when none are given).
@@ -260,12 +338,15 @@ export function legend(
   f: Frame,
   points: [number, number][] = [],
   at?: [number, number],
+  columns = 1,
 ): string {
   if (items.length === 0) return "";
-  const { width, height } = legendSize(items);
-  const [x, y] = at ?? legendCorner(items, f, points).at;
+  const { width, height } = legendSize(items, columns);
+  const column = width / columns, perColumn = Math.ceil(items.length / columns);
+  const [x0, y] = at ?? legendCorner(items, f, points).at;
   const rows = items.map((item, i) => {
-    const cy = y + 12 + i * 16;
+    const x = x0 + Math.floor(i / perColumn) * column;
+    const cy = y + 12 + (i % perColumn) * 16;
     const swatch = item.marker
       ? `<circle cx="${x + 14}" cy="${cy}" r="4" fill="${item.color}"/>`
       : `<line x1="${x + 6}" x2="${x + 22}" y1="${cy}" y2="${cy}" stroke="${item.color}" stroke-width="2"${
@@ -273,7 +354,7 @@ export function legend(
       }/>`;
     return `${swatch}<text x="${x + 28}" y="${cy}" dy="0.32em">${esc(item.label)}</text>`;
   });
-  return `<g class="legend" font-size="11"><rect x="${x}" y="${y}" width="${
+  return `<g class="legend" font-size="11"><rect x="${x0}" y="${y}" width="${
     px(width)
   }" height="${height}" fill="white" fill-opacity="0.85" stroke="#999"/>${rows.join("")}</g>`;
 }

@@ -13,7 +13,7 @@ import { scaleLinear } from "npm:d3-scale@^4.0.2";
 // @ts-types="npm:@types/d3-array@^3.2.1"
 import { ticks } from "npm:d3-array@^3.2.4";
 import { axis, esc, type FigureOptions, frame, makeScale, plotClip, px, svgDocument, VIRIDIS } from "./_svg.ts";
-import { scatterMarks } from "./scatter_plot.ts";
+import { classStyle, scatterMarks } from "./scatter_plot.ts";
 
 /** Options for {@linkcode heatmap}. */
 export interface HeatmapOptions extends FigureOptions {
@@ -37,8 +37,11 @@ export interface HeatmapOptions extends FigureOptions {
   logColor?: boolean;
   /** Colour-bar label. */
   colorLabel?: string;
-  /** Points drawn on top, coloured by class. */
-  points?: { x: ArrayLike<number>; y: ArrayLike<number>; classes?: ArrayLike<number> };
+  /**
+   * Points drawn on top, marked by class so that they stand out from every colour of the field (class 0
+   * white, class 1 black, each ringed in the other); `labels` names the classes in a key below the plot.
+   */
+  points?: { x: ArrayLike<number>; y: ArrayLike<number>; classes?: ArrayLike<number>; labels?: string[] };
   /** Draw this level as a thick black line (e.g. 0.5 for a decision boundary). */
   boundary?: number;
   /** x-axis label. */
@@ -81,11 +84,19 @@ export function heatmap(options: HeatmapOptions): Figure {
   const stops = VIRIDIS.map((_, i) => domain[0] + ((domain[1] - domain[0]) * i) / (VIRIDIS.length - 1));
   const color = scaleLinear<string>().domain(stops).range([...VIRIDIS]).clamp(true);
   const f = frame(options, 90);
-  const sx = makeScale("linear", options.xDomain, [f.left, f.right]);
-  const sy = makeScale("linear", options.yDomain, [f.bottom, f.top]);
-  // Pixel geometry from the (possibly niced) scales.
+  const keyed = options.points?.labels?.length ? options.points.labels : null;
+  if (keyed) f.bottom -= 18; // room for the class key under the x-axis label
   const [x0, x1] = options.xDomain, [y0, y1] = options.yDomain;
   const dx = (x1 - x0) / (nx - 1), dy = (y1 - y0) / (ny - 1);
+  // The axes show every cell whole, and reach far enough that no overlaid point is cut by the frame.
+  const sx = makeScale("linear", padded(x0 - dx / 2, x1 + dx / 2, options.points?.x, f.right - f.left), [
+    f.left,
+    f.right,
+  ]);
+  const sy = makeScale("linear", padded(y0 - dy / 2, y1 + dy / 2, options.points?.y, f.bottom - f.top), [
+    f.bottom,
+    f.top,
+  ]);
   let body = "";
   if ((options.style ?? "filled") === "filled") {
     const { indices, palette } = cellRaster(mapped, nx, ny, domain, color);
@@ -119,12 +130,12 @@ export function heatmap(options: HeatmapOptions): Figure {
       levelPath(poly.coordinates, nx, ny, (gx, gy) => `${px(sx(x0 + (gx - 0.5) * dx))},${px(sy(y0 + (gy - 0.5) * dy))}`)
     }" fill="none" stroke="black" stroke-width="2"/>`;
   }
-  if (options.points) body += scatterMarks({ ...options.points, radius: 3 }, sx, sy);
+  if (options.points) body += scatterMarks({ ...options.points, radius: 3 }, sx, sy, "contrast");
   const clip = plotClip(f, "heat-area");
   return svgDocument(
     f,
     `${clip.defs}<g ${clip.attribute}>${body}</g>` + axis(sx, "bottom", f, options.xLabel) +
-      axis(sy, "left", f, options.yLabel) + colorBar(domain, color, f, options),
+      axis(sy, "left", f, options.yLabel) + colorBar(domain, color, f, options) + (keyed ? classKey(keyed, f) : ""),
     options.title,
   );
 }
@@ -175,6 +186,31 @@ function colorBar(
     }</text>`
     : "";
   return `<g class="colorbar" font-size="10">${rects.join("")}${labels.join("")}${label}</g>`;
+}
+
+/** [lo, hi] widened so that points (radius 3 plus a pixel) at their extremes lie inside `pixels` of axis. */
+function padded(lo: number, hi: number, points: ArrayLike<number> | undefined, pixels: number): [number, number] {
+  const finite = Array.from(points ?? [], Number).filter(Number.isFinite);
+  if (finite.length === 0) return [lo, hi];
+  const min = Math.min(...finite), max = Math.max(...finite);
+  // Units per pixel of the widened axis (solved so the margin holds after widening).
+  const unit = (Math.max(hi, max) - Math.min(lo, min)) / (pixels - 10);
+  return [Math.min(lo, min - 5 * unit), Math.max(hi, max + 5 * unit)];
+}
+
+/** One row under the plot naming each class of the overlaid points with its marker. */
+function classKey(labels: string[], f: { left: number; right: number; bottom: number }): string {
+  const widths = labels.map((l) => l.length * 6 + 30);
+  let x = (f.left + f.right) / 2 - widths.reduce((a, b) => a + b, 0) / 2;
+  const y = f.bottom + 56;
+  const items = labels.map((label, c) => {
+    const item = `<circle cx="${px(x + 6)}" cy="${y}" r="4" ${classStyle(c, "contrast")}/><text x="${
+      px(x + 14)
+    }" y="${y}" dy="0.32em">${esc(label)}</text>`;
+    x += widths[c];
+    return item;
+  });
+  return `<g class="point-key" font-size="11">${items.join("")}</g>`;
 }
 
 /** [r, g, b] bytes of a "#rrggbb" or "rgb(r, g, b)" colour (what d3's interpolators return). */

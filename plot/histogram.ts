@@ -6,7 +6,22 @@
 import type { Figure } from "./figure.ts";
 // @ts-types="npm:@types/d3-array@^3.2.1"
 import { bin } from "npm:d3-array@^3.2.4";
-import { axis, domainOf, type FigureOptions, frame, legend, makeScale, PALETTE, px, svgDocument } from "./_svg.ts";
+import {
+  axis,
+  domainOf,
+  type FigureOptions,
+  INSIDE,
+  legend,
+  legendFrame,
+  type LegendSpace,
+  makeScale,
+  PALETTE,
+  placeLegend,
+  plotClip,
+  px,
+  type ScaleType,
+  svgDocument,
+} from "./_svg.ts";
 
 /** Bins of a density histogram: edges, heights (count / (n · width)) and the domain they cover. */
 export interface HistogramDensity {
@@ -60,6 +75,11 @@ export interface HistogramOptions extends FigureOptions {
   xLabel?: string;
   /** Fixed x domain (e.g. one range for histograms drawn side by side); default: the data's. */
   xDomain?: [number, number];
+  /**
+   * Density axis: "linear" (default) or "log", which shows the tails (heavy tails, kurtosis); on a log
+   * axis empty bins are not drawn and the axis starts just below the smallest non-empty bin.
+   */
+  yScale?: ScaleType;
 }
 
 /**
@@ -77,25 +97,47 @@ export interface HistogramOptions extends FigureOptions {
  * ```
  */
 export function histogram(options: HistogramOptions): Figure {
+  return draw(options, INSIDE);
+}
+
+/** Draws with `space` reserved for the legend, beside or below the plot (when every inside corner covers data). */
+function draw(options: HistogramOptions, space: LegendSpace): Figure {
   const given = options.values;
   const { domain, bins: edges, heights } = "heights" in given ? given : histogramDensity(given, options.bins ?? 40);
-  const bins = edges.map(([x0, x1]) => ({ x0, x1 }));
-  const f = frame(options);
+  const log = options.yScale === "log";
+  const f = legendFrame(options, 20, space);
   const sx = makeScale("linear", options.xDomain ?? domain, [f.left, f.right]);
   const [g0, g1] = options.xDomain ?? domain;
   const grid = Array.from({ length: 200 }, (_, i) => g0 + ((g1 - g0) * i) / 199);
   const curveValues = (options.curves ?? []).map((c) => grid.map(c.density));
   const top = Math.max(...heights, ...curveValues.flat().filter(Number.isFinite));
-  const sy = makeScale("linear", [0, top > 0 ? top : 1], [f.bottom, f.top]);
+  const positive = heights.filter((h) => h > 0);
+  // A log axis reaches half a step below the smallest non-empty bin; curves below it leave the plot.
+  const floor = log ? Math.min(...positive) / 2 : 0;
+  const sy = log
+    ? makeScale("log", [floor, top > floor ? top : floor * 10], [f.bottom, f.top], true)
+    : makeScale("linear", [0, top > 0 ? top : 1], [f.bottom, f.top]);
+  const base = log ? f.bottom : sy(0);
+  const drawn = heights.map((h) => (log ? h > 0 : true));
   // Bars keep their true width (their areas are the density's mass); a thin outline separates them.
-  const bars = bins.map((b, i) =>
-    `<rect x="${px(sx(b.x0!))}" y="${px(sy(heights[i]))}" width="${px(Math.max(0, sx(b.x1!) - sx(b.x0!)))}" height="${
-      px(sy(0) - sy(heights[i]))
-    }" fill="${PALETTE[0]}" fill-opacity="0.6" stroke="#ffffff" stroke-width="0.5"/>`
+  const bars = edges.map(([x0, x1], i) =>
+    drawn[i]
+      ? `<rect x="${px(sx(x0))}" y="${px(sy(heights[i]))}" width="${px(Math.max(0, sx(x1) - sx(x0)))}" height="${
+        px(Math.max(0, base - sy(heights[i])))
+      }" fill="${PALETTE[0]}" fill-opacity="0.6" stroke="#ffffff" stroke-width="0.5"/>`
+      : ""
   );
+  // Curves are drawn where they lie on the axis: a log axis ends at its floor, so a Gaussian's far tails
+  // (below it) break the path instead of running off the plot.
+  const visible = (y: number) => Number.isFinite(y) && y >= floor && y <= sy.domain()[1];
   const curves = (options.curves ?? []).map((c, k) => {
-    const pts = grid.map((x, i) => [x, curveValues[k][i]]).filter(([, y]) => Number.isFinite(y));
-    const d = "M" + pts.map(([x, y]) => `${px(sx(x))},${px(sy(y))}`).join("L");
+    let d = "", open = false;
+    grid.forEach((x, i) => {
+      const y = curveValues[k][i];
+      if (!visible(y)) return void (open = false);
+      d += `${open ? "L" : "M"}${px(sx(x))},${px(sy(y))}`;
+      open = true;
+    });
     return `<g class="series"><path d="${d}" fill="none" stroke="${
       c.color ?? PALETTE[(k + 1) % PALETTE.length]
     }" stroke-width="2"/></g>`;
@@ -105,17 +147,26 @@ export function histogram(options: HistogramOptions): Figure {
     ...(options.curves ?? []).map((c, k) => ({ label: c.label, color: c.color ?? PALETTE[(k + 1) % PALETTE.length] })),
   ];
   // Bars fill everything below their tops: their area and the curves steer the legend to the emptiest corner.
-  const occupied: [number, number][] = bins.flatMap((b, i) => {
-    const x0 = sx(b.x0!), x1 = sx(b.x1!), top = sy(heights[i]), bottom = sy(0);
+  const occupied: [number, number][] = edges.flatMap(([a, b], i) => {
+    if (!drawn[i]) return [];
+    const x0 = sx(a), x1 = sx(b), barTop = sy(heights[i]);
     const pts: [number, number][] = [];
-    for (let y = top; y <= bottom; y += 6) pts.push([x0, y], [(x0 + x1) / 2, y], [x1, y]);
+    for (let y = barTop; y <= base; y += 6) pts.push([x0, y], [(x0 + x1) / 2, y], [x1, y]);
     return pts;
   });
-  curveValues.forEach((v) => grid.forEach((x, i) => Number.isFinite(v[i]) && occupied.push([sx(x), sy(v[i])])));
+  curveValues.forEach((v) =>
+    grid.forEach((x, i) => {
+      if (visible(v[i])) occupied.push([sx(x), sy(v[i])]);
+    })
+  );
+  const place = placeLegend(items, f, occupied, space, f.right + 24);
+  if (place && "space" in place) return draw(options, place.space);
+  const clip = plotClip(f, "histogram-area");
   return svgDocument(
     f,
-    axis(sx, "bottom", f, options.xLabel) + axis(sy, "left", f, "density") + `<g class="bars">${bars.join("")}</g>` +
-      curves.join("") + legend(items, f, occupied),
+    axis(sx, "bottom", f, options.xLabel) + axis(sy, "left", f, "density") +
+      `${clip.defs}<g ${clip.attribute}><g class="bars">${bars.join("")}</g>${curves.join("")}</g>` +
+      (place ? legend(items, f, occupied, place.at, place.columns) : ""),
     options.title,
   );
 }

@@ -11,12 +11,13 @@ import {
   domainOf,
   esc,
   type FigureOptions,
-  frame,
+  INSIDE,
   legend,
-  legendCorner,
-  legendSize,
+  legendFrame,
+  type LegendSpace,
   makeScale,
   PALETTE,
+  placeLegend,
   plotClip,
   px,
   type ScaleType,
@@ -109,18 +110,18 @@ function errorBars(
  * ```
  */
 export function linePlot(options: LinePlotOptions): Figure {
-  return draw(options, 0);
+  return draw(options, INSIDE);
 }
 
 /**
- * Draws the plot with `aside` pixels reserved right of the plot area (and its twin axis) for the legend;
+ * Draws the plot with `space` reserved for the legend (beside the plot area and its twin axis, or below it);
  * when every inside corner of the legend would cover data, it draws again with the legend in that space.
  */
-function draw(options: LinePlotOptions, aside: number): Figure {
+function draw(options: LinePlotOptions, space: LegendSpace): Figure {
   const { series } = options;
   checkSeries(series);
   const twin = series.some((s) => s.axis === "right");
-  const f = frame(options, (twin ? 64 : 20) + aside);
+  const f = legendFrame(options, twin ? 64 : 20, space);
   const xType = options.xScale ?? "linear";
   const xs = series.flatMap((s) => Array.from(s.x));
   const categories = options.xCategories;
@@ -159,12 +160,12 @@ function draw(options: LinePlotOptions, aside: number): Figure {
     dash: s.dashed,
     marker: s.line === false,
   }));
-  const show = options.legend !== false && items.length > 0;
-  // Inside, in the corner covering the fewest marks; beside the plot when every corner covers some.
-  const corner = show && aside === 0 ? legendCorner(items, f, occupied) : null;
-  if (corner && corner.covered > 0) return draw(options, legendSize(items).width + 12);
-  const at: [number, number] = corner?.at ?? [f.right + (twin ? 64 : 20) + 4, f.top + 8];
-  const key = show ? legend(items, f, occupied, at) : "";
+  // Inside, in the corner covering no marks; beside the plot when every corner covers some.
+  const place = options.legend === false
+    ? null
+    : placeLegend(items, f, occupied, space, f.right + (twin ? 64 : 20) + 4);
+  if (place && "space" in place) return draw(options, place.space);
+  const key = place ? legend(items, f, occupied, place.at, place.columns) : "";
   const axes = axis(x, "bottom", f, options.xLabel, { integer: integral(xs), categories }) +
     (left ? axis(left.scale, "left", f, options.yLabel, left) : "") +
     (right ? axis(right.scale, "right", f, options.y2Label, right) : "");

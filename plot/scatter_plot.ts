@@ -4,7 +4,20 @@
  * @module
  */
 import type { Figure } from "./figure.ts";
-import { axis, domainOf, type FigureOptions, frame, legend, makeScale, PALETTE, px, svgDocument } from "./_svg.ts";
+import {
+  axis,
+  domainOf,
+  type FigureOptions,
+  INSIDE,
+  legend,
+  legendFrame,
+  type LegendSpace,
+  makeScale,
+  PALETTE,
+  placeLegend,
+  px,
+  svgDocument,
+} from "./_svg.ts";
 
 /** Options for {@linkcode scatterPlot}. */
 export interface ScatterPlotOptions extends FigureOptions {
@@ -36,17 +49,28 @@ export function scatterMarks(
   options: Pick<ScatterPlotOptions, "x" | "y" | "classes" | "radius">,
   sx: (v: number) => number,
   sy: (v: number) => number,
+  style: "palette" | "contrast" = "palette",
 ): string {
   const r = options.radius ?? 3;
   const circles = Array.from(options.x, (xv, i) => {
     const yv = options.y[i];
     if (!Number.isFinite(xv) || !Number.isFinite(yv)) return "";
     const c = options.classes?.[i] ?? 0;
-    return `<circle cx="${px(sx(xv))}" cy="${px(sy(yv))}" r="${r}" fill="${
-      PALETTE[c % PALETTE.length]
-    }" stroke="white" stroke-width="0.5" data-class="${c}"/>`;
+    return `<circle cx="${px(sx(xv))}" cy="${px(sy(yv))}" r="${r}" ${classStyle(c, style)} data-class="${c}"/>`;
   });
   return `<g class="points">${circles.join("")}</g>`;
+}
+
+/**
+ * Fill and stroke of a class's points. "contrast" (points over a colour field): class 0 white with a black
+ * ring, class 1 black with a white ring, further classes palette colours with a black ring, so every class
+ * stands out from every colour of the field.
+ */
+export function classStyle(c: number, style: "palette" | "contrast"): string {
+  if (style === "palette") return `fill="${PALETTE[c % PALETTE.length]}" stroke="white" stroke-width="0.5"`;
+  if (c === 0) return `fill="white" stroke="black" stroke-width="1.2"`;
+  if (c === 1) return `fill="black" stroke="white" stroke-width="1.2"`;
+  return `fill="${PALETTE[c % PALETTE.length]}" stroke="black" stroke-width="1.2"`;
 }
 
 /**
@@ -67,19 +91,27 @@ export function scatterPlot(options: ScatterPlotOptions): Figure {
   if (options.x.length !== options.y.length) {
     throw new RangeError(`Cannot draw scatter plot: ${options.x.length} x values but ${options.y.length} y values`);
   }
-  const f = frame(options);
+  return draw(options, INSIDE);
+}
+
+/** Draws with `space` reserved for the legend, beside or below the plot (when every inside corner covers points). */
+function draw(options: ScatterPlotOptions, space: LegendSpace): Figure {
+  const f = legendFrame(options, 20, space);
   const sx = makeScale("linear", domainOf(Array.from(options.x), "linear", "x"), [f.left, f.right], true);
   const sy = makeScale("linear", domainOf(Array.from(options.y), "linear", "y"), [f.bottom, f.top], true);
-  const key = options.classLabels
-    ? legend(
-      options.classLabels.map((label, c) => ({ label, color: PALETTE[c % PALETTE.length], marker: true })),
-      f,
-      Array.from(options.x, (xv, i) => [sx(xv), sy(options.y[i])] as [number, number]),
-    )
-    : "";
+  const items = (options.classLabels ?? []).map((label, c) => ({
+    label,
+    color: PALETTE[c % PALETTE.length],
+    marker: true,
+  }));
+  const occupied = Array.from(options.x, (xv, i) => [sx(xv), sy(options.y[i])] as [number, number])
+    .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+  const place = placeLegend(items, f, occupied, space, f.right + 24);
+  if (place && "space" in place) return draw(options, place.space);
   return svgDocument(
     f,
-    axis(sx, "bottom", f, options.xLabel) + axis(sy, "left", f, options.yLabel) + scatterMarks(options, sx, sy) + key,
+    axis(sx, "bottom", f, options.xLabel) + axis(sy, "left", f, options.yLabel) + scatterMarks(options, sx, sy) +
+      (place ? legend(items, f, occupied, place.at, place.columns) : ""),
     options.title,
   );
 }

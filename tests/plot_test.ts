@@ -462,3 +462,198 @@ Deno.test("histograms drawn side by side can share one x range", () => {
   const ticks = [...narrow.matchAll(/<g class="axis axis-bottom"[^]*?<\/g>/g)][0][0].match(/>(−|-)?\d+</g) ?? [];
   assert.ok(ticks.some((t) => /[−-]4|[−-]5/.test(t)) && ticks.some((t) => /4|5/.test(t)), `ticks ${ticks}`);
 });
+
+interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+const overlaps = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+/**
+ * Checks a single (not composed) figure geometrically: every mark (markers, points, bars, line vertices,
+ * error bars) lies inside the plot area spanned by the axes, no legend box overlaps a mark, and on each
+ * named log axis every decade within the data's range has a label.
+ */
+function auditFigure(figure: Figure, logData: { side: "bottom" | "left" | "right"; values: number[] }[] = []) {
+  const root = assertDrawable(figure);
+  const line = (side: string) => byClass(root, `axis-${side}`)[0].children.find((e) => e.name === "line")!.attrs;
+  const b = line("bottom"), l = line("left");
+  const area: Box = { left: Number(b.x1), right: Number(b.x2), top: Number(l.y1), bottom: Number(b.y1) };
+  const marks: { what: string; box: Box }[] = [];
+  const groups = [...byClass(root, "series"), ...byClass(root, "points"), ...byClass(root, "bars")];
+  for (const g of groups) {
+    for (const e of all(g, () => true)) {
+      const n = (k: string) => Number(e.attrs[k]);
+      if (e.name === "circle") {
+        marks.push({
+          what: `circle ${n("cx")},${n("cy")}`,
+          box: { left: n("cx") - n("r"), right: n("cx") + n("r"), top: n("cy") - n("r"), bottom: n("cy") + n("r") },
+        });
+      } else if (e.name === "rect" && n("width") > 0 && n("height") > 0) {
+        marks.push({
+          what: `bar at ${n("x")}`,
+          box: { left: n("x"), right: n("x") + n("width"), top: n("y"), bottom: n("y") + n("height") },
+        });
+      } else if (e.name === "line") {
+        marks.push({
+          what: `line ${n("x1")},${n("y1")}`,
+          box: {
+            left: Math.min(n("x1"), n("x2")),
+            right: Math.max(n("x1"), n("x2")),
+            top: Math.min(n("y1"), n("y2")),
+            bottom: Math.max(n("y1"), n("y2")),
+          },
+        });
+      } else if (e.name === "path") {
+        for (const [, x, y] of (e.attrs.d ?? "").matchAll(/(-?[\d.]+),(-?[\d.]+)/g)) {
+          marks.push({ what: `vertex ${x},${y}`, box: { left: +x, right: +x, top: +y, bottom: +y } });
+        }
+      }
+    }
+  }
+  const slack = 0.51; // pixel coordinates are rounded to two decimals, the axis lines to whole pixels
+  for (const { what, box } of marks) {
+    assert.ok(
+      box.left >= area.left - slack && box.right <= area.right + slack && box.top >= area.top - slack &&
+        box.bottom <= area.bottom + slack,
+      `${what} outside the plot area ${JSON.stringify(area)}`,
+    );
+  }
+  for (const g of byClass(root, "legend")) {
+    const r = g.children[0].attrs;
+    const box = {
+      left: Number(r.x),
+      top: Number(r.y),
+      right: Number(r.x) + Number(r.width),
+      bottom: Number(r.y) + Number(r.height),
+    };
+    const under = marks.filter((m) => overlaps(m.box, box));
+    assert.deepEqual(under.map((m) => m.what), [], "no mark under the legend");
+    assert.ok(box.right <= Number(root.attrs.width), "legend inside the figure");
+  }
+  for (const { side, values } of logData) {
+    const texts = all(byClass(root, `axis-${side}`)[0], (e) => e.name === "text" && !e.attrs.transform);
+    const labels = texts.map((e) => ({ v: Number(e.text), at: Number(side === "bottom" ? e.attrs.x : e.attrs.y) }));
+    assert.ok(labels.length >= 2, `${side} axis has at least two labels`);
+    // Labels never overlap: 12 px apart vertically, their half widths apart horizontally.
+    const sorted = [...texts].sort((a, b) => labels[texts.indexOf(a)].at - labels[texts.indexOf(b)].at);
+    for (let i = 1; i < sorted.length; i++) {
+      const a = sorted[i - 1], b = sorted[i];
+      const gap = Math.abs(labels[texts.indexOf(b)].at - labels[texts.indexOf(a)].at);
+      const need = side === "bottom" ? ((a.text ?? "").length + (b.text ?? "").length) * 3.4 : 12;
+      assert.ok(gap >= need, `${side} labels ${a.text} and ${b.text} overlap (${gap} px apart)`);
+    }
+    // Every decade within the data is labelled, or, where decades are closer than a label, every k-th
+    // decade is (k the smallest of 1, 2, 3, 5, 10, 20, 50 that the room allows, the same k along the axis).
+    const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+    const lo = Math.ceil(Math.log10(Math.min(...positive))), hi = Math.floor(Math.log10(Math.max(...positive)));
+    const decades = labels.filter((l) => Number.isInteger(Math.round(Math.log10(l.v) * 1e9) / 1e9));
+    const exps = decades.map((l) => Math.round(Math.log10(l.v)));
+    const step = exps.length >= 2 ? Math.min(...exps.slice(1).map((e, i) => e - exps[i])) : 1;
+    if (step > 1) {
+      const perDecade = Math.abs(decades[1].at - decades[0].at) / step;
+      const widest = Math.max(...texts.map((e) => (e.text ?? "").length));
+      const room = side === "bottom" ? 6.5 * widest + 8 : 14;
+      const smaller = [1, 2, 3, 5, 10, 20, 50].filter((k) => k < step).at(-1)!;
+      assert.ok(perDecade * smaller < room, `decades ${perDecade} px apart, yet only every ${step}-th is labelled`);
+    }
+    for (let k = lo; k <= hi; k++) {
+      if (k % step !== 0) continue;
+      assert.ok(exps.includes(k), `${side} axis labels decade 1e${k}: ${labels.map((l) => l.v)}`);
+    }
+  }
+  return { root, marks, area };
+}
+
+Deno.test("every figure kind keeps marks inside the axes, legends off the data and every log decade labelled, on adversarial data", async (t) => {
+  const long = "a series label long enough to cover a third of the plot";
+  const n = 40, xs = Array.from({ length: n }, (_, i) => i);
+  await t.step("line plots", () => {
+    auditFigure(linePlot({ series: [{ x: [3], y: [7], markers: true, label: "one point" }] }));
+    auditFigure(linePlot({ series: [{ x: [-1e9, 0, 1e9], y: [1e-9, -1e9, 1e9], markers: true, label: long }] }));
+    const wide = xs.map((i) => 10 ** (i - 20));
+    auditFigure(
+      linePlot({
+        series: [{ x: wide, y: wide.map((v) => 1 / v), markers: true, label: long }],
+        xScale: "log",
+        yScale: "log",
+      }),
+      [{ side: "bottom", values: wide }, { side: "left", values: wide }],
+    );
+    // Twelve series filling the plot, one on a twin log axis, with error bars and a gap (NaN).
+    const many = Array.from({ length: 12 }, (_, k) => ({
+      x: xs,
+      y: xs.map((i) => (i === 7 ? NaN : Math.sin(i / 5 + k) * (k + 1))),
+      errors: xs.map(() => 0.3),
+      markers: true,
+      label: `series ${k} ${k === 3 ? long : ""}`,
+    }));
+    const right = xs.map((i) => 2 ** i);
+    auditFigure(
+      linePlot({
+        series: [...many, { x: xs, y: right, axis: "right", markers: true, label: "twin" }],
+        y2Scale: "log",
+        title: long + long,
+      }),
+      [{ side: "right", values: right }],
+    );
+  });
+  await t.step("scatter plots", () => {
+    auditFigure(scatterPlot({ x: [1], y: [1], classes: [0], classLabels: ["alone"] }));
+    // Points in every corner and the middle: the class key must go beside the plot.
+    const grid = Array.from({ length: 121 }, (_, i) => i);
+    auditFigure(
+      scatterPlot({
+        x: grid.map((i) => (i % 11) * 1e8),
+        y: grid.map((i) => Math.floor(i / 11) * 1e-8),
+        classes: grid.map((i) => i % 3),
+        classLabels: ["first class", "second", long],
+      }),
+    );
+  });
+  await t.step("histograms, linear and log density", () => {
+    auditFigure(histogram({ values: [5], label: "one value" }));
+    const heavy = Array.from({ length: 4000 }, (_, i) => Math.tan(Math.PI * ((i + 0.5) / 4000 - 0.5)) / 50);
+    for (const yScale of ["linear", "log"] as const) {
+      const fig = histogram({
+        values: heavy,
+        bins: 60,
+        yScale,
+        label: "samples",
+        curves: [{ label: long, density: (x) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI) }],
+      });
+      const { marks } = auditFigure(fig);
+      if (yScale === "log") {
+        // The tails are drawn: every non-empty bin is a bar at least a few pixels tall.
+        const nonEmpty = histogramDensity(heavy, 60).heights.filter((h) => h > 0).length;
+        const bars = marks.filter((m) => m.what.startsWith("bar"));
+        assert.equal(bars.length, nonEmpty);
+        assert.ok(bars.every((m) => m.box.bottom - m.box.top >= 3), "the rarest bin is visible");
+      }
+    }
+  });
+  await t.step("heatmaps with points at the extremes and a class key", () => {
+    const nx = 30, values = Array.from({ length: nx * nx }, (_, i) => 10 ** ((i % nx) - 15));
+    const fig = heatmap({
+      values,
+      nx,
+      ny: nx,
+      xDomain: [-1, 1],
+      yDomain: [-1, 1],
+      logColor: true,
+      points: { x: [-1, 1, -1, 1, 0], y: [-1, -1, 1, 1, 0], classes: [0, 1, 0, 1, 2], labels: ["zero", "one", "two"] },
+    });
+    const { root } = auditFigure(fig);
+    const key = byClass(root, "point-key")[0];
+    assert.equal(all(key, (e) => e.name === "circle").length, 3, "one key entry per class");
+    // Class 0 and 1 markers contrast with any field colour: white ringed black, black ringed white.
+    const points = all(byClass(root, "points")[0], (e) => e.name === "circle");
+    assert.deepEqual(points.slice(0, 2).map((e) => [e.attrs.fill, e.attrs.stroke]), [["white", "black"], [
+      "black",
+      "white",
+    ]]);
+  });
+});

@@ -487,6 +487,26 @@ function plan(config: EmbeddingConfig): { data: DatasetName; model: ModelName; s
 
 const CHECKPOINT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f"];
 
+/** float32's machine epsilon: a singular value ratio below it is rank deficiency at float32 resolution. */
+const FLOAT32_EPSILON = 2 ** -23;
+/** Colour floor of σ_min/σ_max maps (a computed ratio of exactly zero gets this colour). */
+const RATIO_FLOOR = 1e-10;
+
+/** σ_min/σ_max of the hidden Jacobian at each grid point (0 where σ_max is 0). */
+function conditionRatio(m: GridMaps): number[] {
+  return m.jacobianMin.map((s, i) => (m.jacobianMax[i] > 0 ? s / m.jacobianMax[i] : 0));
+}
+
+/** Share of grid points whose σ_min/σ_max is below float32 resolution (numerically rank one). */
+function belowResolution(ratios: number[]): number {
+  return ratios.filter((r) => r < FLOAT32_EPSILON).length / ratios.length;
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b), h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
 function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m: Record<string, GridMaps>) {
   const { gridSize, seeds, models, extent } = config;
   const first = runs.filter((r) => r.dataset === data.name && r.seed === seeds[0]);
@@ -510,6 +530,7 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
             x: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i]),
             y: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i + 1]),
             classes: Array.from(data.test.y),
+            labels: ["class 0 (test)", "class 1 (test)"],
           },
           width: 420,
           height: 360,
@@ -530,40 +551,57 @@ function mapFigures(config: EmbeddingConfig, data: Dataset, runs: RunRecord[], m
       yScale: "log",
     }),
   };
-  // Floor for log colour: exact zeros (rank collapse) would otherwise have no colour. Panels that are
-  // compared share one colour scale (the range over all of them).
-  const floor = (v: number[]) => v.map((s) => Math.max(s, 1e-7));
-  const shared = (arrays: number[][]): [number, number] => {
-    const all = arrays.flatMap(floor);
+  // Floor for log colour: exact zeros would otherwise have no colour. Panels that are compared share
+  // one colour scale (the range over all of them).
+  const floor = (v: number[], at = 1e-7) => v.map((s) => Math.max(s, at));
+  const shared = (arrays: number[][], at = 1e-7): [number, number] => {
+    const all = arrays.flatMap((a) => floor(a, at));
     return [all.reduce((a, b) => Math.min(a, b)), all.reduce((a, b) => Math.max(a, b))];
   };
-  const jacobianDomain = shared(models.flatMap((k) => [m[k].jacobianMin, m[k].jacobianMax]));
+  const ratio = (k: string) => conditionRatio(m[k]);
+  const maxDomain = shared(models.map((k) => m[k].jacobianMax));
+  const ratioDomain = shared(models.map(ratio), RATIO_FLOOR);
   const gradientDomain = shared(models.map((k) => m[k].outputGradient));
   figures[`${data.name}_jacobian`] = {
     data: Object.fromEntries(models.map((k) => [k, { min: m[k].jacobianMin, max: m[k].jacobianMax }])),
     svg: subplots({
-      panels: models.flatMap((k) =>
-        (["jacobianMin", "jacobianMax"] as const).map((which) =>
-          heatmap({
-            values: floor(m[k][which]),
-            nx: gridSize,
-            ny: gridSize,
-            xDomain: extent,
-            yDomain: extent,
-            logColor: true,
-            colorDomain: jacobianDomain,
-            colorLabel: which === "jacobianMin" ? "σₘᵢₙ" : "σₘₐₓ",
-            xLabel: "x₁",
-            yLabel: "x₂",
-            width: 380,
-            height: 320,
-          })
-        )
-      ),
+      panels: models.flatMap((k) => [
+        heatmap({
+          values: floor(m[k].jacobianMax),
+          nx: gridSize,
+          ny: gridSize,
+          xDomain: extent,
+          yDomain: extent,
+          logColor: true,
+          colorDomain: maxDomain,
+          colorLabel: "σₘₐₓ",
+          xLabel: "x₁",
+          yLabel: "x₂",
+          width: 380,
+          height: 320,
+        }),
+        heatmap({
+          values: floor(ratio(k), RATIO_FLOOR),
+          nx: gridSize,
+          ny: gridSize,
+          xDomain: extent,
+          yDomain: extent,
+          logColor: true,
+          colorDomain: ratioDomain,
+          colorLabel: "σₘᵢₙ / σₘₐₓ",
+          xLabel: "x₁",
+          yLabel: "x₂",
+          width: 380,
+          height: 320,
+        }),
+      ]),
       columns: 2,
-      titles: models.flatMap((k) => [`${k}: min singular value`, `${k}: max singular value`]),
+      titles: models.flatMap((k) => [
+        `${k}: largest singular value`,
+        `${k}: σₘᵢₙ/σₘₐₓ (${(100 * belowResolution(ratio(k))).toFixed(0)}% below float32 ε)`,
+      ]),
       title:
-        `Input-Jacobian singular values of the last hidden layer on ${data.name} (one log colour scale, floor 1e-7)`,
+        `Input Jacobian of the last hidden layer on ${data.name}: scale and rank (each column one log colour scale)`,
     }),
   };
   figures[`${data.name}_gradient`] = {
@@ -600,6 +638,7 @@ function stagedFigures(config: EmbeddingConfig, data: Dataset, staged: StagedRec
     x: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i]),
     y: Array.from({ length: data.test.y.length }, (_, i) => data.test.x[2 * i + 1]),
     classes: Array.from(data.test.y),
+    labels: ["class 0 (test)", "class 1 (test)"],
   };
   const layers = staged.stages[0].singular.map((_, l) => l + 1);
   return {
@@ -700,7 +739,11 @@ function checkpointFigures(checkpoints: Checkpoint[]): Report["figures"] {
   };
 }
 
-function summary(config: EmbeddingConfig, runs: RunRecord[], bottleneckMin: number[]): string {
+function summary(
+  config: EmbeddingConfig,
+  runs: RunRecord[],
+  maps: Record<string, Record<string, GridMaps>>,
+): string {
   const stats = (v: number[]) => {
     const mean = v.reduce((a, b) => a + b, 0) / v.length;
     return [mean, Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(v.length - 1, 1))];
@@ -725,13 +768,19 @@ function summary(config: EmbeddingConfig, runs: RunRecord[], bottleneckMin: numb
         })
       ),
     ),
-    ...(bottleneckMin.length
-      ? [
-        `\nbottleneck: max over the grid of the smallest Jacobian singular value = ${
-          Math.max(...bottleneckMin).toExponential(2)
-        } (rank collapse)`,
-      ]
-      : []),
+    `\nRank of the last hidden layer's input Jacobian over the ${config.gridSize}² grid (seed ${
+      config.seeds[0]
+    }): σ_min/σ_max, and the share of points where it is below float32 resolution (ε = 1.2e-7; numerically rank one)\n`,
+    table(
+      ["dataset", "model", "median σmin/σmax", "max σmin/σmax", "below ε"],
+      Object.entries(maps).flatMap(([d, byModel]) =>
+        Object.entries(byModel).map(([k, m]) => {
+          const r = conditionRatio(m);
+          const e = (v: number) => v.toExponential(1);
+          return [d, k, e(median(r)), e(Math.max(...r)), `${(100 * belowResolution(r)).toFixed(0)}%`];
+        })
+      ),
+    ),
   ].join("\n");
 }
 
@@ -749,11 +798,10 @@ function report(config: EmbeddingConfig, records: Record<string, EmbeddingRecord
   const staged = config.staged.map((s) => records[`staged ${s.model}`].staged!);
   const stagedData = dataset(config.datasets.at(-1)!, config);
   for (const s of staged) figures = { ...figures, ...stagedFigures(config, stagedData, s) };
-  const bottleneck = maps[config.datasets[0]]["bottleneck tanh"];
   return {
     results: { runs, checkpoints, staged },
     figures,
-    text: summary(config, runs, bottleneck?.jacobianMin ?? []),
+    text: summary(config, runs, maps),
   };
 }
 

@@ -373,8 +373,14 @@ function report(config: NtkEntropyConfig, records: Record<string, NtkRecord>): R
   figures.entropy_vs_accuracy = {
     data: { accuracy: acc, entropy: perSubset.map((s) => s.y), subsets },
     svg: linePlot({
-      title: "Entropy vs test accuracy (one point per epoch)",
-      series: perSubset.map((s) => ({ x: acc, y: s.y, label: s.label, markers: true })),
+      title: "Entropy vs test accuracy (one point per epoch, numbered on the top curve)",
+      series: perSubset.map((s, k) => ({
+        x: acc,
+        y: s.y,
+        label: s.label,
+        markers: true,
+        pointLabels: k === perSubset.length - 1 ? ep.map(String) : undefined,
+      })),
       xLabel: "test accuracy",
       yLabel: "entropy S (nats)",
     }),

@@ -119,6 +119,12 @@ function input(config: RgFlowConfig): Float64Array {
   return raw.map((v) => (v - mean) / std);
 }
 
+/** The mean of T² under H0 for n samples of dimension p: p(n − 1)/(n − p − 2) (infinite when n ≤ p + 2). */
+function expectedT2(h: HotellingResult): number {
+  const [p, d2] = h.df, n = p + d2;
+  return n > p + 2 ? (p * (n - 1)) / (n - p - 2) : Infinity;
+}
+
 /** Per layer of a variant: weight variance per entry, bias variance, and whether it is PyTorch's default. */
 function layerPlan(config: RgFlowConfig, variant: Variant, depth: number, n: number) {
   return Array.from({ length: depth }, (_, l) => {
@@ -269,8 +275,9 @@ function report(config: RgFlowConfig, records: Record<string, EnsembleRecord>): 
           ],
           xLabel: "layer ℓ",
           yLabel: "preactivation variance K",
+          // Critical: a linear axis zoomed to the data and their error bars, so deviations from the
+          // theory show; unscaled: a log axis (K grows by orders of magnitude).
           yScale: v.scaled ? "linear" : "log",
-          yDomain: v.scaled ? [0, 2 * Math.max(...perVariant[v.name].map((s) => s.kTheory))] : undefined,
           width: 440,
           height: 320,
         })
@@ -298,13 +305,16 @@ function report(config: RgFlowConfig, records: Record<string, EnsembleRecord>): 
           }],
           xLabel: "z",
           xDomain,
+          yScale: "log", // the kurtosis lives in the tails
           width: 400,
           height: 300,
         });
       }),
       columns: Math.min(3, depth),
       titles: layers.map((l) => `layer ${l}`),
-      title: `Preactivation histograms (${LABELS[config.variants[0]]}) vs the Gaussian of the theory variance`,
+      title: `Preactivation histograms (${
+        LABELS[config.variants[0]]
+      }, log density) vs the Gaussian of the theory variance`,
     }),
   };
   if (sweep.length > 0) Object.assign(figures, sweepFigures(config, sweep));
@@ -416,8 +426,15 @@ function tables(
   lines.push(
     `Hotelling T² (last layer, H0: mean 0): T² = ${hotelling!.t2.toFixed(2)}, F(${hotelling!.df.join(", ")}) = ${
       hotelling!.f.toFixed(3)
-    }, p = ${hotelling!.pValue.toFixed(3)}`,
+    }, p = ${hotelling!.pValue.toFixed(3)} (under H0, E[T²] = p(n−1)/(n−p−2) = ${expectedT2(hotelling!).toFixed(1)})`,
   );
+  if (hotelling!.df[1] < 2 * hotelling!.df[0]) {
+    lines.push(
+      `  caution: ${hotelling!.df[1] + hotelling!.df[0]} networks for ${
+        hotelling!.df[0]
+      } neurons; the F reference assumes Gaussian rows and is loose for the heavy-tailed preactivations when nets < 3 × width`,
+    );
+  }
   lines.push(
     `The original's sampled four-point statistic (last layer, ${four!.quadruples} quadruples): ${
       four!.value.toFixed(4)

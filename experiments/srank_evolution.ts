@@ -36,6 +36,7 @@ import {
   tidy,
 } from "../mod.ts";
 import { smoothL1Loss } from "../nn/mod.ts";
+import { PALETTE } from "../plot/mod.ts";
 import { table } from "./_common.ts";
 import { type Experiment, main, type Report, studyRunner, type Unit, type UnitContext } from "./_program.ts";
 
@@ -173,6 +174,11 @@ function plan(config: SrankConfig): { kind: Kind; scale: number | null; seed: nu
 const unitId = (p: { kind: Kind; scale: number | null; seed: number }) =>
   p.kind === "mlp" ? `mlp seed ${p.seed}` : `rff scale ${p.scale} seed ${p.seed}`;
 
+/** target − fit, point by point. */
+function residual(target: ArrayLike<number>, fit: ArrayLike<number>): number[] {
+  return Array.from(fit, (f, i) => target[i] - f);
+}
+
 function report(config: SrankConfig, records: Record<string, Run>): Report {
   const runs = plan(config).map((p) => records[unitId(p)]);
   const mlp = runs[0];
@@ -199,16 +205,38 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
       mlp: mlp.fit,
       rffScale: reference.scale,
     },
-    svg: linePlot({
-      title: "Fits after training",
-      series: [
-        { x: target.x, y: target.y, label: "target", color: "#999" },
-        { x: target.x, y: reference.fit, label: `RFF (scale ${reference.scale})` },
-        { x: target.x, y: mlp.fit, label: "MLP", dashed: true },
+    svg: subplots({
+      title: `Fits after training (RFF scale ${reference.scale}, seed ${reference.seed}; MLP seed ${mlp.seed})`,
+      columns: 1,
+      titles: ["fit", "residual: target − fit"],
+      panels: [
+        linePlot({
+          series: [
+            { x: target.x, y: target.y, label: "target", color: "#999" },
+            { x: target.x, y: reference.fit, label: `RFF (scale ${reference.scale})`, color: PALETTE[1] },
+            { x: target.x, y: mlp.fit, label: "MLP", dashed: true, color: PALETTE[2] },
+          ],
+          xLabel: "x",
+          yLabel: "f(x)",
+          width: 900,
+          height: 340,
+        }),
+        linePlot({
+          series: [
+            {
+              x: target.x,
+              y: residual(target.y, reference.fit),
+              label: `RFF (scale ${reference.scale})`,
+              color: PALETTE[1],
+            },
+            { x: target.x, y: residual(target.y, mlp.fit), label: "MLP", dashed: true, color: PALETTE[2] },
+          ],
+          xLabel: "x",
+          yLabel: "target − fit",
+          width: 900,
+          height: 300,
+        }),
       ],
-      xLabel: "x",
-      yLabel: "f(x)",
-      width: 900,
     }),
   };
   figures.srank_curves = {
@@ -217,7 +245,8 @@ function report(config: SrankConfig, records: Record<string, Run>): Report {
       mlp: { step: mlp.step, srank: mlp.srank, loss: mlp.loss },
     },
     svg: linePlot({
-      title: "s-rank of the penultimate features during training",
+      title:
+        `s-rank of the penultimate features during training (RFF scale ${reference.scale}, seed ${reference.seed})`,
       series: [
         { x: reference.step, y: reference.srank, label: `RFF s-rank`, markers: true },
         { x: mlp.step, y: mlp.srank, label: "MLP s-rank", markers: true },

@@ -44,6 +44,8 @@ export interface LineSeries {
   errors?: ArrayLike<number>;
   /** Plot against the right-hand y-axis. */
   axis?: "left" | "right";
+  /** A short text beside each point (e.g. the epoch, when x is not time), in the series' colour. */
+  pointLabels?: readonly string[];
 }
 
 /** Options for {@linkcode linePlot}. */
@@ -233,7 +235,16 @@ function seriesMarkup(
   const stroke = dots
     ? ""
     : `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`;
+  const texts = s.pointLabels
+    ? `<g class="point-labels" font-size="9" fill="${color}">${
+      points.map(([xv, yv], j) =>
+        ok(xv, yv) && s.pointLabels![j]
+          ? `<text x="${px(x(xv) + 4)}" y="${px(y.scale(yv) - 4)}">${esc(s.pointLabels![j])}</text>`
+          : ""
+      ).join("")
+    }</g>`
+    : "";
   return `<g class="series"${s.label ? ` data-label="${esc(s.label)}"` : ""}>${stroke}${markers}${
     errorBars(s, points, ok, x, y.scale, color)
-  }</g>`;
+  }${texts}</g>`;
 }

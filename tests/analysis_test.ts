@@ -164,6 +164,23 @@ Deno.test("excess kurtosis, four-point correlators and Hotelling's T² have know
   assert.throws(() => r.hotellingT2([1, 2, 3, 4], 2), /need more samples \(2\) than dimensions \(2\)/);
 });
 
+Deno.test("Hotelling's T² is calibrated on critical ReLU ensembles (heavy-tailed rows, nets ≈ 9 × width)", async () => {
+  await r.initGpu();
+  // Under H0 (mean 0, which the ensemble has by symmetry) E[T²] = p(n−1)/(n−p−2) and sd(T²) ≈ √(2p)·(n−1)/(n−p):
+  // the mean over 12 ensembles lies within 3 standard errors (±21%) of it, so a T² off by a quarter fails.
+  const nets = 300, p = 32, runs = 12;
+  const t2: number[] = [];
+  for (let seed = 0; seed < runs; seed++) {
+    const x = Array.from({ length: 16 }, (_, i) => Math.sin(i + 1 + seed));
+    const zs = await r.ensemblePreactivations(x, { nets, widths: [p, p, p], weightVariance: 2, seed });
+    t2.push(r.hotellingT2(zs[2], p).t2);
+  }
+  const mean = t2.reduce((a, b) => a + b, 0) / runs;
+  const expected = (p * (nets - 1)) / (nets - p - 2);
+  const stderr = (Math.sqrt(2 * p) * (nets - 1)) / (nets - p) / Math.sqrt(runs);
+  assert.ok(Math.abs(mean - expected) < 3 * stderr, `mean T² ${mean} vs ${expected} ± ${stderr}`);
+});
+
 Deno.test("Gaussian expectations: quadrature matches closed forms", () => {
   const [a, b, c] = [0.8, 1.3, 0.4];
   const [e1, e2] = r.gaussianExpectations("sin", a, b, c);

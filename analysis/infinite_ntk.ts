@@ -262,6 +262,8 @@ function diagonalOf(s: SpatialKernel): Float64Array {
  * @param architecture Layers (see {@linkcode kernelArchitecture}), or a model to describe.
  * @param x Inputs: [N, d] values for dense stacks, [N, H, W, C] for stacks with convolutions.
  * @param shape Shape of `x`.
+ * @param options `onProgress(done, total)`, called as pairs of examples finish (convolutional stacks compute
+ *   N(N + 1)/2 pairs, each in host float64; dense stacks finish at once).
  * @returns NNGP and NTK (N x N, per output unit).
  * @throws {RangeError} For a spatial stack without Flatten, mismatched shapes, or unknown layers.
  * @example The NTK of one dense layer is K = σ_w² x·x'/d + σ_b²
@@ -276,6 +278,7 @@ export function infiniteNtk(
   architecture: KernelLayer[] | TraceableModel,
   x: ArrayLike<number>,
   shape: readonly number[],
+  options: { onProgress?: (done: number, total: number) => void } = {},
 ): InfiniteKernels {
   const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
   const n = shape[0];
@@ -326,19 +329,23 @@ export function infiniteNtk(
   };
   const diags: (Float64Array[] | null)[] = new Array(n).fill(null);
   const k = new Float64Array(n * n), t = new Float64Array(n * n);
+  const total = (n * (n + 1)) / 2;
   for (let i = 0; i < n; i++) {
     const self = run(i, i, diags);
     diags[i] = self.own;
     k[i * n + i] = self.k;
     t[i * n + i] = self.t;
   }
+  options.onProgress?.(n, total);
   const hasTheta = layers.slice(0, flat).some((l) => l.kind === "conv");
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, done = n; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       const pair = run(i, j, diags);
       k[i * n + j] = k[j * n + i] = pair.k;
       t[i * n + j] = t[j * n + i] = pair.t;
     }
+    done += n - 1 - i;
+    options.onProgress?.(done, total);
   }
   return denseMatrixPhase(layers.slice(flat + 1), k, hasTheta ? t : null, n);
 }

@@ -431,7 +431,11 @@ function randomFeatures(
 }
 
 /** Random features by least squares (ridge 1e-10): partition of unity (RFM) vs one global set (ELM). */
-export async function randomFeatureStudy(config: EpsilonConfig, problem: Problem1d): Promise<FeatureFit[]> {
+export async function randomFeatureStudy(
+  config: EpsilonConfig,
+  problem: Problem1d,
+  context?: Pick<UnitContext<EpsilonRecord>, "tick">,
+): Promise<FeatureFit[]> {
   const { xs, target, weights } = problem, rows = xs.length, total = config.features;
   const out: FeatureFit[] = [];
   const methods = config.featureActivations.flatMap((activation) =>
@@ -461,6 +465,7 @@ export async function randomFeatureStudy(config: EpsilonConfig, problem: Problem
     const rank = (await epsilonRank(dt, { weights, epsilon: config.epsilon })).rank;
     out.push({ method, activation, error: Math.sqrt(err / norm), rank, prediction });
     [dt, coef].forEach((t) => t.dispose());
+    context?.tick(config.steps, `${method}: ${out.length}/${methods.length} fits`);
   }
   return out;
 }
@@ -635,7 +640,9 @@ function units(config: EpsilonConfig): Unit[] {
   const runs = studyRuns(config), ids = new Set<string>(), out: Unit[] = [];
   for (const study of config.studies) {
     if (study === "pinn") out.push(...["glorot", "udi"].map((i) => ({ id: `pinn ${i}`, weight: config.pinnSteps })));
-    else if (study === "rfm") out.push({ id: "rfm", weight: 1 });
+    // Each least-squares fit and its ε-rank weighs as much as one training run (15–20 s each on the
+    // software adapter), so the ETA stays honest through this study.
+    else if (study === "rfm") out.push({ id: "rfm", weight: 2 * config.featureActivations.length * config.steps });
     else {
       for (const r of runs[study]) {
         if (!ids.has(runId(r))) out.push({ id: runId(r), weight: config.steps });
@@ -759,7 +766,7 @@ export const experiment: Experiment<typeof FLAGS, EpsilonConfig, EpsilonRecord> 
     const problem = problem1d(config.points);
     const runs = new Map(Object.values(studyRuns(config)).flat().map((r) => [runId(r), r]));
     return Promise.resolve((unit: Unit, context: UnitContext<EpsilonRecord>) => {
-      if (unit.id === "rfm") return randomFeatureStudy(config, problem);
+      if (unit.id === "rfm") return randomFeatureStudy(config, problem, context);
       if (unit.id.startsWith("pinn ")) return pinnRun(config, unit.id.slice(5) as "glorot" | "udi", context);
       return trainingRun(config, problem, runs.get(unit.id)!, context);
     });

@@ -207,13 +207,26 @@ async function ntkOf(model: Sequential, set: ImageSet, n: number): Promise<Float
 }
 
 /** The infinite-width NTK's entropies on the probe subsets (of the trained architecture; fixed in training). */
-export async function infiniteWidthStudy(config: NtkEntropyConfig, data: NtkData): Promise<InfiniteRecord> {
+export async function infiniteWidthStudy(
+  config: NtkEntropyConfig,
+  data: NtkData,
+  context?: Pick<UnitContext<NtkRecord>, "tick">,
+): Promise<InfiniteRecord> {
   const probe = probeSize(config), architecture = buildCnn(config.seed, config.parameterization);
   const images = sliceImages(data.train, 0, probe);
-  const inf = infiniteNtk(architecture, images.x, images.shape);
+  // The kernel takes most of the unit: its pairs move the bar (the entropies, the last 1%, tick at the end).
+  let reported = 0;
+  const inf = infiniteNtk(architecture, images.x, images.shape, {
+    onProgress: (done, total) => {
+      const units = Math.floor((0.99 * INFINITE_UNITS * done) / total);
+      if (units > reported) context?.tick(units - reported, `infinite-width kernel: ${done}/${total} pairs`);
+      reported = Math.max(reported, units);
+    },
+  });
   architecture.parameters().forEach((p) => p.dispose());
   const entropies = await subsetEntropies(inf.ntk, probe, config.subsets);
   const entropy = entropies[config.normalization];
+  context?.tick(INFINITE_UNITS - reported, "entropies");
   return {
     subsets: config.subsets,
     entropy,
@@ -624,7 +637,7 @@ export const experiment: Experiment<typeof FLAGS, NtkEntropyConfig, NtkRecord> =
   start(config) {
     const data = loadMnist({ train: config.train, test: config.test, seed: config.seed });
     return Promise.resolve((unit: Unit, context: UnitContext<NtkRecord>) => {
-      if (unit.id === "infinite") return infiniteWidthStudy(config, data);
+      if (unit.id === "infinite") return infiniteWidthStudy(config, data, context);
       if (unit.id === "training") return trainingStudy(config, data, context);
       return trainingSizeStudy(config, data, Number(unit.id.slice("size ".length)), context);
     });

@@ -201,7 +201,9 @@ export function axis(
     }
     if (label) {
       parts.push(
-        `<text x="${px((f.left + f.right) / 2)}" y="${f.bottom + 38}" text-anchor="middle">${esc(label)}</text>`,
+        `<text class="axis-title" x="${px((f.left + f.right) / 2)}" y="${f.bottom + 38}" text-anchor="middle">${
+          esc(label)
+        }</text>`,
       );
     }
   } else {

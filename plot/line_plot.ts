@@ -44,7 +44,7 @@ export interface LineSeries {
   errors?: ArrayLike<number>;
   /** Plot against the right-hand y-axis. */
   axis?: "left" | "right";
-  /** A short text beside each point (e.g. the epoch, when x is not time), in the series' colour. */
+  /** A short text beside each point (e.g. the epoch, when x is not time); labels that would collide are left out. */
   pointLabels?: readonly string[];
 }
 
@@ -179,7 +179,7 @@ function draw(options: LinePlotOptions, space: LegendSpace): Figure {
   );
 }
 
-/** Pixels of every drawable point, and of nine points along each segment between them. */
+/** Pixels of every drawable point, of nine points along each segment between them, and along error bars. */
 function occupiedPixels(
   series: readonly LineSeries[],
   project: (s: LineSeries, xv: number, yv: number) => [number, number] | null,
@@ -196,6 +196,14 @@ function occupiedPixels(
       }
       if (p) occupied.push(p);
       prev = p;
+      // Error bars occupy their whole extent.
+      const e = s.errors?.[j];
+      if (p && e !== undefined && Number.isFinite(e) && e > 0) {
+        for (let t = -1; t <= 1; t += 0.25) {
+          const q = project(s, s.x[j], s.y[j] + t * e);
+          if (q) occupied.push(q);
+        }
+      }
     }
   }
   return occupied;
@@ -235,13 +243,18 @@ function seriesMarkup(
   const stroke = dots
     ? ""
     : `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`;
+  // Point labels in dark grey; a label that would touch one already placed is left out.
+  const placed: [number, number][] = [];
   const texts = s.pointLabels
-    ? `<g class="point-labels" font-size="9" fill="${color}">${
-      points.map(([xv, yv], j) =>
-        ok(xv, yv) && s.pointLabels![j]
-          ? `<text x="${px(x(xv) + 4)}" y="${px(y.scale(yv) - 4)}">${esc(s.pointLabels![j])}</text>`
-          : ""
-      ).join("")
+    ? `<g class="point-labels" font-size="9" fill="#333">${
+      points.map(([xv, yv], j) => {
+        const text = s.pointLabels![j];
+        if (!ok(xv, yv) || !text) return "";
+        const lx = x(xv) + 4, ly = y.scale(yv) - 4;
+        if (placed.some(([a, b]) => Math.abs(a - lx) < 6 * text.length + 2 && Math.abs(b - ly) < 10)) return "";
+        placed.push([lx, ly]);
+        return `<text x="${px(lx)}" y="${px(ly)}">${esc(text)}</text>`;
+      }).join("")
     }</g>`
     : "";
   return `<g class="series"${s.label ? ` data-label="${esc(s.label)}"` : ""}>${stroke}${markers}${

@@ -478,7 +478,11 @@ const overlaps = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.t
  * named log axis every decade within the data's range has a label.
  */
 function auditFigure(figure: Figure, logData: { side: "bottom" | "left" | "right"; values: number[] }[] = []) {
-  const root = assertDrawable(figure);
+  return auditPanel(assertDrawable(figure), logData);
+}
+
+/** {@link auditFigure} on one panel's element (a figure's root, or a nested panel of a composed figure). */
+function auditPanel(root: Element, logData: { side: "bottom" | "left" | "right"; values: number[] }[] = []) {
   const line = (side: string) => byClass(root, `axis-${side}`)[0].children.find((e) => e.name === "line")!.attrs;
   const b = line("bottom"), l = line("left");
   const area: Box = { left: Number(b.x1), right: Number(b.x2), top: Number(l.y1), bottom: Number(b.y1) };
@@ -531,8 +535,20 @@ function auditFigure(figure: Figure, logData: { side: "bottom" | "left" | "right
       bottom: Number(r.y) + Number(r.height),
     };
     const under = marks.filter((m) => overlaps(m.box, box));
-    assert.deepEqual(under.map((m) => m.what), [], "no mark under the legend");
+    assert.ok(under.length === 0, `marks under the legend ${JSON.stringify(box)}: ${under.map((m) => m.what)}`);
     assert.ok(box.right <= Number(root.attrs.width), "legend inside the figure");
+  }
+  for (const side of ["bottom", "left", "right"]) {
+    const group = byClass(root, `axis-${side}`)[0];
+    if (!group) continue;
+    const texts = all(group, (e) => e.name === "text" && !e.attrs.transform && e.attrs.class !== "axis-title")
+      .map((e) => ({ text: e.text ?? "", at: Number(side === "bottom" ? e.attrs.x : e.attrs.y) }))
+      .sort((a, b) => a.at - b.at);
+    for (let i = 1; i < texts.length; i++) {
+      const a = texts[i - 1], b = texts[i];
+      const need = side === "bottom" ? (a.text.length + b.text.length) * 3.1 : 10;
+      assert.ok(b.at - a.at >= need, `${side} tick labels ${a.text} and ${b.text} overlap (${b.at - a.at} px apart)`);
+    }
   }
   for (const { side, values } of logData) {
     const texts = all(byClass(root, `axis-${side}`)[0], (e) => e.name === "text" && !e.attrs.transform);
@@ -656,4 +672,26 @@ Deno.test("every figure kind keeps marks inside the axes, legends off the data a
       "white",
     ]]);
   });
+});
+
+Deno.test("every figure in docs/ passes the geometric audit panel by panel and stays under 300 KB", async () => {
+  const names = [...Deno.readDirSync(new URL("../docs/", import.meta.url))].map((e) => e.name)
+    .filter((n) => n.endsWith(".svg")).sort();
+  assert.ok(names.length >= 15, `${names.length} figures`);
+  for (const name of names) {
+    const text = await Deno.readTextFile(new URL(`../docs/${name}`, import.meta.url));
+    assert.ok(text.length < 300_000, `${name}: ${text.length} bytes`);
+    const root = parseSvg(text);
+    // A panel is an <svg> with its own axes (composed figures nest one per panel).
+    const panels = all(root, (e) => e.name === "svg" && e.children.some((c) => (c.attrs.class ?? "").includes("axis")));
+    const direct = root.children.some((c) => (c.attrs.class ?? "").includes("axis"));
+    assert.ok(panels.length > 0 || direct, `${name} has axes`);
+    for (const panel of panels) {
+      try {
+        auditPanel(panel);
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      }
+    }
+  }
 });

@@ -81,16 +81,23 @@ function backward(output: Tensor, inputs: readonly Tensor[], seed: Tensor, allow
       stack.pop();
     }
   }
+  // Only nodes that depend on an input need a gradient: the rest (e.g. weights, when differentiating
+  // with respect to activations) are skipped, and so is the work of computing them. `order` lists
+  // parents before children.
+  const wanted = new Set<Tensor>(inputs);
+  for (const t of order) {
+    if (t.gradNode?.parents.some((p) => wanted.has(p))) wanted.add(t);
+  }
   const grads = new Map<Tensor, Tensor>([[output, seed]]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     const g = grads.get(t);
     const node = t.gradNode;
-    if (!g || !node) continue;
-    const parentGrads = node.backward(g, node.parents.map((p) => p.requiresGrad));
+    if (!g || !node || !node.parents.some((p) => p.requiresGrad && wanted.has(p))) continue;
+    const parentGrads = node.backward(g, node.parents.map((p) => p.requiresGrad && wanted.has(p)));
     node.parents.forEach((p, j) => {
       const pg = parentGrads[j];
-      if (!pg || !p.requiresGrad) return;
+      if (!pg || !p.requiresGrad || !wanted.has(p)) return;
       const prev = grads.get(p);
       grads.set(p, prev ? add(prev, pg) : pg);
     });

@@ -200,3 +200,25 @@ Deno.test("grad() refuses inputs that do not require gradients or are unused", a
   assert.deepEqual([...await gw.toArray()], [1, 1, 1]);
   assert.deepEqual([...await gu.toArray()], [0, 0]);
 });
+
+Deno.test("grad() computes only what leads to its inputs: weight gradients are skipped for activation gradients", async () => {
+  const rt = await r.initGpu();
+  const x = r.Tensor.fromArray(seededValues(6 * 4, 1), [6, 4]);
+  const w1 = r.Tensor.fromArray(seededValues(4 * 5, 2), [4, 5]),
+    w2 = r.Tensor.fromArray(seededValues(5 * 3, 3), [5, 3]);
+  [w1, w2].forEach((w) => (w.requiresGrad = true));
+  const h = r.relu(r.matmul(x, w1));
+  h.requiresGrad = true;
+  const y = r.sum(r.matmul(h, w2));
+  const count = (inputs: r.Tensor[]) => {
+    const before = rt.stats.dispatches;
+    const gs = r.grad(y, inputs);
+    return { dispatches: rt.stats.dispatches - before, gs };
+  };
+  const onlyH = count([h]);
+  const all = count([h, w1, w2]);
+  // dL/dh = 1·w2ᵀ needs one product; the weights' gradients need more (w1's goes through relu and x).
+  assert.ok(onlyH.dispatches < all.dispatches, `${onlyH.dispatches} vs ${all.dispatches} dispatches`);
+  // And the values agree.
+  assertClose(await onlyH.gs[0].toArray(), await all.gs[0].toArray(), { atol: 1e-6 });
+});

@@ -70,6 +70,10 @@ export { inputJacobian, type JacobianOptions } from "./ops/jacobian.ts";
 // Linear algebra.
 export {
   type BatchedSvdResult,
+  type MethodCost,
+  type SpectrumAccuracy,
+  type SpectrumCosts,
+  spectrumCosts,
   type SpectrumMethod,
   type SpectrumOptions,
   svd,
@@ -79,7 +83,7 @@ export {
   svdvalsBatched,
   svdvalsHost,
 } from "./linalg/svd.ts";
-export { eigh, type EighResult, eigvalsh, lstsq, type LstsqOptions } from "./linalg/eigh.ts";
+export { eigh, type EighResult, eigvalsh, eigvalshHost, lstsq, type LstsqOptions } from "./linalg/eigh.ts";
 
 // Neural networks.
 export type { Layer } from "./model/parameterized.ts";

@@ -6,6 +6,7 @@
  */
 import { formatShape, type Tensor } from "../ops/tensor.ts";
 import { svdvals } from "../linalg/svd.ts";
+import { ENTROPY_ACCURACY } from "./von_neumann.ts";
 
 function checkSpectrum(values: ArrayLike<number>, what: string): void {
   if (values.length === 0) throw new RangeError(`Cannot compute ${what}: empty spectrum`);
@@ -93,6 +94,8 @@ export async function sRank(features: Tensor): Promise<number> {
   if (features.rank !== 2) {
     throw new RangeError(`Cannot compute s-rank: features must be 2-D (got ${formatShape(features.shape)})`);
   }
-  const s = await svdvals(features);
+  // σ_i within r·‖Z‖_F moves σ_i²/‖Z‖_F² by at most 2r + r²: r = η/2 gives the entropies' η (see
+  // ENTROPY_ACCURACY).
+  const s = await svdvals(features, { accuracy: { normwise: ENTROPY_ACCURACY / 2 } });
   return spectralEntropy(s.map((v) => v * v));
 }

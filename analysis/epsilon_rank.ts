@@ -113,17 +113,21 @@ export async function epsilonRank(features: Tensor, options: EpsilonRankOptions)
       })`,
     );
   }
+  const epsilon = options.epsilon ?? 1e-3;
+  if (!(epsilon > 0 && epsilon < Infinity)) {
+    throw new RangeError(`Cannot compute ε-rank: ε must be a finite number > 0 (got ${epsilon})`);
+  }
   // The eigenvalues of M = Dᵀ W D are the squared singular values of W^{1/2} D: computing those is
   // cheaper than an eigensolve of M and keeps small eigenvalues accurate (no squaring of κ).
   const scaled = tidy(() =>
     mul(features, Tensor.fromArray(Float32Array.from(weights, Math.sqrt), [weights.length, 1]))
   );
-  const s = await svdvals(scaled);
+  // Eigenvalues near ε must be resolved: σ within 5e-4·√ε puts λ = σ² within 1e-3·ε of itself there.
+  const s = await svdvals(scaled, { accuracy: { absolute: 5e-4 * Math.sqrt(epsilon) } });
   scaled.dispose();
   const m = features.shape[1];
   const eigenvalues = new Float64Array(m);
   s.forEach((v, i) => (eigenvalues[m - 1 - i] = v * v)); // ascending; missing values (rows < columns) are 0
-  const epsilon = options.epsilon ?? 1e-3;
   const rank = eigenvalues.filter((v) => v > epsilon).length;
   return withDisplay({ rank, eigenvalues }, "ε-rank", [
     ["rank", rank],

@@ -23,28 +23,82 @@ export type SpectrumMethod = "auto" | "householder" | "jacobi";
 /** Relative error bound below which `method: "auto"` keeps the Householder result. */
 export const AUTO_CERTIFIED_ERROR = 1e-8;
 
+/**
+ * How accurate every computed value must be:
+ * - `{ relative: r }`: within r of its own size, tiny values included (the default, r =
+ *   {@linkcode AUTO_CERTIFIED_ERROR}, for `svdvals`, `eigvalsh` and `eigh` called directly);
+ * - `{ normwise: r }`: within r·‖A‖_F. For a PSD kernel ‖K‖_F ≤ tr K, so this bounds the error of the
+ *   normalised spectrum λ/tr K by r: what entropies and effective ranks need;
+ * - `{ absolute: a }`: within a, in the matrix's own units (e.g. eigenvalues near a threshold ε).
+ *
+ * The Householder path's error is about (m + n)·eps₆₄·‖A‖₂ per value, so it certifies normwise requests
+ * with r ≥ (m + n)·eps₆₄ before it runs, absolute ones once ‖A‖₂ is known, and relative ones only for
+ * well-conditioned spectra. The Jacobi path (with the float64 polish) gives every value to about 1e-12 of
+ * its own size, which meets any request down to that level; it is what a tighter request gets.
+ */
+export type SpectrumAccuracy = { relative: number } | { normwise: number } | { absolute: number };
+
 /** Options for `svdvals`, `eigvalsh` and `eigh`: the Jacobi options plus the choice of method. */
 export interface SpectrumOptions extends SvdOptions {
   /** Algorithm (default `"auto"`); the Jacobi options apply only when the Jacobi SVD runs. */
   method?: SpectrumMethod;
+  /** The accuracy `"auto"` must certify (default `{ relative: 1e-8 }`). */
+  accuracy?: SpectrumAccuracy;
 }
 
 /**
- * Validates `method` and tells whether to try the host Householder path first.
+ * Validates `method` and `accuracy` and tells whether the host Householder path may run first (any
+ * method but `"jacobi"`).
  *
- * @throws {RangeError} When `method` is not one of the known names.
+ * @throws {RangeError} When `method` is not one of the known names or `accuracy` is not a positive tolerance.
  */
 export function householderFirst(options: SpectrumOptions, what: string): boolean {
   const method = options.method ?? "auto";
   if (method !== "auto" && method !== "householder" && method !== "jacobi") {
     throw new RangeError(`Cannot compute ${what}: method must be "auto", "householder" or "jacobi" (got ${method})`);
   }
+  accuracyOf(options, what);
   return method !== "jacobi";
 }
 
-/** Whether a Householder result is final: always for `"householder"`, when certified for `"auto"`. */
+/**
+ * The requested accuracy (default `{ relative: 1e-8 }`).
+ *
+ * @throws {RangeError} When it is not exactly one of relative, normwise or absolute with a finite tolerance > 0.
+ */
+export function accuracyOf(options: SpectrumOptions, what: string): SpectrumAccuracy {
+  const a = options.accuracy ?? { relative: AUTO_CERTIFIED_ERROR };
+  const keys = Object.keys(a);
+  const value = (a as Record<string, number>)[keys[0]];
+  if (
+    keys.length !== 1 || !["relative", "normwise", "absolute"].includes(keys[0]) || !(value > 0 && value < Infinity)
+  ) {
+    throw new RangeError(
+      `Cannot compute ${what}: accuracy must be { relative }, { normwise } or { absolute } with a finite tolerance > 0 (got ${
+        JSON.stringify(a)
+      })`,
+    );
+  }
+  return a;
+}
+
+/** The Householder error bound per value, (m + n)·eps₆₄·max|v|, absolute. */
+function householderBound(values: ArrayLike<number>, m: number, n: number): number {
+  let big = 0;
+  for (let i = 0; i < values.length; i++) big = Math.max(big, Math.abs(values[i]));
+  return (m + n) * Number.EPSILON * big;
+}
+
+/**
+ * Whether a Householder result is final: always for `"householder"`; for `"auto"` when its error bound
+ * certifies the requested accuracy.
+ */
 export function keepHouseholder(options: SpectrumOptions, values: ArrayLike<number>, m: number, n: number): boolean {
-  return options.method === "householder" || certifiedRelativeError(values, m, n) <= AUTO_CERTIFIED_ERROR;
+  if (options.method === "householder") return true;
+  const a = accuracyOf(options, "the spectrum");
+  if ("relative" in a) return certifiedRelativeError(values, m, n) <= a.relative;
+  if ("normwise" in a) return (m + n) * Number.EPSILON <= a.normwise; // max|v| ≤ ‖A‖₂ ≤ ‖A‖_F
+  return householderBound(values, m, n) <= a.absolute;
 }
 
 /**

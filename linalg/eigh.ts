@@ -13,6 +13,7 @@ import { householderTridiagonal } from "./householder.ts";
 import { tridiagonalEigenvalues } from "./bisection.ts";
 import { symmetricEigen } from "./symmetric_eigen.ts";
 import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
+import { householderCheaper } from "./_cost.ts";
 import { transpose } from "../ops/layout.ts";
 
 /** Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix. */
@@ -154,7 +155,9 @@ function columnsToTensor(columns: Float64Array[], n: number, runtime: Runtime): 
  */
 export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
   let values: Float32Array | undefined;
-  if (householderFirst(options, "eigenvalues")) {
+  if (
+    householderFirst(options, "eigenvalues") && await householderCheaper(options, a.shape[0], a.shape[0], a.runtime)
+  ) {
     values = await readSymmetric(a, "eigenvalues");
     const n = a.shape[0];
     const lambda = tridiagonalEigenvalues(householderTridiagonal(values, n));
@@ -162,6 +165,31 @@ export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promis
   }
   // Values only: the singular-value polish threshold suffices (signs come from Rayleigh quotients).
   return (await jacobiEigen(a, "eigenvalues", options, values, false)).values;
+}
+
+/**
+ * Eigenvalues of a symmetric matrix held on the host, ascending, in float64: Householder
+ * tridiagonalisation and bisection (the `"householder"` method of {@linkcode eigvalsh} without the GPU,
+ * for matrices of any size). Each value's error is about 2n·eps₆₄·‖A‖₂, absolute.
+ *
+ * @param values n x n symmetric matrix, row-major (only the lower triangle is read).
+ * @param n Size.
+ * @returns n eigenvalues, ascending.
+ * @throws {RangeError} When `values` does not hold n² entries or contains NaN/Inf.
+ * @example A 2x2 matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { eigvalshHost } from "../mod.ts";
+ * const [lo, hi] = eigvalshHost([2, 1, 1, 2], 2);
+ * assert.ok(Math.abs(lo - 1) < 1e-12 && Math.abs(hi - 3) < 1e-12);
+ * ```
+ */
+export function eigvalshHost(values: ArrayLike<number>, n: number): Float64Array {
+  if (!(Number.isInteger(n) && n >= 1) || values.length !== n * n) {
+    throw new RangeError(`Cannot compute eigenvalues: ${values.length} values are not a ${n}x${n} matrix`);
+  }
+  inspect(values, [n, n], "eigenvalues");
+  return tridiagonalEigenvalues(householderTridiagonal(values, n));
 }
 
 /**
@@ -177,7 +205,7 @@ export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promis
 export async function eigh(a: Tensor, options: SpectrumOptions = {}): Promise<EighResult> {
   const n = a.shape[0];
   let values: Float32Array | undefined;
-  if (householderFirst(options, "eigenvectors")) {
+  if (householderFirst(options, "eigenvectors") && await householderCheaper(options, n, n, a.runtime)) {
     values = await readSymmetric(a, "eigenvectors");
     const host = symmetricEigen(values, n);
     if (keepHouseholder(options, host.values, n, n)) {

@@ -12,8 +12,10 @@ import { assertRank, decompose, validateSvdOptions, withBatchView } from "./_jac
 import { householderBidiagonal } from "./householder.ts";
 import { bidiagonalSingularValues } from "./bisection.ts";
 import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
+import { householderCheaper } from "./_cost.ts";
 
-export { AUTO_CERTIFIED_ERROR, type SpectrumMethod, type SpectrumOptions } from "./_spectrum.ts";
+export { AUTO_CERTIFIED_ERROR, type SpectrumAccuracy, type SpectrumMethod, type SpectrumOptions } from "./_spectrum.ts";
+export { type MethodCost, type SpectrumCosts, spectrumCosts } from "./_cost.ts";
 
 /** Options for the Jacobi SVD family. */
 export interface SvdOptions {
@@ -71,8 +73,8 @@ export interface BatchedSvdResult {
 export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
   assertRank(a, "svdvals", 2);
   validateSvdOptions(options, "singular values");
-  if (householderFirst(options, "svdvals")) {
-    const [m, n] = a.shape;
+  const [m, n] = a.shape;
+  if (householderFirst(options, "svdvals") && await householderCheaper(options, m, n, a.runtime)) {
     const values = await a.toArray();
     const s = svdvalsHost(values, m, n); // checks NaN/Inf
     if (keepHouseholder(options, s, m, n)) return s;

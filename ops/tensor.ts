@@ -144,6 +144,16 @@ export class Tensor {
   }
 
   /**
+   * The largest tensor the device can hold and bind, in bytes (its storage-binding and buffer limits).
+   *
+   * @param rt The runtime (default: the shared one from `initGpu`).
+   * @returns Bytes.
+   */
+  static maxBytes(rt: Runtime = runtime()): number {
+    return rt.pool.maxBindableBytes;
+  }
+
+  /**
    * Allocates a tensor with undefined contents (for kernels that write every element).
    *
    * @param shape Dimensions.

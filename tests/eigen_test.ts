@@ -134,3 +134,58 @@ Deno.test("eigh() on a block matrix [[0, B], [Bᵀ, 0]]: exact ± pairs and exac
   assertClose(oracleEigh(a, n).values, expected, { atol: 1e-12 }, "oracle");
   for (const method of METHODS) await checkSymmetric(a, n, method, "block ± pairs");
 });
+
+Deno.test("accuracy follows the question: normwise and absolute requests are certified without the Jacobi path", async (t) => {
+  const rt = await r.initGpu();
+  await t.step(
+    "a graded PSD kernel (κ ~ 1e10): normwise stays on the host and meets r·‖A‖_F; relative needs Jacobi",
+    async () => {
+      const n = 24, a = gradedPositiveDefinite(n, 10, 7);
+      const ref = oracleEigh(a, n).values;
+      const frobenius = Math.sqrt(a.reduce((s, v) => s + v * v, 0));
+      const before = rt.stats.dispatches;
+      const normwise = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { accuracy: { normwise: 1e-9 } });
+      assert.equal(rt.stats.dispatches - before, 0, "no GPU work: the host Householder result is certified");
+      assertClose(normwise, ref, { atol: 1e-9 * frobenius, rtol: 0 }, "within 1e-9·‖A‖_F");
+      const mid = rt.stats.dispatches;
+      const relative = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]));
+      assert.ok(rt.stats.dispatches - mid > 10, "the default relative request falls back to the Jacobi path");
+      assertClose(relative, ref, { rtol: 1e-6, atol: 0 }, "relative accuracy of the smallest values");
+    },
+  );
+  await t.step("absolute: certified when (m + n)·eps·‖A‖₂ is below it, else the Jacobi path", async () => {
+    const n = 16, a = withSpectrum(Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (i / 4)), 3);
+    const ref = oracleEigh(a, n).values;
+    let before = rt.stats.dispatches;
+    const loose = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { accuracy: { absolute: 1e-9 } });
+    assert.equal(rt.stats.dispatches - before, 0);
+    assertClose(loose, ref, { atol: 1e-9, rtol: 0 });
+    before = rt.stats.dispatches;
+    const tight = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { accuracy: { absolute: 1e-16 } });
+    assert.ok(rt.stats.dispatches - before > 10, "a request below the host bound goes to the Jacobi path");
+    assertClose(tight, ref, { atol: 0, rtol: 1e-10 }, "the Jacobi path's own (relative) accuracy");
+  });
+  await t.step("svdvals and eigh take the same requests; bad requests are usage errors", async () => {
+    const x = r.Tensor.fromArray(seededValues(12, 4), [4, 3]);
+    const s = await r.svdvals(x, { accuracy: { normwise: 1e-10 } });
+    assertClose(s, referenceSvdvals(seededValues(12, 4), 4, 3), { atol: 1e-9, rtol: 0 });
+    for (const accuracy of [{ relative: 0 }, { normwise: -1 }, { absolute: NaN }, { relative: 1e-8, absolute: 1 }]) {
+      await assert.rejects(
+        () => r.eigvalsh(r.Tensor.fromArray([1, 0, 0, 1], [2, 2]), { accuracy } as r.SpectrumOptions),
+        /accuracy must be \{ relative \}, \{ normwise \} or \{ absolute \} with a finite tolerance > 0/,
+      );
+    }
+  });
+  await t.step("the cost model is measured per adapter (both methods' costs positive) and reused", async () => {
+    const costs = await r.spectrumCosts(rt);
+    assert.ok(costs.householder.perCube > 0 && costs.jacobi.fixed + costs.jacobi.perCube > 0, JSON.stringify(costs));
+    assert.equal(r.spectrumCosts(rt), r.spectrumCosts(rt), "one measurement per adapter");
+  });
+});
+
+Deno.test("eigvalshHost() matches the oracle for any size and refuses malformed input", () => {
+  const n = 20, a = withSpectrum(Array.from({ length: n }, (_, i) => i - 7.5), 9);
+  assertClose(r.eigvalshHost(a, n), oracleEigh(a, n).values, { atol: 1e-12 * 12.5, rtol: 0 });
+  assert.throws(() => r.eigvalshHost([1, 2, 3], 2), /3 values are not a 2x2 matrix/);
+  assert.throws(() => r.eigvalshHost([1, NaN, NaN, 1], 2), /NaN or infinite/);
+});

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { formatShape, type Tensor, tidy } from "../ops/tensor.ts";
+import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
 import type { TraceableModel } from "../model/parameterized.ts";
 import { matmul } from "../ops/matmul.ts";
 import { add, mul } from "../ops/elementwise.ts";
@@ -19,23 +19,35 @@ import {
   type WeightStructure,
 } from "../model/layer_signals.ts";
 
-/** Options for {@linkcode empiricalNtk}. */
+/** Options for {@linkcode empiricalNtk} and {@linkcode empiricalNtkHost}. */
 export interface EmpiricalNtkOptions {
   /** "traced": Σ_o Θ_oo, N x N (default); "full": every output pair, NK x NK with index n·K + o. */
   mode?: "traced" | "full";
-  /** Examples per forward/backward pass (default 128): bounds activation memory. */
+  /**
+   * Examples per forward/backward pass (default 128, lowered so that one chunk's largest factor fits
+   * the device's binding limit): bounds activation memory.
+   */
   chunk?: number;
+  /**
+   * Bytes of per-example factors kept on the device at once (default: 8 × the largest tensor the device
+   * can bind, at most 2 GiB). When every chunk's factors fit, each chunk is differentiated once; when
+   * not, the kernel is computed in panels of chunks whose factors stay cached while every later chunk's
+   * factors are recomputed and streamed past them, so N is limited by time, not memory.
+   */
+  memoryBudget?: number;
 }
 
 /** One chunk's per-example factors of one weight layer, per output o. */
-interface Factors {
+type Factors = {
+  /** Traced mode: the outputs are summed (main holds one concatenated factor, or one per output for a convolution). */
+  traced?: boolean;
   /** Dense only: inputs scaled by c_w, [n, din]. */
   a: Tensor | null;
   /** Dense: Δ_o [n, dout]; conv: g_o [n, kh·kw·c·f]. */
   main: Tensor[];
   /** Conv only: δ_o summed over positions [n, f] (the bias gradient). */
   bias: Tensor[];
-}
+};
 
 function layerFactors(structure: WeightStructure, signals: { input: Tensor; delta: Tensor }[]): Factors {
   const { cw } = forwardScales(structure);
@@ -52,7 +64,11 @@ function block(structures: WeightStructure[], fa: Factors[], fb: Factors[], oa: 
   structures.forEach((s, l) => {
     const { cb } = forwardScales(s);
     const cb2 = s.bias ? cb * cb : 0;
-    const dd = matmul(fa[l].main[oa], fb[l].main[ob], { transposeB: true });
+    // Traced convolutions keep one factor per output (see planNtk): Σ_o g_o g_o'ᵀ, product by product.
+    const products = fa[l].main.length > 1 && oa === 0 && ob === 0 && fa[l].traced
+      ? fa[l].main.map((m, o) => matmul(m, fb[l].main[o], { transposeB: true }))
+      : [matmul(fa[l].main[oa], fb[l].main[ob], { transposeB: true })];
+    const dd = products.reduce((acc, t) => add(acc, t));
     let term: Tensor;
     if (s.kind === "dense") {
       const aa = matmul(fa[l].a!, fb[l].a!, { transposeB: true });
@@ -66,63 +82,233 @@ function block(structures: WeightStructure[], fa: Factors[], fb: Factors[], oa: 
   return total!;
 }
 
-/**
- * Empirical NTK of a model at a batch of inputs, traced over outputs (N x N) or full (NK x NK).
- *
- * @param model Traceable model of dense/conv weight layers and parameter-free layers (run in eval mode).
- * @param x Inputs [N, ...].
- * @param options Mode and chunk size.
- * @returns The kernel.
- * @throws {RangeError} For unsupported layers, or a model whose output is not [batch, K].
- */
-export function empiricalNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions = {}): Tensor {
+/** The chunks, factor sizes and panels of one NTK computation (see {@linkcode EmpiricalNtkOptions}). */
+interface NtkPlan {
+  structures: WeightStructure[];
+  /** Outputs K. */
+  k: number;
+  /** Rows and columns of the kernel: N (traced) or N·K (full). */
+  size: number;
+  /** First example of each chunk. */
+  starts: number[];
+  /** Examples per chunk. */
+  chunk: number;
+  /** Chunks per panel (all of them when every chunk's factors fit the budget). */
+  panel: number;
+  /** The factors of chunk i (tensors the caller disposes). */
+  factors(i: number): Factors[];
+  /** The kernel block between chunks i and j (rows of i, columns of j). */
+  block(fi: Factors[], fj: Factors[]): Tensor;
+  /** Rows of chunk i's block. */
+  rows(i: number): number;
+}
+
+/** Work of one factor computation, in units of one block product (measured: about 4 on the seed CNN). */
+const FACTOR_WORK = 4;
+
+/** Bytes per example of all of a chunk's factors, and of its largest single factor tensor. */
+function factorBytes(structures: WeightStructure[], k: number, traced: boolean) {
+  const widths = structures.map((s) => {
+    const main = s.kind === "dense" ? s.weights.shape[1] : s.filters.shape.reduce((p, d) => p * d, 1);
+    const input = s.kind === "dense" ? s.weights.shape[0] : 0;
+    const bias = s.kind === "conv" ? s.filters.shape[3] : 0;
+    // Traced dense factors are concatenated over the outputs; convolutions keep one per output.
+    const largest = Math.max(main * (traced && s.kind === "dense" ? k : 1), input);
+    return { largest, total: input + (main + bias) * k };
+  });
+  return {
+    perExample: 4 * widths.reduce((t, w) => t + w.total, 0),
+    largest: 4 * Math.max(...widths.map((w) => w.largest)),
+  };
+}
+
+function planNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions): NtkPlan {
   const n = x.shape[0], rest = x.shape.slice(1);
-  const chunk = Math.max(1, options.chunk ?? 128);
   const structures = model.layers.map(structureOf).filter((s): s is WeightStructure =>
     s.kind === "dense" || s.kind === "conv"
   );
   if (structures.length === 0) throw new RangeError(`Cannot compute the NTK of ${model.name}: it has no weight layers`);
-  return tidy(() => {
-    const probe = model.forward(slice(x, x.shape.map(() => 0), [1, ...rest]), "eval");
-    if (probe.rank !== 2) {
-      throw new RangeError(`Cannot compute the NTK: model output must be [batch, K] (got ${formatShape(probe.shape)})`);
-    }
-    const k = probe.shape[1];
-    const outputs = Array.from({ length: k }, (_, o) => o);
-    const starts = Array.from({ length: Math.ceil(n / chunk) }, (_, i) => i * chunk);
-    // Per chunk keep only the per-example factors; the passes' activations are freed.
-    const chunks: Factors[][] = starts.map((start) =>
-      tidy(() => {
-        const xc = slice(x, [start, ...rest.map(() => 0)], [Math.min(chunk, n - start), ...rest]);
-        const signals = layerSignalsForOutputs(model, xc, outputs);
-        return structures.map((s, l) => {
-          const f = layerFactors(s, signals.map((perOutput) => perOutput[l]));
-          return { a: f.a, main: f.main, bias: f.bias };
-        });
-      })
+  const budget = options.memoryBudget ?? Math.min(8 * Tensor.maxBytes(x.runtime), 2 ** 31);
+  if (!(budget > 0 && budget < Infinity)) {
+    throw new RangeError(`Cannot compute the NTK: memoryBudget must be a finite number of bytes > 0 (got ${budget})`);
+  }
+  if (options.chunk !== undefined && !(Number.isInteger(options.chunk) && options.chunk >= 1)) {
+    throw new RangeError(`Cannot compute the NTK: chunk must be an integer >= 1 (got ${options.chunk})`);
+  }
+  const probe = tidy(() => model.forward(slice(x, x.shape.map(() => 0), [1, ...rest]), "eval"));
+  if (probe.rank !== 2) {
+    const shape = probe.shape;
+    probe.dispose();
+    throw new RangeError(`Cannot compute the NTK: model output must be [batch, K] (got ${formatShape(shape)})`);
+  }
+  const k = probe.shape[1];
+  probe.dispose();
+  const traced = (options.mode ?? "traced") === "traced";
+  const { perExample, largest } = factorBytes(structures, k, traced);
+  const fitsBinding = Math.max(1, Math.floor(Tensor.maxBytes(x.runtime) / largest));
+  const chunk = Math.min(options.chunk ?? 128, fitsBinding, n);
+  const starts = Array.from({ length: Math.ceil(n / chunk) }, (_, i) => i * chunk);
+  const cached = Math.floor(budget / (perExample * chunk));
+  if (cached < 2 && starts.length > 1) {
+    throw new RangeError(
+      `Cannot compute the NTK: memoryBudget (${budget} bytes) holds fewer than two chunks of factors (` +
+        `${perExample * chunk} bytes each at chunk ${chunk}); raise it or lower chunk`,
     );
-    const traced = (options.mode ?? "traced") === "traced";
-    // Traced: Σ_o X_o Y_oᵀ = [X_0 … X_K][Y_0 … Y_K]ᵀ, so concatenate the outputs' factors once per chunk.
-    const factors = traced
-      ? chunks.map((layers) =>
-        layers.map((f) => ({ a: f.a, main: [concat(f.main, 1)], bias: f.bias.length ? [concat(f.bias, 1)] : [] }))
-      )
-      : chunks;
-    const compute = (i: number, j: number): Tensor => {
-      if (traced) return block(structures, factors[i], factors[j], 0, 0);
+  }
+  const outputs = Array.from({ length: k }, (_, o) => o);
+  return {
+    structures,
+    k,
+    size: traced ? n : n * k,
+    starts,
+    chunk,
+    panel: cached >= starts.length ? starts.length : cached - 1,
+    rows: (i) => (Math.min(chunk, n - starts[i])) * (traced ? 1 : k),
+    factors: (i) =>
+      tidy(() => {
+        const xc = slice(x, [starts[i], ...rest.map(() => 0)], [Math.min(chunk, n - starts[i]), ...rest]);
+        const signals = layerSignalsForOutputs(model, xc, outputs);
+        const layers = structures.map((s, l) => layerFactors(s, signals.map((perOutput) => perOutput[l])));
+        // Traced: Σ_o X_o Y_oᵀ = [X_0 … X_K][Y_0 … Y_K]ᵀ, so concatenate the outputs' factors once.
+        return traced
+          ? layers.map((f, l) => ({
+            a: f.a,
+            // A convolution's per-output factors are long (kh·kw·c·f each): products of the K of them
+            // run twice as fast as one product of their concatenation, and skip the copy.
+            main: structures[l].kind === "conv" ? f.main : [concat(f.main, 1)],
+            bias: f.bias.length ? [concat(f.bias, 1)] : [],
+            traced: true,
+          }))
+          : layers;
+      }),
+    block: (fi, fj) => {
+      if (traced) return block(structures, fi, fj, 0, 0);
       // Full: [na, K, nb, K] from the K² output pairs, flattened to index n·K + o.
-      const na = factors[i][0].main[0].shape[0], nb = factors[j][0].main[0].shape[0];
+      const na = fi[0].main[0].shape[0], nb = fj[0].main[0].shape[0];
       const rows = outputs.map((o) =>
-        concat(outputs.map((o2) => block(structures, factors[i], factors[j], o, o2).reshape([na, 1, nb, 1])), 3)
+        concat(outputs.map((o2) => block(structures, fi, fj, o, o2).reshape([na, 1, nb, 1])), 3)
       );
       return (k === 1 ? rows[0] : concat(rows, 1)).reshape([na * k, nb * k]);
-    };
-    const blocks: Tensor[][] = [];
-    for (let i = 0; i < starts.length; i++) {
-      // Θ is symmetric: blocks below the diagonal are transposes of blocks above it.
-      blocks.push(starts.map((_, j) => (j < i ? transpose(blocks[j][i]) : compute(i, j))));
+    },
+  };
+}
+
+function disposeFactors(f: Factors[]): void {
+  for (const layer of f) [layer.a, ...layer.main, ...layer.bias].forEach((t) => t?.dispose());
+}
+
+/**
+ * The upper blocks (i ≤ j) of the kernel in panel order: each panel's chunks keep their factors while
+ * every chunk from the panel on has its factors computed (or taken from the panel), then dropped.
+ * Yields each column of a panel: the chunk j, the blocks (i, j) of the panel's i ≤ j, and its work.
+ */
+function* panels(plan: NtkPlan): Generator<{ j: number; blocks: { i: number; block: Tensor }[]; work: number }> {
+  const count = plan.starts.length;
+  for (let p0 = 0; p0 < count; p0 += plan.panel) {
+    const members = Array.from({ length: Math.min(plan.panel, count - p0) }, (_, q) => p0 + q);
+    const cache = new Map<number, Factors[]>();
+    for (let j = p0; j < count; j++) {
+      const inPanel = j < p0 + members.length;
+      const fj = plan.factors(j);
+      if (inPanel) cache.set(j, fj);
+      const blocks = members.filter((i) => i <= j).map((i) => ({ i, block: plan.block(cache.get(i)!, fj) }));
+      if (!inPanel) disposeFactors(fj);
+      yield { j, blocks, work: FACTOR_WORK + blocks.length };
     }
-    const rows = blocks.map((row) => (row.length === 1 ? row[0] : concat(row, 1)));
+    cache.forEach(disposeFactors);
+  }
+}
+
+/** Total work of {@linkcode panels} (factor computations weighted by FACTOR_WORK, plus blocks). */
+function totalWork(plan: NtkPlan): number {
+  const count = plan.starts.length;
+  let work = 0;
+  for (let p0 = 0; p0 < count; p0 += plan.panel) {
+    for (let j = p0; j < count; j++) work += FACTOR_WORK + Math.min(j - p0 + 1, plan.panel);
+  }
+  return work;
+}
+
+/**
+ * Empirical NTK of a model at a batch of inputs, traced over outputs (N x N) or full (NK x NK), as a
+ * tensor on the device. Factors are cached or streamed within `memoryBudget` (see
+ * {@linkcode EmpiricalNtkOptions}); the blocks are assembled on the device, so the kernel must fit the
+ * binding limit ({@linkcode empiricalNtkHost} assembles any size on the host, with progress).
+ *
+ * @param model Traceable model of dense/conv weight layers and parameter-free layers (run in eval mode).
+ * @param x Inputs [N, ...].
+ * @param options Mode, chunk size, memory budget.
+ * @returns The kernel.
+ * @throws {RangeError} For unsupported layers, a model whose output is not [batch, K], options out of
+ *   range, or a kernel larger than the device can bind.
+ */
+export function empiricalNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions = {}): Tensor {
+  const plan = planNtk(model, x, options);
+  if (plan.size * plan.size * 4 > Tensor.maxBytes(x.runtime)) {
+    throw new RangeError(
+      `Cannot hold the ${plan.size}x${plan.size} NTK on the device (${plan.size * plan.size * 4} bytes; the binding ` +
+        `limit is ${Tensor.maxBytes(x.runtime)}): use empiricalNtkHost, which assembles it on the host`,
+    );
+  }
+  return tidy(() => {
+    const count = plan.starts.length;
+    const upper: Tensor[][] = Array.from({ length: count }, () => new Array(count));
+    for (const { j, blocks } of panels(plan)) for (const { i, block } of blocks) upper[i][j] = block;
+    // Θ is symmetric: blocks below the diagonal are transposes of blocks above it.
+    const rows = upper.map((row, i) => {
+      const parts = Array.from({ length: count }, (_, j) => (j < i ? transpose(upper[j][i]) : row[j]));
+      return parts.length === 1 ? parts[0] : concat(parts, 1);
+    });
     return rows.length === 1 ? rows[0] : concat(rows, 0);
   });
+}
+
+/**
+ * {@linkcode empiricalNtk} assembled on the host: any N (the device holds the factors within
+ * `memoryBudget` and one column of blocks at a time), with progress as blocks finish.
+ *
+ * @param model Traceable model of dense/conv weight layers and parameter-free layers (run in eval mode).
+ * @param x Inputs [N, ...].
+ * @param options Mode, chunk size, memory budget, and `onProgress(done, total)` in units of work (a block
+ *   product is one; a chunk's factors are {@linkcode FACTOR_WORK}).
+ * @returns The kernel, size x size row-major (size = N traced, N·K full), and its size.
+ * @throws {RangeError} For unsupported layers, a model whose output is not [batch, K], or options out of range.
+ */
+export async function empiricalNtkHost(
+  model: TraceableModel,
+  x: Tensor,
+  options: EmpiricalNtkOptions & { onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ kernel: Float32Array; size: number }> {
+  const plan = planNtk(model, x, options);
+  const size = plan.size, kernel = new Float32Array(size * size);
+  const offsets = plan.starts.map((_, i) => plan.starts.slice(0, i).reduce((t, _s, q) => t + plan.rows(q), 0));
+  const total = totalWork(plan);
+  let done = 0;
+  options.onProgress?.(0, total);
+  for (const step of panels(plan)) {
+    // One read-back per column: the column's blocks stacked.
+    const column = tidy(() =>
+      step.blocks.length === 1 ? step.blocks[0].block : concat(step.blocks.map((b) => b.block), 0)
+    );
+    const values = await column.toArray();
+    column.dispose();
+    step.blocks.forEach(({ block }) => block.dispose());
+    const cols = plan.rows(step.j), c0 = offsets[step.j];
+    let r = 0;
+    for (const { i } of step.blocks) {
+      for (let a = 0; a < plan.rows(i); a++, r++) {
+        const row = offsets[i] + a;
+        for (let b = 0; b < cols; b++) {
+          const v = values[r * cols + b];
+          kernel[row * size + c0 + b] = v;
+          kernel[(c0 + b) * size + row] = v;
+        }
+      }
+    }
+    options.onProgress?.(done += step.work, total);
+    // Idle buffers (the streamed chunk's intermediates) go back to the system: the device then holds the
+    // cached factors, one chunk's work and one column, not up to the pool's idle cap on top.
+    x.runtime.pool.trim();
+  }
+  return { kernel, size };
 }

@@ -43,6 +43,8 @@ export class BufferPool {
   #parked: GPUBuffer[] = [];
   #bytesInUse = 0;
   #bytesFree = 0;
+  #bytesParked = 0;
+  #peakHeld = 0;
   /** Largest number of idle bytes kept for reuse; beyond it released buffers are destroyed. */
   readonly maxFreeBytes: number;
   /** Largest buffer a kernel can bind whole: min(maxStorageBufferBindingSize, maxBufferSize). */
@@ -70,6 +72,21 @@ export class BufferPool {
     return this.#bytesFree;
   }
 
+  /** Bytes of every buffer the pool holds: live, idle, and released but not yet reusable. */
+  get bytesHeld(): number {
+    return this.#bytesInUse + this.#bytesFree + this.#bytesParked;
+  }
+
+  /** The high-water mark of {@linkcode BufferPool.bytesHeld} since creation or the last {@linkcode BufferPool.resetPeak}. */
+  get peakBytesHeld(): number {
+    return this.#peakHeld;
+  }
+
+  /** Starts a new high-water mark from what the pool holds now. */
+  resetPeak(): void {
+    this.#peakHeld = this.bytesHeld;
+  }
+
   /**
    * Returns a storage buffer of at least `bytes` bytes (contents undefined).
    *
@@ -94,6 +111,7 @@ export class BufferPool {
       this.#bytesFree -= size;
       return reused;
     }
+    this.#peakHeld = Math.max(this.#peakHeld, this.bytesHeld);
     return this.#device.createBuffer({ size, usage: STORAGE_USAGE });
   }
 
@@ -104,6 +122,7 @@ export class BufferPool {
    */
   release(buffer: GPUBuffer): void {
     this.#bytesInUse -= buffer.size;
+    this.#bytesParked += buffer.size;
     this.#parked.push(buffer);
   }
 
@@ -120,6 +139,7 @@ export class BufferPool {
       this.#bytesFree += buffer.size;
     }
     this.#parked = [];
+    this.#bytesParked = 0;
   }
 
   /** Destroys every idle buffer. */

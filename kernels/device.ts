@@ -56,6 +56,9 @@ export async function requestGpuDevice(
     },
   });
   const info = adapter.info;
-  const adapterName = info.description || info.vendor || "unknown adapter";
+  // Browsers often leave the description empty: name the vendor and architecture (e.g. "google
+  // swiftshader") rather than the vendor alone.
+  const adapterName = info.description ||
+    [info.vendor, info.architecture, info.device].filter((v) => v).join(" ") || "unknown adapter";
   return { device, adapterName };
 }

@@ -28,8 +28,13 @@ interface AsyncStorage {
 
 const ROOT: Context = { scopes: [], recording: 0 };
 
-/** AsyncLocalStorage where available; the specifier is computed so browser bundlers leave it alone. */
+/**
+ * AsyncLocalStorage where available (Deno, Node: they report a Node version); the specifier is computed so
+ * browser bundlers leave it alone, and browsers never try the import (it would log a console error).
+ */
 async function loadAsyncStorage(): Promise<AsyncStorage | null> {
+  const runtime = globalThis as { process?: { versions?: { node?: string } } };
+  if (typeof runtime.process?.versions?.node !== "string") return null;
   try {
     const specifier = ["node", "async_hooks"].join(":");
     const { AsyncLocalStorage } = await import(specifier);

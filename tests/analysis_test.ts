@@ -164,6 +164,43 @@ Deno.test("excess kurtosis, four-point correlators and Hotelling's T² have know
   assert.throws(() => r.hotellingT2([1, 2, 3, 4], 2), /need more samples \(2\) than dimensions \(2\)/);
 });
 
+Deno.test("streaming NTK: panels within a memory budget and host assembly equal the one-pass kernel", async () => {
+  await r.initGpu();
+  const model = new r.Sequential([
+    new r.Conv2d(1, 2, 3, { seed: 2, stream: 0, biasStd: 0.3 }),
+    new r.Activation("relu"),
+    new r.Flatten(),
+    new r.Dense(32, 3, { seed: 2, stream: 1, biasStd: 0.2 }),
+  ]);
+  const n = 9, shape = [n, 6, 6, 1];
+  const x = r.Tensor.fromArray(seededValues(n * 36, 8), shape);
+  // Factors of one example: conv (18 + 2)·3 floats, dense 32 + 3·3: 101 floats, 404 bytes.
+  const perExample = 404;
+  for (const mode of ["traced", "full"] as const) {
+    const whole = await r.empiricalNtk(model, x, { mode }).toArray();
+    // Chunks of 2 with room for 3 of them: panels of 2 chunks, later chunks recomputed and streamed.
+    const streamed = await r.empiricalNtk(model, x, { mode, chunk: 2, memoryBudget: 3 * 2 * perExample }).toArray();
+    assertClose(streamed, whole, { rtol: 1e-6, atol: 1e-6 * Math.max(...whole) }, `${mode}: streamed`);
+    const progress: [number, number][] = [];
+    const host = await r.empiricalNtkHost(model, x, {
+      mode,
+      chunk: 2,
+      memoryBudget: 2 * 2 * perExample,
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    assert.equal(host.size, mode === "traced" ? n : 3 * n);
+    assertClose(host.kernel, whole, { rtol: 1e-6, atol: 1e-6 * Math.max(...whole) }, `${mode}: host assembly`);
+    assert.deepEqual(progress[0], [0, progress[0][1]]);
+    assert.ok(progress.every(([d], i) => i === 0 || d > progress[i - 1][0]), "progress only moves forward");
+    assert.equal(progress.at(-1)![0], progress.at(-1)![1], "and ends at its total");
+  }
+  assert.throws(
+    () => r.empiricalNtk(model, x, { chunk: 2, memoryBudget: 100 }),
+    /memoryBudget \(100 bytes\) holds fewer than two chunks of factors \(808 bytes each at chunk 2\)/,
+  );
+  assert.throws(() => r.empiricalNtk(model, x, { chunk: 0 }), /chunk must be an integer >= 1 \(got 0\)/);
+});
+
 Deno.test("Hotelling's T² is calibrated on critical ReLU ensembles (heavy-tailed rows, nets ≈ 9 × width)", async () => {
   await r.initGpu();
   // Under H0 (mean 0, which the ensemble has by symmetry) E[T²] = p(n−1)/(n−p−2) and sd(T²) ≈ √(2p)·(n−1)/(n−p):

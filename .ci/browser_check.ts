@@ -1,0 +1,254 @@
+/**
+ * The browser check: builds the bundle, serves web/ on 127.0.0.1, opens the page in Debian's headless
+ * Chromium with WebGPU enabled, drives it over the DevTools protocol (a WebSocket; no npm client), runs a
+ * short training, and checks that no console error occurred, the page found an adapter, its entropies
+ * equal the same computation in Deno (web/live.js on the same digits and seed) within 1e-3, and the
+ * figure holds the plotted series. Saves out/browser.png (a screenshot) and out/browser.json.
+ *
+ * Run: `deno run -A .ci/browser_check.ts` (needs `chromium`; `.ci/run` installs it). Exit code 1 on failure.
+ */
+import assert from "node:assert";
+
+const root = new URL("../", import.meta.url);
+const web = new URL("web/", root);
+const out = new URL("out/", root);
+const OPTIONS = { subsets: [10, 25, 50], epochs: 1, lr: 0.001, seed: 0, batch: 32 };
+const TIMEOUT_MS = 240_000;
+
+function log(text: string) {
+  console.error(`browser check: ${text}`);
+}
+
+/** Builds web/rankscope.js with `deno bundle` (the build:web task). */
+async function build() {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--platform", "browser", "--format", "esm", "-o", "web/rankscope.js", "browser.ts"],
+    cwd: root,
+    stdout: "null",
+    stderr: "piped",
+  });
+  const { code, stderr } = await cmd.output();
+  if (code !== 0) throw new Error(`deno bundle failed: ${new TextDecoder().decode(stderr)}`);
+  const bundle = await Deno.readTextFile(new URL("rankscope.js", web));
+  // Nothing Deno-only may reach the browser: no Deno.* use, no node: or npm: import left unresolved.
+  const code_ = bundle.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  assert.ok(!/\bDeno\./.test(code_), "the browser bundle references Deno.*");
+  assert.ok(!/from\s+["'](node|npm):/.test(code_), "the browser bundle imports node: or npm: modules");
+  log(`bundle built (${bundle.length} bytes, no Deno.* references)`);
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".bin": "application/octet-stream",
+};
+
+/** Serves web/ on an ephemeral port of 127.0.0.1. */
+function serve(): { port: number; server: Deno.HttpServer } {
+  let port = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: (a) => (port = a.port) }, async (req) => {
+    const path = new URL(req.url).pathname.replace(/^\/+/, "") || "index.html";
+    if (path.includes("..")) return new Response("no", { status: 400 });
+    try {
+      const body = await Deno.readFile(new URL(path, web));
+      const ext = path.slice(path.lastIndexOf("."));
+      return new Response(body, { headers: { "content-type": TYPES[ext] ?? "application/octet-stream" } });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  return { port, server };
+}
+
+/** A minimal DevTools-protocol client over one page target's WebSocket. */
+class Cdp {
+  #ws: WebSocket;
+  #next = 1;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  events: { method: string; params: Record<string, unknown> }[] = [];
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      if (msg.id && this.#pending.has(msg.id)) {
+        const p = this.#pending.get(msg.id)!;
+        this.#pending.delete(msg.id);
+        if (msg.error) p.reject(new Error(JSON.stringify(msg.error)));
+        else p.resolve(msg.result);
+      } else if (msg.method) this.events.push(msg);
+    };
+  }
+
+  static open(url: string): Promise<Cdp> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => resolve(new Cdp(ws));
+      ws.onerror = () => reject(new Error(`cannot open ${url}`));
+    });
+  }
+
+  send<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.#next++;
+    this.#ws.send(JSON.stringify({ id, method, params }));
+    return new Promise((resolve, reject) =>
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+    );
+  }
+
+  async evaluate<T>(expression: string): Promise<T> {
+    const r = await this.send<{ result: { value?: T }; exceptionDetails?: unknown }>("Runtime.evaluate", {
+      expression,
+      returnByValue: true,
+      awaitPromise: true,
+    });
+    if (r.exceptionDetails) throw new Error(`page threw: ${JSON.stringify(r.exceptionDetails)}`);
+    return r.result.value as T;
+  }
+
+  close() {
+    this.#ws.close();
+  }
+}
+
+/** Starts headless Chromium with WebGPU and returns its DevTools endpoint. */
+async function launch(profile: string): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const args = [
+    "--headless=new",
+    "--no-sandbox",
+    "--enable-unsafe-webgpu",
+    "--enable-features=Vulkan",
+    "--use-angle=swiftshader",
+    "--disable-gpu-sandbox",
+    "--no-first-run",
+    "--no-default-browser-check",
+    `--user-data-dir=${profile}`,
+    "--remote-debugging-port=0",
+    "about:blank",
+  ];
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("chromium", { args, stdout: "null", stderr: "piped" }).spawn();
+  } catch (e) {
+    throw new Error(`cannot start chromium (${(e as Error).message}); install it: apt-get install -y chromium`);
+  }
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+    const m = /DevTools listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(text);
+    if (m) {
+      // Keep draining stderr so Chromium never blocks on a full pipe.
+      (async () => {
+        while (!(await reader.read()).done) { /* discard */ }
+      })();
+      return { child, port: Number(m[1]) };
+    }
+  }
+  child.kill();
+  throw new Error(`chromium did not open its DevTools port:\n${text.slice(-2000)}`);
+}
+
+async function main() {
+  await build();
+  const { port, server } = serve();
+  const profile = await Deno.makeTempDir({ prefix: "rankscope-chromium-" });
+  const { child, port: devtools } = await launch(profile);
+  let cdp: Cdp | null = null;
+  try {
+    const targets = await (await fetch(`http://127.0.0.1:${devtools}/json/list`)).json();
+    const page = targets.find((t: { type: string }) => t.type === "page");
+    cdp = await Cdp.open(page.webSocketDebuggerUrl);
+    await cdp.send("Runtime.enable");
+    await cdp.send("Log.enable");
+    await cdp.send("Page.enable");
+    await cdp.send("Emulation.setDeviceMetricsOverride", {
+      width: 820,
+      height: 1000,
+      deviceScaleFactor: 1,
+      mobile: false,
+    });
+    const query = new URLSearchParams({
+      subsets: OPTIONS.subsets.join(","),
+      epochs: String(OPTIONS.epochs),
+      lr: String(OPTIONS.lr),
+      seed: String(OPTIONS.seed),
+      batch: String(OPTIONS.batch),
+      autostart: "1",
+    });
+    await cdp.send("Page.navigate", { url: `http://127.0.0.1:${port}/index.html?${query}` });
+    type State = {
+      status: string;
+      adapter: string | null;
+      rows: { epoch: number; entropies: number[] }[];
+      error: string | null;
+    };
+    let state: State | null = null;
+    const started = Date.now();
+    while (Date.now() - started < TIMEOUT_MS) {
+      await new Promise((r) => setTimeout(r, 1000));
+      state = await cdp.evaluate<State | null>("globalThis.rankscopeState ?? null").catch(() => null);
+      if (state && ["done", "error", "unsupported"].includes(state.status)) break;
+    }
+    const shot = await cdp.send<{ data: string }>("Page.captureScreenshot", {
+      format: "png",
+      captureBeyondViewport: true,
+    });
+    await Deno.mkdir(out, { recursive: true });
+    await Deno.writeFile(new URL("browser.png", out), Uint8Array.from(atob(shot.data), (c) => c.charCodeAt(0)));
+    const figure = await cdp.evaluate<string>("document.getElementById('figure').innerHTML");
+    const errors = cdp.events.filter((e) =>
+      (e.method === "Runtime.consoleAPICalled" && e.params.type === "error") ||
+      e.method === "Runtime.exceptionThrown" ||
+      (e.method === "Log.entryAdded" && (e.params.entry as { level: string }).level === "error")
+    ).map((e) => JSON.stringify(e.params).slice(0, 400));
+    log(`page state: ${JSON.stringify(state)}`);
+    assert.ok(state, "the page never reported its state");
+    assert.equal(state.status, "done", `the page ended in "${state.status}": ${state.error}`);
+    assert.ok(state.adapter, "the page reports an adapter");
+    assert.ok(errors.length === 0, `console errors:\n${errors.join("\n")}`);
+    assert.equal(state.rows.length, OPTIONS.epochs + 1);
+    const series = figure.match(/class="series"/g)?.length ?? 0;
+    assert.equal(
+      series,
+      OPTIONS.subsets.length + 1,
+      `the figure draws ${OPTIONS.subsets.length} entropies and the accuracy`,
+    );
+    // The same computation in Deno.
+    const { parseDigits, runLive } = await import(new URL("live.js", web).href);
+    const { initGpu } = await import(new URL("rankscope.js", web).href);
+    const rt = await initGpu();
+    const digits = parseDigits((await Deno.readFile(new URL("digits.bin", web))).buffer);
+    const rows: { entropies: number[] }[] = await runLive(digits, OPTIONS);
+    let worst = 0;
+    rows.forEach((r, e) =>
+      r.entropies.forEach((s, k) => (worst = Math.max(worst, Math.abs(s - state!.rows[e].entropies[k]))))
+    );
+    const report = { browserAdapter: state.adapter, denoAdapter: rt.adapterName, page: state.rows, deno: rows, worst };
+    await Deno.writeTextFile(new URL("browser.json", out), JSON.stringify(report, null, 2));
+    assert.ok(worst <= 1e-3, `page and Deno entropies differ by ${worst} (more than 1e-3)`);
+    log(
+      `ok: adapter "${state.adapter}", ${state.rows.length} evaluations, largest difference from Deno ${
+        worst.toExponential(2)
+      }`,
+    );
+    log("screenshot: out/browser.png");
+  } finally {
+    cdp?.close();
+    child.kill();
+    await child.status;
+    await server.shutdown();
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+  }
+}
+
+try {
+  await main();
+  Deno.exit(0);
+} catch (e) {
+  log(`FAILED: ${(e as Error).message}`);
+  Deno.exit(1);
+}

@@ -1,0 +1,131 @@
+/**
+ * rankscope for browsers: everything in the root entry point except `loadMnist` (which reads its npm
+ * package's data from disk). Nothing here touches `Deno.*`; `deno task build:web` bundles this module,
+ * d3 included, into one ES module (`web/rankscope.js`) for a page to import.
+ *
+ * @example Multiply on the GPU (in a page with WebGPU, or in Deno)
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, matmul, Tensor } from "./browser.ts";
+ * await initGpu();
+ * const c = matmul(Tensor.fromArray([1, 2], [1, 2]), Tensor.fromArray([3, 4], [2, 1]));
+ * assert.deepEqual([...await c.toArray()], [11]);
+ * ```
+ *
+ * @module
+ */
+
+// The GPU and randomness.
+export { initGpu, Runtime } from "./kernels/runtime.ts";
+export { deriveSeed } from "./kernels/host_random.ts";
+
+// Tensors, ops and gradients.
+export {
+  type BackwardRule,
+  type CreateOptions,
+  type GradNode,
+  keep,
+  noGrad,
+  Tensor,
+  type TensorContainer,
+  tidy,
+} from "./ops/tensor.ts";
+export { grad, type GradOptions } from "./ops/autodiff.ts";
+export {
+  abs,
+  add,
+  broadcastTo,
+  cos,
+  div,
+  elu,
+  erf,
+  exp,
+  full,
+  log,
+  map,
+  maximum,
+  mul,
+  neg,
+  relu,
+  sigmoid,
+  sin,
+  sqrt,
+  square,
+  sub,
+  tanh,
+  type TensorLike,
+} from "./ops/elementwise.ts";
+export { max, mean, min, type ReduceOptions, sum } from "./ops/reduce.ts";
+export { logSoftmax, softmax } from "./ops/softmax.ts";
+export { gram, matmul, type MatmulOptions } from "./ops/matmul.ts";
+export { concat, pad, slice, transpose } from "./ops/layout.ts";
+export { randomNormal, type RandomOptions, randomUniform } from "./ops/random.ts";
+export { avgPool2d, conv2d, type Padding, type WindowOptions } from "./ops/conv.ts";
+export { inputJacobian, type JacobianOptions } from "./ops/jacobian.ts";
+
+// Linear algebra.
+export {
+  type BatchedSvdResult,
+  type SpectrumAccuracy,
+  type SpectrumMethod,
+  type SpectrumOptions,
+  svd,
+  type SvdOptions,
+  type SvdResult,
+  svdvals,
+  svdvalsBatched,
+  svdvalsHost,
+} from "./linalg/svd.ts";
+export { eigh, type EighResult, eigvalsh, eigvalshHost, lstsq, type LstsqOptions } from "./linalg/eigh.ts";
+
+// Neural networks.
+export type { Layer } from "./model/parameterized.ts";
+export { Dense } from "./nn/dense.ts";
+export { RFF } from "./nn/rff.ts";
+export { Conv2d } from "./nn/conv2d.ts";
+export { AvgPool2d } from "./nn/avg_pool2d.ts";
+export { Flatten } from "./nn/flatten.ts";
+export { BatchNorm1d } from "./nn/batch_norm1d.ts";
+export { Residual } from "./nn/residual.ts";
+export { Activation, type ActivationName } from "./nn/activation.ts";
+export { Sequential } from "./nn/sequential.ts";
+export { type InitScheme, initWeights } from "./nn/init.ts";
+export type { WeightOptions } from "./nn/weight_options.ts";
+export { bceLoss, mseLoss, softmaxCrossEntropy } from "./nn/losses.ts";
+export { Adam, type Optimizer, Sgd } from "./nn/optimizers.ts";
+export { type Dataset, fit, type FitOptions, type FitResult, type StepInfo } from "./nn/train.ts";
+
+// Spectral analysis.
+export { effectiveRank, spectralEntropy, sRank, srank } from "./analysis/entropy.ts";
+export { vonNeumannEntropy, type VonNeumannOptions, type VonNeumannResult } from "./analysis/von_neumann.ts";
+export {
+  epsilonRank,
+  type EpsilonRankOptions,
+  type EpsilonRankResult,
+  hiddenEpsilonRanks,
+} from "./analysis/epsilon_rank.ts";
+export { empiricalNtk, empiricalNtkHost, type EmpiricalNtkOptions } from "./analysis/ntk.ts";
+export { type InfiniteKernels, infiniteNtk } from "./analysis/infinite_ntk.ts";
+export { inputJacobianSpectra, type JacobianSpectra, weightSpectra } from "./analysis/jacobian_spectra.ts";
+export { type EnsembleOptions, ensemblePreactivations } from "./analysis/ensemble.ts";
+export {
+  connectedFourPoint,
+  ensembleMoments,
+  type Estimate,
+  excessKurtosis,
+  type HotellingResult,
+  hotellingT2,
+} from "./analysis/statistics.ts";
+
+// Figures.
+export { Figure, type FigureOptions } from "./plot/figure.ts";
+export { linePlot, type LinePlotOptions, type LineSeries } from "./plot/line_plot.ts";
+export { scatterPlot, type ScatterPlotOptions } from "./plot/scatter_plot.ts";
+export { heatmap, type HeatmapOptions } from "./plot/heatmap.ts";
+export { histogram, type HistogramOptions } from "./plot/histogram.ts";
+export { imageGrid, type ImageGridOptions } from "./plot/image_grid.ts";
+export { subplots, type SubplotsOptions } from "./plot/subplots.ts";
+
+// Data.
+export { columnMoments, concentricCircles, type PointSet, standardize, trainTestSplit, xorPoints } from "./data/toy.ts";
+export { grid1d, grid2d, poissonProblem, sineSumTarget } from "./data/targets.ts";

@@ -106,6 +106,7 @@ export {
 } from "./analysis/epsilon_rank.ts";
 export { empiricalNtk, empiricalNtkHost, type EmpiricalNtkOptions } from "./analysis/ntk.ts";
 export { type InfiniteKernels, infiniteNtk } from "./analysis/infinite_ntk.ts";
+export { infiniteNtkGpu, type InfiniteNtkGpuOptions } from "./analysis/infinite_ntk_gpu.ts";
 export { inputJacobianSpectra, type JacobianSpectra, weightSpectra } from "./analysis/jacobian_spectra.ts";
 export { type EnsembleOptions, ensemblePreactivations } from "./analysis/ensemble.ts";
 export {

@@ -15,6 +15,7 @@ import type { LayerStructure, TraceableModel } from "../model/parameterized.ts";
 import { structureOf } from "../model/layer_signals.ts";
 import type { ActivationName } from "../model/activations.ts";
 import { gaussianExpectations } from "./gaussian_expectations.ts";
+import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
 
 /** One layer of an architecture, as the kernel recursion sees it. */
 export type KernelLayer =
@@ -77,44 +78,6 @@ export function kernelArchitecture(model: TraceableModel): KernelLayer[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Expectations over a bivariate Gaussian.
-
-function denseMatrixPhase(
-  layers: KernelLayer[],
-  k: Float64Array,
-  theta: Float64Array | null,
-  n: number,
-): InfiniteKernels {
-  let th = theta;
-  for (const layer of layers) {
-    if (layer.kind === "dense") {
-      const w2 = layer.weightStd ** 2, b2 = layer.biasStd ** 2;
-      const next = k.map((v) => w2 * v + b2);
-      th = th ? next.map((v, i) => v + w2 * th![i]) : next.slice();
-      k = next;
-    } else if (layer.kind === "activation") {
-      const diag = Float64Array.from({ length: n }, (_, i) => k[i * n + i]);
-      const nk = new Float64Array(n * n), nt = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) {
-        for (let j = i; j < n; j++) {
-          const [e1, e2] = gaussianExpectations(layer.fn, diag[i], diag[j], k[i * n + j]);
-          nk[i * n + j] = nk[j * n + i] = e1;
-          const t = th ? e2 * th[i * n + j] : 0;
-          nt[i * n + j] = nt[j * n + i] = t;
-        }
-      }
-      k = nk;
-      th = th ? nt : null;
-    } else if (layer.kind === "flatten") {
-      continue; // already flat
-    } else {
-      throw new RangeError(`Layer ${layer.kind} needs spatial input (NHWC), but the kernel is already flat`);
-    }
-  }
-  return { nngp: k, ntk: th ?? new Float64Array(n * n), n };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Spatial phase: per example pair, K(s, s + Δ) for positions s and offsets |Δ| <= R.
 
 interface SpatialKernel {
@@ -150,20 +113,6 @@ function forEachEntry(
   }
 }
 
-/** Offset radius each spatial layer's output must provide, from the Flatten at `flat` backwards. */
-function radii(layers: KernelLayer[], flat: number): number[] {
-  const out = new Array(flat + 1).fill(0);
-  let r = 0;
-  for (let l = flat - 1; l >= 0; l--) {
-    out[l + 1] = r;
-    const layer = layers[l];
-    if (layer.kind === "avgpool") r = layer.size * r + layer.size - 1;
-    else if (layer.kind === "conv") r = layer.stride * r;
-  }
-  out[0] = r;
-  return out;
-}
-
 function spatialInput(xi: Float64Array, xj: Float64Array, h: number, w: number, c: number, r: number): SpatialKernel {
   const side = 2 * r + 1;
   const s: SpatialKernel = { h, w, r, k: new Float64Array(h * w * side * side), t: null };
@@ -177,16 +126,7 @@ function spatialInput(xi: Float64Array, xj: Float64Array, h: number, w: number, 
 
 function spatialConv(s: SpatialKernel, layer: Extract<KernelLayer, { kind: "conv" }>, rOut: number): SpatialKernel {
   const [kh, kw] = layer.kernel, st = layer.stride;
-  let pt = 0, pl = 0, oh: number, ow: number;
-  if (layer.padding === "same") {
-    oh = Math.ceil(s.h / st);
-    ow = Math.ceil(s.w / st);
-    pt = Math.floor(Math.max((oh - 1) * st + kh - s.h, 0) / 2);
-    pl = Math.floor(Math.max((ow - 1) * st + kw - s.w, 0) / 2);
-  } else {
-    oh = Math.floor((s.h - kh) / st) + 1;
-    ow = Math.floor((s.w - kw) / st) + 1;
-  }
+  const { oh, ow, pt, pl } = convGeometry(layer, s.h, s.w);
   const side = 2 * rOut + 1;
   const out: SpatialKernel = { h: oh, w: ow, r: rOut, k: new Float64Array(oh * ow * side * side), t: null };
   const tOut = new Float64Array(out.k.length);

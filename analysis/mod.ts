@@ -12,3 +12,4 @@ export * from "./jacobian_spectra.ts";
 export * from "./ntk.ts";
 export * from "./statistics.ts";
 export * from "./von_neumann.ts";
+export * from "./infinite_ntk_gpu.ts";

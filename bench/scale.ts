@@ -9,21 +9,16 @@
  */
 import { parseArgs } from "node:util";
 import {
-  Activation,
-  AvgPool2d,
-  Conv2d,
-  Dense,
   eigvalsh,
   eigvalshHost,
   empiricalNtkHost,
-  Flatten,
   initGpu,
   loadMnist,
-  Sequential,
   type SpectrumOptions,
   Tensor,
   vonNeumannEntropy,
 } from "../mod.ts";
+import { seedCnn } from "./_seed_cnn.ts";
 import { ProgressBar } from "../cli/mod.ts";
 
 const { values } = parseArgs({
@@ -57,18 +52,7 @@ console.log(
 console.log("     N   NTK (s)   eigen+entropy (s)   total (s)   entropy S   peak RSS (GiB)   pool high-water (GiB)");
 const mnist = loadMnist({ train: Math.max(2, ...sizes), test: 0, seed: 0 });
 for (const n of sizes) {
-  const model = new Sequential([
-    new Conv2d(1, 32, 3, { seed: 1, stream: 0 }),
-    new Activation("relu"),
-    new AvgPool2d(2),
-    new Conv2d(32, 64, 3, { seed: 1, stream: 1 }),
-    new Activation("relu"),
-    new AvgPool2d(2),
-    new Flatten(),
-    new Dense(1600, 256, { seed: 1, stream: 2 }),
-    new Activation("relu"),
-    new Dense(256, 10, { seed: 1, stream: 3 }),
-  ]);
+  const model = seedCnn();
   const x = Tensor.fromArray(mnist.train.x.subarray(0, n * 784), [n, 28, 28, 1]);
   rt.pool.resetPeak();
   const bar = new ProgressBar({ total: 1, label: `NTK N = ${n}`, write, lineEvery: Deno.stderr.isTerminal() ? 0 : 10 });

@@ -36,7 +36,7 @@ import {
   empiricalNtkHost,
   fit,
   Flatten,
-  infiniteNtk,
+  infiniteNtkGpu,
   linePlot,
   loadMnist,
   Sequential,
@@ -219,7 +219,7 @@ export async function infiniteWidthStudy(
   const images = sliceImages(data.train, 0, probe);
   // The kernel takes most of the unit: its pairs move the bar (the entropies, the last 1%, tick at the end).
   let reported = 0;
-  const inf = infiniteNtk(architecture, images.x, images.shape, {
+  const inf = await infiniteNtkGpu(architecture, images.x, images.shape, {
     onProgress: (done, total) => {
       const units = Math.floor((0.99 * INFINITE_UNITS * done) / total);
       if (units > reported) context?.tick(units - reported, `infinite-width kernel: ${done}/${total} pairs`);

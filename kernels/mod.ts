@@ -17,3 +17,4 @@ export * from "./pipeline_cache.ts";
 export * from "./reduce.ts";
 export * from "./runtime.ts";
 export * from "./softmax.ts";
+export * from "./ntk_recursion.ts";

@@ -164,6 +164,44 @@ Deno.test("excess kurtosis, four-point correlators and Hotelling's T² have know
   assert.throws(() => r.hotellingT2([1, 2, 3, 4], 2), /need more samples \(2\) than dimensions \(2\)/);
 });
 
+Deno.test("infiniteNtkGpu(): the device recursion equals the host float64 recursion to float32 accuracy", async (t) => {
+  await r.initGpu();
+  const n = 7, shape = [n, 12, 11, 2];
+  const x = Float64Array.from({ length: n * 12 * 11 * 2 }, (_, i) => Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.3));
+  const check = async (layers: r.KernelLayer[], what: string, batch?: number) => {
+    const host = r.infiniteNtk(layers, x, shape);
+    const progress: number[] = [];
+    const gpu = await r.infiniteNtkGpu(layers, x, shape, { batch, onProgress: (done) => progress.push(done) });
+    for (const key of ["ntk", "nngp"] as const) {
+      assertClose(gpu[key], host[key], { rtol: 5e-6, atol: 1e-7 * Math.max(...host[key]) }, `${what}: ${key}`);
+    }
+    assert.equal(progress.at(-1), (n * (n + 1)) / 2, "progress reaches every pair");
+  };
+  // Valid and same padding, stride 2, pooling, relu and erf, a dense readout: batches of 3 pairs split the
+  // self pairs from the cross pairs mid-batch.
+  const mixed: r.KernelLayer[] = [
+    { kind: "conv", kernel: [3, 3], stride: 1, padding: "valid", weightStd: 1.4, biasStd: 0.1 },
+    { kind: "activation", fn: "relu" },
+    { kind: "avgpool", size: 2 },
+    { kind: "conv", kernel: [3, 3], stride: 2, padding: "same", weightStd: 1.2, biasStd: 0.2 },
+    { kind: "activation", fn: "erf" },
+    { kind: "flatten" },
+    { kind: "dense", weightStd: 1.3, biasStd: 0.1 },
+    { kind: "activation", fn: "relu" },
+    { kind: "dense", weightStd: 1, biasStd: 0 },
+  ];
+  await t.step("mixed stack, batches of 3 pairs", () => check(mixed, "mixed", 3));
+  await t.step("mixed stack, one batch", () => check(mixed, "mixed"));
+  await t.step("tanh before Flatten falls back to the host recursion", () =>
+    check([
+      { kind: "conv", kernel: [2, 2], stride: 1, padding: "valid", weightStd: 1, biasStd: 0.1 },
+      { kind: "activation", fn: "tanh" },
+      { kind: "flatten" },
+      { kind: "dense", weightStd: 1, biasStd: 0 },
+    ], "tanh"));
+  await assert.rejects(() => r.infiniteNtkGpu(mixed, x, shape, { batch: 0 }), /batch must be an integer >= 1/);
+});
+
 Deno.test("streaming NTK: panels within a memory budget and host assembly equal the one-pass kernel", async () => {
   await r.initGpu();
   const model = new r.Sequential([

@@ -1,0 +1,161 @@
+/**
+ * The infinite-width NNGP and NTK of a convolutional stack with the per-pair spatial recursion on the
+ * device: batches of example pairs run through every layer before Flatten in WGSL (float32), then the
+ * dense phase runs on the N x N matrices in float64 on the host.
+ *
+ * @module
+ */
+import type { TraceableModel } from "../model/parameterized.ts";
+import { ntkRecursionStep, type RecursionCall, type Stage, stageEntries } from "../ops/ntk_recursion.ts";
+import { Tensor } from "../ops/tensor.ts";
+import { type InfiniteKernels, infiniteNtk, kernelArchitecture, type KernelLayer } from "./infinite_ntk.ts";
+import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
+
+/** Activations the device recursion has closed forms for. */
+const DEVICE_ACTIVATIONS = new Set(["relu", "erf", "identity"]);
+
+/** Options for {@linkcode infiniteNtkGpu}. */
+export interface InfiniteNtkGpuOptions {
+  /** Pairs per batch (default: as many as fit the device's binding limit, at most 1024). */
+  batch?: number;
+  /** Called as batches of pairs finish: pairs done and in total (N(N + 1)/2). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The recursion steps of the layers before Flatten, for an input of h x w x c with radius r. */
+function stepsOf(layers: KernelLayer[], flat: number, h: number, w: number, c: number): RecursionStep[] {
+  const r = radii(layers, flat);
+  let stage: Stage = { h, w, r: r[0] };
+  const steps: RecursionStep[] = [{ kind: "input", out: stage, channels: c }];
+  for (let l = 0; l < flat; l++) {
+    const layer = layers[l];
+    if (layer.kind === "conv") {
+      const [kh, kw] = layer.kernel, st = layer.stride;
+      const { oh, ow, pt, pl } = convGeometry(layer, stage.h, stage.w);
+      const out = { h: oh, w: ow, r: r[l + 1] };
+      steps.push({
+        kind: "conv",
+        in: stage,
+        out,
+        kh,
+        kw,
+        stride: st,
+        padTop: pt,
+        padLeft: pl,
+        w2: layer.weightStd ** 2 / (kh * kw),
+        b2: layer.biasStd ** 2,
+      });
+      stage = out;
+    } else if (layer.kind === "avgpool") {
+      const out = { h: Math.floor(stage.h / layer.size), w: Math.floor(stage.w / layer.size), r: r[l + 1] };
+      steps.push({ kind: "pool", in: stage, out, size: layer.size });
+      stage = out;
+    } else if (layer.kind === "activation") {
+      steps.push({ kind: "activation", in: stage, fn: layer.fn as "relu" | "erf" | "identity", self: true });
+    } else throw new RangeError(`Layer ${layer.kind} cannot come before Flatten in a convolutional stack`);
+  }
+  return steps;
+}
+
+type RecursionStep = Exclude<RecursionCall, { kind: "readout" }> extends infer S
+  ? S extends RecursionCall ? Omit<S, "batch"> : never
+  : never;
+
+/** Stage a step writes (activations write in place of their input's geometry). */
+const outputStage = (s: RecursionStep): Stage => (s.kind === "activation" ? s.in : s.out);
+
+/**
+ * Infinite-width NNGP and NTK (as {@linkcode infiniteNtk}) with the convolutional layers' per-pair
+ * recursion on the device in float32, in batches of pairs: the spatial phase of N(N + 1)/2 pairs is the
+ * cost that grows with N, and it runs at the device's speed instead of one host thread's (N = 1000 in
+ * minutes on a 2-core software adapter instead of hours). The dense phase after Flatten stays on the
+ * host in float64. Entries agree with the host recursion to float32 accuracy (about 1e-6 relative).
+ * Stacks the device recursion does not cover (no convolution, or activations other than relu, erf and
+ * identity before Flatten) run on the host, as {@linkcode infiniteNtk}.
+ *
+ * @param architecture Layers (see {@linkcode kernelArchitecture}), or a model to describe.
+ * @param x Inputs [N, H, W, C] (or [N, d] for dense stacks).
+ * @param shape Shape of `x`.
+ * @param options Batch size, progress.
+ * @returns NNGP and NTK (N x N, per output unit).
+ * @throws {RangeError} As {@linkcode infiniteNtk}, and for a batch that is not a positive integer.
+ */
+export async function infiniteNtkGpu(
+  architecture: KernelLayer[] | TraceableModel,
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  options: InfiniteNtkGpuOptions = {},
+): Promise<InfiniteKernels> {
+  const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
+  const flat = layers.findIndex((l) => l.kind === "flatten");
+  const spatial = layers.slice(0, Math.max(flat, 0));
+  const covered = shape.length === 4 && flat > 0 &&
+    spatial.every((l) => l.kind !== "activation" || DEVICE_ACTIVATIONS.has(l.fn));
+  if (!covered) return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });
+  const [n, h, w, c] = shape;
+  if (x.length !== n * h * w * c) {
+    throw new RangeError(`Cannot compute kernels: ${x.length} values for shape ${shape.join("x")}`);
+  }
+  if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) {
+    throw new RangeError(`Cannot compute kernels: batch must be an integer >= 1 (got ${options.batch})`);
+  }
+  if (n * n * 4 > Tensor.maxBytes()) {
+    throw new RangeError(`Cannot hold the ${n}x${n} kernels on the device: use infiniteNtk (host) for N = ${n}`);
+  }
+  const steps = stepsOf(layers, flat, h, w, c);
+  const largest = Math.max(...steps.map((s) => stageEntries(outputStage(s))));
+  const fit = Math.floor(Tensor.maxBytes() / (2 * 4 * largest));
+  const total = (n * (n + 1)) / 2;
+  const batch = Math.max(1, Math.min(options.batch ?? 1024, fit, total));
+  const tensors: Tensor[] = [];
+  const make = (size: number) => {
+    const t = Tensor.fromArray(new Float32Array(size), [size]);
+    tensors.push(t);
+    return t;
+  };
+  try {
+    const input = Tensor.fromArray(Float32Array.from(x), [x.length]);
+    tensors.push(input);
+    const stages = [make(2 * batch * largest), make(2 * batch * largest)];
+    const diags = steps.map((s) => (s.kind === "activation" ? make(n * s.in.h * s.in.w) : null));
+    const kOut = make(n * n), tOut = make(n * n), spare = make(1);
+    // Self pairs first (they record every activation's diagonal), then i < j.
+    const pairsOf = function* (): Generator<number[]> {
+      for (let i = 0; i < n; i++) yield [i, i];
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) yield [i, j];
+    };
+    let done = 0, batchPairs: number[] = [];
+    const flush = async (self: boolean) => {
+      const count = batchPairs.length / 2;
+      if (count === 0) return;
+      const pairs = Tensor.fromArray(Float32Array.from(batchPairs), [batchPairs.length]);
+      let src = input, dst = stages[0];
+      for (const [s, step] of steps.entries()) {
+        const call = { ...step, batch, ...(step.kind === "activation" ? { self } : {}) } as RecursionCall;
+        ntkRecursionStep(call, { pairs, src, dst, diag: diags[s] ?? spare }, count);
+        src = dst;
+        dst = dst === stages[0] ? stages[1] : stages[0];
+      }
+      const last = outputStage(steps[steps.length - 1]);
+      ntkRecursionStep({ kind: "readout", in: last, n, batch }, { pairs, src, dst: kOut, diag: tOut }, count);
+      pairs.dispose();
+      done += count;
+      batchPairs = [];
+      if (options.onProgress) {
+        await kOut.runtime.sync(); // progress that means what it says
+        options.onProgress(done, total);
+      }
+    };
+    for (const [i, j] of pairsOf()) {
+      batchPairs.push(i, j);
+      if (batchPairs.length / 2 === batch || (i === n - 1 && j === n - 1)) await flush(i === j);
+    }
+    await flush(false);
+    const k = Float64Array.from(await kOut.toArray());
+    const t = Float64Array.from(await tOut.toArray());
+    const hasTheta = spatial.some((l) => l.kind === "conv");
+    return denseMatrixPhase(layers.slice(flat + 1), k, hasTheta ? t : null, n);
+  } finally {
+    tensors.forEach((t) => t.dispose());
+  }
+}

@@ -75,97 +75,112 @@ function at(s: Stage, y: string, x: string, dy: string, dx: string): string {
 }
 
 function body(call: RecursionCall): string {
-  const B = call.batch;
   switch (call.kind) {
-    case "input": {
-      const s = call.out, E = entries(s), c = call.channels;
-      return `let p = idx / ${E}u; let e = idx % ${E}u;
-  ${decode(s)}
-  let i = u32(pairs[2u * p]); let j = u32(pairs[2u * p + 1u]);
-  var k = 0.0;
-  if (inside) {
-    for (var ch = 0u; ch < ${c}u; ch++) {
-      k += src[((i * ${s.h}u + u32(y)) * ${s.w}u + u32(x)) * ${c}u + ch] *
-        src[((j * ${s.h}u + u32(y + dy)) * ${s.w}u + u32(x + dx)) * ${c}u + ch];
+    case "input":
+      return inputBody(call);
+    case "conv":
+      return convBody(call);
+    case "activation":
+      return activationBody(call);
+    case "pool":
+      return poolBody(call);
+    case "readout":
+      return readoutBody(call);
+  }
+}
+
+function inputBody(call: Extract<RecursionCall, { kind: "input" }>): string {
+  const B = call.batch;
+  const s = call.out, E = entries(s), c = call.channels;
+  return `let p = idx / ${E}u; let e = idx % ${E}u;
+${decode(s)}
+let i = u32(pairs[2u * p]); let j = u32(pairs[2u * p + 1u]);
+var k = 0.0;
+if (inside) {
+  for (var ch = 0u; ch < ${c}u; ch++) {
+    k += src[((i * ${s.h}u + u32(y)) * ${s.w}u + u32(x)) * ${c}u + ch] *
+      src[((j * ${s.h}u + u32(y + dy)) * ${s.w}u + u32(x + dx)) * ${c}u + ch];
+  }
+}
+dst[p * ${E}u + e] = k / ${f32(c)};
+dst[${B * E}u + p * ${E}u + e] = 0.0;`;
+}
+
+function convBody(call: Extract<RecursionCall, { kind: "conv" }>): string {
+  const B = call.batch;
+  const { in: si, out: so } = call, Ei = entries(si), Eo = entries(so), st = call.stride;
+  return `let p = idx / ${Eo}u; let e = idx % ${Eo}u;
+${decode(so)}
+var sk = 0.0; var sth = 0.0;
+if (inside) {
+  for (var u = 0; u < ${call.kh}; u++) {
+    let iy = y * ${st} - ${call.padTop} + u; let iy2 = iy + dy * ${st};
+    if (iy < 0 || iy >= ${si.h} || iy2 < 0 || iy2 >= ${si.h}) { continue; }
+    for (var v = 0; v < ${call.kw}; v++) {
+      let ix = x * ${st} - ${call.padLeft} + v; let ix2 = ix + dx * ${st};
+      if (ix < 0 || ix >= ${si.w} || ix2 < 0 || ix2 >= ${si.w}) { continue; }
+      let q = p * ${Ei}u + ${at(si, "iy", "ix", `dy * ${st}`, `dx * ${st}`)};
+      sk += src[q]; sth += src[${B * Ei}u + q];
     }
   }
-  dst[p * ${E}u + e] = k / ${f32(c)};
-  dst[${B * E}u + p * ${E}u + e] = 0.0;`;
-    }
-    case "conv": {
-      const { in: si, out: so } = call, Ei = entries(si), Eo = entries(so), st = call.stride;
-      return `let p = idx / ${Eo}u; let e = idx % ${Eo}u;
-  ${decode(so)}
-  var sk = 0.0; var sth = 0.0;
-  if (inside) {
-    for (var u = 0; u < ${call.kh}; u++) {
-      let iy = y * ${st} - ${call.padTop} + u; let iy2 = iy + dy * ${st};
-      if (iy < 0 || iy >= ${si.h} || iy2 < 0 || iy2 >= ${si.h}) { continue; }
-      for (var v = 0; v < ${call.kw}; v++) {
-        let ix = x * ${st} - ${call.padLeft} + v; let ix2 = ix + dx * ${st};
-        if (ix < 0 || ix >= ${si.w} || ix2 < 0 || ix2 >= ${si.w}) { continue; }
-        let q = p * ${Ei}u + ${at(si, "iy", "ix", `dy * ${st}`, `dx * ${st}`)};
-        sk += src[q]; sth += src[${B * Ei}u + q];
-      }
-    }
-  }
-  let k = select(0.0, ${f32(call.w2)} * sk + ${f32(call.b2)}, inside);
-  dst[p * ${Eo}u + e] = k;
-  dst[${B * Eo}u + p * ${Eo}u + e] = select(0.0, k + ${f32(call.w2)} * sth, inside);`;
-    }
-    case "activation": {
-      const s = call.in, E = entries(s), hw = s.h * s.w;
-      const diagOf = call.self
-        ? (y: string, x: string) => `src[p * ${E}u + ${at(s, y, x, "0", "0")}]`
-        : (y: string, x: string, who: string) => `diag[${who} * ${hw}u + u32((${y}) * ${s.w} + (${x}))]`;
-      return `let p = idx / ${E}u; let e = idx % ${E}u;
-  ${decode(s)}
-  let i = u32(pairs[2u * p]); let j = u32(pairs[2u * p + 1u]);
-  var e1 = 0.0; var e2 = 0.0;
-  if (inside) {
-    let a = ${diagOf("y", "x", "i")};
-    let b = ${diagOf("y + dy", "x + dx", "j")};
-    let c = src[p * ${E}u + e];
-    ${expectations(call.fn)}
-  }
-  ${
-        call.self
-          ? `if (inside && dy == 0 && dx == 0) { diag[i * ${hw}u + u32(y * ${s.w} + x)] = src[p * ${E}u + e]; }`
-          : ""
-      }
-  dst[p * ${E}u + e] = e1;
-  dst[${B * E}u + p * ${E}u + e] = e2 * src[${B * E}u + p * ${E}u + e];`;
-    }
-    case "pool": {
-      const { in: si, out: so, size: q } = call, Ei = entries(si), Eo = entries(so);
-      return `let p = idx / ${Eo}u; let e = idx % ${Eo}u;
-  ${decode(so)}
-  var sk = 0.0; var sth = 0.0;
-  if (inside) {
-    for (var a = 0; a < ${q}; a++) { for (var b = 0; b < ${q}; b++) {
-      for (var a2 = 0; a2 < ${q}; a2++) { for (var b2 = 0; b2 < ${q}; b2++) {
-        let r = p * ${Ei}u + ${at(si, `${q} * y + a`, `${q} * x + b`, `${q} * dy + a2 - a`, `${q} * dx + b2 - b`)};
-        sk += src[r]; sth += src[${B * Ei}u + r];
-      } }
+}
+let k = select(0.0, ${f32(call.w2)} * sk + ${f32(call.b2)}, inside);
+dst[p * ${Eo}u + e] = k;
+dst[${B * Eo}u + p * ${Eo}u + e] = select(0.0, k + ${f32(call.w2)} * sth, inside);`;
+}
+
+function activationBody(call: Extract<RecursionCall, { kind: "activation" }>): string {
+  const B = call.batch;
+  const s = call.in, E = entries(s), hw = s.h * s.w;
+  const diagOf = call.self
+    ? (y: string, x: string) => `src[p * ${E}u + ${at(s, y, x, "0", "0")}]`
+    : (y: string, x: string, who: string) => `diag[${who} * ${hw}u + u32((${y}) * ${s.w} + (${x}))]`;
+  return `let p = idx / ${E}u; let e = idx % ${E}u;
+${decode(s)}
+let i = u32(pairs[2u * p]); let j = u32(pairs[2u * p + 1u]);
+var e1 = 0.0; var e2 = 0.0;
+if (inside) {
+  let a = ${diagOf("y", "x", "i")};
+  let b = ${diagOf("y + dy", "x + dx", "j")};
+  let c = src[p * ${E}u + e];
+  ${expectations(call.fn)}
+}
+${call.self ? `if (inside && dy == 0 && dx == 0) { diag[i * ${hw}u + u32(y * ${s.w} + x)] = src[p * ${E}u + e]; }` : ""}
+dst[p * ${E}u + e] = e1;
+dst[${B * E}u + p * ${E}u + e] = e2 * src[${B * E}u + p * ${E}u + e];`;
+}
+
+function poolBody(call: Extract<RecursionCall, { kind: "pool" }>): string {
+  const B = call.batch;
+  const { in: si, out: so, size: q } = call, Ei = entries(si), Eo = entries(so);
+  return `let p = idx / ${Eo}u; let e = idx % ${Eo}u;
+${decode(so)}
+var sk = 0.0; var sth = 0.0;
+if (inside) {
+  for (var a = 0; a < ${q}; a++) { for (var b = 0; b < ${q}; b++) {
+    for (var a2 = 0; a2 < ${q}; a2++) { for (var b2 = 0; b2 < ${q}; b2++) {
+      let r = p * ${Ei}u + ${at(si, `${q} * y + a`, `${q} * x + b`, `${q} * dy + a2 - a`, `${q} * dx + b2 - b`)};
+      sk += src[r]; sth += src[${B * Ei}u + r];
     } }
-  }
-  dst[p * ${Eo}u + e] = sk / ${f32(q ** 4)};
-  dst[${B * Eo}u + p * ${Eo}u + e] = sth / ${f32(q ** 4)};`;
-    }
-    case "readout": {
-      const s = call.in, E = entries(s), n = call.n;
-      return `let p = idx;
-  let i = u32(pairs[2u * p]); let j = u32(pairs[2u * p + 1u]);
-  var k = 0.0; var t = 0.0;
-  for (var y = 0; y < ${s.h}; y++) { for (var x = 0; x < ${s.w}; x++) {
-    let q = p * ${E}u + ${at(s, "y", "x", "0", "0")};
-    k += src[q]; t += src[${B * E}u + q];
   } }
-  k = k / ${f32(s.h * s.w)}; t = t / ${f32(s.h * s.w)};
-  dst[i * ${n}u + j] = k; dst[j * ${n}u + i] = k;
-  diag[i * ${n}u + j] = t; diag[j * ${n}u + i] = t;`;
-    }
-  }
+}
+dst[p * ${Eo}u + e] = sk / ${f32(q ** 4)};
+dst[${B * Eo}u + p * ${Eo}u + e] = sth / ${f32(q ** 4)};`;
+}
+
+function readoutBody(call: Extract<RecursionCall, { kind: "readout" }>): string {
+  const B = call.batch;
+  const s = call.in, E = entries(s), n = call.n;
+  return `let p = idx;
+let i = u32(pairs[2u * p]); let j = u32(pairs[2u * p + 1u]);
+var k = 0.0; var t = 0.0;
+for (var y = 0; y < ${s.h}; y++) { for (var x = 0; x < ${s.w}; x++) {
+  let q = p * ${E}u + ${at(s, "y", "x", "0", "0")};
+  k += src[q]; t += src[${B * E}u + q];
+} }
+k = k / ${f32(s.h * s.w)}; t = t / ${f32(s.h * s.w)};
+dst[i * ${n}u + j] = k; dst[j * ${n}u + i] = k;
+diag[i * ${n}u + j] = t; diag[j * ${n}u + i] = t;`;
 }
 
 /**

@@ -29,8 +29,8 @@ export interface EmpiricalNtkOptions {
    */
   chunk?: number;
   /**
-   * Bytes of per-example factors kept on the device at once (default: 8 × the largest tensor the device
-   * can bind, at most 2 GiB). When every chunk's factors fit, each chunk is differentiated once; when
+   * Bytes of per-example factors kept on the device at once (default: 4 × the largest tensor the device
+   * can bind, at most 2 GiB: 512 MiB on a software adapter). When every chunk's factors fit, each chunk is differentiated once; when
    * not, the kernel is computed in panels of chunks whose factors stay cached while every later chunk's
    * factors are recomputed and streamed past them, so N is limited by time, not memory.
    */
@@ -128,7 +128,7 @@ function planNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions)
     s.kind === "dense" || s.kind === "conv"
   );
   if (structures.length === 0) throw new RangeError(`Cannot compute the NTK of ${model.name}: it has no weight layers`);
-  const budget = options.memoryBudget ?? Math.min(8 * Tensor.maxBytes(x.runtime), 2 ** 31);
+  const budget = options.memoryBudget ?? Math.min(4 * Tensor.maxBytes(x.runtime), 2 ** 31);
   if (!(budget > 0 && budget < Infinity)) {
     throw new RangeError(`Cannot compute the NTK: memoryBudget must be a finite number of bytes > 0 (got ${budget})`);
   }

@@ -19,8 +19,11 @@ export const NTK_RECURSION_WORKGROUP = 256;
 
 /** A stage's geometry: positions h x w, offsets up to r along each axis. */
 export interface Stage {
+  /** Height in positions. */
   h: number;
+  /** Width in positions. */
   w: number;
+  /** Largest offset tracked along each axis. */
   r: number;
 }
 

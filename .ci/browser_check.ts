@@ -235,6 +235,22 @@ async function main() {
         worst.toExponential(2)
       }`,
     );
+    // Without WebGPU the page must say so in plain words (navigator.gpu removed before any script runs).
+    await cdp.send("Page.addScriptToEvaluateOnNewDocument", { source: "delete Navigator.prototype.gpu;" });
+    await cdp.send("Page.navigate", { url: `http://127.0.0.1:${port}/index.html` });
+    type Without = { status: string; error: string | null } | null;
+    let without = null as Without;
+    for (let t = 0; t < 30 && without?.status !== "unsupported"; t++) {
+      await new Promise((r) => setTimeout(r, 500));
+      without = await cdp.evaluate<Without>("globalThis.rankscopeState ?? null").catch(() => null);
+    }
+    const shown = await cdp.evaluate<string>("document.getElementById('status').textContent");
+    assert.equal(without?.status, "unsupported", "without navigator.gpu the page reports that WebGPU is unsupported");
+    assert.ok(
+      /no WebGPU/.test(shown) && /--enable-unsafe-webgpu/.test(shown),
+      `the page explains what to do: ${shown}`,
+    );
+    log("ok: without WebGPU the page says so and names the browsers and flags");
     log("screenshot: out/browser.png");
   } finally {
     cdp?.close();

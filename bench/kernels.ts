@@ -1,17 +1,26 @@
 /**
- * Kernel throughput: matmul GFLOP/s at n = 256..2048 and Gram of 1000x4096.
+ * Kernel throughput: matmul GFLOP/s at n = 256..2048 for every variant (the tuner's choice marked) and
+ * Gram of 1000x4096.
  *
- * Run: `deno run -A bench/kernels.ts [--trials 5]`. Each measurement records `reps` dispatches and
+ * Run: `deno run -A bench/kernels.ts [--trials 5] [--sizes 256,512,1024,2048,4096]`. Each measurement records `reps` dispatches and
  * waits once (one GPU→CPU sync), so the ~11 ms sync cost of the software adapter is amortised.
  * Prints a markdown table; trials are summarised by median and best.
  */
 import { parseArgs } from "node:util";
 import { initGpu, type Runtime, Tensor } from "../mod.ts";
-import { dispatchGram, dispatchMatmul } from "../kernels/mod.ts";
+import { dispatchGram, dispatchMatmul, MATMUL_VARIANTS, matmulShapeClass } from "../kernels/mod.ts";
+import { denoTuning } from "../experiments/_common.ts";
 
-const { values } = parseArgs({ options: { trials: { type: "string", default: "5" } } });
+const { values } = parseArgs({
+  options: { trials: { type: "string", default: "5" }, sizes: { type: "string", default: "256,512,1024,2048" } },
+});
 const trials = Number(values.trials);
-const rt = await initGpu();
+const sizes = values.sizes.split(",").map(Number);
+if (!sizes.every((n) => Number.isInteger(n) && n >= 1)) {
+  console.error(`--sizes: "${values.sizes}" is not a list of positive integers`);
+  Deno.exit(2);
+}
+const rt = await initGpu(denoTuning());
 
 async function measure(rt: Runtime, reps: number, record: () => void): Promise<number[]> {
   record();
@@ -36,14 +45,14 @@ function report(name: string, flops: number, seconds: number[]): void {
   console.error(row);
 }
 
-for (const n of [256, 512, 1024, 2048]) {
+for (const n of sizes) {
   const a = Tensor.fromArray(new Float32Array(n * n).map((_, i) => Math.sin(i)), [n, n]);
   const c = Tensor.empty([n, n]);
   const reps = Math.max(1, Math.round(2 ** 31 / n ** 3));
-  const s = await measure(
-    rt,
-    reps,
-    () =>
+  const tuned = rt.tuning.get(`matmul:${matmulShapeClass(n, n, n)}`) ?? "register";
+  // Every variant, the tuner's choice marked: on a new adapter this shows what tuning buys.
+  for (const variant of MATMUL_VARIANTS) {
+    const s = await measure(rt, reps, () =>
       dispatchMatmul(rt, {
         a: a.buffer,
         b: a.buffer,
@@ -53,9 +62,10 @@ for (const n of [256, 512, 1024, 2048]) {
         k: n,
         transposeA: false,
         transposeB: false,
-      }),
-  );
-  report(`matmul ${n}x${n}x${n}`, 2 * n ** 3, s);
+        variant,
+      }));
+    report(`matmul ${n}x${n}x${n} (${variant}${variant === tuned ? ", tuned choice" : ""})`, 2 * n ** 3, s);
+  }
   a.dispose();
   c.dispose();
 }
@@ -69,7 +79,9 @@ for (const n of [256, 512, 1024, 2048]) {
   report(`gram ${m}x${k} (m(m+1)k flops done)`, m * (m + 1) * k, s);
 }
 
-console.log(`adapter: ${rt.adapterName}, ${trials} trials, one sync per trial\n`);
+console.log(
+  `adapter: ${rt.adapterName}, ${trials} trials, one sync per trial; tuned: ${JSON.stringify([...rt.tuning])}\n`,
+);
 console.log("| kernel | median ms | median GFLOP/s | best GFLOP/s |");
 console.log("| --- | ---: | ---: | ---: |");
 console.log(rows.join("\n"));

@@ -8,10 +8,11 @@
 import { parseArgs } from "node:util";
 import { empiricalNtk, infiniteNtk, infiniteNtkGpu, initGpu, loadMnist, Tensor } from "../mod.ts";
 import { seedCnn } from "./_seed_cnn.ts";
+import { denoTuning } from "../experiments/_common.ts";
 
 const { values } = parseArgs({ options: { n: { type: "string", default: "100" } } });
 const n = Number(values.n);
-const rt = await initGpu();
+const rt = await initGpu(denoTuning());
 const model = seedCnn();
 const { train } = loadMnist({ train: n, test: 0, seed: 0 });
 const x = Tensor.fromArray(train.x, train.shape);

@@ -5,6 +5,7 @@
  * @module
  */
 import { Table } from "../plot/mod.ts";
+import type { TuningOptions } from "../kernels/mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -188,4 +189,47 @@ export function prepareOut(out: string, usage: string): void {
   } catch (e) {
     throw new UsageError(`cannot write to --out ${out}: ${(e as Error).message}`, usage);
   }
+}
+
+/**
+ * The kernel tuner's settings for Deno programs: choices persist in `$XDG_CACHE_HOME/rankscope/tuning.json`
+ * (or `~/.cache/rankscope/tuning.json`; delete it to re-tune), and `RANKSCOPE_TUNING=off` keeps every
+ * default variant for reproducible timing. Without a writable home the choices stay in memory.
+ */
+export function denoTuning(): TuningOptions {
+  const env = (name: string) => {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined; // no --allow-env
+    }
+  };
+  if (env("RANKSCOPE_TUNING") === "off") return { tuning: "off" };
+  const home = env("XDG_CACHE_HOME") ?? (env("HOME") ? `${env("HOME")}/.cache` : null);
+  if (!home) return {};
+  const dir = `${home}/rankscope`, path = `${dir}/tuning.json`;
+  const readAll = async (): Promise<Record<string, Record<string, string>>> => {
+    try {
+      return JSON.parse(await Deno.readTextFile(path));
+    } catch {
+      return {};
+    }
+  };
+  return {
+    store: {
+      read: async (key) => (await readAll())[key] ?? null,
+      write: async (key, choices) => {
+        try {
+          const all = await readAll();
+          all[key] = choices;
+          await Deno.mkdir(dir, { recursive: true });
+          const tmp = `${path}.${Deno.pid}.tmp`;
+          await Deno.writeTextFile(tmp, JSON.stringify(all, null, 2) + "\n");
+          await Deno.rename(tmp, path);
+        } catch {
+          // A read-only home: the choices stay in memory.
+        }
+      },
+    },
+  };
 }

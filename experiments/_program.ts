@@ -21,6 +21,7 @@ import { type Figure, initGpu } from "../mod.ts";
 import type { Table } from "../plot/mod.ts";
 import {
   collectTables,
+  denoTuning,
   type FlagSpec,
   type FlagValue,
   parseFlag,
@@ -184,7 +185,7 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
   const out = values.out as string;
   prepareOut(out, usage);
 
-  const rt = await initGpu();
+  const rt = await initGpu(denoTuning());
   progress(`adapter: ${rt.adapterName}\n`);
   const file: ShardFile = {
     status: "partial",
@@ -518,7 +519,7 @@ export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
   const flags = defaultFlags(experiment.flags);
   const base = baseConfig(experiment, flags, options.quick ?? false, options.reproduce ?? false);
   const config = { ...base, ...overrides } as C;
-  await initGpu();
+  await initGpu(denoTuning());
   const run = await experiment.start(config);
   const records: Record<string, R> = {};
   for (const unit of experiment.units(config)) {

@@ -36,7 +36,7 @@ export const NO_ADAPTER_HELP: string =
  */
 export async function requestGpuDevice(
   options: RequestGpuDeviceOptions = {},
-): Promise<{ device: GPUDevice; adapterName: string }> {
+): Promise<{ device: GPUDevice; adapterName: string; adapterIdentity: string }> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error(`${NO_ADAPTER_HELP} (navigator.gpu is undefined)`);
   const adapter = await gpu.requestAdapter({
@@ -60,5 +60,7 @@ export async function requestGpuDevice(
   // swiftshader") rather than the vendor alone.
   const adapterName = info.description ||
     [info.vendor, info.architecture, info.device].filter((v) => v).join(" ") || "unknown adapter";
-  return { device, adapterName };
+  // Identity for per-adapter caches (the tuner's choices): every field the adapter reports.
+  const adapterIdentity = [info.vendor, info.architecture, info.device, info.description].join("|");
+  return { device, adapterName, adapterIdentity };
 }

@@ -6,6 +6,7 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, LOOP_BUDGET, runKernel } from "./_kernel.ts";
+import { SHARED_TILE, sharedMatmulSource } from "./matmul_shared.ts";
 import {
   accumulateBlock,
   elementType,
@@ -44,7 +45,19 @@ export interface MatmulKernelOptions extends TileProduct {
   batchedB?: boolean;
   /** Add the product to the existing C instead of overwriting it. */
   accumulate?: boolean;
+  /**
+   * Kernel variant: "register" (8x8 register blocks read as vec4, no workgroup memory; the default, and
+   * the fastest on CPU adapters) or "shared" (64x64 tiles staged in workgroup memory; see
+   * matmul_shared.ts). Both compute the same product up to float32 rounding.
+   */
+  variant?: MatmulVariant;
 }
+
+/** The matmul kernel variants. */
+export type MatmulVariant = "register" | "shared";
+
+/** Every matmul variant, for tests and benchmarks that run them all. */
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ["register", "shared"];
 
 /**
  * WGSL for a batched matmul.
@@ -133,12 +146,11 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
       );
     }
   },
-  workgroups: (o) => [
-    Math.ceil(o.n / (TILE_COLS * WORKGROUP_X)),
-    Math.ceil(o.m / (TILE_ROWS * WORKGROUP_Y)),
-    o.batch ?? 1,
-  ],
-  wgsl: matmulSource,
+  workgroups: (o) =>
+    o.variant === "shared"
+      ? [Math.ceil(o.n / SHARED_TILE), Math.ceil(o.m / SHARED_TILE), o.batch ?? 1]
+      : [Math.ceil(o.n / (TILE_COLS * WORKGROUP_X)), Math.ceil(o.m / (TILE_ROWS * WORKGROUP_Y)), o.batch ?? 1],
+  wgsl: (o) => (o.variant === "shared" ? sharedMatmulSource(o) : matmulSource(o)),
 });
 
 /**
@@ -151,5 +163,13 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
  */
 export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOptions): void {
   const { a, b, c, ...options } = call;
+  // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
+  options.variant ??= (rt.tuning.get(`matmul:${matmulShapeClass(options.m, options.n, options.k)}`) ??
+    "register") as MatmulVariant;
   runKernel(rt, matmulKernel(options), [a, b, c]);
+}
+
+/** Matmul shape classes by work (2·m·n·k): below 2^28 flops "small", else "large". */
+export function matmulShapeClass(m: number, n: number, k: number): "small" | "large" {
+  return 2 * m * n * k < 2 ** 28 ? "small" : "large";
 }

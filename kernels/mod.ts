@@ -18,3 +18,5 @@ export * from "./reduce.ts";
 export * from "./runtime.ts";
 export * from "./softmax.ts";
 export * from "./ntk_recursion.ts";
+export * from "./matmul_shared.ts";
+export * from "./tuning.ts";

@@ -7,6 +7,7 @@
 import { requestGpuDevice } from "./device.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
+import { memoryTuningStore, tuneKernels, type TuningOptions } from "./tuning.ts";
 
 /** Bind groups kept for reuse before the cache is cleared (a few per distinct kernel and buffer set). */
 const MAX_CACHED_BIND_GROUPS = 4096;
@@ -72,6 +73,13 @@ export class Runtime {
   }
   /** Dispatch, submit and sync counters. */
   readonly stats: RuntimeStats = { dispatches: 0, submits: 0, syncs: 0 };
+  /** Everything the adapter reports about itself (vendor|architecture|device|description): the tuner's cache key. */
+  readonly adapterIdentity: string;
+  /**
+   * The tuner's choices, `family:class → variant` (e.g. `matmul:large → register`); empty means every
+   * family's default. Set by {@linkcode initGpu} (see kernels/tuning.ts).
+   */
+  readonly tuning: Map<string, string> = new Map();
   /** Dispatches recorded before an automatic submit (the GPU starts while the CPU keeps recording). */
   maxDispatchesPerSubmit = 256;
   #encoder: GPUCommandEncoder | null = null;
@@ -91,10 +99,12 @@ export class Runtime {
    *
    * @param device A device from {@linkcode requestGpuDevice}.
    * @param adapterName Adapter description for messages and benchmark tables.
+   * @param adapterIdentity Every field the adapter reports, for per-adapter caches (default: the name).
    */
-  constructor(device: GPUDevice, adapterName: string) {
+  constructor(device: GPUDevice, adapterName: string, adapterIdentity = adapterName) {
     this.device = device;
     this.adapterName = adapterName;
+    this.adapterIdentity = adapterIdentity;
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     device.lost.then((info) => {
@@ -299,11 +309,17 @@ export class Runtime {
 }
 
 let shared: Promise<Runtime> | null = null;
+/** The default tuning store: in memory, for this process. */
+const processStore = memoryTuningStore();
 let current: Runtime | null = null;
 
 /**
- * Initialises (once) and returns the shared runtime used by every op.
+ * Initialises (once) and returns the shared runtime used by every op. By default it then tunes the kernel
+ * families that have variants (kernels/tuning.ts): the choices of this adapter are read from `store`, or
+ * measured once (under a second on a software adapter) and stored. Options count on the first call only.
  *
+ * @param options `tuning: "off"` keeps every default variant (reproducible timing); `store` persists
+ *   choices (default: in memory for this process).
  * @returns The shared runtime.
  * @throws {Error} When no WebGPU adapter is available (the message says how to get one).
  * @example Initialise the GPU
@@ -314,11 +330,13 @@ let current: Runtime | null = null;
  * assert.ok(rt.adapterName.length > 0);
  * ```
  */
-export function initGpu(): Promise<Runtime> {
+export function initGpu(options: TuningOptions = {}): Promise<Runtime> {
   if (!shared) {
-    shared = requestGpuDevice().then(({ device, adapterName }) => {
-      current = new Runtime(device, adapterName);
-      return current;
+    shared = requestGpuDevice().then(async ({ device, adapterName, adapterIdentity }) => {
+      const rt = new Runtime(device, adapterName, adapterIdentity);
+      if ((options.tuning ?? "auto") === "auto") await tuneKernels(rt, options.store ?? processStore);
+      current = rt;
+      return rt;
     });
     shared.catch(() => {
       shared = null;

@@ -1,6 +1,6 @@
 import assert from "node:assert";
 import { gram, initGpu, matmul, Tensor } from "./_all.ts";
-import { dispatchMatmul } from "../kernels/matmul.ts";
+import { dispatchMatmul, MATMUL_VARIANTS, type MatmulVariant } from "../kernels/matmul.ts";
 import { referenceGram, referenceMatmul } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 
@@ -140,4 +140,55 @@ Deno.test("matmul() splits inner dimensions beyond the kernel limit", async (t) 
     const c = matmul(Tensor.fromArray(a, [m, k]), Tensor.fromArray(bt, [n, k]), { transposeB: true });
     assertClose(await c.toArray(), ref, tol(k));
   });
+});
+
+Deno.test("every matmul kernel variant matches the reference: sizes, transposes, batches, broadcast, accumulate", async (t) => {
+  const rt = await initGpu();
+  const run = async (
+    variant: MatmulVariant,
+    geometry: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean },
+    batch = 1,
+    broadcastB = false,
+    accumulate = false,
+  ) => {
+    const { m, n, k } = geometry;
+    const a = seededValues(batch * m * k, m + k), b = seededValues((broadcastB ? 1 : batch) * k * n, n + 3 * k);
+    const c0 = seededValues(batch * m * n, 11);
+    const [ta, tb, tc] = [Tensor.fromArray(a), Tensor.fromArray(b), Tensor.fromArray(c0)];
+    dispatchMatmul(rt, {
+      a: ta.buffer,
+      b: tb.buffer,
+      c: tc.buffer,
+      ...geometry,
+      batch,
+      batchedB: !broadcastB,
+      accumulate,
+      variant,
+    });
+    const got = await tc.toArray();
+    for (let i = 0; i < batch; i++) {
+      const ref = referenceMatmul(
+        a.subarray(i * m * k, (i + 1) * m * k),
+        broadcastB ? b : b.subarray(i * k * n, (i + 1) * k * n),
+        geometry,
+      ).map((v, j) => v + (accumulate ? c0[i * m * n + j] : 0));
+      assertClose(got.subarray(i * m * n, (i + 1) * m * n), ref, tol(k), `${variant} batch entry ${i}`);
+    }
+    [ta, tb, tc].forEach((x) => x.dispose());
+  };
+  for (const variant of MATMUL_VARIANTS) {
+    await t.step(`${variant}: awkward sizes, every transpose`, async () => {
+      for (const [m, n, k] of [...SIZES, [130, 70, 40] as [number, number, number]]) {
+        for (const transposeA of [false, true]) {
+          for (const transposeB of [false, true]) await run(variant, { m, n, k, transposeA, transposeB });
+        }
+      }
+    });
+    await t.step(`${variant}: batch of 3, B broadcast, accumulate`, async () => {
+      const g = { m: 67, n: 19, k: 21, transposeA: false, transposeB: true };
+      await run(variant, g, 3);
+      await run(variant, g, 3, true);
+      await run(variant, g, 2, false, true);
+    });
+  }
 });

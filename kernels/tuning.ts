@@ -1,0 +1,107 @@
+/**
+ * The kernel autotuner: where a kernel family has variants (matmul: register-blocked or workgroup-memory
+ * tiled), it times each on the adapter for a representative shape of every shape class, keeps the
+ * fastest, and remembers the choice per adapter identity and tuning version in a store (in memory by
+ * default; a Deno program can pass one backed by a file). Variants compute the same result up to float32
+ * rounding, so tuning changes speed, never answers.
+ *
+ * @module
+ */
+import type { Runtime } from "./runtime.ts";
+import { dispatchMatmul, MATMUL_VARIANTS, type MatmulVariant } from "./matmul.ts";
+
+/** Bump when variants or shape classes change: stored choices of another version are ignored. */
+export const TUNING_VERSION = 1;
+
+/** Where the tuner keeps its choices: one record of `family:class → variant` per key. */
+export interface TuningStore {
+  /** The choices stored under `key`, or null. */
+  read(key: string): Promise<Record<string, string> | null>;
+  /** Stores choices under `key`. */
+  write(key: string, choices: Record<string, string>): Promise<void>;
+}
+
+/** A store that lives as long as the process (or page). */
+export function memoryTuningStore(): TuningStore {
+  const records = new Map<string, Record<string, string>>();
+  return {
+    read: (key) => Promise.resolve(records.get(key) ?? null),
+    write: (key, choices) => {
+      records.set(key, { ...choices });
+      return Promise.resolve();
+    },
+  };
+}
+
+/** How {@linkcode initGpu} tunes: "auto" (default) times the variants once per adapter and store; "off" keeps the defaults. */
+export interface TuningOptions {
+  /** "auto" or "off" (reproducible timing: every family uses its default variant). */
+  tuning?: "auto" | "off";
+  /** Where choices persist (default: in memory, for this process). */
+  store?: TuningStore;
+}
+
+/** The representative square size timed for each matmul class (see `matmulShapeClass` in matmul.ts). */
+const REPRESENTATIVE = { small: 256, large: 512 } as const;
+
+/** The store key of a runtime's adapter at this tuning version. */
+export function tuningKey(rt: Runtime): string {
+  return `${rt.adapterIdentity} | rankscope tuning v${TUNING_VERSION}`;
+}
+
+/**
+ * Seconds per run of each matmul variant at n x n x n (best of two timed runs after a warm-up, one sync
+ * each).
+ *
+ * @param rt Runtime.
+ * @param n Size.
+ * @returns Seconds per variant.
+ */
+export async function timeMatmulVariants(rt: Runtime, n: number): Promise<Record<MatmulVariant, number>> {
+  const bytes = n * n * 4;
+  const [a, c] = [rt.pool.acquire(bytes), rt.pool.acquire(bytes)];
+  rt.write(a, new Float32Array(n * n).fill(1));
+  const out = {} as Record<MatmulVariant, number>;
+  try {
+    for (const variant of MATMUL_VARIANTS) {
+      let best = Infinity;
+      for (let r = 0; r < 3; r++) {
+        const t = performance.now();
+        dispatchMatmul(rt, { a, b: a, c, m: n, n, k: n, transposeA: false, transposeB: false, variant });
+        await rt.sync();
+        if (r > 0) best = Math.min(best, (performance.now() - t) / 1000);
+      }
+      out[variant] = best;
+    }
+  } finally {
+    rt.pool.release(a);
+    rt.pool.release(c);
+  }
+  return out;
+}
+
+/**
+ * Loads the runtime's tuning choices from the store, or measures them (and stores them) when the store
+ * has none for this adapter and version. Sets `rt.tuning`.
+ *
+ * @param rt Runtime.
+ * @param store Where choices persist.
+ * @returns The choices, `family:class → variant`.
+ */
+export async function tuneKernels(rt: Runtime, store: TuningStore): Promise<Record<string, string>> {
+  const key = tuningKey(rt);
+  let choices = await store.read(key);
+  const valid = (c: Record<string, string> | null): c is Record<string, string> =>
+    !!c && Object.values(c).every((v) => (MATMUL_VARIANTS as readonly string[]).includes(v));
+  if (!valid(choices)) {
+    choices = {};
+    for (const [cls, n] of Object.entries(REPRESENTATIVE)) {
+      const seconds = await timeMatmulVariants(rt, n);
+      choices[`matmul:${cls}`] = MATMUL_VARIANTS.reduce((a, b) => (seconds[b] < seconds[a] ? b : a));
+    }
+    await store.write(key, choices);
+  }
+  rt.tuning.clear();
+  for (const [k, v] of Object.entries(choices)) rt.tuning.set(k, v);
+  return choices;
+}

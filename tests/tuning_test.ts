@@ -1,0 +1,78 @@
+import assert from "node:assert";
+import { initGpu, Tensor } from "./_all.ts";
+import {
+  dispatchMatmul,
+  memoryTuningStore,
+  tuneKernels,
+  TUNING_VERSION,
+  tuningKey,
+  type TuningStore,
+} from "../kernels/mod.ts";
+import { referenceMatmul } from "./_reference.ts";
+import { assertClose, seededValues } from "./_helpers.ts";
+
+/** A memory store that counts its reads and writes. */
+function countingStore(): TuningStore & { reads: number; writes: number } {
+  const inner = memoryTuningStore();
+  const store = {
+    reads: 0,
+    writes: 0,
+    read: (key: string) => (store.reads++, inner.read(key)),
+    write: (key: string, choices: Record<string, string>) => (store.writes++, inner.write(key, choices)),
+  };
+  return store;
+}
+
+Deno.test("the tuner measures each matmul shape class once per adapter and store, then reuses the choice", async () => {
+  const rt = await initGpu();
+  const saved = new Map(rt.tuning);
+  try {
+    const store = countingStore();
+    const first = await tuneKernels(rt, store);
+    assert.deepEqual(Object.keys(first).sort(), ["matmul:large", "matmul:small"]);
+    assert.ok(Object.values(first).every((v) => v === "register" || v === "shared"), JSON.stringify(first));
+    assert.equal(store.writes, 1);
+    assert.ok(tuningKey(rt).includes(rt.adapterIdentity) && tuningKey(rt).endsWith(`v${TUNING_VERSION}`));
+    // A second tuning reads the store and runs nothing on the device.
+    const before = rt.stats.dispatches;
+    assert.deepEqual(await tuneKernels(rt, store), first);
+    assert.equal(rt.stats.dispatches, before, "no timing runs");
+    assert.equal(store.writes, 1);
+    // A stored choice naming no known variant is measured again.
+    await store.write(tuningKey(rt), { "matmul:small": "warp-specialised" });
+    await tuneKernels(rt, store);
+    assert.ok(rt.stats.dispatches > before, "re-measured");
+  } finally {
+    rt.tuning.clear();
+    saved.forEach((v, k) => rt.tuning.set(k, v));
+  }
+});
+
+Deno.test("dispatchMatmul follows the tuned variant of the shape class, with the same result", async () => {
+  const rt = await initGpu();
+  const saved = new Map(rt.tuning);
+  const [m, n, k] = [33, 70, 19];
+  const a = seededValues(m * k, 1), b = seededValues(k * n, 2);
+  const geometry = { m, n, k, transposeA: false, transposeB: false };
+  try {
+    for (const variant of ["shared", "register"]) {
+      rt.tuning.set("matmul:small", variant);
+      const [ta, tb, tc] = [Tensor.fromArray(a), Tensor.fromArray(b), Tensor.empty([m * n])];
+      const seen: string[] = [];
+      const record = rt.dispatch.bind(rt);
+      rt.dispatch = (call) => (seen.push(call.wgsl), record(call));
+      try {
+        dispatchMatmul(rt, { a: ta.buffer, b: tb.buffer, c: tc.buffer, ...geometry });
+      } finally {
+        delete (rt as { dispatch?: unknown }).dispatch; // back to the class's method
+      }
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0].includes("workgroup-memory variant"), variant === "shared", `the ${variant} kernel ran`);
+      assertClose(await tc.toArray(), referenceMatmul(a, b, geometry), { atol: 1e-5 * Math.sqrt(k), rtol: 1e-5 });
+      [ta, tb, tc].forEach((t) => t.dispose());
+    }
+  } finally {
+    rt.tuning.clear();
+    saved.forEach((v, key) => rt.tuning.set(key, v));
+  }
+});

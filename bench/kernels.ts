@@ -1,23 +1,33 @@
 /**
- * Kernel throughput: matmul GFLOP/s at n = 256..2048 for every variant (the tuner's choice marked) and
- * Gram of 1000x4096.
+ * Kernel throughput: matmul GFLOP/s at n = 256..2048 and Gram of 1000x4096, for every variant (the
+ * tuner's choice marked).
  *
- * Run: `deno run -A bench/kernels.ts [--trials 5] [--sizes 256,512,1024,2048,4096]`. Each measurement records `reps` dispatches and
- * waits once (one GPU→CPU sync), so the ~11 ms sync cost of the software adapter is amortised.
+ * Run: `deno run -A bench/kernels.ts [--trials 5] [--sizes 256,512,1024,2048,4096] [--gram 1000x4096,4096x4096]`.
+ * Each measurement records `reps` dispatches and waits once (one GPU→CPU sync), so the ~11 ms sync cost of
+ * the software adapter is amortised.
  * Prints a markdown table; trials are summarised by median and best.
  */
 import { parseArgs } from "node:util";
 import { initGpu, type Runtime, Tensor } from "../mod.ts";
-import { dispatchGram, dispatchMatmul, MATMUL_VARIANTS, matmulShapeClass } from "../kernels/mod.ts";
+import { dispatchGram, dispatchMatmul, GRAM_VARIANTS, MATMUL_VARIANTS, matmulShapeClass } from "../kernels/mod.ts";
 import { denoTuning } from "../experiments/_common.ts";
 
 const { values } = parseArgs({
-  options: { trials: { type: "string", default: "5" }, sizes: { type: "string", default: "256,512,1024,2048" } },
+  options: {
+    trials: { type: "string", default: "5" },
+    sizes: { type: "string", default: "256,512,1024,2048" },
+    gram: { type: "string", default: "1000x4096" },
+  },
 });
 const trials = Number(values.trials);
 const sizes = values.sizes.split(",").map(Number);
+const grams = values.gram.split(",").map((g) => g.split("x").map(Number) as [number, number]);
 if (!sizes.every((n) => Number.isInteger(n) && n >= 1)) {
   console.error(`--sizes: "${values.sizes}" is not a list of positive integers`);
+  Deno.exit(2);
+}
+if (!grams.every((g) => g.length === 2 && g.every((v) => Number.isInteger(v) && v >= 1))) {
+  console.error(`--gram: "${values.gram}" is not a list of MxK sizes (e.g. 1000x4096,4096x4096)`);
   Deno.exit(2);
 }
 const rt = await initGpu(denoTuning());
@@ -69,14 +79,17 @@ for (const n of sizes) {
   a.dispose();
   c.dispose();
 }
-{
-  const [m, k] = [1000, 4096];
+for (const [m, k] of grams) {
   const a = Tensor.fromArray(new Float32Array(m * k).map((_, i) => Math.cos(i)), [m, k]);
   const g = Tensor.empty([m, m]);
-  const s = await measure(rt, 2, () => dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k }));
-  // Counted as the full product's 2·m²·k flops (what a plain matmul would do); the kernel does about half.
-  report(`gram ${m}x${k} (as 2m²k flops)`, 2 * m * m * k, s);
-  report(`gram ${m}x${k} (m(m+1)k flops done)`, m * (m + 1) * k, s);
+  const tuned = rt.tuning.get(`gram:${matmulShapeClass(m, m, k)}`) ?? "register";
+  for (const variant of GRAM_VARIANTS) {
+    const s = await measure(rt, 2, () => dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k, variant }));
+    // Counted as the full product's 2·m²·k flops (what a plain matmul would do); the kernel does about half.
+    report(`gram ${m}x${k} (${variant}${variant === tuned ? ", tuned choice" : ""}; as 2m²k flops)`, 2 * m * m * k, s);
+  }
+  a.dispose();
+  g.dispose();
 }
 
 console.log(

@@ -7,7 +7,8 @@ import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearWorkgroupIndex, runKernel } from "./_kernel.ts";
 import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS } from "./_tile.ts";
 import { linearGrid } from "./runtime.ts";
-import { MAX_INNER_DIMENSION, type TileProduct } from "./matmul.ts";
+import { matmulShapeClass, MAX_INNER_DIMENSION, type TileProduct } from "./matmul.ts";
+import { SHARED_DECLARATIONS, SHARED_WORKGROUP, sharedStores, sharedTileProduct } from "./matmul_shared.ts";
 
 /** Side of the square block of G owned by one workgroup (8x8 invocations of 8x8 registers). */
 export const GRAM_BLOCK = 64;
@@ -19,7 +20,18 @@ export interface GramOptions {
   m: number;
   /** Columns of A. */
   k: number;
+  /**
+   * Kernel variant: "register" (8x8 register blocks, the default) or "shared" (64x64 blocks staged
+   * through workgroup memory, as the shared matmul); both compute the upper blocks only and mirror them.
+   */
+  variant?: GramVariant;
 }
+
+/** The Gram kernel variants. */
+export type GramVariant = "register" | "shared";
+
+/** Every Gram variant, for tests and benchmarks that run them all. */
+export const GRAM_VARIANTS: readonly GramVariant[] = ["register", "shared"];
 
 /**
  * WGSL for G = A·Aᵀ over the upper-triangular block pairs.
@@ -61,7 +73,24 @@ function gramSource(options: GramOptions, [gridX]: Grid): string {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = ${linearWorkgroupIndex(gridX)};
   if (t >= ${(tiles * (tiles + 1)) / 2}u) { return; }
-  // Row-major enumeration of pairs bi <= bj: find bi with start(bi) <= t < start(bi + 1),
+${blockPair(tiles)}
+  let row = bi * ${GRAM_BLOCK}u + lid.y * ${TILE_ROWS}u;
+  let col = bj * ${GRAM_BLOCK}u + lid.x * ${TILE_COLS}u;
+  if (row >= ${m}u || col >= ${m}u) { return; }
+  let a_off = 0u;
+  let b_off = 0u;
+${accumulateBlock(product)}
+${stores.map((s) => "  " + s).join("\n")}
+}
+`;
+}
+
+/**
+ * WGSL that finds the workgroup's block pair (bi <= bj, row-major) from its linear index `t` (workgroup-
+ * uniform) and sets `diagonal`.
+ */
+function blockPair(tiles: number): string {
+  return `  // Row-major enumeration of pairs bi <= bj: find bi with start(bi) <= t < start(bi + 1),
   // start(i) = i*T - i*(i-1)/2. A float estimate, then exact integer correction.
   var bi = u32(max(0.0, floor((f32(${2 * tiles + 1}) - sqrt(f32(${(2 * tiles + 1) ** 2}) - 8.0 * f32(t))) / 2.0)));
   loop {
@@ -70,14 +99,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     break;
   }
   let bj = bi + t - (bi * ${tiles}u - bi * (bi - 1u) / 2u);
-  let diagonal = bi == bj;
-  let row = bi * ${GRAM_BLOCK}u + lid.y * ${TILE_ROWS}u;
-  let col = bj * ${GRAM_BLOCK}u + lid.x * ${TILE_COLS}u;
-  if (row >= ${m}u || col >= ${m}u) { return; }
+  let diagonal = bi == bj;`;
+}
+
+/** The workgroup-memory Gram: a 16x16 workgroup per 64x64 block pair, as the shared matmul, mirrored. */
+function sharedGramSource(options: GramOptions, [gridX]: Grid): string {
+  const { m, k } = options;
+  const tiles = Math.ceil(m / GRAM_BLOCK);
+  const stores = sharedStores(
+    m,
+    m,
+    (row, col, acc) =>
+      `c[(${row}) * ${m}u + ${col}] = ${acc}; if (!diagonal) { c[(${col}) * ${m}u + ${row}] = ${acc}; }`,
+  );
+  return `// gram (workgroup-memory variant): G = A * A^T, m=${m} k=${k}; blocks (bi <= bj), mirrored
+// bindings: 0 a (read), 1 b (read, same buffer as a), 2 c = G (read_write); workgroup ${SHARED_WORKGROUP}x${SHARED_WORKGROUP}
+// grid: ${(tiles * (tiles + 1)) / 2} workgroups as linearGrid (x = ${gridX})
+${SHARED_DECLARATIONS}
+
+@compute @workgroup_size(${SHARED_WORKGROUP}, ${SHARED_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = ${linearWorkgroupIndex(gridX)};
+  if (t >= ${(tiles * (tiles + 1)) / 2}u) { return; } // uniform across the workgroup
+${blockPair(tiles)}
+  let tileRow = bi * ${GRAM_BLOCK}u;
+  let tileCol = bj * ${GRAM_BLOCK}u;
   let a_off = 0u;
   let b_off = 0u;
-${accumulateBlock(product)}
-${stores.map((s) => "  " + s).join("\n")}
+${sharedTileProduct({ m, n: m, k, transposeA: false, transposeB: true })}
+  ${stores}
 }
 `;
 }
@@ -94,11 +144,11 @@ const gramKernel = defineKernel<GramOptions>({
       throw new RangeError(`Cannot compute Gram matrix: k = ${k} exceeds ${MAX_INNER_DIMENSION}`);
     }
   },
-  workgroups: ({ m }) => {
+  workgroups: ({ m }) => { // both variants: one workgroup per 64x64 block pair
     const tiles = Math.ceil(m / GRAM_BLOCK);
     return linearGrid((tiles * (tiles + 1)) / 2);
   },
-  wgsl: gramSource,
+  wgsl: (o, grid) => (o.variant === "shared" ? sharedGramSource(o, grid) : gramSource(o, grid)),
 });
 
 /**
@@ -110,6 +160,9 @@ const gramKernel = defineKernel<GramOptions>({
  */
 export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g: GPUBuffer }): void {
   const { a, g, ...options } = call;
+  // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
+  options.variant ??= (rt.tuning.get(`gram:${matmulShapeClass(options.m, options.m, options.k)}`) ??
+    "register") as GramVariant;
   // A is bound twice: once as op(A), once as op(B) = Aᵀ.
   runKernel(rt, gramKernel(options), [a, a, g]);
 }

@@ -1,6 +1,6 @@
 /**
- * The kernel autotuner: where a kernel family has variants (matmul: register-blocked or workgroup-memory
- * tiled), it times each on the adapter for a representative shape of every shape class, keeps the
+ * The kernel autotuner: where a kernel family has variants (matmul and Gram: register-blocked or
+ * workgroup-memory tiled), it times each on the adapter for a representative shape of every shape class, keeps the
  * fastest, and remembers the choice per adapter identity and tuning version in a store (in memory by
  * default; a Deno program can pass one backed by a file). Variants compute the same result up to float32
  * rounding, so tuning changes speed, never answers.
@@ -9,11 +9,12 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { dispatchMatmul, MATMUL_VARIANTS, type MatmulVariant } from "./matmul.ts";
+import { dispatchGram } from "./gram.ts";
 
 /** Bump when variants or shape classes change: stored choices of another version are ignored. */
-export const TUNING_VERSION = 1;
+export const TUNING_VERSION = 2;
 
-/** Where the tuner keeps its choices: one record of `family:class → variant` per key. */
+/** Where the tuner keeps its choices: one record of `family:class → variant` per key (matmul and gram share the variant names). */
 export interface TuningStore {
   /** The choices stored under `key`, or null. */
   read(key: string): Promise<Record<string, string> | null>;
@@ -41,7 +42,7 @@ export interface TuningOptions {
   store?: TuningStore;
 }
 
-/** The representative square size timed for each matmul class (see `matmulShapeClass` in matmul.ts). */
+/** The representative square size timed for each shape class of both families (see `matmulShapeClass`). */
 const REPRESENTATIVE = { small: 256, large: 512 } as const;
 
 /** The store key of a runtime's adapter at this tuning version. */
@@ -50,14 +51,19 @@ export function tuningKey(rt: Runtime): string {
 }
 
 /**
- * Seconds per run of each matmul variant at n x n x n (best of two timed runs after a warm-up, one sync
- * each).
+ * Seconds per run of each variant of a family at n x n x n (Gram: n x n from n x n; best of two timed
+ * runs after a warm-up, one sync each).
  *
  * @param rt Runtime.
+ * @param family "matmul" or "gram".
  * @param n Size.
  * @returns Seconds per variant.
  */
-export async function timeMatmulVariants(rt: Runtime, n: number): Promise<Record<MatmulVariant, number>> {
+export async function timeVariants(
+  rt: Runtime,
+  family: "matmul" | "gram",
+  n: number,
+): Promise<Record<MatmulVariant, number>> {
   const bytes = n * n * 4;
   const [a, c] = [rt.pool.acquire(bytes), rt.pool.acquire(bytes)];
   rt.write(a, new Float32Array(n * n).fill(1));
@@ -67,7 +73,8 @@ export async function timeMatmulVariants(rt: Runtime, n: number): Promise<Record
       let best = Infinity;
       for (let r = 0; r < 3; r++) {
         const t = performance.now();
-        dispatchMatmul(rt, { a, b: a, c, m: n, n, k: n, transposeA: false, transposeB: false, variant });
+        if (family === "gram") dispatchGram(rt, { a, g: c, m: n, k: n, variant });
+        else dispatchMatmul(rt, { a, b: a, c, m: n, n, k: n, transposeA: false, transposeB: false, variant });
         await rt.sync();
         if (r > 0) best = Math.min(best, (performance.now() - t) / 1000);
       }
@@ -95,9 +102,11 @@ export async function tuneKernels(rt: Runtime, store: TuningStore): Promise<Reco
     !!c && Object.values(c).every((v) => (MATMUL_VARIANTS as readonly string[]).includes(v));
   if (!valid(choices)) {
     choices = {};
-    for (const [cls, n] of Object.entries(REPRESENTATIVE)) {
-      const seconds = await timeMatmulVariants(rt, n);
-      choices[`matmul:${cls}`] = MATMUL_VARIANTS.reduce((a, b) => (seconds[b] < seconds[a] ? b : a));
+    for (const family of ["matmul", "gram"] as const) {
+      for (const [cls, n] of Object.entries(REPRESENTATIVE)) {
+        const seconds = await timeVariants(rt, family, n);
+        choices[`${family}:${cls}`] = MATMUL_VARIANTS.reduce((a, b) => (seconds[b] < seconds[a] ? b : a));
+      }
     }
     await store.write(key, choices);
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert";
 import { gram, initGpu, matmul, Tensor } from "./_all.ts";
 import { dispatchMatmul, MATMUL_VARIANTS, type MatmulVariant } from "../kernels/matmul.ts";
+import { dispatchGram, GRAM_VARIANTS } from "../kernels/gram.ts";
 import { referenceGram, referenceMatmul } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 
@@ -189,6 +190,23 @@ Deno.test("every matmul kernel variant matches the reference: sizes, transposes,
       await run(variant, g, 3);
       await run(variant, g, 3, true);
       await run(variant, g, 2, false, true);
+    });
+  }
+});
+
+Deno.test("every Gram kernel variant matches the reference and is exactly symmetric", async (t) => {
+  const rt = await initGpu();
+  for (const variant of GRAM_VARIANTS) {
+    await t.step(variant, async () => {
+      for (const [m, k] of [[1, 1], [7, 13], [65, 17], [130, 64], [200, 9], [300, 40]]) {
+        const a = seededValues(m * k, m * 7 + k);
+        const [ta, tg] = [Tensor.fromArray(a), Tensor.empty([m * m])];
+        dispatchGram(rt, { a: ta.buffer, g: tg.buffer, m, k, variant });
+        const g = await tg.toArray();
+        assertClose(g, referenceGram(a, m), tol(k), `${variant} ${m}x${k}`);
+        for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) assert.equal(g[i * m + j], g[j * m + i]);
+        [ta, tg].forEach((x) => x.dispose());
+      }
     });
   }
 });

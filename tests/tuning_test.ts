@@ -1,6 +1,7 @@
 import assert from "node:assert";
 import { initGpu, Tensor } from "./_all.ts";
 import {
+  dispatchGram,
   dispatchMatmul,
   memoryTuningStore,
   tuneKernels,
@@ -29,7 +30,7 @@ Deno.test("the tuner measures each matmul shape class once per adapter and store
   try {
     const store = countingStore();
     const first = await tuneKernels(rt, store);
-    assert.deepEqual(Object.keys(first).sort(), ["matmul:large", "matmul:small"]);
+    assert.deepEqual(Object.keys(first).sort(), ["gram:large", "gram:small", "matmul:large", "matmul:small"]);
     assert.ok(Object.values(first).every((v) => v === "register" || v === "shared"), JSON.stringify(first));
     assert.equal(store.writes, 1);
     assert.ok(tuningKey(rt).includes(rt.adapterIdentity) && tuningKey(rt).endsWith(`v${TUNING_VERSION}`));
@@ -74,5 +75,30 @@ Deno.test("dispatchMatmul follows the tuned variant of the shape class, with the
   } finally {
     rt.tuning.clear();
     saved.forEach((v, key) => rt.tuning.set(key, v));
+  }
+});
+
+Deno.test("dispatchGram follows the tuned variant too", async () => {
+  const rt = await initGpu();
+  const saved = new Map(rt.tuning);
+  const [m, k] = [40, 9];
+  const [ta, tg] = [Tensor.fromArray(seededValues(m * k, 3)), Tensor.empty([m * m])];
+  try {
+    for (const variant of ["shared", "register"]) {
+      rt.tuning.set("gram:small", variant);
+      const seen: string[] = [];
+      const record = rt.dispatch.bind(rt);
+      rt.dispatch = (call) => (seen.push(call.wgsl), record(call));
+      try {
+        dispatchGram(rt, { a: ta.buffer, g: tg.buffer, m, k });
+      } finally {
+        delete (rt as { dispatch?: unknown }).dispatch;
+      }
+      assert.equal(seen[0].includes("workgroup-memory variant"), variant === "shared", `the ${variant} Gram ran`);
+    }
+  } finally {
+    rt.tuning.clear();
+    saved.forEach((v, key) => rt.tuning.set(key, v));
+    [ta, tg].forEach((t) => t.dispose());
   }
 });

@@ -36,7 +36,7 @@ export const NO_ADAPTER_HELP: string =
  */
 export async function requestGpuDevice(
   options: RequestGpuDeviceOptions = {},
-): Promise<{ device: GPUDevice; adapterName: string; adapterIdentity: string }> {
+): Promise<{ device: GPUDevice; adapterName: string; adapterIdentity: string; fallback: boolean }> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error(`${NO_ADAPTER_HELP} (navigator.gpu is undefined)`);
   const adapter = await gpu.requestAdapter({
@@ -62,5 +62,8 @@ export async function requestGpuDevice(
     [info.vendor, info.architecture, info.device].filter((v) => v).join(" ") || "unknown adapter";
   // Identity for per-adapter caches (the tuner's choices): every field the adapter reports.
   const adapterIdentity = [info.vendor, info.architecture, info.device, info.description].join("|");
-  return { device, adapterName, adapterIdentity };
+  // A CPU (software) adapter such as lavapipe or SwiftShader reports itself as a fallback adapter.
+  const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return { device, adapterName, adapterIdentity, fallback };
 }

@@ -316,7 +316,9 @@ let current: Runtime | null = null;
 /**
  * Initialises (once) and returns the shared runtime used by every op. By default it then tunes the kernel
  * families that have variants (kernels/tuning.ts): the choices of this adapter are read from `store`, or
- * measured once (under a second on a software adapter) and stored. Options count on the first call only.
+ * measured once (about 2 s on a software adapter) and stored. On a CPU (fallback) adapter with no `store`
+ * the defaults stand untimed (they win there; timing every fresh process would only cost). Options count
+ * on the first call only.
  *
  * @param options `tuning: "off"` keeps every default variant (reproducible timing); `store` persists
  *   choices (default: in memory for this process).
@@ -332,9 +334,13 @@ let current: Runtime | null = null;
  */
 export function initGpu(options: TuningOptions = {}): Promise<Runtime> {
   if (!shared) {
-    shared = requestGpuDevice().then(async ({ device, adapterName, adapterIdentity }) => {
+    shared = requestGpuDevice().then(async ({ device, adapterName, adapterIdentity, fallback }) => {
       const rt = new Runtime(device, adapterName, adapterIdentity);
-      if ((options.tuning ?? "auto") === "auto") await tuneKernels(rt, options.store ?? processStore);
+      // On a CPU (fallback) adapter without a persistent store, timing every fresh process (every test
+      // module, every doc example) would cost more than it finds: the register kernels win there (measured
+      // 4-5x), so the defaults stand unless a store is given; with a store the choice is measured once.
+      const skip = fallback && !options.store;
+      if ((options.tuning ?? "auto") === "auto" && !skip) await tuneKernels(rt, options.store ?? processStore);
       current = rt;
       return rt;
     });

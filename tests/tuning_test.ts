@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { initGpu, Tensor } from "./_all.ts";
+import { initGpu, type Runtime, Tensor } from "./_all.ts";
 import {
   dispatchGram,
   dispatchMatmul,
@@ -24,9 +24,31 @@ function countingStore(): TuningStore & { reads: number; writes: number } {
   return store;
 }
 
+/** Saves the runtime's tuning choices; the returned function puts them back. */
+function keepTuning(rt: Runtime): () => void {
+  const saved = new Map(rt.tuning);
+  return () => {
+    rt.tuning.clear();
+    saved.forEach((v, k) => rt.tuning.set(k, v));
+  };
+}
+
+/** The WGSL of every dispatch `record` makes on the runtime (the dispatches still run). */
+function shadersOf(rt: Runtime, record: () => void): string[] {
+  const seen: string[] = [];
+  const dispatch = rt.dispatch.bind(rt);
+  rt.dispatch = (call) => (seen.push(call.wgsl), dispatch(call));
+  try {
+    record();
+  } finally {
+    delete (rt as { dispatch?: unknown }).dispatch; // back to the class's method
+  }
+  return seen;
+}
+
 Deno.test("the tuner measures each matmul shape class once per adapter and store, then reuses the choice", async () => {
   const rt = await initGpu();
-  const saved = new Map(rt.tuning);
+  const restore = keepTuning(rt);
   try {
     const store = countingStore();
     const first = await tuneKernels(rt, store);
@@ -44,61 +66,44 @@ Deno.test("the tuner measures each matmul shape class once per adapter and store
     await tuneKernels(rt, store);
     assert.ok(rt.stats.dispatches > before, "re-measured");
   } finally {
-    rt.tuning.clear();
-    saved.forEach((v, k) => rt.tuning.set(k, v));
+    restore();
   }
 });
 
 Deno.test("dispatchMatmul follows the tuned variant of the shape class, with the same result", async () => {
   const rt = await initGpu();
-  const saved = new Map(rt.tuning);
   const [m, n, k] = [33, 70, 19];
   const a = seededValues(m * k, 1), b = seededValues(k * n, 2);
   const geometry = { m, n, k, transposeA: false, transposeB: false };
+  const restore = keepTuning(rt);
   try {
     for (const variant of ["shared", "register"]) {
       rt.tuning.set("matmul:small", variant);
       const [ta, tb, tc] = [Tensor.fromArray(a), Tensor.fromArray(b), Tensor.empty([m * n])];
-      const seen: string[] = [];
-      const record = rt.dispatch.bind(rt);
-      rt.dispatch = (call) => (seen.push(call.wgsl), record(call));
-      try {
-        dispatchMatmul(rt, { a: ta.buffer, b: tb.buffer, c: tc.buffer, ...geometry });
-      } finally {
-        delete (rt as { dispatch?: unknown }).dispatch; // back to the class's method
-      }
+      const seen = shadersOf(rt, () => dispatchMatmul(rt, { a: ta.buffer, b: tb.buffer, c: tc.buffer, ...geometry }));
       assert.equal(seen.length, 1);
       assert.equal(seen[0].includes("workgroup-memory variant"), variant === "shared", `the ${variant} kernel ran`);
       assertClose(await tc.toArray(), referenceMatmul(a, b, geometry), { atol: 1e-5 * Math.sqrt(k), rtol: 1e-5 });
       [ta, tb, tc].forEach((t) => t.dispose());
     }
   } finally {
-    rt.tuning.clear();
-    saved.forEach((v, key) => rt.tuning.set(key, v));
+    restore();
   }
 });
 
 Deno.test("dispatchGram follows the tuned variant too", async () => {
   const rt = await initGpu();
-  const saved = new Map(rt.tuning);
   const [m, k] = [40, 9];
   const [ta, tg] = [Tensor.fromArray(seededValues(m * k, 3)), Tensor.empty([m * m])];
+  const restore = keepTuning(rt);
   try {
     for (const variant of ["shared", "register"]) {
       rt.tuning.set("gram:small", variant);
-      const seen: string[] = [];
-      const record = rt.dispatch.bind(rt);
-      rt.dispatch = (call) => (seen.push(call.wgsl), record(call));
-      try {
-        dispatchGram(rt, { a: ta.buffer, g: tg.buffer, m, k });
-      } finally {
-        delete (rt as { dispatch?: unknown }).dispatch;
-      }
+      const seen = shadersOf(rt, () => dispatchGram(rt, { a: ta.buffer, g: tg.buffer, m, k }));
       assert.equal(seen[0].includes("workgroup-memory variant"), variant === "shared", `the ${variant} Gram ran`);
     }
   } finally {
-    rt.tuning.clear();
-    saved.forEach((v, key) => rt.tuning.set(key, v));
+    restore();
     [ta, tg].forEach((t) => t.dispose());
   }
 });

@@ -68,7 +68,9 @@ const PER = SHARED_TILE / SHARED_WORKGROUP; // 4 rows and 4 columns of C per inv
  * @param o Product geometry (sizes and transposes).
  * @returns WGSL statements.
  */
-export function sharedTileProduct(o: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean }) {
+export function sharedTileProduct(
+  o: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean },
+): string {
   const { m, n, k } = o;
   const loads = (SHARED_TILE * SHARED_K) / (SHARED_WORKGROUP * SHARED_WORKGROUP); // 4 values of each tile
   const opA = o.transposeA ? `a[a_off + kk * ${m}u + r]` : `a[a_off + r * ${k}u + kk]`;

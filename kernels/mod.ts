@@ -20,3 +20,4 @@ export * from "./softmax.ts";
 export * from "./ntk_recursion.ts";
 export * from "./matmul_shared.ts";
 export * from "./tuning.ts";
+export * from "./block_jacobi.ts";

@@ -1,6 +1,6 @@
 /**
  * The kernel autotuner: where a kernel family has variants (matmul and Gram: register-blocked or
- * workgroup-memory tiled), it times each on the adapter for a representative shape of every shape class, keeps the
+ * workgroup-memory tiled; the Jacobi SVD: scalar rounds or block rotations), it times each on the adapter for a representative shape of every shape class, keeps the
  * fastest, and remembers the choice per adapter identity and tuning version in a store (in memory by
  * default; a Deno program can pass one backed by a file). Variants compute the same result up to float32
  * rounding, so tuning changes speed, never answers.
@@ -10,9 +10,18 @@
 import type { Runtime } from "./runtime.ts";
 import { dispatchMatmul, MATMUL_VARIANTS, type MatmulVariant } from "./matmul.ts";
 import { dispatchGram } from "./gram.ts";
+import { dispatchJacobiSweep } from "./jacobi.ts";
+import { blockPlan, dispatchBlockJacobiSweep, JACOBI_BLOCK } from "./block_jacobi.ts";
+
+/** Variant names per family (the first is the default). */
+export const VARIANTS: Record<string, readonly string[]> = {
+  matmul: MATMUL_VARIANTS,
+  gram: MATMUL_VARIANTS,
+  jacobi: ["scalar", "block"],
+};
 
 /** Bump when variants or shape classes change: stored choices of another version are ignored. */
-export const TUNING_VERSION = 2;
+export const TUNING_VERSION = 3;
 
 /** Where the tuner keeps its choices: one record of `family:class → variant` per key (matmul and gram share the variant names). */
 export interface TuningStore {
@@ -88,6 +97,40 @@ export async function timeVariants(
 }
 
 /**
+ * Seconds per sweep of the scalar and the block one-sided Jacobi on an n x n matrix (V accumulated; best
+ * of two timed sweeps after a warm-up). Both need about as many sweeps, so a sweep's time decides.
+ *
+ * @param rt Runtime.
+ * @param n Columns (and rows), a multiple of 4.
+ * @returns Seconds per variant.
+ */
+export async function timeJacobiSweeps(rt: Runtime, n: number): Promise<{ scalar: number; block: number }> {
+  const length = 2 * n, geometry = { batch: 1, n, m: n, length, tol: 1e-6 };
+  const values = Float32Array.from({ length: n * length }, (_, i) => ((i * 7919) % 1009) / 1009 - 0.5);
+  const [w, status, scratch] = [
+    rt.pool.acquire(values.byteLength),
+    rt.pool.acquire(4),
+    rt.pool.acquire(blockPlan(n).pairs * (2 * JACOBI_BLOCK) ** 2 * 4),
+  ];
+  const out = { scalar: Infinity, block: Infinity };
+  try {
+    for (const variant of ["scalar", "block"] as const) {
+      for (let r = 0; r < 3; r++) {
+        rt.write(w, values);
+        const t = performance.now();
+        if (variant === "block") dispatchBlockJacobiSweep(rt, { ...geometry, w, status, scratch });
+        else dispatchJacobiSweep(rt, { ...geometry, w, status });
+        await rt.sync();
+        if (r > 0) out[variant] = Math.min(out[variant], (performance.now() - t) / 1000);
+      }
+    }
+  } finally {
+    [w, status, scratch].forEach((b) => rt.pool.release(b));
+  }
+  return out;
+}
+
+/**
  * Loads the runtime's tuning choices from the store, or measures them (and stores them) when the store
  * has none for this adapter and version. Sets `rt.tuning`.
  *
@@ -99,7 +142,7 @@ export async function tuneKernels(rt: Runtime, store: TuningStore): Promise<Reco
   const key = tuningKey(rt);
   let choices = await store.read(key);
   const valid = (c: Record<string, string> | null): c is Record<string, string> =>
-    !!c && Object.values(c).every((v) => (MATMUL_VARIANTS as readonly string[]).includes(v));
+    !!c && Object.entries(c).every(([k, v]) => VARIANTS[k.split(":")[0]]?.includes(v)) && "jacobi:all" in c;
   if (!valid(choices)) {
     choices = {};
     for (const family of ["matmul", "gram"] as const) {
@@ -108,6 +151,8 @@ export async function tuneKernels(rt: Runtime, store: TuningStore): Promise<Reco
         choices[`${family}:${cls}`] = MATMUL_VARIANTS.reduce((a, b) => (seconds[b] < seconds[a] ? b : a));
       }
     }
+    const sweeps = await timeJacobiSweeps(rt, 128);
+    choices["jacobi:all"] = sweeps.block < sweeps.scalar ? "block" : "scalar";
     await store.write(key, choices);
   }
   rt.tuning.clear();

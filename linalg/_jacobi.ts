@@ -5,6 +5,7 @@
  * @module
  */
 import { dispatchJacobiSweep } from "../kernels/jacobi.ts";
+import { blockPlan, dispatchBlockJacobiSweep, JACOBI_BLOCK } from "../kernels/block_jacobi.ts";
 import { formatShape, noGrad, Tensor, tidy } from "../ops/tensor.ts";
 import { full, mul } from "../ops/elementwise.ts";
 import { concat, transpose } from "../ops/layout.ts";
@@ -101,23 +102,7 @@ export async function decompose(
       return concat(parts, 2);
     })
   );
-  const status = rt.pool.acquire(batch * 4);
-  let sweeps = 0, worst = Infinity;
-  let cols: Float32Array;
-  try {
-    while (sweeps < maxSweeps) {
-      rt.write(status, new Uint32Array(batch));
-      dispatchJacobiSweep(rt, { w: w.buffer, status, batch, n, m: rows, length, tol });
-      sweeps++;
-      const off = new Float32Array((await rt.read(status, batch)).buffer);
-      worst = off.reduce((acc, v) => (v > acc || Number.isNaN(v) ? v : acc), 0);
-      if (!(worst > tol)) break;
-    }
-    cols = await w.toArray();
-  } finally {
-    rt.pool.release(status);
-    w.dispose();
-  }
+  const { sweeps, worst, cols } = await sweepUntil(w, { batch, n, m: rows, length, tol }, maxSweeps);
   const polish = options.polish ?? true;
   // Without the polish the float32 sweeps are the answer, so they must have met tol.
   if (!polish && worst > tol) throw notConverged(what, maxSweeps, worst, tol);
@@ -143,6 +128,42 @@ export async function decompose(
     });
   }
   return { results, sweeps };
+}
+
+/**
+ * Float32 sweeps on the columns `w` (disposed) until every matrix's largest relative off-diagonal is
+ * at most tol, or `maxSweeps`; returns the sweeps taken, that largest value and the columns read back.
+ */
+async function sweepUntil(
+  w: Tensor,
+  geometry: { batch: number; n: number; m: number; length: number; tol: number },
+  maxSweeps: number,
+): Promise<{ sweeps: number; worst: number; cols: Float32Array }> {
+  const rt = w.runtime, { batch, n, tol } = geometry;
+  const status = rt.pool.acquire(batch * 4);
+  // Where the tuner chose the block variant (and from two blocks of columns on), a sweep is block
+  // rotations: three dispatches per round of block pairs, the rotations inside each pair's 16 x 16 Gram
+  // matrix. Otherwise (the default) one dispatch per round of column pairs.
+  const blocked = n >= 2 * JACOBI_BLOCK && rt.tuning.get("jacobi:all") === "block";
+  const scratch = blocked ? rt.pool.acquire(batch * blockPlan(n).pairs * (2 * JACOBI_BLOCK) ** 2 * 4) : null;
+  let sweeps = 0, worst = Infinity;
+  try {
+    while (sweeps < maxSweeps) {
+      rt.write(status, new Uint32Array(batch));
+      const call = { ...geometry, w: w.buffer, status };
+      if (scratch) dispatchBlockJacobiSweep(rt, { ...call, scratch });
+      else dispatchJacobiSweep(rt, call);
+      sweeps++;
+      const off = new Float32Array((await rt.read(status, batch)).buffer);
+      worst = off.reduce((acc, v) => (v > acc || Number.isNaN(v) ? v : acc), 0);
+      if (!(worst > tol)) break;
+    }
+    return { sweeps, worst, cols: await w.toArray() };
+  } finally {
+    rt.pool.release(status);
+    if (scratch) rt.pool.release(scratch);
+    w.dispose();
+  }
 }
 
 function notConverged(what: string, sweeps: number, off: number, tol: number): Error {

@@ -189,3 +189,41 @@ Deno.test("eigvalshHost() matches the oracle for any size and refuses malformed 
   assert.throws(() => r.eigvalshHost([1, 2, 3], 2), /3 values are not a 2x2 matrix/);
   assert.throws(() => r.eigvalshHost([1, NaN, NaN, 1], 2), /NaN or infinite/);
 });
+
+Deno.test("the block Jacobi variant keeps every accuracy promise (graded, indefinite, ± pairs, repeated, rank-deficient)", async (t) => {
+  const rt = await r.initGpu();
+  const saved = rt.tuning.get("jacobi:all");
+  rt.tuning.set("jacobi:all", "block");
+  try {
+    await t.step("graded positive definite, κ ~ 1e10, n = 16 and 40: relative accuracy", async () => {
+      for (const n of [16, 40]) {
+        const a = gradedPositiveDefinite(n, 10, 100 + n);
+        const got = await r.eigvalsh(r.Tensor.fromArray(a, [n, n]), { method: "jacobi" });
+        assertClose(got, oracleEigh(a, n).values, { rtol: 1e-6, atol: 0 }, `block, n = ${n}`);
+      }
+    });
+    await t.step(
+      "indefinite with ± pairs, repeated and zero eigenvalues: n = 16 to the suite's 1e-12, n = 24",
+      async () => {
+        const spectrum = [5, -5, 3, -3, 3, 2, 2, 2, 1e-3, -1e-3, 0, 0, 7, -7, 0.5, -0.25, 4, 4, -4, 1, -1, 9, -9, 6];
+        await checkSymmetric(withSpectrum(spectrum.slice(0, 16), 5), 16, "jacobi", "block Jacobi ± pairs");
+        // At n = 24 both variants (scalar too) land within about 5e-12·‖A‖ of the oracle, not 1e-12.
+        const a = withSpectrum(spectrum, 5), ref = oracleEigh(a, 24).values;
+        const got = await r.eigvalsh(r.Tensor.fromArray(a, [24, 24]), { method: "jacobi" });
+        assertClose(got, ref, { atol: 2e-11 * maxAbs(ref), rtol: 0 }, "block Jacobi, n = 24");
+      },
+    );
+    await t.step("svd of a rank-deficient 50 x 30 matrix: singular values against the float64 reference", async () => {
+      const [m, n] = [50, 30];
+      const low = seededValues(m * 5, 9), right = seededValues(5 * n, 10);
+      const a = Float32Array.from(referenceMatmul(low, right, { m, n, k: 5 }));
+      const s = await r.svdvals(r.Tensor.fromArray(a, [m, n]), { method: "jacobi" });
+      const ref = referenceSvdvals(a, m, n);
+      assertClose(s.slice(0, 5), ref.slice(0, 5), { rtol: 1e-9, atol: 0 });
+      assert.ok(Math.max(...s.slice(5)) < 1e-5 * s[0], `zero singular values: ${s.slice(5, 8)}`);
+    });
+  } finally {
+    if (saved === undefined) rt.tuning.delete("jacobi:all");
+    else rt.tuning.set("jacobi:all", saved);
+  }
+});

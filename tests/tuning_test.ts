@@ -8,6 +8,7 @@ import {
   TUNING_VERSION,
   tuningKey,
   type TuningStore,
+  VARIANTS,
 } from "../kernels/mod.ts";
 import { referenceMatmul } from "./_reference.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
@@ -52,8 +53,14 @@ Deno.test("the tuner measures each matmul shape class once per adapter and store
   try {
     const store = countingStore();
     const first = await tuneKernels(rt, store);
-    assert.deepEqual(Object.keys(first).sort(), ["gram:large", "gram:small", "matmul:large", "matmul:small"]);
-    assert.ok(Object.values(first).every((v) => v === "register" || v === "shared"), JSON.stringify(first));
+    assert.deepEqual(Object.keys(first).sort(), [
+      "gram:large",
+      "gram:small",
+      "jacobi:all",
+      "matmul:large",
+      "matmul:small",
+    ]);
+    assert.ok(Object.entries(first).every(([k, v]) => VARIANTS[k.split(":")[0]].includes(v)), JSON.stringify(first));
     assert.equal(store.writes, 1);
     assert.ok(tuningKey(rt).includes(rt.adapterIdentity) && tuningKey(rt).endsWith(`v${TUNING_VERSION}`));
     // A second tuning reads the store and runs nothing on the device.

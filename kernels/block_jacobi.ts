@@ -17,7 +17,7 @@
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearInvocationIndex, LOOP_BUDGET, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
-import type { JacobiOptions } from "./jacobi.ts";
+import { type JacobiOptions, roundRobinPair } from "./jacobi.ts";
 
 /** Columns per block (a pair of blocks is a 16 x 16 Gram matrix). */
 export const JACOBI_BLOCK = 8;
@@ -36,16 +36,9 @@ export function blockPlan(n: number): { blocks: number; players: number; pairs: 
 type Step = "gram" | "eig" | "apply";
 type BlockCall = JacobiOptions & { step: Step };
 
-/** WGSL that sets `p`, `q` (blocks) of pair `k` in round `params.x` and returns when a block is a bye. */
+/** WGSL that sets the blocks `lo` < `hi` of pair `k` in round `params.x`, returning on a bye. */
 function pairOf(players: number, blocks: number): string {
-  return `let r = params.x;
-  var p = ${players - 1}u;
-  var q = r;
-  if (k > 0u) {
-    p = (r + k) % ${players - 1}u;
-    q = (r + ${players - 1}u - k) % ${players - 1}u;
-  }
-  if (p >= ${blocks}u || q >= ${blocks}u) { return; }
+  return `${roundRobinPair(players, blocks)}
   let lo = min(p, q); let hi = max(p, q);`;
 }
 
@@ -63,16 +56,19 @@ function source(o: BlockCall, [gridX]: Grid): string {
 @group(0) @binding(2) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(3) var<uniform> params: vec4<u32>;
 `;
-  const keep = `if (params.y == 1u) { w[0] = vec4<f32>(scratch[0]); atomicMax(&status[0], 0u); }`;
+  // Entry point: every binding referenced (auto layouts drop unused ones; params.y is always 0), then
+  // invocation `t` of `total`.
+  const entry = (total: number) =>
+    `@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (params.y == 1u) { w[0] = vec4<f32>(scratch[0]); atomicMax(&status[0], 0u); }
+  let t = ${linearInvocationIndex(gridX, WORKGROUP)};
+  if (t >= ${total}u) { return; }`;
   if (o.step === "gram") {
     // One invocation per (matrix, pair, i <= j): 136 entries per pair.
     const entries = (B2 * (B2 + 1)) / 2, total = batch * pairs * entries;
     return `${header}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${keep}
-  let t = ${linearInvocationIndex(gridX, WORKGROUP)};
-  if (t >= ${total}u) { return; }
+${entry(total)}
   let e = t % ${entries}u; let bk = t / ${entries}u; let k = bk % ${pairs}u; let b = bk / ${pairs}u;
   ${pairOf(players, blocks)}
   // Entry e of the upper triangle, row-major: (i, j) with i <= j.
@@ -98,11 +94,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (o.step === "eig") {
     const total = batch * pairs;
     return `${header}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${keep}
-  let bk = ${linearInvocationIndex(gridX, WORKGROUP)};
-  if (bk >= ${total}u) { return; }
+${entry(total)}
+  let bk = t;
   let k = bk % ${pairs}u; let b = bk / ${pairs}u;
   ${pairOf(players, blocks)}
   let base = bk * ${B2 * B2}u;
@@ -153,11 +146,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   // apply: one invocation per (matrix, pair, four stored rows).
   const quads = length / 4, total = batch * pairs * quads;
   return `${header}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${keep}
-  let t = ${linearInvocationIndex(gridX, WORKGROUP)};
-  if (t >= ${total}u) { return; }
+${entry(total)}
   let x = t % ${quads}u; let bk = t / ${quads}u; let k = bk % ${pairs}u; let b = bk / ${pairs}u;
   ${pairOf(players, blocks)}
   let base = bk * ${B2 * B2}u;

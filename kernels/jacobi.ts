@@ -27,6 +27,25 @@ export interface JacobiOptions {
   tol: number;
 }
 
+/**
+ * WGSL that sets the players `p`, `q` of pair `k` in round `params.x` of a round-robin over `players`
+ * (circle method: the last player is fixed, the others rotate) and returns when either is a bye (>= real).
+ *
+ * @param players Players (even).
+ * @param real Players that exist (the rest are byes).
+ * @returns WGSL statements.
+ */
+export function roundRobinPair(players: number, real: number): string {
+  return `let r = params.x;
+  var p = ${players - 1}u;
+  var q = r;
+  if (k > 0u) {
+    p = (r + k) % ${players - 1}u;
+    q = (r + ${players - 1}u - k) % ${players - 1}u;
+  }
+  if (p >= ${real}u || q >= ${real}u) { return; }`;
+}
+
 /** Pairs per round for n columns (odd n gets a bye column). */
 export function jacobiPairs(n: number): number {
   return Math.ceil(n / 2);
@@ -68,15 +87,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (t >= ${total}u) { return; }
   let b = t / ${pairs}u;
   let k = t % ${pairs}u;
-  let r = params.x;
-  // Round-robin (circle method): player ${players - 1} is fixed, the others rotate.
-  var p = ${players - 1}u;
-  var q = r;
-  if (k > 0u) {
-    p = (r + k) % ${players - 1}u;
-    q = (r + ${players - 1}u - k) % ${players - 1}u;
-  }
-  if (p >= ${n}u || q >= ${n}u) { return; }
+  ${roundRobinPair(players, n)}
   let base = b * ${(n * length) / 4}u;
   let cp = base + min(p, q) * ${length / 4}u;
   let cq = base + max(p, q) * ${length / 4}u;

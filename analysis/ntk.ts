@@ -198,35 +198,36 @@ function disposeFactors(f: Factors[]): void {
 }
 
 /**
- * The upper blocks (i ≤ j) of the kernel in panel order: each panel's chunks keep their factors while
- * every chunk from the panel on has its factors computed (or taken from the panel), then dropped.
- * Yields each column of a panel: the chunk j, the blocks (i, j) of the panel's i ≤ j, and its work.
+ * The schedule of the upper blocks (i ≤ j) in panel order: each panel's chunks keep their factors while
+ * every chunk from the panel on has its factors computed (or taken from the panel), then dropped. One
+ * step per column j of a panel: the panel's rows i ≤ j, and the step's work (one factor computation,
+ * weighted {@linkcode FACTOR_WORK}, plus one unit per block).
  */
-function* panels(plan: NtkPlan): Generator<{ j: number; blocks: { i: number; block: Tensor }[]; work: number }> {
-  const count = plan.starts.length;
+function schedule(plan: NtkPlan): { p0: number; j: number; rows: number[]; work: number }[] {
+  const count = plan.starts.length, steps = [];
   for (let p0 = 0; p0 < count; p0 += plan.panel) {
     const members = Array.from({ length: Math.min(plan.panel, count - p0) }, (_, q) => p0 + q);
-    const cache = new Map<number, Factors[]>();
     for (let j = p0; j < count; j++) {
-      const inPanel = j < p0 + members.length;
-      const fj = plan.factors(j);
-      if (inPanel) cache.set(j, fj);
-      const blocks = members.filter((i) => i <= j).map((i) => ({ i, block: plan.block(cache.get(i)!, fj) }));
-      if (!inPanel) disposeFactors(fj);
-      yield { j, blocks, work: FACTOR_WORK + blocks.length };
+      const rows = members.filter((i) => i <= j);
+      steps.push({ p0, j, rows, work: FACTOR_WORK + rows.length });
     }
-    cache.forEach(disposeFactors);
   }
+  return steps;
 }
 
-/** Total work of {@linkcode panels} (factor computations weighted by FACTOR_WORK, plus blocks). */
-function totalWork(plan: NtkPlan): number {
-  const count = plan.starts.length;
-  let work = 0;
-  for (let p0 = 0; p0 < count; p0 += plan.panel) {
-    for (let j = p0; j < count; j++) work += FACTOR_WORK + Math.min(j - p0 + 1, plan.panel);
+/** Runs {@linkcode schedule}: yields each column's blocks (i, j) as they are computed. */
+function* panels(plan: NtkPlan): Generator<{ j: number; blocks: { i: number; block: Tensor }[]; work: number }> {
+  const cache = new Map<number, Factors[]>();
+  for (const { p0, j, rows, work } of schedule(plan)) {
+    if (j === p0) cache.forEach(disposeFactors), cache.clear(); // a new panel
+    const inPanel = j < p0 + plan.panel;
+    const fj = plan.factors(j);
+    if (inPanel) cache.set(j, fj);
+    const blocks = rows.map((i) => ({ i, block: plan.block(cache.get(i)!, fj) }));
+    if (!inPanel) disposeFactors(fj);
+    yield { j, blocks, work };
   }
-  return work;
+  cache.forEach(disposeFactors);
 }
 
 /**
@@ -282,7 +283,7 @@ export async function empiricalNtkHost(
   const plan = planNtk(model, x, options);
   const size = plan.size, kernel = new Float32Array(size * size);
   const offsets = plan.starts.map((_, i) => plan.starts.slice(0, i).reduce((t, _s, q) => t + plan.rows(q), 0));
-  const total = totalWork(plan);
+  const total = schedule(plan).reduce((t, step) => t + step.work, 0);
   let done = 0;
   options.onProgress?.(0, total);
   for (const step of panels(plan)) {

@@ -6,7 +6,13 @@
  * @module
  */
 import type { TraceableModel } from "../model/parameterized.ts";
-import { ntkRecursionStep, type RecursionCall, type Stage, stageEntries } from "../ops/ntk_recursion.ts";
+import {
+  ntkRecursionStep,
+  type RecursionCall,
+  type RecursionStep,
+  type Stage,
+  stageEntries,
+} from "../ops/ntk_recursion.ts";
 import { Tensor } from "../ops/tensor.ts";
 import { type InfiniteKernels, infiniteNtk, kernelArchitecture, type KernelLayer } from "./infinite_ntk.ts";
 import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
@@ -23,10 +29,10 @@ export interface InfiniteNtkGpuOptions {
 }
 
 /** The recursion steps of the layers before Flatten, for an input of h x w x c with radius r. */
-function stepsOf(layers: KernelLayer[], flat: number, h: number, w: number, c: number): RecursionStep[] {
+function stepsOf(layers: KernelLayer[], flat: number, h: number, w: number, c: number): SpatialStep[] {
   const r = radii(layers, flat);
   let stage: Stage = { h, w, r: r[0] };
-  const steps: RecursionStep[] = [{ kind: "input", out: stage, channels: c }];
+  const steps: SpatialStep[] = [{ kind: "input", out: stage, channels: c }];
   for (let l = 0; l < flat; l++) {
     const layer = layers[l];
     if (layer.kind === "conv") {
@@ -57,12 +63,11 @@ function stepsOf(layers: KernelLayer[], flat: number, h: number, w: number, c: n
   return steps;
 }
 
-type RecursionStep = Exclude<RecursionCall, { kind: "readout" }> extends infer S
-  ? S extends RecursionCall ? Omit<S, "batch"> : never
-  : never;
+/** A step of the spatial layers (the readout is recorded separately). */
+type SpatialStep = Exclude<RecursionStep, { kind: "readout" }>;
 
 /** Stage a step writes (activations write in place of their input's geometry). */
-const outputStage = (s: RecursionStep): Stage => (s.kind === "activation" ? s.in : s.out);
+const outputStage = (s: SpatialStep): Stage => (s.kind === "activation" ? s.in : s.out);
 
 /**
  * Infinite-width NNGP and NTK (as {@linkcode infiniteNtk}) with the convolutional layers' per-pair
@@ -108,8 +113,9 @@ export async function infiniteNtkGpu(
   const total = (n * (n + 1)) / 2;
   const batch = Math.max(1, Math.min(options.batch ?? 1024, fit, total));
   const tensors: Tensor[] = [];
+  // Each output is written before it is read (steps, self pass, readout): nothing to zero or upload.
   const make = (size: number) => {
-    const t = Tensor.fromArray(new Float32Array(size), [size]);
+    const t = Tensor.empty([size], "infiniteNtkGpu");
     tensors.push(t);
     return t;
   };

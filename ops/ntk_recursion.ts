@@ -5,10 +5,16 @@
  *
  * @module
  */
-import { dispatchNtkRecursion, type RecursionCall, type Stage, stageEntries } from "../kernels/ntk_recursion.ts";
+import {
+  dispatchNtkRecursion,
+  type RecursionCall,
+  type RecursionStep,
+  type Stage,
+  stageEntries,
+} from "../kernels/ntk_recursion.ts";
 import { runtimeOf, type Tensor } from "./tensor.ts";
 
-export type { RecursionCall, Stage };
+export type { RecursionCall, RecursionStep, Stage };
 export { stageEntries };
 
 /**

@@ -141,8 +141,13 @@ export async function timeJacobiSweeps(rt: Runtime, n: number): Promise<{ scalar
 export async function tuneKernels(rt: Runtime, store: TuningStore): Promise<Record<string, string>> {
   const key = tuningKey(rt);
   let choices = await store.read(key);
+  // A stored record must name a known variant for every choice this version makes.
+  const keys = [
+    ...(["matmul", "gram"] as const).flatMap((f) => Object.keys(REPRESENTATIVE).map((c) => `${f}:${c}`)),
+    "jacobi:all",
+  ];
   const valid = (c: Record<string, string> | null): c is Record<string, string> =>
-    !!c && Object.entries(c).every(([k, v]) => VARIANTS[k.split(":")[0]]?.includes(v)) && "jacobi:all" in c;
+    !!c && keys.every((k) => VARIANTS[k.split(":")[0]].includes(c[k]));
   if (!valid(choices)) {
     choices = {};
     for (const family of ["matmul", "gram"] as const) {

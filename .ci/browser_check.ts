@@ -111,6 +111,71 @@ class Cdp {
   }
 }
 
+/** One subgroup-kernel result from the page: the shape, the largest error against float64, and whether the subgroup kernel ran. */
+type SubgroupResult = { what: string; error: number; tolerance: number; ran: boolean };
+
+/**
+ * Runs in the page (serialised with toString): the library's reductions and softmax with the tuner's
+ * choice set to "subgroup", against a float64 reference computed in the page. Deno's adapters here have no
+ * `subgroups` feature, so this is where the subgroup kernels are tested.
+ */
+async function subgroupKernelsInPage(): Promise<{ subgroups: boolean; results: SubgroupResult[] }> {
+  // deno-lint-ignore no-explicit-any
+  const rs: any = await import(new URL("rankscope.js", location.href).href);
+  const rt = await rs.initGpu();
+  if (!rt.subgroups) return { subgroups: false, results: [] };
+  for (const key of ["reduce:short", "reduce:medium", "reduce:long", "softmax:short", "softmax:long"]) {
+    rt.tuning.set(key, "subgroup");
+  }
+  const seen: string[] = [];
+  const dispatch = rt.dispatch.bind(rt);
+  rt.dispatch = (call: { wgsl: string }) => (seen.push(call.wgsl), dispatch(call));
+  let state = 12345;
+  const values = (n: number) =>
+    Float32Array.from({ length: n }, () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.3);
+  const results: SubgroupResult[] = [];
+  const shapes = [[37, 3, 5], [5, 64, 3], [3, 65, 1], [2, 1024, 7], [1, 70000, 2]];
+  for (const [outer, axis, inner] of shapes) {
+    const x = values(outer * axis * inner);
+    const at = (o: number, a: number, i: number) => x[(o * axis + a) * inner + i];
+    const tx = rs.Tensor.fromArray(x, [outer, axis, inner]);
+    for (const op of ["sum", "mean", "max", "min", "softmax", "logSoftmax"]) {
+      if (op.includes("oftmax") && axis > 4096) continue;
+      seen.length = 0;
+      const softmax = op.includes("oftmax");
+      const got = await (softmax ? rs[op](tx, 1) : rs[op](tx, { axis: 1 })).toArray();
+      let error = 0;
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < inner; i++) {
+          const row = Array.from({ length: axis }, (_, a) => at(o, a, i));
+          const max = Math.max(...row), total = row.reduce((s, v) => s + Math.exp(v - max), 0);
+          const sum = row.reduce((s, v) => s + v, 0);
+          const want = softmax
+            ? row.map((v) => (op === "softmax" ? Math.exp(v - max) / total : v - max - Math.log(total)))
+            : [
+              { sum, mean: sum / axis, max, min: Math.min(...row) }[op as "sum"],
+            ];
+          want.forEach((w, a) => {
+            const index = softmax ? (o * axis + a) * inner + i : o * inner + i;
+            error = Math.max(error, Math.abs(got[index] - w));
+          });
+        }
+      }
+      const tolerance = op === "sum" ? 1e-6 * axis : op === "logSoftmax" ? 2e-5 : 1e-6;
+      results.push({
+        what: `${op} ${outer}x${axis}x${inner}`,
+        error,
+        tolerance,
+        ran: seen.some((w) => w.includes("(subgroup)")),
+      });
+    }
+    tx.dispose();
+  }
+  delete rt.dispatch;
+  rt.tuning.clear();
+  return { subgroups: true, results };
+}
+
 /** Starts headless Chromium with WebGPU and returns its DevTools endpoint. */
 async function launch(profile: string): Promise<{ child: Deno.ChildProcess; port: number }> {
   const args = [
@@ -227,7 +292,13 @@ async function main() {
     rows.forEach((r, e) =>
       r.entropies.forEach((s, k) => (worst = Math.max(worst, Math.abs(s - state!.rows[e].entropies[k]))))
     );
-    const report = { browserAdapter: state.adapter, denoAdapter: rt.adapterName, page: state.rows, deno: rows, worst };
+    const report: Record<string, unknown> = {
+      browserAdapter: state.adapter,
+      denoAdapter: rt.adapterName,
+      page: state.rows,
+      deno: rows,
+      worst,
+    };
     await Deno.writeTextFile(new URL("browser.json", out), JSON.stringify(report, null, 2));
     assert.ok(worst <= 1e-3, `page and Deno entropies differ by ${worst} (more than 1e-3)`);
     log(
@@ -235,6 +306,20 @@ async function main() {
         worst.toExponential(2)
       }`,
     );
+    // The subgroup kernels, on the page's device (Chromium's SwiftShader offers the feature).
+    const sub = await cdp.evaluate<{ subgroups: boolean; results: SubgroupResult[] }>(
+      `(${subgroupKernelsInPage.toString()})()`,
+    );
+    assert.ok(sub.subgroups, "the page's device has no subgroups feature, so the subgroup kernels went untested");
+    const failed = sub.results.filter((r) => !r.ran || !(r.error <= r.tolerance));
+    assert.ok(failed.length === 0, `subgroup kernels failed: ${JSON.stringify(failed)}`);
+    log(
+      `ok: ${sub.results.length} subgroup reductions and softmaxes match float64 (largest error ${
+        Math.max(...sub.results.map((r) => r.error)).toExponential(2)
+      })`,
+    );
+    report.subgroupKernels = sub.results;
+    await Deno.writeTextFile(new URL("browser.json", out), JSON.stringify(report, null, 2));
     // Without WebGPU the page must say so in plain words (navigator.gpu removed before any script runs).
     await cdp.send("Page.addScriptToEvaluateOnNewDocument", { source: "delete Navigator.prototype.gpu;" });
     await cdp.send("Page.navigate", { url: `http://127.0.0.1:${port}/index.html` });

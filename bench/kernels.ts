@@ -1,6 +1,6 @@
 /**
- * Kernel throughput: matmul GFLOP/s at n = 256..2048 and Gram of 1000x4096, for every variant (the
- * tuner's choice marked).
+ * Kernel throughput: matmul GFLOP/s at n = 256..2048 and Gram of 1000x4096, and the GB/s of reductions
+ * and softmax at each of their shape classes, for every variant the device runs (the tuner's choice marked).
  *
  * Run: `deno run -A bench/kernels.ts [--trials 5] [--sizes 256,512,1024,2048,4096] [--gram 1000x4096,4096x4096]`.
  * Each measurement records `reps` dispatches and waits once (one GPU→CPU sync), so the ~11 ms sync cost of
@@ -9,7 +9,22 @@
  */
 import { parseArgs } from "node:util";
 import { initGpu, type Runtime, Tensor } from "../mod.ts";
-import { dispatchGram, dispatchMatmul, GRAM_VARIANTS, MATMUL_VARIANTS, matmulShapeClass } from "../kernels/mod.ts";
+import {
+  dispatchGram,
+  dispatchMatmul,
+  dispatchReduce,
+  dispatchSoftmax,
+  GRAM_VARIANTS,
+  MATMUL_VARIANTS,
+  matmulShapeClass,
+  REDUCE_VARIANTS,
+  reduceVariant,
+  ROW_SHAPES,
+  SERIAL_REDUCE_MAX_AXIS,
+  SERIAL_SOFTMAX_MAX_AXIS,
+  SOFTMAX_VARIANTS,
+  softmaxVariant,
+} from "../kernels/mod.ts";
 import { denoTuning } from "../experiments/_common.ts";
 
 const { values } = parseArgs({
@@ -45,13 +60,13 @@ async function measure(rt: Runtime, reps: number, record: () => void): Promise<n
   return seconds.sort((a, b) => a - b);
 }
 
-const rows: string[] = [];
-function report(name: string, flops: number, seconds: number[]): void {
+const rows: string[] = [], rowKernels: string[] = [];
+/** One table row: median ms, and `work` (flops or bytes) per second at the median and the best trial. */
+function report(name: string, work: number, seconds: number[], table = rows): void {
   const median = seconds[Math.floor(seconds.length / 2)], best = seconds[0];
-  const row = `| ${name} | ${(median * 1000).toFixed(1)} | ${(flops / median / 1e9).toFixed(1)} | ${
-    (flops / best / 1e9).toFixed(1)
-  } |`;
-  rows.push(row);
+  const fmt = (v: number) => String(Number(v.toPrecision(3))); // 3 significant digits, no exponent
+  const row = `| ${name} | ${fmt(median * 1000)} | ${fmt(work / median / 1e9)} | ${fmt(work / best / 1e9)} |`;
+  table.push(row);
   console.error(row);
 }
 
@@ -92,9 +107,40 @@ for (const [m, k] of grams) {
   g.dispose();
 }
 
+// Reductions (sum) and softmax: every variant this device runs at each shape class's representative shape.
+for (const [key, [outer, axis, inner]] of Object.entries(ROW_SHAPES)) {
+  const softmax = key.startsWith("softmax");
+  const x = Tensor.fromArray(new Float32Array(outer * axis * inner).map((_, i) => Math.sin(i)));
+  const y = Tensor.empty([(softmax ? axis : 1) * outer * inner]);
+  const bytes = 4 * (x.size + y.size);
+  const tuned = softmax ? softmaxVariant(rt, axis) : reduceVariant(rt, axis);
+  for (const variant of softmax ? SOFTMAX_VARIANTS : REDUCE_VARIANTS) {
+    if (variant === "subgroup" && !rt.subgroups) continue;
+    if (variant === "serial" && axis > (softmax ? SERIAL_SOFTMAX_MAX_AXIS : SERIAL_REDUCE_MAX_AXIS)) continue;
+    const call = { x: x.buffer, y: y.buffer, outer, axis, inner };
+    const s = await measure(
+      rt,
+      8,
+      () =>
+        softmax
+          ? dispatchSoftmax(rt, { ...call, variant: variant as "tree" })
+          : dispatchReduce(rt, { ...call, op: "sum", variant: variant as "tree" }),
+    );
+    const name = `${softmax ? "softmax" : "sum"} ${outer}x${axis}x${inner} (${variant}${
+      variant === tuned ? ", tuned choice" : ""
+    })`;
+    report(name, bytes, s, rowKernels);
+  }
+  x.dispose();
+  y.dispose();
+}
+
 console.log(
   `adapter: ${rt.adapterName}, ${trials} trials, one sync per trial; tuned: ${JSON.stringify([...rt.tuning])}\n`,
 );
 console.log("| kernel | median ms | median GFLOP/s | best GFLOP/s |");
 console.log("| --- | ---: | ---: | ---: |");
 console.log(rows.join("\n"));
+console.log("\n| kernel | median ms | median GB/s | best GB/s |");
+console.log("| --- | ---: | ---: | ---: |");
+console.log(rowKernels.join("\n"));

@@ -18,7 +18,8 @@ export const NO_ADAPTER_HELP: string =
   "Vulkan drivers (`apt-get install mesa-vulkan-drivers`), which provide the lavapipe adapter.";
 
 /**
- * Requests a WebGPU adapter and a device with the adapter's largest buffer limits.
+ * Requests a WebGPU adapter and a device with the adapter's largest buffer limits (and its `subgroups`
+ * feature when it has one).
  *
  * @param options Adapter preferences.
  * @returns The adapter's description and a fresh device.
@@ -45,6 +46,8 @@ export async function requestGpuDevice(
   if (!adapter) throw new Error(NO_ADAPTER_HELP);
   const limits = adapter.limits;
   const device = await adapter.requestDevice({
+    // Subgroup operations let the reduction and softmax kernels combine without workgroup trees.
+    requiredFeatures: adapter.features.has("subgroups") ? ["subgroups" as GPUFeatureName] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,

@@ -1,5 +1,6 @@
 /**
- * Reductions (sum, mean, max, min) along the middle axis of a tensor viewed as [outer, axis, inner].
+ * Reductions (sum, mean, max, min) along the middle axis of a tensor viewed as [outer, axis, inner], in
+ * three variants: serial (one invocation per output), a workgroup tree, and subgroup operations.
  *
  * @module
  */
@@ -13,6 +14,9 @@ import {
   runKernel,
 } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
+import { COMBINE_OPS, workgroupCombineWgsl } from "./_workgroup_combine.ts";
+import { pickVariant, REDUCE_VARIANTS, type ReduceVariant } from "./_variant.ts";
+export { REDUCE_VARIANTS, type ReduceVariant };
 
 /** Reduction kinds: "mean" is a sum scaled by 1/axis. */
 export type ReduceOp = "sum" | "mean" | "max" | "min";
@@ -23,6 +27,8 @@ export const REDUCE_WORKGROUP = 64;
 const REDUCE_ITERATIONS = LOOP_BUDGET / 16;
 /** Axis elements one workgroup reduces per pass (each invocation loops at most 1,024 times). */
 export const REDUCE_CHUNK: number = REDUCE_WORKGROUP * REDUCE_ITERATIONS;
+/** Axes up to this length can be reduced serially, one invocation per output. */
+export const SERIAL_REDUCE_MAX_AXIS: number = REDUCE_ITERATIONS;
 
 /** One reduction pass. */
 export interface ReduceKernelOptions {
@@ -36,14 +42,35 @@ export interface ReduceKernelOptions {
   op: ReduceOp;
   /** Multiplier applied to each result (1/axis for a mean). */
   scale?: number;
+  /** How a workgroup combines its invocations (workgroup kernel only; default "tree"). */
+  combine?: "tree" | "subgroup";
+}
+
+/** WGSL of one Kahan step adding `v` to `acc` (compensation `comp`), or a max/min step. */
+function accumulate(op: ReduceOp, indent: string): string {
+  if (op === "max" || op === "min") return `${indent}acc = ${op}(acc, v);`;
+  // Kahan summation: float32 partials over up to 1,024 terms stay accurate.
+  return [`let yk = v - comp;`, `let tk = acc + yk;`, `comp = (tk - acc) - yk;`, `acc = tk;`]
+    .map((l) => indent + l).join("\n");
+}
+
+/** The combine of a reduction kind ("mean" sums). */
+function combineOf(op: ReduceOp) {
+  return COMBINE_OPS[op === "mean" ? "sum" : op];
+}
+
+/** WGSL of the final scaling (none when the scale is 1). */
+function scaled(expr: string, scale = 1): string {
+  return scale === 1 ? expr : `${expr} * ${scale.toPrecision(9)}`;
 }
 
 /**
- * WGSL for one pass: each workgroup reduces up to {@linkcode REDUCE_CHUNK} axis elements of one
+ * WGSL for one workgroup pass: each workgroup reduces up to {@linkcode REDUCE_CHUNK} axis elements of one
  * (outer, inner) pair; output is [outer, ceil(axis / REDUCE_CHUNK), inner].
  *
  * Bindings: 0 `x` (read), 1 `y` (read_write). Workgroup 64; grid `linearGrid(outer * chunks * inner)`.
- * One invocation: a compensated (Kahan) partial over a strided slice, then a tree in workgroup memory.
+ * One invocation: a compensated (Kahan) partial over a strided slice, then the workgroup combine (a tree
+ * in workgroup memory, or subgroup operations).
  *
  * @param options Dimensions and operation.
  * @returns Shader source.
@@ -56,19 +83,21 @@ function reduceSource(options: ReduceKernelOptions, [gridX]: Grid): string {
   const { outer, axis, inner, op } = options;
   const chunks = Math.ceil(axis / REDUCE_CHUNK);
   const count = outer * chunks * inner;
-  const isSum = op === "sum" || op === "mean";
-  const identity = isSum ? "0.0" : op === "max" ? "-3.4028234663852886e38" : "3.4028234663852886e38";
-  const combine = (a: string, b: string) => (isSum ? `${a} + ${b}` : `${op}(${a}, ${b})`);
-  const scale = options.scale ?? 1;
-  return `// reduce ${op}: [${outer}, ${axis}, ${inner}] -> [${outer}, ${chunks}, ${inner}], scale ${scale}
+  const combineKind = options.combine ?? "tree";
+  const wg = workgroupCombineWgsl(combineKind, REDUCE_WORKGROUP);
+  const combine = combineOf(op);
+  return `${wg.directives}
+// reduce ${op} (${combineKind}): [${outer}, ${axis}, ${inner}] -> [${outer}, ${chunks}, ${inner}], scale ${
+    options.scale ?? 1
+  }
 // bindings: 0 x (read), 1 y (read_write); workgroup ${REDUCE_WORKGROUP}; grid linearGrid(${count}) (x = ${gridX})
 // one workgroup: one output; one invocation: axis elements lid, lid + ${REDUCE_WORKGROUP}, ... of its chunk
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
-var<workgroup> partial: array<f32, ${REDUCE_WORKGROUP}>;
+${wg.declarations}
 
 @compute @workgroup_size(${REDUCE_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32${wg.builtins}) {
   let t = ${linearWorkgroupIndex(gridX)};
   let valid = t < ${count}u;
   let i = t % ${inner}u;
@@ -76,29 +105,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let o = t / ${inner * chunks}u;
   let start = chunk * ${REDUCE_CHUNK}u;
   let stop = min(start + ${REDUCE_CHUNK}u, ${axis}u);
-  var acc = ${identity};
+  var acc = ${combine.identity};
   var comp = 0.0;
   if (valid) {
     for (var a = start + lid; a < stop; a += ${REDUCE_WORKGROUP}u) {
       let v = x[(o * ${axis}u + a) * ${inner}u + i];
-${
-    isSum
-      ? `      // Kahan summation: float32 partials over up to 1,024 terms stay accurate.
-      let yk = v - comp;
-      let tk = acc + yk;
-      comp = (tk - acc) - yk;
-      acc = tk;`
-      : `      acc = ${combine("acc", "v")};`
-  }
+${accumulate(op, "      ")}
     }
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${REDUCE_WORKGROUP / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = ${combine("partial[lid]", "partial[lid + s]")}; }
-    workgroupBarrier();
-  }
-  if (lid == 0u && valid) { y[t] = partial[0]${scale === 1 ? "" : ` * ${scale.toPrecision(9)}`}; }
+${wg.combine(combine, "acc", "total")}
+  if (lid == 0u && valid) { y[t] = ${scaled("total", options.scale)}; }
 }
 `;
 }
@@ -109,13 +125,10 @@ const reduceKernel = defineKernel<ReduceKernelOptions>({
   wgsl: reduceSource,
 });
 
-/** Axes up to this length are reduced serially, one invocation per output (no workgroup tree). */
-export const SERIAL_REDUCE_MAX_AXIS: number = REDUCE_ITERATIONS;
-
 /**
  * WGSL for a serial reduction of a short axis: one invocation per output loops over the axis (Kahan
- * summation for sums). Far faster than a workgroup tree when there are many short rows (pooling windows,
- * bias gradients).
+ * summation for sums). Far faster than a workgroup per output when there are many short rows (pooling
+ * windows, bias gradients), at least on CPU adapters.
  *
  * Bindings: 0 `x` (read), 1 `y` (read_write). Workgroup 64; grid `linearGrid(ceil(outer·inner/64))`.
  *
@@ -129,10 +142,7 @@ export function serialReduceWgsl(options: ReduceKernelOptions): string {
 function serialReduceSource(options: ReduceKernelOptions, [gridX]: Grid): string {
   const { outer, axis, inner, op } = options;
   const count = outer * inner;
-  const isSum = op === "sum" || op === "mean";
-  const scale = options.scale ?? 1;
-  const identity = isSum ? "0.0" : op === "max" ? "-3.4028234663852886e38" : "3.4028234663852886e38";
-  return `// serial reduce ${op}: [${outer}, ${axis}, ${inner}] -> [${outer}, ${inner}], scale ${scale}
+  return `// serial reduce ${op}: [${outer}, ${axis}, ${inner}] -> [${outer}, ${inner}], scale ${options.scale ?? 1}
 // bindings: 0 x (read), 1 y (read_write); workgroup 64; grid linearGrid(${Math.ceil(count / 64)}) (x = ${gridX})
 // one invocation: one output, looping over the ${axis} axis entries
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -144,20 +154,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (t >= ${count}u) { return; }
   let i = t % ${inner}u;
   let base = (t / ${inner}u) * ${axis * inner}u + i;
-  var acc = ${identity};
+  var acc = ${combineOf(op).identity};
   var comp = 0.0;
   for (var a = 0u; a < ${axis}u; a++) {
     let v = x[base + a * ${inner}u];
-${
-    isSum
-      ? `    let yk = v - comp;
-    let tk = acc + yk;
-    comp = (tk - acc) - yk;
-    acc = tk;`
-      : `    acc = ${op}(acc, v);`
+${accumulate(op, "    ")}
   }
-  }
-  y[t] = acc${scale === 1 ? "" : ` * ${scale.toPrecision(9)}`};
+  y[t] = ${scaled("acc", options.scale)};
 }
 `;
 }
@@ -168,40 +171,74 @@ const serialReduceKernel = defineKernel<ReduceKernelOptions>({
   wgsl: serialReduceSource,
 });
 
+/** Reduction shape classes by axis length: up to 64 "short", up to {@linkcode SERIAL_REDUCE_MAX_AXIS} "medium", else "long". */
+export function reduceShapeClass(axis: number): "short" | "medium" | "long" {
+  return axis <= 64 ? "short" : axis <= SERIAL_REDUCE_MAX_AXIS ? "medium" : "long";
+}
+
+/** A reduction call: buffers, dimensions and optionally the variant. */
+export interface ReduceCall extends Omit<ReduceKernelOptions, "scale" | "combine"> {
+  /** Input, outer x axis x inner. */
+  x: GPUBuffer;
+  /** Output, outer x inner. */
+  y: GPUBuffer;
+  /** Kernel variant (default: the tuner's choice for the shape class, else serial up to the serial limit and the tree beyond). */
+  variant?: ReduceVariant;
+}
+
+/**
+ * The variant a reduction runs: the named one (checked), else the tuner's choice for the shape class when
+ * this device can run it, else serial up to {@linkcode SERIAL_REDUCE_MAX_AXIS} and the tree beyond.
+ *
+ * @param rt Runtime.
+ * @param axis Axis length.
+ * @param variant The caller's choice, if any.
+ * @returns The variant.
+ * @throws {RangeError} When a named variant cannot run this axis or on this device.
+ */
+export function reduceVariant(rt: Runtime, axis: number, variant?: ReduceVariant): ReduceVariant {
+  return pickVariant(rt, {
+    family: "reduce",
+    verb: "reduce",
+    variants: REDUCE_VARIANTS,
+    shapeClass: reduceShapeClass(axis),
+    axis,
+    serialMaxAxis: SERIAL_REDUCE_MAX_AXIS,
+    fallback: axis <= SERIAL_REDUCE_MAX_AXIS ? "serial" : "tree",
+  }, variant);
+}
+
 /**
  * Records a full reduction along the axis, with as many passes as the axis length needs.
  *
  * @param rt Runtime to record on.
- * @param call Input buffer `x`, output buffer `y` (outer x inner) and the dimensions.
- * @throws {RangeError} When a dimension is not a positive integer.
+ * @param call Input buffer `x`, output buffer `y` (outer x inner), the dimensions and optionally the variant.
+ * @throws {RangeError} When a dimension is not a positive integer, or a named variant cannot run.
  */
-export function dispatchReduce(
-  rt: Runtime,
-  call: Omit<ReduceKernelOptions, "scale"> & { x: GPUBuffer; y: GPUBuffer },
-): void {
+export function dispatchReduce(rt: Runtime, call: ReduceCall): void {
   const { outer, inner, op } = call;
   for (const [name, v] of [["outer", outer], ["axis", call.axis], ["inner", inner]] as const) {
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`Cannot reduce: ${name} must be a positive integer (got ${v})`);
     }
   }
-  if (call.axis <= SERIAL_REDUCE_MAX_AXIS) {
-    const options: ReduceKernelOptions = { outer, axis: call.axis, inner, op: op === "mean" ? "sum" : op };
-    if (op === "mean") options.scale = 1 / call.axis;
-    runKernel(rt, serialReduceKernel(options), [call.x, call.y]);
+  const variant = reduceVariant(rt, call.axis, call.variant);
+  const passOp: ReduceOp = op === "mean" ? "sum" : op;
+  const scale = op === "mean" ? { scale: 1 / call.axis } : {};
+  if (variant === "serial") {
+    runKernel(rt, serialReduceKernel({ outer, axis: call.axis, inner, op: passOp, ...scale }), [call.x, call.y]);
     return;
   }
+  const combine = variant === "subgroup" ? "subgroup" : "tree";
   let axis = call.axis;
   let source = call.x;
   const temps: GPUBuffer[] = [];
-  const passOp: ReduceOp = op === "mean" ? "sum" : op;
   while (true) {
     const chunks = Math.ceil(axis / REDUCE_CHUNK);
     const last = chunks === 1;
     const target = last ? call.y : rt.pool.acquire(outer * chunks * inner * 4);
     if (!last) temps.push(target);
-    const options: ReduceKernelOptions = { outer, axis, inner, op: passOp };
-    if (last && op === "mean") options.scale = 1 / call.axis;
+    const options: ReduceKernelOptions = { outer, axis, inner, op: passOp, combine, ...(last ? scale : {}) };
     runKernel(rt, reduceKernel(options), [source, target]);
     if (last) break;
     source = target;

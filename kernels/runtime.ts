@@ -71,6 +71,13 @@ export class Runtime {
   get limits(): GPUSupportedLimits {
     return this.device.limits;
   }
+  /**
+   * Whether kernels may use WGSL subgroup operations: the device was created with the `subgroups` feature
+   * (requested whenever the adapter offers it).
+   */
+  get subgroups(): boolean {
+    return this.device.features.has("subgroups");
+  }
   /** Dispatch, submit and sync counters. */
   readonly stats: RuntimeStats = { dispatches: 0, submits: 0, syncs: 0 };
   /** Everything the adapter reports about itself (vendor|architecture|device|description): the tuner's cache key. */
@@ -316,7 +323,7 @@ let current: Runtime | null = null;
 /**
  * Initialises (once) and returns the shared runtime used by every op. By default it then tunes the kernel
  * families that have variants (kernels/tuning.ts): the choices of this adapter are read from `store`, or
- * measured once (about 2 s on a software adapter) and stored. On a CPU (fallback) adapter with no `store`
+ * measured once (about 3 s on a software adapter) and stored. On a CPU (fallback) adapter with no `store`
  * the defaults stand untimed (they win there; timing every fresh process would only cost). Options count
  * on the first call only.
  *

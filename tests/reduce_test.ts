@@ -1,7 +1,14 @@
 import assert from "node:assert";
 import * as r from "./_all.ts";
 import { referenceReduce, referenceSoftmax } from "./_reference.ts";
-import { REDUCE_CHUNK } from "../kernels/reduce.ts";
+import {
+  dispatchReduce,
+  REDUCE_CHUNK,
+  REDUCE_VARIANTS,
+  reduceVariant,
+  SERIAL_REDUCE_MAX_AXIS,
+} from "../kernels/reduce.ts";
+import { dispatchSoftmax, SERIAL_SOFTMAX_MAX_AXIS, SOFTMAX_VARIANTS, softmaxVariant } from "../kernels/softmax.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 
 const SHAPES = [[1], [7, 13], [33, 65, 17], [1024]];
@@ -78,5 +85,81 @@ Deno.test("reductions over axes past the serial limit use the workgroup tree cor
       axis: 1,
     }).toArray();
     assertClose(y, referenceReduce(x, [3, n, 1], op), { atol: 1e-5, rtol: 1e-5 }, op);
+  }
+});
+
+/** The variants this device can run (subgroup ones only where the device has the feature). */
+function runnable<V extends string>(rt: r.Runtime, variants: readonly V[]): V[] {
+  return variants.filter((v) => v !== "subgroup" || rt.subgroups);
+}
+
+Deno.test("every reduction variant matches the reference at awkward shapes, whatever the tuner would pick", async (t) => {
+  const rt = await r.initGpu();
+  // Short, medium (the serial limit), long (several workgroup passes), strided (inner > 1).
+  const shapes: [number, number, number][] = [[1, 1, 1], [37, 3, 5], [5, 64, 3], [3, 65, 1], [2, 1024, 7], [
+    1,
+    REDUCE_CHUNK + 1000,
+    2,
+  ]];
+  for (const variant of runnable(rt, REDUCE_VARIANTS)) {
+    await t.step(variant, async () => {
+      for (const [outer, axis, inner] of shapes) {
+        if (variant === "serial" && axis > SERIAL_REDUCE_MAX_AXIS) {
+          assert.throws(
+            () => reduceVariant(rt, axis, "serial"),
+            (e: unknown) => e instanceof RangeError && /exceeds 1024/.test(e.message),
+          );
+          continue;
+        }
+        const x = seededValues(outer * axis * inner, axis + inner).map((v) => v + 0.25);
+        for (const op of ["sum", "mean", "max", "min"] as const) {
+          const [tx, ty] = [r.Tensor.fromArray(x), r.Tensor.empty([outer * inner])];
+          dispatchReduce(rt, { x: tx.buffer, y: ty.buffer, outer, axis, inner, op, variant });
+          const tol = op === "sum" ? { atol: 1e-6 * axis, rtol: 1e-6 } : { atol: 1e-6, rtol: 1e-6 };
+          assertClose(
+            await ty.toArray(),
+            referenceReduce(x, [outer, axis, inner], op),
+            tol,
+            `${op} ${outer}x${axis}x${inner}`,
+          );
+          [tx, ty].forEach((u) => u.dispose());
+        }
+      }
+    });
+  }
+});
+
+Deno.test("every softmax variant matches the reference, log and not, strided and not", async (t) => {
+  const rt = await r.initGpu();
+  const shapes: [number, number, number][] = [[1, 1, 1], [37, 10, 1], [3, 64, 5], [2, 65, 3], [3, 1500, 1]];
+  for (const variant of runnable(rt, SOFTMAX_VARIANTS)) {
+    await t.step(variant, async () => {
+      for (const [outer, axis, inner] of shapes) {
+        const x = seededValues(outer * axis * inner, axis).map((v) => v * 30);
+        for (const log of [false, true]) {
+          const [tx, ty] = [r.Tensor.fromArray(x), r.Tensor.empty([x.length])];
+          dispatchSoftmax(rt, { x: tx.buffer, y: ty.buffer, outer, axis, inner, log, variant });
+          assertClose(await ty.toArray(), referenceSoftmax(x, [outer, axis, inner], log), {
+            atol: log ? 2e-5 : 1e-6,
+            rtol: 1e-5,
+          }, `${log ? "log" : ""}softmax ${outer}x${axis}x${inner}`);
+          [tx, ty].forEach((u) => u.dispose());
+        }
+      }
+    });
+  }
+  assert.throws(
+    () => softmaxVariant(rt, SERIAL_SOFTMAX_MAX_AXIS + 1, "serial"),
+    (e: unknown) => e instanceof RangeError && /exceeds 4096/.test(e.message),
+  );
+  assert.throws(
+    () => softmaxVariant(rt, 10, "warp" as "tree"),
+    (e: unknown) => e instanceof RangeError && /unknown variant "warp"/.test(e.message),
+  );
+  if (!rt.subgroups) {
+    assert.throws(
+      () => softmaxVariant(rt, 10, "subgroup"),
+      (e: unknown) => e instanceof RangeError && /lacks the "subgroups" feature/.test(e.message),
+    );
   }
 });

@@ -3,6 +3,8 @@ import { initGpu, type Runtime, Tensor } from "./_all.ts";
 import {
   dispatchGram,
   dispatchMatmul,
+  dispatchReduce,
+  dispatchSoftmax,
   memoryTuningStore,
   tuneKernels,
   TUNING_VERSION,
@@ -59,7 +61,13 @@ Deno.test("the tuner measures each matmul shape class once per adapter and store
       "jacobi:all",
       "matmul:large",
       "matmul:small",
+      "reduce:long",
+      "reduce:medium",
+      "reduce:short",
+      "softmax:long",
+      "softmax:short",
     ]);
+    assert.notEqual(first["reduce:long"], "serial", "no serial reduction past its axis limit");
     assert.ok(Object.entries(first).every(([k, v]) => VARIANTS[k.split(":")[0]].includes(v)), JSON.stringify(first));
     assert.equal(store.writes, 1);
     assert.ok(tuningKey(rt).includes(rt.adapterIdentity) && tuningKey(rt).endsWith(`v${TUNING_VERSION}`));
@@ -112,5 +120,44 @@ Deno.test("dispatchGram follows the tuned variant too", async () => {
   } finally {
     restore();
     [ta, tg].forEach((t) => t.dispose());
+  }
+});
+
+Deno.test("reductions and softmax follow the tuned variant of their shape class, and fall back when the device cannot run it", async () => {
+  const rt = await initGpu();
+  const x = Tensor.fromArray(seededValues(6 * 40, 4));
+  const y = Tensor.empty([6 * 40]);
+  const restore = keepTuning(rt);
+  const kernelOf = (wgsl: string) =>
+    wgsl.includes("(subgroup)") ? "subgroup" : /^\/\/ serial|\(serial\)/m.test(wgsl) ? "serial" : "tree";
+  try {
+    for (const variant of ["serial", "tree", "subgroup"]) {
+      rt.tuning.set("reduce:short", variant);
+      rt.tuning.set("softmax:short", variant);
+      const reduce = shadersOf(
+        rt,
+        () => dispatchReduce(rt, { x: x.buffer, y: y.buffer, outer: 6, axis: 40, inner: 1, op: "sum" }),
+      );
+      const softmax = shadersOf(
+        rt,
+        () => dispatchSoftmax(rt, { x: x.buffer, y: y.buffer, outer: 6, axis: 40, inner: 1 }),
+      );
+      // A subgroup choice on a device without the feature runs the default: serial, for these short rows.
+      const expected = (fallback: string) => variant === "subgroup" && !rt.subgroups ? fallback : variant;
+      assert.equal(kernelOf(reduce[0]), expected("serial"), `reduce tuned ${variant}`);
+      assert.equal(kernelOf(softmax[0]), expected("serial"), `softmax tuned ${variant}`);
+    }
+    // A tuned serial choice never reaches an axis past the serial limit.
+    rt.tuning.set("reduce:long", "serial");
+    const long = Tensor.fromArray(seededValues(3000, 5));
+    const seen = shadersOf(
+      rt,
+      () => dispatchReduce(rt, { x: long.buffer, y: y.buffer, outer: 1, axis: 3000, inner: 1, op: "max" }),
+    );
+    assert.equal(kernelOf(seen[0]), "tree");
+    long.dispose();
+  } finally {
+    restore();
+    [x, y].forEach((t) => t.dispose());
   }
 });

@@ -2,7 +2,8 @@
  * The spectrum functions' cost model: seconds ≈ fixed + perCube·(m·n·min(m, n)) for the host Householder
  * path and for the GPU Jacobi path, each fitted from two timed runs on the adapter at first use and kept
  * per adapter for the life of the process. `"auto"` runs the method predicted cheaper first (the Jacobi
- * path certifies every accuracy; the Householder path is kept when its bound certifies the request).
+ * path certifies requests down to 1e-11 of each value; the Householder path is kept when its bound
+ * certifies the request).
  *
  * @module
  */
@@ -11,7 +12,7 @@ import { Tensor } from "../ops/tensor.ts";
 import { decomposeMatrix } from "./_jacobi.ts";
 import { tridiagonalEigenvalues } from "./bisection.ts";
 import { householderTridiagonal } from "./householder.ts";
-import type { SpectrumOptions } from "./_spectrum.ts";
+import { onlyHouseholderCertifies, type SpectrumOptions } from "./_spectrum.ts";
 
 /** Seconds of one method as fixed + perCube·(m·n·min(m, n)). */
 export interface MethodCost {
@@ -79,7 +80,7 @@ async function calibrate(rt: Runtime): Promise<SpectrumCosts> {
     const values = testMatrix(n);
     const t = Tensor.fromArray(values, [n, n], { runtime: rt });
     try {
-      return [n, await time(() => decomposeMatrix(t, {}, "calibration", values, false))] as [number, number];
+      return [n, await time(() => decomposeMatrix(t, {}, "calibration", values))] as [number, number];
     } finally {
       t.dispose();
     }
@@ -103,12 +104,13 @@ export function spectrumCosts(rt: Runtime): Promise<SpectrumCosts> {
 /**
  * Whether `"auto"` should try the Householder path first for an m x n problem: below
  * {@linkcode CALIBRATION_THRESHOLD} always; above it when the cost model predicts it cheaper than the
- * Jacobi path. Explicit methods are obeyed.
+ * Jacobi path, or whatever the cost when only Householder's bound could certify the request. Explicit
+ * methods are obeyed.
  */
 export async function householderCheaper(options: SpectrumOptions, m: number, n: number, rt: Runtime) {
   if (options.method === "householder") return true;
   if (options.method === "jacobi") return false;
-  if (Math.min(m, n) < CALIBRATION_THRESHOLD) return true;
+  if (Math.min(m, n) < CALIBRATION_THRESHOLD || onlyHouseholderCertifies(options)) return true;
   const costs = await spectrumCosts(rt);
   return predictedSeconds(costs.householder, m, n) <= predictedSeconds(costs.jacobi, m, n);
 }

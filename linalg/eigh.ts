@@ -12,7 +12,13 @@ import { type Decomposed, decomposeMatrix } from "./_jacobi.ts";
 import { householderTridiagonal } from "./householder.ts";
 import { tridiagonalEigenvalues } from "./bisection.ts";
 import { symmetricEigen } from "./symmetric_eigen.ts";
-import { householderFirst, inspect, keepHouseholder, type SpectrumOptions } from "./_spectrum.ts";
+import {
+  assertJacobiCertifies,
+  householderFirst,
+  inspect,
+  keepHouseholder,
+  type SpectrumOptions,
+} from "./_spectrum.ts";
 import { householderCheaper } from "./_cost.ts";
 import { transpose } from "../ops/layout.ts";
 
@@ -113,6 +119,11 @@ function symmetricFromJacobi(d: Decomposed): { values: Float64Array; vectors: Fl
   return { values: Float64Array.from(order, (j) => values[j]), vectors: order.map((j) => vectors[j]) };
 }
 
+/** max |λ| of eigenvalues sorted ascending: ‖A‖₂. */
+function largestMagnitude(ascending: ArrayLike<number>): number {
+  return ascending.length ? Math.max(Math.abs(ascending[0]), Math.abs(ascending[ascending.length - 1])) : 0;
+}
+
 function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let acc = 0;
   for (let i = 0; i < x.length; i++) acc += x[i] * y[i];
@@ -120,9 +131,9 @@ function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
 }
 
 /** Eigenpairs by the Jacobi path: the decomposition, then {@linkcode symmetricFromJacobi}. */
-async function jacobiEigen(a: Tensor, what: string, options: SvdOptions, values?: Float32Array, vectors = true) {
+async function jacobiEigen(a: Tensor, what: string, options: SvdOptions, values?: Float32Array) {
   values ??= await readSymmetric(a, what);
-  return symmetricFromJacobi(await decomposeMatrix(a, options, what, values, vectors));
+  return symmetricFromJacobi(await decomposeMatrix(a, options, what, values));
 }
 
 /** Column-major vectors (one array per column) as an n x n tensor. */
@@ -155,16 +166,16 @@ function columnsToTensor(columns: Float64Array[], n: number, runtime: Runtime): 
  */
 export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
   let values: Float32Array | undefined;
-  if (
-    householderFirst(options, "eigenvalues") && await householderCheaper(options, a.shape[0], a.shape[0], a.runtime)
-  ) {
+  const n = a.shape[0];
+  if (householderFirst(options, "eigenvalues", n, n) && await householderCheaper(options, n, n, a.runtime)) {
     values = await readSymmetric(a, "eigenvalues");
-    const n = a.shape[0];
     const lambda = tridiagonalEigenvalues(householderTridiagonal(values, n));
     if (keepHouseholder(options, lambda, n, n)) return lambda;
+    assertJacobiCertifies(options, largestMagnitude(lambda), "eigenvalues", n, n);
   }
-  // Values only: the singular-value polish threshold suffices (signs come from Rayleigh quotients).
-  return (await jacobiEigen(a, "eigenvalues", options, values, false)).values;
+  const lambda = (await jacobiEigen(a, "eigenvalues", options, values)).values;
+  assertJacobiCertifies(options, largestMagnitude(lambda), "eigenvalues", n, n);
+  return lambda;
 }
 
 /**
@@ -205,14 +216,16 @@ export function eigvalshHost(values: ArrayLike<number>, n: number): Float64Array
 export async function eigh(a: Tensor, options: SpectrumOptions = {}): Promise<EighResult> {
   const n = a.shape[0];
   let values: Float32Array | undefined;
-  if (householderFirst(options, "eigenvectors") && await householderCheaper(options, n, n, a.runtime)) {
+  if (householderFirst(options, "eigenvectors", n, n) && await householderCheaper(options, n, n, a.runtime)) {
     values = await readSymmetric(a, "eigenvectors");
     const host = symmetricEigen(values, n);
     if (keepHouseholder(options, host.values, n, n)) {
       return { values: host.values, vectors: columnsToTensor(host.vectors, n, a.runtime) };
     }
+    assertJacobiCertifies(options, largestMagnitude(host.values), "eigenvectors", n, n);
   }
   const pairs = await jacobiEigen(a, "eigenvectors", options, values);
+  assertJacobiCertifies(options, largestMagnitude(pairs.values), "eigenvectors", n, n);
   return { values: pairs.values, vectors: columnsToTensor(pairs.vectors, n, a.runtime) };
 }
 

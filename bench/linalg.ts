@@ -62,7 +62,7 @@ for (const m of values.sizes!.split(",").map(Number)) {
     `svdvals Gaussian ${m}x${m}`,
     a,
     (method) => svdvals(a, { method }),
-    () => referenceSvdvals(host, m, m),
+    () => (m <= 1000 ? referenceSvdvals(host, m, m) : undefined),
   );
   a.dispose();
 }

@@ -8,7 +8,13 @@ import { defineKernel, type Grid, linearWorkgroupIndex, runKernel } from "./_ker
 import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS } from "./_tile.ts";
 import { linearGrid } from "./runtime.ts";
 import { matmulShapeClass, MAX_INNER_DIMENSION, type TileProduct } from "./matmul.ts";
-import { SHARED_DECLARATIONS, SHARED_WORKGROUP, sharedStores, sharedTileProduct } from "./matmul_shared.ts";
+import {
+  SHARED_DECLARATIONS,
+  SHARED_WORKGROUP,
+  sharedStores,
+  sharedTileProduct,
+  tiledVariant,
+} from "./matmul_shared.ts";
 
 /** Side of the square block of G owned by one workgroup (8x8 invocations of 8x8 registers). */
 export const GRAM_BLOCK = 64;
@@ -134,7 +140,8 @@ ${sharedTileProduct({ m, n: m, k, transposeA: false, transposeB: true })}
 
 const gramKernel = defineKernel<GramOptions>({
   name: "gram",
-  validate: ({ m, k }) => {
+  validate: (o) => {
+    const { m, k } = o;
     for (const [name, v] of [["m", m], ["k", k]] as const) {
       if (!Number.isInteger(v) || v < 1) {
         throw new RangeError(`Cannot compute Gram matrix: ${name} must be a positive integer (got ${v})`);
@@ -143,6 +150,7 @@ const gramKernel = defineKernel<GramOptions>({
     if (k > MAX_INNER_DIMENSION) {
       throw new RangeError(`Cannot compute Gram matrix: k = ${k} exceeds ${MAX_INNER_DIMENSION}`);
     }
+    tiledVariant(undefined, k, o.variant, "compute Gram matrix"); // the shared variant's own k limit
   },
   workgroups: ({ m }) => { // both variants: one workgroup per 64x64 block pair
     const tiles = Math.ceil(m / GRAM_BLOCK);
@@ -156,13 +164,14 @@ const gramKernel = defineKernel<GramOptions>({
  *
  * @param rt Runtime to record on.
  * @param call `a` (m x k), `g` (m x m output) and the geometry.
- * @throws {RangeError} When a size is not a positive integer or k exceeds the inner-dimension limit.
+ * @throws {RangeError} When a size is not a positive integer or k exceeds the inner-dimension limit
+ * (13,104 for a named shared variant).
  */
 export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g: GPUBuffer }): void {
   const { a, g, ...options } = call;
   // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
-  options.variant ??= (rt.tuning.get(`gram:${matmulShapeClass(options.m, options.m, options.k)}`) ??
-    "register") as GramVariant;
+  const tuned = rt.tuning.get(`gram:${matmulShapeClass(options.m, options.m, options.k)}`);
+  options.variant = tiledVariant(tuned, options.k, options.variant, "compute Gram matrix");
   // A is bound twice: once as op(A), once as op(B) = Aᵀ.
   runKernel(rt, gramKernel(options), [a, a, g]);
 }

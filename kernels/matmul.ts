@@ -6,7 +6,7 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, LOOP_BUDGET, runKernel } from "./_kernel.ts";
-import { SHARED_TILE, sharedMatmulSource } from "./matmul_shared.ts";
+import { SHARED_TILE, sharedMatmulSource, tiledVariant } from "./matmul_shared.ts";
 import {
   accumulateBlock,
   elementType,
@@ -145,6 +145,7 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
         `Cannot multiply matrices: inner dimension ${o.k} exceeds ${MAX_INNER_DIMENSION} (split the product along k)`,
       );
     }
+    tiledVariant(undefined, o.k, o.variant, "multiply matrices"); // the shared variant's own k limit
   },
   workgroups: (o) =>
     o.variant === "shared"
@@ -159,13 +160,13 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
  * @param rt Runtime to record on.
  * @param call Buffers and geometry.
  * @throws {RangeError} When a size is not a positive integer, k exceeds {@linkcode MAX_INNER_DIMENSION}
- * or the batch exceeds the grid limit.
+ * (13,104 for a named shared variant) or the batch exceeds the grid limit.
  */
 export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOptions): void {
   const { a, b, c, ...options } = call;
   // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
-  options.variant ??= (rt.tuning.get(`matmul:${matmulShapeClass(options.m, options.n, options.k)}`) ??
-    "register") as MatmulVariant;
+  const tuned = rt.tuning.get(`matmul:${matmulShapeClass(options.m, options.n, options.k)}`);
+  options.variant = tiledVariant(tuned, options.k, options.variant, "multiply matrices");
   runKernel(rt, matmulKernel(options), [a, b, c]);
 }
 

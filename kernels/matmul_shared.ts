@@ -8,6 +8,7 @@
  * @module
  */
 import type { MatmulKernelOptions } from "./matmul.ts";
+import { LOOP_BUDGET } from "./_kernel.ts";
 
 /** Rows and columns of C per workgroup. */
 export const SHARED_TILE = 64;
@@ -15,6 +16,43 @@ export const SHARED_TILE = 64;
 export const SHARED_K = 16;
 /** Workgroup edge (invocations along x and along y). */
 export const SHARED_WORKGROUP = 16;
+/** Values of each staged tile one invocation loads per step of k. */
+const LOADS_PER_STEP = (SHARED_TILE * SHARED_K) / (SHARED_WORKGROUP * SHARED_WORKGROUP);
+
+/**
+ * Largest inner dimension of the workgroup-memory variants (13,104): an invocation loops k/16 steps of 4
+ * staging loads and 16 products, 1.25·k iterations, which must stay within the loop budget (lavapipe
+ * silently stops longer loops: at k = 65,536 a product of ones came out 58,255).
+ */
+export const SHARED_MAX_INNER_DIMENSION: number = Math.floor(LOOP_BUDGET / (1 + LOADS_PER_STEP / SHARED_K) / SHARED_K) *
+  SHARED_K;
+
+/**
+ * The variant a matmul or Gram dispatch runs: a named variant is kept (after checking that the shared
+ * variant can take k); otherwise the tuner's choice for the shape class, unless that is the shared
+ * variant and k is beyond it; otherwise the register kernel.
+ *
+ * @param tuned The tuner's choice for the call's shape class, if any.
+ * @param k Inner dimension.
+ * @param named The caller's variant, if any.
+ * @param verb What the kernel computes, for messages ("multiply matrices").
+ * @returns The variant.
+ * @throws {RangeError} When the named shared variant cannot take k.
+ */
+export function tiledVariant<V extends string>(
+  tuned: string | undefined,
+  k: number,
+  named: V | undefined,
+  verb: string,
+): V {
+  if (named === "shared" && k > SHARED_MAX_INNER_DIMENSION) {
+    throw new RangeError(
+      `Cannot ${verb}: the shared variant takes inner dimensions up to ${SHARED_MAX_INNER_DIMENSION} (got ${k}); use the register variant`,
+    );
+  }
+  if (named) return named;
+  return (tuned === "shared" && k > SHARED_MAX_INNER_DIMENSION ? "register" : tuned ?? "register") as V;
+}
 
 /**
  * WGSL of the workgroup-memory matmul: the same bindings and semantics as the register-blocked kernel

@@ -6,6 +6,7 @@ import {
   dispatchReduce,
   dispatchSoftmax,
   memoryTuningStore,
+  SHARED_MAX_INNER_DIMENSION,
   tuneKernels,
   TUNING_VERSION,
   tuningKey,
@@ -159,5 +160,46 @@ Deno.test("reductions and softmax follow the tuned variant of their shape class,
   } finally {
     restore();
     [x, y].forEach((t) => t.dispose());
+  }
+});
+
+Deno.test("the shared variants stay within the loop budget: past 13,104 a named one is refused and a tuned one gives way", async () => {
+  const rt = await initGpu();
+  // Products of ones have exact answers: before the limit, the shared kernels on lavapipe returned 58,255
+  // for k = 65,536 (the loop stopped silently).
+  const [m, n, k] = [4, 4, 65536];
+  const [a, b, c, g] = [
+    Tensor.fromArray(new Float32Array(m * k).fill(1)),
+    Tensor.fromArray(new Float32Array(k * n).fill(1)),
+    Tensor.empty([m * n]),
+    Tensor.empty([m * m]),
+  ];
+  const restore = keepTuning(rt);
+  try {
+    const geometry = { m, n, k, transposeA: false, transposeB: false };
+    assert.throws(
+      () => dispatchMatmul(rt, { a: a.buffer, b: b.buffer, c: c.buffer, ...geometry, variant: "shared" }),
+      (e: unknown) =>
+        e instanceof RangeError && /shared variant takes inner dimensions up to 13104 \(got 65536\)/.test(e.message),
+    );
+    assert.throws(() => dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k, variant: "shared" }), RangeError);
+    rt.tuning.set("matmul:small", "shared");
+    rt.tuning.set("gram:small", "shared");
+    const seen = shadersOf(rt, () => {
+      dispatchMatmul(rt, { a: a.buffer, b: b.buffer, c: c.buffer, ...geometry });
+      dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k });
+    });
+    assert.ok(seen.every((w) => !w.includes("workgroup-memory variant")), "the register kernels ran");
+    assert.deepEqual([...await c.toArray()], new Array(m * n).fill(k));
+    assert.deepEqual([...await g.toArray()], new Array(m * m).fill(k));
+    // At the limit the shared kernels are exact.
+    const kMax = SHARED_MAX_INNER_DIMENSION;
+    dispatchMatmul(rt, { a: a.buffer, b: b.buffer, c: c.buffer, m, n, k: kMax, transposeA: false, transposeB: false });
+    dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k: kMax, variant: "shared" });
+    assert.deepEqual([...await c.toArray()], new Array(m * n).fill(kMax));
+    assert.deepEqual([...await g.toArray()], new Array(m * m).fill(kMax));
+  } finally {
+    restore();
+    [a, b, c, g].forEach((t) => t.dispose());
   }
 });

@@ -115,8 +115,8 @@ class Cdp {
 type SubgroupResult = { what: string; error: number; tolerance: number; ran: boolean };
 
 /**
- * Runs in the page (serialised with toString): the library's reductions and softmax with the tuner's
- * choice set to "subgroup", against a float64 reference computed in the page. Deno's adapters here have no
+ * Runs in the page (serialised with toString): the library's reductions, softmax, matmul and Gram with
+ * the tuner's choice set to "subgroup", against a float64 reference computed in the page. Deno's adapters here have no
  * `subgroups` feature, so this is where the subgroup kernels are tested.
  */
 async function subgroupKernelsInPage(): Promise<{ subgroups: boolean; results: SubgroupResult[] }> {
@@ -170,6 +170,72 @@ async function subgroupKernelsInPage(): Promise<{ subgroups: boolean; results: S
       });
     }
     tx.dispose();
+  }
+  // Matmul (every transpose, a batch with B broadcast) and Gram, with every tuned class set to "subgroup".
+  for (const key of ["matmul:small", "matmul:large", "gram:small", "gram:large"]) rt.tuning.set(key, "subgroup");
+  const products: [number, number, number, number][] = [[1, 1, 1, 1], [7, 13, 5, 1], [67, 300, 21, 1], [
+    9,
+    70,
+    33,
+    3,
+  ]];
+  for (const [m, n, k, batch] of products) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const av = values(batch * m * k), bv = values(k * n);
+        const a = rs.Tensor.fromArray(
+          av,
+          batch > 1 ? [batch, transposeA ? k : m, transposeA ? m : k] : [transposeA ? k : m, transposeA ? m : k],
+        );
+        const b = rs.Tensor.fromArray(bv, [transposeB ? n : k, transposeB ? k : n]);
+        seen.length = 0;
+        const got = await rs.matmul(a, b, { transposeA, transposeB }).toArray();
+        let error = 0;
+        for (let z = 0; z < batch; z++) {
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let want = 0;
+              for (let q = 0; q < k; q++) {
+                const x = av[z * m * k + (transposeA ? q * m + i : i * k + q)];
+                want += x * bv[transposeB ? j * k + q : q * n + j];
+              }
+              error = Math.max(error, Math.abs(got[(z * m + i) * n + j] - want));
+            }
+          }
+        }
+        results.push({
+          what: `matmul ${batch}x${m}x${n}x${k} tA=${transposeA} tB=${transposeB}`,
+          error,
+          tolerance: 1e-5 * Math.sqrt(k),
+          ran: seen.some((w) => w.includes("(subgroup variant)")),
+        });
+        a.dispose();
+        b.dispose();
+      }
+    }
+  }
+  for (const [m, k] of [[1, 1], [65, 17], [300, 40]]) {
+    const av = values(m * k);
+    const x = rs.Tensor.fromArray(av, [m, k]);
+    seen.length = 0;
+    const got = await rs.gram(x).toArray();
+    let error = 0, asymmetric = 0;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) {
+        let want = 0;
+        for (let q = 0; q < k; q++) want += av[i * k + q] * av[j * k + q];
+        error = Math.max(error, Math.abs(got[i * m + j] - want));
+        if (got[i * m + j] !== got[j * m + i]) asymmetric++;
+      }
+    }
+    // An asymmetric entry counts as a failure (Gram kernels promise exact symmetry).
+    results.push({
+      what: `gram ${m}x${k}`,
+      error: asymmetric > 0 ? Infinity : error,
+      tolerance: 1e-5 * Math.sqrt(k),
+      ran: seen.some((w) => w.includes("(subgroup variant)")),
+    });
+    x.dispose();
   }
   delete rt.dispatch;
   rt.tuning.clear();
@@ -314,7 +380,7 @@ async function main() {
     const failed = sub.results.filter((r) => !r.ran || !(r.error <= r.tolerance));
     assert.ok(failed.length === 0, `subgroup kernels failed: ${JSON.stringify(failed)}`);
     log(
-      `ok: ${sub.results.length} subgroup reductions and softmaxes match float64 (largest error ${
+      `ok: ${sub.results.length} subgroup reductions, softmaxes, matmuls and Grams match float64 (largest error ${
         Math.max(...sub.results.map((r) => r.error)).toExponential(2)
       })`,
     );

@@ -24,6 +24,7 @@ import {
   SERIAL_SOFTMAX_MAX_AXIS,
   SOFTMAX_VARIANTS,
   softmaxVariant,
+  tiledVariant,
 } from "../kernels/mod.ts";
 import { denoTuning } from "../experiments/_common.ts";
 
@@ -74,9 +75,13 @@ for (const n of sizes) {
   const a = Tensor.fromArray(new Float32Array(n * n).map((_, i) => Math.sin(i)), [n, n]);
   const c = Tensor.empty([n, n]);
   const reps = Math.max(1, Math.round(2 ** 31 / n ** 3));
-  const tuned = rt.tuning.get(`matmul:${matmulShapeClass(n, n, n)}`) ?? "register";
+  const tuned = tiledVariant(
+    rt.tuning.get(`matmul:${matmulShapeClass(n, n, n)}`),
+    { k: n, subgroups: rt.subgroups },
+    "",
+  );
   // Every variant, the tuner's choice marked: on a new adapter this shows what tuning buys.
-  for (const variant of MATMUL_VARIANTS) {
+  for (const variant of MATMUL_VARIANTS.filter((v) => v !== "subgroup" || rt.subgroups)) {
     const s = await measure(rt, reps, () =>
       dispatchMatmul(rt, {
         a: a.buffer,
@@ -97,8 +102,8 @@ for (const n of sizes) {
 for (const [m, k] of grams) {
   const a = Tensor.fromArray(new Float32Array(m * k).map((_, i) => Math.cos(i)), [m, k]);
   const g = Tensor.empty([m, m]);
-  const tuned = rt.tuning.get(`gram:${matmulShapeClass(m, m, k)}`) ?? "register";
-  for (const variant of GRAM_VARIANTS) {
+  const tuned = tiledVariant(rt.tuning.get(`gram:${matmulShapeClass(m, m, k)}`), { k, subgroups: rt.subgroups }, "");
+  for (const variant of GRAM_VARIANTS.filter((v) => v !== "subgroup" || rt.subgroups)) {
     const s = await measure(rt, 2, () => dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k, variant }));
     // Counted as the full product's 2·m²·k flops (what a plain matmul would do); the kernel does about half.
     report(`gram ${m}x${k} (${variant}${variant === tuned ? ", tuned choice" : ""}; as 2m²k flops)`, 2 * m * m * k, s);

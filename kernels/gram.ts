@@ -15,6 +15,7 @@ import {
   sharedTileProduct,
   tiledVariant,
 } from "./matmul_shared.ts";
+import { SUBGROUP_ROWS, SUBGROUP_TILE_COLS, subgroupMatmulSource } from "./matmul_subgroup.ts";
 
 /** Side of the square block of G owned by one workgroup (8x8 invocations of 8x8 registers). */
 export const GRAM_BLOCK = 64;
@@ -28,16 +29,18 @@ export interface GramOptions {
   k: number;
   /**
    * Kernel variant: "register" (8x8 register blocks, the default) or "shared" (64x64 blocks staged
-   * through workgroup memory, as the shared matmul); both compute the upper blocks only and mirror them.
+   * through workgroup memory, as the shared matmul), both computing the upper blocks only and mirroring
+   * them; or "subgroup" (the subgroup matmul of A by Aᵀ, every entry computed, each G_ij and G_ji by
+   * the same products in the same order; devices with the `subgroups` feature).
    */
   variant?: GramVariant;
 }
 
 /** The Gram kernel variants. */
-export type GramVariant = "register" | "shared";
+export type GramVariant = "register" | "shared" | "subgroup";
 
-/** Every Gram variant, for tests and benchmarks that run them all. */
-export const GRAM_VARIANTS: readonly GramVariant[] = ["register", "shared"];
+/** Every Gram variant, for tests and benchmarks that run them all ("subgroup" only where the device has the feature). */
+export const GRAM_VARIANTS: readonly GramVariant[] = ["register", "shared", "subgroup"];
 
 /**
  * WGSL for G = A·Aᵀ over the upper-triangular block pairs.
@@ -150,13 +153,20 @@ const gramKernel = defineKernel<GramOptions>({
     if (k > MAX_INNER_DIMENSION) {
       throw new RangeError(`Cannot compute Gram matrix: k = ${k} exceeds ${MAX_INNER_DIMENSION}`);
     }
-    tiledVariant(undefined, k, o.variant, "compute Gram matrix"); // the shared variant's own k limit
+    // The shared and subgroup variants' own k limit (whether the device has subgroups is the dispatcher's check).
+    tiledVariant(undefined, { k, named: o.variant, subgroups: true }, "compute Gram matrix");
   },
-  workgroups: ({ m }) => { // both variants: one workgroup per 64x64 block pair
-    const tiles = Math.ceil(m / GRAM_BLOCK);
+  workgroups: ({ m, variant }) => {
+    if (variant === "subgroup") return [Math.ceil(m / SUBGROUP_TILE_COLS), Math.ceil(m / SUBGROUP_ROWS), 1];
+    const tiles = Math.ceil(m / GRAM_BLOCK); // register and shared: one workgroup per 64x64 block pair
     return linearGrid((tiles * (tiles + 1)) / 2);
   },
-  wgsl: (o, grid) => (o.variant === "shared" ? sharedGramSource(o, grid) : gramSource(o, grid)),
+  wgsl: (o, grid) =>
+    o.variant === "shared"
+      ? sharedGramSource(o, grid)
+      : o.variant === "subgroup"
+      ? subgroupMatmulSource({ m: o.m, n: o.m, k: o.k, transposeA: false, transposeB: true })
+      : gramSource(o, grid),
 });
 
 /**
@@ -165,13 +175,18 @@ const gramKernel = defineKernel<GramOptions>({
  * @param rt Runtime to record on.
  * @param call `a` (m x k), `g` (m x m output) and the geometry.
  * @throws {RangeError} When a size is not a positive integer or k exceeds the inner-dimension limit
- * (13,104 for a named shared variant).
+ * (13,104 for a named shared or subgroup variant), or the subgroup variant is named on a device without
+ * subgroups.
  */
 export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g: GPUBuffer }): void {
   const { a, g, ...options } = call;
   // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
   const tuned = rt.tuning.get(`gram:${matmulShapeClass(options.m, options.m, options.k)}`);
-  options.variant = tiledVariant(tuned, options.k, options.variant, "compute Gram matrix");
+  options.variant = tiledVariant(
+    tuned,
+    { k: options.k, named: options.variant, subgroups: rt.subgroups },
+    "compute Gram matrix",
+  );
   // A is bound twice: once as op(A), once as op(B) = Aᵀ.
   runKernel(rt, gramKernel(options), [a, a, g]);
 }

@@ -7,6 +7,7 @@
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, LOOP_BUDGET, runKernel } from "./_kernel.ts";
 import { SHARED_TILE, sharedMatmulSource, tiledVariant } from "./matmul_shared.ts";
+import { SUBGROUP_ROWS, SUBGROUP_TILE_COLS, subgroupMatmulSource } from "./matmul_subgroup.ts";
 import {
   accumulateBlock,
   elementType,
@@ -47,17 +48,18 @@ export interface MatmulKernelOptions extends TileProduct {
   accumulate?: boolean;
   /**
    * Kernel variant: "register" (8x8 register blocks read as vec4, no workgroup memory; the default, and
-   * the fastest on CPU adapters) or "shared" (64x64 tiles staged in workgroup memory; see
-   * matmul_shared.ts). Both compute the same product up to float32 rounding.
+   * the fastest on CPU adapters), "shared" (64x64 tiles staged in workgroup memory; see
+   * matmul_shared.ts) or "subgroup" (op(A) passed between lanes by subgroup shuffles; devices with the
+   * `subgroups` feature; see matmul_subgroup.ts). All compute the same product up to float32 rounding.
    */
   variant?: MatmulVariant;
 }
 
 /** The matmul kernel variants. */
-export type MatmulVariant = "register" | "shared";
+export type MatmulVariant = "register" | "shared" | "subgroup";
 
-/** Every matmul variant, for tests and benchmarks that run them all. */
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ["register", "shared"];
+/** Every matmul variant, for tests and benchmarks that run them all ("subgroup" only where the device has the feature). */
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ["register", "shared", "subgroup"];
 
 /**
  * WGSL for a batched matmul.
@@ -145,13 +147,21 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
         `Cannot multiply matrices: inner dimension ${o.k} exceeds ${MAX_INNER_DIMENSION} (split the product along k)`,
       );
     }
-    tiledVariant(undefined, o.k, o.variant, "multiply matrices"); // the shared variant's own k limit
+    // The shared and subgroup variants' own k limit (whether the device has subgroups is the dispatcher's check).
+    tiledVariant(undefined, { k: o.k, named: o.variant, subgroups: true }, "multiply matrices");
   },
   workgroups: (o) =>
     o.variant === "shared"
       ? [Math.ceil(o.n / SHARED_TILE), Math.ceil(o.m / SHARED_TILE), o.batch ?? 1]
+      : o.variant === "subgroup"
+      ? [Math.ceil(o.n / SUBGROUP_TILE_COLS), Math.ceil(o.m / SUBGROUP_ROWS), o.batch ?? 1]
       : [Math.ceil(o.n / (TILE_COLS * WORKGROUP_X)), Math.ceil(o.m / (TILE_ROWS * WORKGROUP_Y)), o.batch ?? 1],
-  wgsl: (o) => (o.variant === "shared" ? sharedMatmulSource(o) : matmulSource(o)),
+  wgsl: (o) =>
+    o.variant === "shared"
+      ? sharedMatmulSource(o)
+      : o.variant === "subgroup"
+      ? subgroupMatmulSource(o)
+      : matmulSource(o),
 });
 
 /**
@@ -160,13 +170,18 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
  * @param rt Runtime to record on.
  * @param call Buffers and geometry.
  * @throws {RangeError} When a size is not a positive integer, k exceeds {@linkcode MAX_INNER_DIMENSION}
- * (13,104 for a named shared variant) or the batch exceeds the grid limit.
+ * (13,104 for a named shared or subgroup variant), the subgroup variant is named on a device without
+ * subgroups, or the batch exceeds the grid limit.
  */
 export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOptions): void {
   const { a, b, c, ...options } = call;
   // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
   const tuned = rt.tuning.get(`matmul:${matmulShapeClass(options.m, options.n, options.k)}`);
-  options.variant = tiledVariant(tuned, options.k, options.variant, "multiply matrices");
+  options.variant = tiledVariant(
+    tuned,
+    { k: options.k, named: options.variant, subgroups: rt.subgroups },
+    "multiply matrices",
+  );
   runKernel(rt, matmulKernel(options), [a, b, c]);
 }
 

@@ -28,30 +28,35 @@ export const SHARED_MAX_INNER_DIMENSION: number = Math.floor(LOOP_BUDGET / (1 + 
   SHARED_K;
 
 /**
- * The variant a matmul or Gram dispatch runs: a named variant is kept (after checking that the shared
- * variant can take k); otherwise the tuner's choice for the shape class, unless that is the shared
- * variant and k is beyond it; otherwise the register kernel.
+ * The variant a matmul or Gram dispatch runs: a named variant is kept after checking that it can run
+ * (the shared and subgroup variants take k up to {@linkcode SHARED_MAX_INNER_DIMENSION}; the subgroup
+ * one needs the device's `subgroups` feature); otherwise the tuner's choice for the shape class where it
+ * can run; otherwise the register kernel.
  *
  * @param tuned The tuner's choice for the call's shape class, if any.
- * @param k Inner dimension.
- * @param named The caller's variant, if any.
+ * @param call Inner dimension, the caller's variant if any, and whether the device has subgroups.
  * @param verb What the kernel computes, for messages ("multiply matrices").
  * @returns The variant.
- * @throws {RangeError} When the named shared variant cannot take k.
+ * @throws {RangeError} When the named variant cannot run.
  */
 export function tiledVariant<V extends string>(
   tuned: string | undefined,
-  k: number,
-  named: V | undefined,
+  call: { k: number; named?: V; subgroups: boolean },
   verb: string,
 ): V {
-  if (named === "shared" && k > SHARED_MAX_INNER_DIMENSION) {
+  const { k, named, subgroups } = call;
+  const longK = (v: string | undefined) => (v === "shared" || v === "subgroup") && k > SHARED_MAX_INNER_DIMENSION;
+  if (longK(named)) {
     throw new RangeError(
-      `Cannot ${verb}: the shared variant takes inner dimensions up to ${SHARED_MAX_INNER_DIMENSION} (got ${k}); use the register variant`,
+      `Cannot ${verb}: the ${named} variant takes inner dimensions up to ${SHARED_MAX_INNER_DIMENSION} (got ${k}); use the register variant`,
     );
   }
+  if (named === "subgroup" && !subgroups) {
+    throw new RangeError(`Cannot ${verb} with the subgroup variant: the device lacks the "subgroups" feature`);
+  }
   if (named) return named;
-  return (tuned === "shared" && k > SHARED_MAX_INNER_DIMENSION ? "register" : tuned ?? "register") as V;
+  const runs = tuned !== undefined && !longK(tuned) && (tuned !== "subgroup" || subgroups);
+  return (runs ? tuned : "register") as V;
 }
 
 /**

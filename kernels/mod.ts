@@ -19,5 +19,6 @@ export * from "./runtime.ts";
 export * from "./softmax.ts";
 export * from "./ntk_recursion.ts";
 export * from "./matmul_shared.ts";
+export * from "./matmul_subgroup.ts";
 export * from "./tuning.ts";
 export * from "./block_jacobi.ts";

@@ -1,6 +1,6 @@
 /**
- * The kernel autotuner: where a kernel family has variants (matmul and Gram: register-blocked or
- * workgroup-memory tiled; the Jacobi SVD: scalar rounds or block rotations; reductions and softmax:
+ * The kernel autotuner: where a kernel family has variants (matmul and Gram: register-blocked,
+ * workgroup-memory tiled, or subgroup shuffles where the device has them; the Jacobi SVD: scalar rounds or block rotations; reductions and softmax:
  * serial, workgroup tree, or subgroup operations where the device has them), it times each on the
  * adapter for a representative shape of every shape class, keeps the
  * fastest, and remembers the choice per adapter identity and tuning version in a store (in memory by
@@ -67,7 +67,7 @@ export function tuningKey(rt: Runtime): string {
 }
 
 /**
- * Seconds per run of each variant of a family at n x n x n (Gram: n x n from n x n; best of two timed
+ * Seconds per run of each variant of a family the device can run at n x n x n (Gram: n x n from n x n; best of two timed
  * runs after a warm-up, one sync each).
  *
  * @param rt Runtime.
@@ -79,13 +79,14 @@ export async function timeVariants(
   rt: Runtime,
   family: "matmul" | "gram",
   n: number,
-): Promise<Record<MatmulVariant, number>> {
+): Promise<Partial<Record<MatmulVariant, number>>> {
   const bytes = n * n * 4;
   const [a, c] = [rt.pool.acquire(bytes), rt.pool.acquire(bytes)];
   rt.write(a, new Float32Array(n * n).fill(1));
-  const out = {} as Record<MatmulVariant, number>;
+  const out: Partial<Record<MatmulVariant, number>> = {};
   try {
     for (const variant of MATMUL_VARIANTS) {
+      if (variant === "subgroup" && !rt.subgroups) continue;
       out[variant] = await bestSeconds(
         rt,
         () =>
@@ -227,7 +228,7 @@ export async function tuneKernels(rt: Runtime, store: TuningStore): Promise<Reco
     choices = {};
     for (const family of ["matmul", "gram"] as const) {
       for (const [cls, n] of Object.entries(REPRESENTATIVE)) {
-        choices[`${family}:${cls}`] = fastest(await timeVariants(rt, family, n));
+        choices[`${family}:${cls}`] = fastest(await timeVariants(rt, family, n) as Record<string, number>);
       }
     }
     choices["jacobi:all"] = fastest(await timeJacobiSweeps(rt, 128));

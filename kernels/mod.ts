@@ -20,5 +20,6 @@ export * from "./softmax.ts";
 export * from "./ntk_recursion.ts";
 export * from "./matmul_shared.ts";
 export * from "./matmul_subgroup.ts";
+export * from "./subgroup_probe.ts";
 export * from "./tuning.ts";
 export * from "./block_jacobi.ts";

@@ -8,6 +8,7 @@ import { requestGpuDevice } from "./device.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
 import { memoryTuningStore, tuneKernels, type TuningOptions } from "./tuning.ts";
+import { probeSubgroups } from "./subgroup_probe.ts";
 
 /** Bind groups kept for reuse before the cache is cleared (a few per distinct kernel and buffer set). */
 const MAX_CACHED_BIND_GROUPS = 4096;
@@ -73,10 +74,23 @@ export class Runtime {
   }
   /**
    * Whether kernels may use WGSL subgroup operations: the device was created with the `subgroups` feature
-   * (requested whenever the adapter offers it).
+   * (requested whenever the adapter offers it) and, under {@linkcode initGpu}, rankscope's subgroup
+   * kernels compiled and computed exact answers on it (kernels/subgroup_probe.ts).
    */
   get subgroups(): boolean {
-    return this.device.features.has("subgroups");
+    return this.#subgroupsOff === null && this.device.features.has("subgroups");
+  }
+  /** Why the subgroup kernels are off on a device that has the feature (null when they are on or absent). */
+  get subgroupsOff(): string | null {
+    return this.#subgroupsOff;
+  }
+  /**
+   * Keeps the subgroup kernels off on this device, whatever its features say.
+   *
+   * @param reason Why (shown by {@linkcode Runtime.subgroupsOff}).
+   */
+  disableSubgroups(reason: string): void {
+    this.#subgroupsOff = reason;
   }
   /** Dispatch, submit and sync counters. */
   readonly stats: RuntimeStats = { dispatches: 0, submits: 0, syncs: 0 };
@@ -97,6 +111,7 @@ export class Runtime {
   #errors: Promise<GPUError | null>[] = [];
   #lost: string | null = null;
   #failed: string | null = null;
+  #subgroupsOff: string | null = null;
   #bindGroups = new Map<string, GPUBindGroup>();
   #ids = new WeakMap<GPUBuffer | GPUComputePipeline, number>();
   #nextId = 1;
@@ -321,7 +336,9 @@ const processStore = memoryTuningStore();
 let current: Runtime | null = null;
 
 /**
- * Initialises (once) and returns the shared runtime used by every op. By default it then tunes the kernel
+ * Initialises (once) and returns the shared runtime used by every op. Where the device has subgroups it
+ * first checks rankscope's subgroup kernels there (switching them off if they fail to compile or to
+ * compute exact answers; `rt.subgroupsOff` says why). By default it then tunes the kernel
  * families that have variants (kernels/tuning.ts): the choices of this adapter are read from `store`, or
  * measured once (about 3 s on a software adapter) and stored. On a CPU (fallback) adapter with no `store`
  * the defaults stand untimed (they win there; timing every fresh process would only cost). Options count
@@ -343,6 +360,10 @@ export function initGpu(options: TuningOptions = {}): Promise<Runtime> {
   if (!shared) {
     shared = requestGpuDevice().then(async ({ device, adapterName, adapterIdentity, fallback }) => {
       const rt = new Runtime(device, adapterName, adapterIdentity);
+      if (rt.subgroups) {
+        const why = await probeSubgroups(rt);
+        if (why) rt.disableSubgroups(why);
+      }
       // On a CPU (fallback) adapter without a persistent store, timing every fresh process (every test
       // module, every doc example) would cost more than it finds: the register kernels win there (measured
       // 4-5x), so the defaults stand unless a store is given; with a store the choice is measured once.

@@ -10,6 +10,7 @@ import {
   ntkRecursionStep,
   type RecursionCall,
   type RecursionStep,
+  recursionStepFits,
   type Stage,
   stageEntries,
 } from "../ops/ntk_recursion.ts";
@@ -108,6 +109,12 @@ export async function infiniteNtkGpu(
     throw new RangeError(`Cannot hold the ${n}x${n} kernels on the device: use infiniteNtk (host) for N = ${n}`);
   }
   const steps = stepsOf(layers, flat, h, w, c);
+  const readout: RecursionStep = { kind: "readout", in: outputStage(steps[steps.length - 1]), n };
+  // A step whose per-invocation loop (channels, filter, pooling window, readout positions) would pass the
+  // loop budget runs on the host instead, as do activations the device kernels lack.
+  if (![...steps, readout].every(recursionStepFits)) {
+    return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });
+  }
   const largest = Math.max(...steps.map((s) => stageEntries(outputStage(s))));
   const fit = Math.floor(Tensor.maxBytes() / (2 * 4 * largest));
   const total = (n * (n + 1)) / 2;
@@ -142,8 +149,7 @@ export async function infiniteNtkGpu(
         src = dst;
         dst = dst === stages[0] ? stages[1] : stages[0];
       }
-      const last = outputStage(steps[steps.length - 1]);
-      ntkRecursionStep({ kind: "readout", in: last, n, batch }, { pairs, src, dst: kOut, diag: tOut }, count);
+      ntkRecursionStep({ ...readout, batch }, { pairs, src, dst: kOut, diag: tOut }, count);
       pairs.dispose();
       done += count;
       batchPairs = [];

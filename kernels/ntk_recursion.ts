@@ -11,7 +11,7 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
+import { defineKernel, type Grid, linearInvocationIndex, LOOP_BUDGET, runKernel } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup. */
@@ -52,6 +52,38 @@ export type RecursionStep =
 export type RecursionCall = RecursionStep & { batch: number };
 
 const entries = (s: Stage) => s.h * s.w * (2 * s.r + 1) ** 2;
+
+/**
+ * Loop iterations one invocation of a step runs (channels, a filter window, a pooling window squared, or
+ * the readout's positions): a step runs on the device only within the loop budget.
+ *
+ * @param call The step.
+ * @returns Iterations per invocation.
+ */
+export function loopsPerInvocation(call: RecursionStep): number {
+  switch (call.kind) {
+    case "input":
+      return call.channels;
+    case "conv":
+      return call.kh * call.kw;
+    case "pool":
+      return call.size ** 4;
+    case "readout":
+      return call.in.h * call.in.w;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Whether a step fits the device kernel's per-invocation loop budget (else the host recursion must run).
+ *
+ * @param step The step.
+ * @returns True when it fits.
+ */
+export function recursionStepFits(step: RecursionStep): boolean {
+  return loopsPerInvocation(step) <= LOOP_BUDGET;
+}
 
 /** Invocations of a launch: one per entry of every pair, or one per pair for the readout. */
 function invocations(call: RecursionCall): number {
@@ -234,6 +266,15 @@ const kernel = defineKernel<RecursionCall>({
   name: "ntkRecursion",
   validate: (call) => {
     if (!(Number.isInteger(call.batch) && call.batch >= 1)) throw new RangeError(`Invalid batch ${call.batch}`);
+    // Each invocation loops over channels, a filter window, a pooling window squared, or the readout's
+    // positions; past the loop budget lavapipe would stop it silently.
+    const loops = loopsPerInvocation(call);
+    if (loops > LOOP_BUDGET) {
+      throw new RangeError(
+        `Cannot run the ${call.kind} step of the infinite-width recursion on the device: ${loops} iterations per ` +
+          `invocation exceed ${LOOP_BUDGET}; use infiniteNtk (host) for this network`,
+      );
+    }
   },
   workgroups: (call) => linearGrid(Math.ceil(invocations(call) / NTK_RECURSION_WORKGROUP)),
   wgsl: source,

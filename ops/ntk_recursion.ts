@@ -9,13 +9,14 @@ import {
   dispatchNtkRecursion,
   type RecursionCall,
   type RecursionStep,
+  recursionStepFits,
   type Stage,
   stageEntries,
 } from "../kernels/ntk_recursion.ts";
 import { runtimeOf, type Tensor } from "./tensor.ts";
 
 export type { RecursionCall, RecursionStep, Stage };
-export { stageEntries };
+export { recursionStepFits, stageEntries };
 
 /**
  * Records one recursion step for the first `count` pairs of the batch.

@@ -202,6 +202,26 @@ Deno.test("infiniteNtkGpu(): the device recursion equals the host float64 recurs
   await assert.rejects(() => r.infiniteNtkGpu(mixed, x, shape, { batch: 0 }), /batch must be an integer >= 1/);
 });
 
+Deno.test("infiniteNtkGpu(): a readout over more positions than the loop budget runs on the host, not truncated", async () => {
+  const rt = await r.initGpu();
+  const layers: r.KernelLayer[] = [
+    { kind: "conv", kernel: [1, 1], stride: 1, padding: "valid", weightStd: 1.2, biasStd: 0.1 },
+    { kind: "activation", fn: "relu" },
+    { kind: "flatten" },
+    { kind: "dense", weightStd: 1, biasStd: 0 },
+  ];
+  // 128 x 128 = 16,384 positions is the budget (device); 130 x 130 = 16,900 is past it (host).
+  for (const [side, onDevice] of [[128, true], [130, false]] as const) {
+    const shape = [2, side, side, 1];
+    const x = Float64Array.from({ length: 2 * side * side }, (_, i) => Math.sin(i * 0.01) + (i % 3) * 0.1);
+    const before = rt.stats.dispatches;
+    const gpu = await r.infiniteNtkGpu(layers, x, shape);
+    assert.equal(rt.stats.dispatches > before, onDevice, `${side}x${side} on the device: ${onDevice}`);
+    const host = r.infiniteNtk(layers, x, shape);
+    assertClose(gpu.ntk, host.ntk, { rtol: 1e-5, atol: 0 }, `${side}x${side}`);
+  }
+});
+
 Deno.test("streaming NTK: panels within a memory budget and host assembly equal the one-pass kernel", async () => {
   await r.initGpu();
   const model = new r.Sequential([

@@ -71,6 +71,39 @@ type SpatialStep = Exclude<RecursionStep, { kind: "readout" }>;
 const outputStage = (s: SpatialStep): Stage => (s.kind === "activation" ? s.in : s.out);
 
 /**
+ * The device steps of a convolutional stack, or null when the host recursion must run: no spatial input or
+ * Flatten, an activation the device kernels lack, or a step whose per-invocation loop (channels, filter,
+ * pooling window, readout positions) would pass the loop budget.
+ *
+ * @throws {RangeError} For inputs that do not match the shape, a bad batch, or kernels too large to hold.
+ */
+function devicePlan(
+  layers: KernelLayer[],
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  options: InfiniteNtkGpuOptions,
+): { steps: SpatialStep[]; readout: RecursionStep; n: number } | null {
+  const flat = layers.findIndex((l) => l.kind === "flatten");
+  const spatial = layers.slice(0, Math.max(flat, 0));
+  const covered = shape.length === 4 && flat > 0 &&
+    spatial.every((l) => l.kind !== "activation" || DEVICE_ACTIVATIONS.has(l.fn));
+  if (!covered) return null;
+  const [n, h, w, c] = shape;
+  if (x.length !== n * h * w * c) {
+    throw new RangeError(`Cannot compute kernels: ${x.length} values for shape ${shape.join("x")}`);
+  }
+  if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) {
+    throw new RangeError(`Cannot compute kernels: batch must be an integer >= 1 (got ${options.batch})`);
+  }
+  if (n * n * 4 > Tensor.maxBytes()) {
+    throw new RangeError(`Cannot hold the ${n}x${n} kernels on the device: use infiniteNtk (host) for N = ${n}`);
+  }
+  const steps = stepsOf(layers, flat, h, w, c);
+  const readout: RecursionStep = { kind: "readout", in: outputStage(steps[steps.length - 1]), n };
+  return [...steps, readout].every(recursionStepFits) ? { steps, readout, n } : null;
+}
+
+/**
  * Infinite-width NNGP and NTK (as {@linkcode infiniteNtk}) with the convolutional layers' per-pair
  * recursion on the device in float32, in batches of pairs: the spatial phase of N(N + 1)/2 pairs is the
  * cost that grows with N, and it runs at the device's speed instead of one host thread's (N = 1000 in
@@ -93,28 +126,9 @@ export async function infiniteNtkGpu(
   options: InfiniteNtkGpuOptions = {},
 ): Promise<InfiniteKernels> {
   const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
-  const flat = layers.findIndex((l) => l.kind === "flatten");
-  const spatial = layers.slice(0, Math.max(flat, 0));
-  const covered = shape.length === 4 && flat > 0 &&
-    spatial.every((l) => l.kind !== "activation" || DEVICE_ACTIVATIONS.has(l.fn));
-  if (!covered) return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });
-  const [n, h, w, c] = shape;
-  if (x.length !== n * h * w * c) {
-    throw new RangeError(`Cannot compute kernels: ${x.length} values for shape ${shape.join("x")}`);
-  }
-  if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) {
-    throw new RangeError(`Cannot compute kernels: batch must be an integer >= 1 (got ${options.batch})`);
-  }
-  if (n * n * 4 > Tensor.maxBytes()) {
-    throw new RangeError(`Cannot hold the ${n}x${n} kernels on the device: use infiniteNtk (host) for N = ${n}`);
-  }
-  const steps = stepsOf(layers, flat, h, w, c);
-  const readout: RecursionStep = { kind: "readout", in: outputStage(steps[steps.length - 1]), n };
-  // A step whose per-invocation loop (channels, filter, pooling window, readout positions) would pass the
-  // loop budget runs on the host instead, as do activations the device kernels lack.
-  if (![...steps, readout].every(recursionStepFits)) {
-    return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });
-  }
+  const plan = devicePlan(layers, x, shape, options);
+  if (!plan) return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });
+  const { steps, readout, n } = plan;
   const largest = Math.max(...steps.map((s) => stageEntries(outputStage(s))));
   const fit = Math.floor(Tensor.maxBytes() / (2 * 4 * largest));
   const total = (n * (n + 1)) / 2;
@@ -165,7 +179,8 @@ export async function infiniteNtkGpu(
     await flush(false);
     const k = Float64Array.from(await kOut.toArray());
     const t = Float64Array.from(await tOut.toArray());
-    const hasTheta = spatial.some((l) => l.kind === "conv");
+    const flat = layers.findIndex((l) => l.kind === "flatten");
+    const hasTheta = layers.slice(0, flat).some((l) => l.kind === "conv");
     return denseMatrixPhase(layers.slice(flat + 1), k, hasTheta ? t : null, n);
   } finally {
     tensors.forEach((t) => t.dispose());

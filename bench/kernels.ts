@@ -25,6 +25,7 @@ import {
   SOFTMAX_VARIANTS,
   softmaxVariant,
   tiledVariant,
+  variantRuns,
 } from "../kernels/mod.ts";
 import { denoTuning } from "../experiments/_common.ts";
 
@@ -120,8 +121,7 @@ for (const [key, [outer, axis, inner]] of Object.entries(ROW_SHAPES)) {
   const bytes = 4 * (x.size + y.size);
   const tuned = softmax ? softmaxVariant(rt, axis) : reduceVariant(rt, axis);
   for (const variant of softmax ? SOFTMAX_VARIANTS : REDUCE_VARIANTS) {
-    if (variant === "subgroup" && !rt.subgroups) continue;
-    if (variant === "serial" && axis > (softmax ? SERIAL_SOFTMAX_MAX_AXIS : SERIAL_REDUCE_MAX_AXIS)) continue;
+    if (!variantRuns(rt, variant, axis, softmax ? SERIAL_SOFTMAX_MAX_AXIS : SERIAL_REDUCE_MAX_AXIS)) continue;
     const call = { x: x.buffer, y: y.buffer, outer, axis, inner };
     const s = await measure(
       rt,

@@ -49,6 +49,20 @@ export interface VariantRule<V extends string> {
 }
 
 /**
+ * Whether a serial/tree/subgroup variant can run a row of this length on this device: the serial one up
+ * to its axis limit, the subgroup one where the device has subgroups.
+ *
+ * @param rt Runtime.
+ * @param variant Variant name.
+ * @param axis Axis length.
+ * @param serialMaxAxis The family's serial limit.
+ * @returns True when it can run.
+ */
+export function variantRuns(rt: Runtime, variant: string, axis: number, serialMaxAxis: number): boolean {
+  return (variant !== "serial" || axis <= serialMaxAxis) && (variant !== "subgroup" || rt.subgroups);
+}
+
+/**
  * The variant to run.
  *
  * @param rt Runtime (its tuning and its subgroups feature).
@@ -58,7 +72,7 @@ export interface VariantRule<V extends string> {
  * @throws {RangeError} When a named variant is unknown, or cannot run this axis or on this device.
  */
 export function pickVariant<V extends string>(rt: Runtime, rule: VariantRule<V>, named?: V): V {
-  const runs = (v: string) => (v !== "serial" || rule.axis <= rule.serialMaxAxis) && (v !== "subgroup" || rt.subgroups);
+  const runs = (v: string) => variantRuns(rt, v, rule.axis, rule.serialMaxAxis);
   if (named !== undefined) {
     if (!rule.variants.includes(named)) {
       throw new RangeError(

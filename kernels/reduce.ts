@@ -15,8 +15,8 @@ import {
 } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
 import { COMBINE_OPS, workgroupCombineWgsl } from "./_workgroup_combine.ts";
-import { pickVariant, REDUCE_VARIANTS, type ReduceVariant } from "./_variant.ts";
-export { REDUCE_VARIANTS, type ReduceVariant };
+import { pickVariant, REDUCE_VARIANTS, type ReduceVariant, variantRuns } from "./_variant.ts";
+export { REDUCE_VARIANTS, type ReduceVariant, variantRuns };
 
 /** Reduction kinds: "mean" is a sum scaled by 1/axis. */
 export type ReduceOp = "sum" | "mean" | "max" | "min";

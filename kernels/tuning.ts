@@ -14,9 +14,9 @@ import { dispatchMatmul, MATMUL_VARIANTS, type MatmulVariant } from "./matmul.ts
 import { dispatchGram } from "./gram.ts";
 import { dispatchJacobiSweep } from "./jacobi.ts";
 import { blockPlan, dispatchBlockJacobiSweep, JACOBI_BLOCK } from "./block_jacobi.ts";
-import { dispatchReduce } from "./reduce.ts";
-import { dispatchSoftmax } from "./softmax.ts";
-import { REDUCE_VARIANTS, type ReduceVariant, SOFTMAX_VARIANTS, type SoftmaxVariant } from "./_variant.ts";
+import { dispatchReduce, SERIAL_REDUCE_MAX_AXIS } from "./reduce.ts";
+import { dispatchSoftmax, SERIAL_SOFTMAX_MAX_AXIS } from "./softmax.ts";
+import { REDUCE_VARIANTS, type ReduceVariant, SOFTMAX_VARIANTS, type SoftmaxVariant, variantRuns } from "./_variant.ts";
 
 /** Variant names per family (the first is the default). */
 export const VARIANTS: Record<string, readonly string[]> = {
@@ -183,7 +183,7 @@ export async function timeRowVariants(
   const out: Partial<Record<ReduceVariant | SoftmaxVariant, number>> = {};
   try {
     for (const variant of softmax ? SOFTMAX_VARIANTS : REDUCE_VARIANTS) {
-      if ((variant === "subgroup" && !rt.subgroups) || (variant === "serial" && key === "reduce:long")) continue;
+      if (!variantRuns(rt, variant, axis, softmax ? SERIAL_SOFTMAX_MAX_AXIS : SERIAL_REDUCE_MAX_AXIS)) continue;
       out[variant] = await bestSeconds(
         rt,
         () =>

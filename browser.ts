@@ -17,6 +17,7 @@
 
 // The GPU and randomness.
 export { initGpu, Runtime } from "./kernels/runtime.ts";
+export type { TuningOptions, TuningStore } from "./kernels/tuning.ts";
 export { deriveSeed } from "./kernels/host_random.ts";
 
 // Tensors, ops and gradients.
@@ -81,7 +82,7 @@ export { eigh, type EighResult, eigvalsh, eigvalshHost, lstsq, type LstsqOptions
 // Neural networks.
 export type { Layer } from "./model/parameterized.ts";
 export { Dense } from "./nn/dense.ts";
-export { RFF } from "./nn/rff.ts";
+export { RFF, type RffOptions } from "./nn/rff.ts";
 export { Conv2d } from "./nn/conv2d.ts";
 export { AvgPool2d } from "./nn/avg_pool2d.ts";
 export { Flatten } from "./nn/flatten.ts";
@@ -128,5 +129,13 @@ export { imageGrid, type ImageGridOptions } from "./plot/image_grid.ts";
 export { subplots, type SubplotsOptions } from "./plot/subplots.ts";
 
 // Data.
-export { columnMoments, concentricCircles, type PointSet, standardize, trainTestSplit, xorPoints } from "./data/toy.ts";
+export {
+  columnMoments,
+  concentricCircles,
+  type PointSet,
+  standardize,
+  type ToyOptions,
+  trainTestSplit,
+  xorPoints,
+} from "./data/toy.ts";
 export { grid1d, grid2d, poissonProblem, sineSumTarget } from "./data/targets.ts";

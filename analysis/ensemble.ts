@@ -11,6 +11,7 @@ import { matmul } from "../ops/matmul.ts";
 import { add } from "../ops/elementwise.ts";
 import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
 import { concat } from "../ops/layout.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode ensemblePreactivations}. */
 export interface EnsembleOptions {
@@ -35,6 +36,18 @@ export interface EnsembleOptions {
   seed: number;
 }
 
+/** The keys of {@linkcode EnsembleOptions}, for the unknown-option check. */
+const ENSEMBLE_OPTION_KEYS: readonly string[] = [
+  "nets",
+  "widths",
+  "activation",
+  "weightVariance",
+  "biasVariance",
+  "scaling",
+  "layerInit",
+  "seed",
+];
+
 /**
  * Preactivations z^(ℓ) = W^(ℓ) φ(z^(ℓ−1)) + b^(ℓ) (z^(0) = x) of every layer of every network at a fixed
  * input. Networks are processed in chunks so one chunk's weights stay under ~64 MB.
@@ -54,6 +67,7 @@ export interface EnsembleOptions {
  * ```
  */
 export async function ensemblePreactivations(x: ArrayLike<number>, options: EnsembleOptions): Promise<Float32Array[]> {
+  checkOptions("sample ensemble preactivations", options, ENSEMBLE_OPTION_KEYS);
   const { nets, widths } = options;
   if (!(nets >= 1 && Number.isInteger(nets)) || widths.length === 0 || widths.some((w) => !(w >= 1))) {
     throw new RangeError(`Invalid ensemble: ${nets} nets with widths [${widths.join(", ")}]`);

@@ -11,6 +11,7 @@ import { mul } from "../ops/elementwise.ts";
 import { svdvals } from "../linalg/svd.ts";
 import { structureOf } from "../model/layer_signals.ts";
 import { withDisplay } from "./_display.ts";
+import { checkBoolean, checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /**
  * Trapezoid-rule weights of a sorted 1-D grid: w_0 = (x_1 − x_0)/2, w_i = (x_{i+1} − x_{i−1})/2, ...
@@ -78,60 +79,102 @@ export function meanKeyedWeights(g: ArrayLike<number>, width: number): Float64Ar
 export interface EpsilonRankOptions {
   /** Sorted 1-D grid the features were evaluated on (trapezoid weights are derived from it). */
   x?: ArrayLike<number>;
-  /** Quadrature weights instead of `x` (e.g. for 2-D grids). */
+  /** Quadrature weights instead of `x` (e.g. for 2-D grids); finite and >= 0. */
   weights?: ArrayLike<number>;
-  /** Threshold ε (default 1e-3). */
+  /** Threshold ε (default 1e-3), in the units of M (features² × grid measure) unless `relative`. */
   epsilon?: number;
+  /**
+   * Count eigenvalues above ε·λ_max(M) instead of above ε (default false, the study's absolute ε). A
+   * relative ε gives the same rank for features D and cD, for every c ≠ 0 that float32 holds.
+   */
+  relative?: boolean;
 }
 
 /** An ε-rank and the spectrum behind it. */
 export interface EpsilonRankResult {
-  /** Number of eigenvalues of M above ε. */
+  /** Number of eigenvalues of M above ε (above ε·λ_max when relative). */
   rank: number;
   /** Eigenvalues of M, ascending. */
   eigenvalues: Float64Array;
 }
 
+/** The quadrature weights epsilonRank uses: `weights`, or the trapezoid weights of `x`, checked. */
+function quadratureWeights(options: EpsilonRankOptions, rows: number): ArrayLike<number> {
+  const context = "compute ε-rank";
+  if (options.weights !== undefined && options.x !== undefined) {
+    throw new RangeError(`Cannot ${context}: give options.x or options.weights, not both`);
+  }
+  const given = options.weights ?? options.x;
+  if (given === undefined) throw new RangeError(`Cannot ${context}: need options.x (a grid) or options.weights`);
+  if (!Array.isArray(given) && !ArrayBuffer.isView(given)) {
+    const name = options.weights !== undefined ? "options.weights" : "options.x";
+    throw new TypeError(`Cannot ${context}: ${name} must be an array of numbers (got ${describe(given)})`);
+  }
+  if (given.length !== rows) {
+    const name = options.weights !== undefined ? "quadrature weights" : "grid points";
+    throw new RangeError(`Cannot ${context}: need ${rows} ${name}, one per row of features (got ${given.length})`);
+  }
+  if (options.weights === undefined) return trapezoidWeights(given);
+  for (let i = 0; i < given.length; i++) checkNumber(context, `options.weights[${i}]`, given[i], { min: 0 });
+  return given;
+}
+
 /**
  * ε-rank of the neuron functions in the columns of `features`: eigenvalues of M = Dᵀ W D greater than ε
- * (computed as the squared singular values of W^{1/2} D).
+ * (computed as the squared singular values of W^{1/2} D). ε is absolute, as in the study (the rank then
+ * depends on the features' units), or relative to λ_max(M) with `relative: true`.
  *
  * @param features D, [grid points, neurons].
- * @param options Grid or weights, and ε.
+ * @param options Grid or weights, ε, and whether ε is relative.
  * @returns The rank and eigenvalues.
- * @throws {RangeError} When shapes disagree or neither grid nor weights are given.
+ * @throws {TypeError} When `features` is not a Tensor, or an option is unknown or of the wrong type.
+ * @throws {RangeError} When shapes disagree, neither (or both of) grid and weights are given, a weight is
+ *   negative, or ε is not a finite number > 0.
+ * @example Two orthogonal sines on [0, 1], in any units with a relative ε
+ * ```ts
+ * import assert from "node:assert";
+ * import { epsilonRank, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const x = Array.from({ length: 101 }, (_, i) => i / 100);
+ * const d = x.flatMap((t) => [Math.sin(Math.PI * t), 1e-6 * Math.sin(2 * Math.PI * t)]);
+ * const { rank } = await epsilonRank(Tensor.fromArray(d, [101, 2]), { x, epsilon: 1e-3 });
+ * assert.equal(rank, 1);
+ * // The same functions in other units: an absolute ε sees nothing, a relative one the same rank.
+ * const tiny = Tensor.fromArray(d.map((v) => v * 1e-20), [101, 2]);
+ * assert.equal((await epsilonRank(tiny, { x, epsilon: 1e-3 })).rank, 0);
+ * assert.equal((await epsilonRank(tiny, { x, epsilon: 1e-3, relative: true })).rank, 1);
+ * ```
  */
 export async function epsilonRank(features: Tensor, options: EpsilonRankOptions): Promise<EpsilonRankResult> {
+  const context = "compute ε-rank";
+  if (!(features instanceof Tensor)) {
+    throw new TypeError(`Cannot ${context}: features must be a 2-D Tensor (got ${describe(features)})`);
+  }
   if (features.rank !== 2) {
-    throw new RangeError(`Cannot compute ε-rank: features must be 2-D (got ${formatShape(features.shape)})`);
+    throw new RangeError(`Cannot ${context}: features must be 2-D (got ${formatShape(features.shape)})`);
   }
-  const weights = options.weights ?? (options.x ? trapezoidWeights(options.x) : null);
-  if (!weights || weights.length !== features.shape[0]) {
-    throw new RangeError(
-      `Cannot compute ε-rank: need ${features.shape[0]} quadrature weights or grid points (got ${
-        weights?.length ?? 0
-      })`,
-    );
-  }
-  const epsilon = options.epsilon ?? 1e-3;
-  if (!(epsilon > 0 && epsilon < Infinity)) {
-    throw new RangeError(`Cannot compute ε-rank: ε must be a finite number > 0 (got ${epsilon})`);
-  }
+  const opts = checkOptions(context, options, ["x", "weights", "epsilon", "relative"]);
+  const epsilon = checkNumber(context, "options.epsilon", opts.epsilon ?? 1e-3, { above: 0 });
+  const relative = checkBoolean(context, "options.relative", opts.relative ?? false);
+  const weights = quadratureWeights(opts, features.shape[0]);
   // The eigenvalues of M = Dᵀ W D are the squared singular values of W^{1/2} D: computing those is
   // cheaper than an eigensolve of M and keeps small eigenvalues accurate (no squaring of κ).
   const scaled = tidy(() =>
     mul(features, Tensor.fromArray(Float32Array.from(weights, Math.sqrt), [weights.length, 1]))
   );
-  // Eigenvalues near ε must be resolved: σ within 5e-4·√ε puts λ = σ² within 1e-3·ε of itself there.
-  const s = await svdvals(scaled, { accuracy: { absolute: 5e-4 * Math.sqrt(epsilon) } });
+  // Eigenvalues near ε must be resolved: σ within 5e-4·√ε puts λ = σ² within 1e-3·ε of itself there
+  // (relative: within 5e-4·√ε·σ_max, a normwise request).
+  const accuracy = relative ? { normwise: 5e-4 * Math.sqrt(epsilon) } : { absolute: 5e-4 * Math.sqrt(epsilon) };
+  const s = await svdvals(scaled, { accuracy });
   scaled.dispose();
   const m = features.shape[1];
   const eigenvalues = new Float64Array(m);
   s.forEach((v, i) => (eigenvalues[m - 1 - i] = v * v)); // ascending; missing values (rows < columns) are 0
-  const rank = eigenvalues.filter((v) => v > epsilon).length;
+  const threshold = relative ? epsilon * eigenvalues[m - 1] : epsilon;
+  const rank = eigenvalues.filter((v) => v > threshold).length;
   return withDisplay({ rank, eigenvalues }, "ε-rank", [
     ["rank", rank],
-    ["ε", epsilon],
+    [relative ? "ε (relative to λ_max)" : "ε", epsilon],
     ["neurons", eigenvalues.length],
     ["largest eigenvalue of M", eigenvalues[eigenvalues.length - 1]],
   ]);
@@ -151,6 +194,7 @@ export async function hiddenEpsilonRanks(
   x: Tensor,
   options: EpsilonRankOptions,
 ): Promise<(EpsilonRankResult & { layer: number })[]> {
+  checkOptions("compute hidden ε-ranks", options, ["x", "weights", "epsilon", "relative"]);
   const acts = model.trace(x, "eval");
   const out: (EpsilonRankResult & { layer: number })[] = [];
   for (let i = 0; i < model.layers.length - 1; i++) {

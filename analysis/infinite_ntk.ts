@@ -16,6 +16,7 @@ import { structureOf } from "../model/layer_signals.ts";
 import type { ActivationName } from "../model/activations.ts";
 import { gaussianExpectations } from "./gaussian_expectations.ts";
 import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** One layer of an architecture, as the kernel recursion sees it. */
 export type KernelLayer =
@@ -220,6 +221,7 @@ export function infiniteNtk(
   shape: readonly number[],
   options: { onProgress?: (done: number, total: number) => void } = {},
 ): InfiniteKernels {
+  checkOptions("compute kernels", options, ["onProgress"]);
   const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
   const n = shape[0];
   const per = shape.slice(1).reduce((p, d) => p * d, 1);

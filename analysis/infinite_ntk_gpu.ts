@@ -17,6 +17,7 @@ import {
 import { Tensor } from "../ops/tensor.ts";
 import { type InfiniteKernels, infiniteNtk, kernelArchitecture, type KernelLayer } from "./infinite_ntk.ts";
 import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Activations the device recursion has closed forms for. */
 const DEVICE_ACTIVATIONS = new Set(["relu", "erf", "identity"]);
@@ -125,6 +126,7 @@ export async function infiniteNtkGpu(
   shape: readonly number[],
   options: InfiniteNtkGpuOptions = {},
 ): Promise<InfiniteKernels> {
+  checkOptions("compute kernels", options, ["batch", "onProgress"]);
   const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
   const plan = devicePlan(layers, x, shape, options);
   if (!plan) return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });

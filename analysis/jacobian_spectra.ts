@@ -9,6 +9,8 @@ import type { TraceableModel } from "../model/parameterized.ts";
 import { inputJacobian } from "../ops/jacobian.ts";
 import { type SpectrumOptions, type SvdOptions, svdvals, svdvalsBatched } from "../linalg/svd.ts";
 import { structureOf } from "../model/layer_signals.ts";
+import { checkOptions } from "../check/args.ts";
+import { SPECTRUM_OPTION_KEYS, SVD_OPTION_KEYS } from "../linalg/_spectrum.ts";
 
 /** Per-point singular values of the input Jacobian. */
 export interface JacobianSpectra {
@@ -42,6 +44,7 @@ export async function inputJacobianSpectra(
   points: Tensor,
   options: SvdOptions = {},
 ): Promise<JacobianSpectra> {
+  checkOptions("compute Jacobian spectra", options, SVD_OPTION_KEYS);
   const jac = inputJacobian(f, points);
   const { s } = await svdvalsBatched(jac, options);
   jac.dispose();
@@ -64,6 +67,7 @@ export async function weightSpectra(
   model: TraceableModel,
   options: SpectrumOptions = {},
 ): Promise<{ layer: number; name: string; values: Float64Array }[]> {
+  checkOptions("compute weight spectra", options, SPECTRUM_OPTION_KEYS);
   const out: { layer: number; name: string; values: Float64Array }[] = [];
   for (let i = 0; i < model.layers.length; i++) {
     const s = structureOf(model.layers[i]);

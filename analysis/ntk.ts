@@ -18,6 +18,7 @@ import {
   structureOf,
   type WeightStructure,
 } from "../model/layer_signals.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode empiricalNtk} and {@linkcode empiricalNtkHost}. */
 export interface EmpiricalNtkOptions {
@@ -244,6 +245,7 @@ function* panels(plan: NtkPlan): Generator<{ j: number; blocks: { i: number; blo
  *   range, or a kernel larger than the device can bind.
  */
 export function empiricalNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions = {}): Tensor {
+  checkOptions("compute the NTK", options, ["mode", "chunk", "memoryBudget"]);
   const plan = planNtk(model, x, options);
   if (plan.size * plan.size * 4 > Tensor.maxBytes(x.runtime)) {
     throw new RangeError(
@@ -280,6 +282,7 @@ export async function empiricalNtkHost(
   x: Tensor,
   options: EmpiricalNtkOptions & { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ kernel: Float32Array; size: number }> {
+  checkOptions("compute the NTK", options, ["mode", "chunk", "memoryBudget", "onProgress"]);
   const plan = planNtk(model, x, options);
   const size = plan.size, kernel = new Float32Array(size * size);
   const offsets = plan.starts.map((_, i) => plan.starts.slice(0, i).reduce((t, _s, q) => t + plan.rows(q), 0));

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkOptions } from "../check/args.ts";
 
 /** Per-neuron moments of an ensemble `samples[e * n + i]` (E members, n neurons). */
 export interface EnsembleMoments {
@@ -86,6 +87,7 @@ export function excessKurtosis(
   neurons: number,
   options: { groups?: number } = {},
 ): { perNeuron: Float64Array; mean: Estimate } {
+  checkOptions("compute excess kurtosis", options, ["groups"]);
   const { variance, fourth } = ensembleMoments(samples, neurons);
   const perNeuron = fourth.map((f, i) => f / variance[i] ** 2 - 3);
   const groups = options.groups ?? 0;

@@ -87,12 +87,13 @@ export interface NumberRule {
 }
 
 function ruleText(rule: NumberRule): string {
-  const parts: string[] = [rule.integer ? "an integer" : rule.infinite ? "a number" : "a finite number"];
-  if (rule.min !== undefined) parts.push(`>= ${rule.min}`);
-  if (rule.above !== undefined) parts.push(`> ${rule.above}`);
-  if (rule.max !== undefined) parts.push(`<= ${rule.max}`);
-  if (rule.below !== undefined) parts.push(`< ${rule.below}`);
-  return parts.join(" ");
+  const bounds: string[] = [];
+  if (rule.min !== undefined) bounds.push(`>= ${rule.min}`);
+  if (rule.above !== undefined) bounds.push(`> ${rule.above}`);
+  if (rule.max !== undefined) bounds.push(`<= ${rule.max}`);
+  if (rule.below !== undefined) bounds.push(`< ${rule.below}`);
+  const kind = rule.integer ? "an integer" : rule.infinite ? "a number" : "a finite number";
+  return [kind, bounds.join(" and ")].filter((t) => t).join(" ");
 }
 
 /**

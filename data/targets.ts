@@ -5,6 +5,7 @@
  * @module
  */
 import { uniforms } from "./_random.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Values of a function on a 1-D grid. */
 export interface Grid1d {
@@ -23,6 +24,7 @@ export interface Grid1d {
  * @throws {RangeError} When n < 2 or the domain is empty.
  */
 export function grid1d(f: (x: number) => number, options: { n?: number; domain?: [number, number] } = {}): Grid1d {
+  checkOptions("make 1-D grid", options, ["n", "domain"]);
   const n = options.n ?? 1001, [a, b] = options.domain ?? [0, 1];
   if (!(n >= 2 && b > a)) throw new RangeError(`Invalid 1-D grid: ${n} points on [${a}, ${b}]`);
   const x = Float32Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
@@ -64,6 +66,7 @@ export function sineSumTarget(
     phase?: "per-frequency" | "per-point";
   } = {},
 ): Grid1d & { phases: Float64Array } {
+  checkOptions("make sine-sum target", options, ["n", "domain", "frequencies", "phase", "seed"]);
   const count = options.frequencies ?? 20, n = options.n ?? 1001;
   const domain = options.domain ?? [0, 5];
   if (options.phase === "per-point") {
@@ -110,6 +113,7 @@ export function grid2d(
   f: (x: number, y: number) => number,
   options: { nx?: number; ny?: number; xDomain?: [number, number]; yDomain?: [number, number] } = {},
 ): Grid2d {
+  checkOptions("make 2-D grid", options, ["nx", "ny", "xDomain", "yDomain"]);
   const nx = options.nx ?? 64, ny = options.ny ?? 64;
   const [x0, x1] = options.xDomain ?? [0, 1], [y0, y1] = options.yDomain ?? [0, 1];
   if (!(nx >= 2 && ny >= 2)) throw new RangeError(`Invalid 2-D grid ${nx}x${ny}`);
@@ -140,6 +144,7 @@ export function poissonProblem(options: { interior?: number; boundary?: number }
   boundaryValues: Float32Array;
   exact: (x: number, y: number) => number;
 } {
+  checkOptions("make Poisson problem", options, ["interior", "boundary"]);
   const m = options.interior ?? 32, b = options.boundary ?? 64;
   const exact = (x: number, y: number) => Math.sin(Math.PI * x) * Math.sin(Math.PI * y);
   const interior = new Float32Array(m * m * 2), source = new Float32Array(m * m);

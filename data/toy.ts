@@ -5,6 +5,7 @@
  * @module
  */
 import { normals, shuffled, uniforms } from "./_random.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Points with binary labels. */
 export interface PointSet {
@@ -33,6 +34,7 @@ export interface ToyOptions {
  * @throws {RangeError} When factor is not in (0, 1).
  */
 export function concentricCircles(options: ToyOptions & { factor?: number } = {}): PointSet {
+  checkOptions("make circles", options, ["n", "noise", "seed", "factor"]);
   const n = options.n ?? 400, seed = options.seed ?? 0, factor = options.factor ?? 0.5;
   if (!(factor > 0 && factor < 1)) throw new RangeError(`Invalid circles factor ${factor}: expected 0 < factor < 1`);
   const angle = uniforms(n, seed, 1), noise = normals(2 * n, seed, 2);
@@ -64,6 +66,7 @@ export function concentricCircles(options: ToyOptions & { factor?: number } = {}
  * ```
  */
 export function xorPoints(options: ToyOptions & { layout?: "uniform" | "blobs" } = {}): PointSet {
+  checkOptions("make XOR points", options, ["n", "noise", "seed", "layout"]);
   const n = options.n ?? 400, seed = options.seed ?? 0, blobs = options.layout === "blobs";
   const u = uniforms(2 * n, seed, 3), noise = normals(2 * n, seed, 4);
   const x = new Float32Array(2 * n), y = new Float32Array(n);
@@ -91,6 +94,7 @@ export function trainTestSplit(
   y: Float32Array,
   options: { width: number; testFraction?: number; seed?: number },
 ): { train: { x: Float32Array; y: Float32Array }; test: { x: Float32Array; y: Float32Array } } {
+  checkOptions("split", options, ["testFraction", "seed", "width"]);
   const rows = x.length / options.width;
   const fraction = options.testFraction ?? 0.2;
   if (!Number.isInteger(rows) || y.length % rows !== 0) {

@@ -9,6 +9,7 @@ import { BufferPool } from "./buffer_pool.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
 import { memoryTuningStore, tuneKernels, type TuningOptions } from "./tuning.ts";
 import { probeSubgroups } from "./subgroup_probe.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Bind groups kept for reuse before the cache is cleared (a few per distinct kernel and buffer set). */
 const MAX_CACHED_BIND_GROUPS = 4096;
@@ -357,6 +358,7 @@ let current: Runtime | null = null;
  * ```
  */
 export function initGpu(options: TuningOptions = {}): Promise<Runtime> {
+  checkOptions("initialise the GPU", options, ["tuning", "store"]);
   if (!shared) {
     shared = requestGpuDevice().then(async ({ device, adapterName, adapterIdentity, fallback }) => {
       const rt = new Runtime(device, adapterName, adapterIdentity);

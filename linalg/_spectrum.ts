@@ -61,6 +61,12 @@ export interface SpectrumOptions extends SvdOptions {
   accuracy?: SpectrumAccuracy;
 }
 
+/** The keys of {@linkcode SvdOptions}, for the unknown-option check. */
+export const SVD_OPTION_KEYS: readonly string[] = ["maxSweeps", "tol", "polish"];
+
+/** The keys of {@linkcode SpectrumOptions}, for the unknown-option check. */
+export const SPECTRUM_OPTION_KEYS: readonly string[] = ["method", "accuracy", ...SVD_OPTION_KEYS];
+
 /**
  * Validates `method` and `accuracy` and tells whether the host Householder path may run first (any
  * method but `"jacobi"`). Under `"auto"`, refuses before any work a relative or normwise request that
@@ -177,4 +183,21 @@ export function inspect(values: ArrayLike<number>, shape: readonly number[], wha
     throw new RangeError(`Cannot compute ${what}: input ${formatShape(shape)} contains ${bad} NaN or infinite values`);
   }
   return largest;
+}
+
+/**
+ * Runs a float64 host routine on `values` divided by the power of two at or below their largest
+ * magnitude (an exact division) and multiplies its results back, so squares and norms neither overflow
+ * nor underflow for any finite input (1e-300 as well as 1e300), and A and 2^k·A give results that differ
+ * by exactly 2^k.
+ */
+export function atUnitScale(
+  values: ArrayLike<number>,
+  largest: number,
+  run: (scaled: ArrayLike<number>) => Float64Array,
+): Float64Array {
+  if (largest === 0) return run(values);
+  const scale = 2 ** Math.floor(Math.log2(largest));
+  if (scale === 1) return run(values);
+  return run(Float64Array.from(values, (v) => v / scale)).map((v) => v * scale);
 }

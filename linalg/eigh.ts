@@ -14,13 +14,17 @@ import { tridiagonalEigenvalues } from "./bisection.ts";
 import { symmetricEigen } from "./symmetric_eigen.ts";
 import {
   assertJacobiCertifies,
+  atUnitScale,
   householderFirst,
   inspect,
   keepHouseholder,
+  SPECTRUM_OPTION_KEYS,
   type SpectrumOptions,
+  SVD_OPTION_KEYS,
 } from "./_spectrum.ts";
 import { householderCheaper } from "./_cost.ts";
 import { transpose } from "../ops/layout.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix. */
 export interface EighResult {
@@ -165,6 +169,7 @@ function columnsToTensor(columns: Float64Array[], n: number, runtime: Runtime): 
  * ```
  */
 export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
+  checkOptions("compute eigenvalues", options, SPECTRUM_OPTION_KEYS);
   let values: Float32Array | undefined;
   const n = a.shape[0];
   if (householderFirst(options, "eigenvalues", n, n) && await householderCheaper(options, n, n, a.runtime)) {
@@ -183,6 +188,9 @@ export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promis
  * tridiagonalisation and bisection (the `"householder"` method of {@linkcode eigvalsh} without the GPU,
  * for matrices of any size). Each value's error is about 2n·eps₆₄·‖A‖₂, absolute.
  *
+ * Any finite scale works (1e-300 as well as 1e300): the matrix is first divided, exactly, by a power of
+ * two near its largest entry.
+ *
  * @param values n x n symmetric matrix, row-major (only the lower triangle is read).
  * @param n Size.
  * @returns n eigenvalues, ascending.
@@ -199,8 +207,8 @@ export function eigvalshHost(values: ArrayLike<number>, n: number): Float64Array
   if (!(Number.isInteger(n) && n >= 1) || values.length !== n * n) {
     throw new RangeError(`Cannot compute eigenvalues: ${values.length} values are not a ${n}x${n} matrix`);
   }
-  inspect(values, [n, n], "eigenvalues");
-  return tridiagonalEigenvalues(householderTridiagonal(values, n));
+  const largest = inspect(values, [n, n], "eigenvalues");
+  return atUnitScale(values, largest, (scaled) => tridiagonalEigenvalues(householderTridiagonal(scaled, n)));
 }
 
 /**
@@ -214,6 +222,7 @@ export function eigvalshHost(values: ArrayLike<number>, n: number): Float64Array
  * @throws {RangeError} When `a` is not square, not symmetric, or contains NaN/Inf.
  */
 export async function eigh(a: Tensor, options: SpectrumOptions = {}): Promise<EighResult> {
+  checkOptions("compute eigenvalues", options, SPECTRUM_OPTION_KEYS);
   const n = a.shape[0];
   let values: Float32Array | undefined;
   if (householderFirst(options, "eigenvectors", n, n) && await householderCheaper(options, n, n, a.runtime)) {
@@ -262,6 +271,7 @@ export interface LstsqOptions extends SvdOptions {
  * ```
  */
 export async function lstsq(a: Tensor, b: Tensor, options: LstsqOptions = {}): Promise<Tensor> {
+  checkOptions("solve least squares", options, ["ridge", "rcond", ...SVD_OPTION_KEYS]);
   const ridge = options.ridge ?? 0;
   if (!(ridge >= 0 && Number.isFinite(ridge))) {
     throw new RangeError(`Cannot solve least squares: ridge must be a finite number >= 0 (got ${ridge})`);

@@ -13,12 +13,16 @@ import { householderBidiagonal } from "./householder.ts";
 import { bidiagonalSingularValues } from "./bisection.ts";
 import {
   assertJacobiCertifies,
+  atUnitScale,
   householderFirst,
   inspect,
   keepHouseholder,
+  SPECTRUM_OPTION_KEYS,
   type SpectrumOptions,
+  SVD_OPTION_KEYS,
 } from "./_spectrum.ts";
 import { householderCheaper } from "./_cost.ts";
+import { checkOptions } from "../check/args.ts";
 
 export {
   AUTO_CERTIFIED_ERROR,
@@ -84,6 +88,7 @@ export interface BatchedSvdResult {
  * ```
  */
 export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
+  checkOptions("compute singular values", options, SPECTRUM_OPTION_KEYS);
   assertRank(a, "svdvals", 2);
   validateSvdOptions(options, "singular values");
   const [m, n] = a.shape;
@@ -97,7 +102,8 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
       return withBatchView(a, async (view) => (await decompose(view, options, "singular values", values)).results[0].s);
     }
   }
-  const { s } = await withBatchView(a, (view) => svdvalsBatched(view, options));
+  const { maxSweeps, tol, polish } = options;
+  const { s } = await withBatchView(a, (view) => svdvalsBatched(view, { maxSweeps, tol, polish }));
   return certify(s[0]);
 }
 
@@ -105,6 +111,8 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
  * Singular values of a matrix held on the host, in float64: Householder bidiagonalisation and bisection
  * (the `"householder"` method of {@linkcode svdvals} without the GPU round trip). Each value's error is
  * about (m + n)·eps₆₄·σ_max, absolute (see {@linkcode certifiedRelativeError}).
+ * Any finite scale works (1e-300 as well as 1e300): the matrix is first divided, exactly, by a power of
+ * two near its largest entry.
  *
  * @param values m x n matrix, row-major.
  * @param m Rows.
@@ -123,12 +131,16 @@ export function svdvalsHost(values: ArrayLike<number>, m: number, n: number): Fl
   if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 1 && n >= 1) || values.length !== m * n) {
     throw new RangeError(`Cannot compute singular values: ${values.length} values are not a ${m}x${n} matrix`);
   }
-  inspect(values, [m, n], "singular values");
+  const largest = inspect(values, [m, n], "singular values");
   // Singular values of Aᵀ are those of A; the reduction wants rows >= columns.
   const tall = m >= n
     ? values
     : Float64Array.from({ length: m * n }, (_, k) => values[(k % m) * n + Math.floor(k / m)]);
-  return bidiagonalSingularValues(householderBidiagonal(tall, Math.max(m, n), Math.min(m, n)));
+  return atUnitScale(
+    tall,
+    largest,
+    (scaled) => bidiagonalSingularValues(householderBidiagonal(scaled, Math.max(m, n), Math.min(m, n))),
+  );
 }
 
 /**
@@ -142,6 +154,7 @@ export function svdvalsHost(values: ArrayLike<number>, m: number, n: number): Fl
  * @throws {Error} When the Jacobi iteration does not converge within `maxSweeps`.
  */
 export async function svdvalsBatched(a: Tensor, options: SvdOptions = {}): Promise<BatchedSvdResult> {
+  checkOptions("compute batched singular values", options, SVD_OPTION_KEYS);
   assertRank(a, "batched singular values", 3);
   // Singular values of Aᵀ are those of A, and tall matrices are cheaper.
   const wide = a.shape[1] < a.shape[2];
@@ -178,6 +191,7 @@ const NEGLIGIBLE_SINGULAR_VALUE = 1e-13;
  * ```
  */
 export async function svd(a: Tensor, options: SvdOptions = {}): Promise<SvdResult> {
+  checkOptions("compute the SVD", options, SVD_OPTION_KEYS);
   assertRank(a, "svd", 2);
   const [m, n] = a.shape;
   if (m < n) {

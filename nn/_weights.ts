@@ -81,3 +81,14 @@ export function affine(xw: Tensor, bias: Tensor | null, s: Scales): Tensor {
   if (!bias) return scaled;
   return add(scaled, s.cb === 1 ? bias : mul(bias, s.cb));
 }
+
+/** The keys of {@linkcode WeightOptions}, for the unknown-option check. */
+export const WEIGHT_OPTION_KEYS: readonly string[] = [
+  "parameterization",
+  "init",
+  "weightStd",
+  "biasStd",
+  "bias",
+  "seed",
+  "stream",
+];

@@ -7,6 +7,7 @@ import type { ForwardMode, Layer } from "../model/parameterized.ts";
 import { keep, noGrad, Tensor } from "../ops/tensor.ts";
 import { add, div, map, mul, sqrt, square, sub } from "../ops/elementwise.ts";
 import { mean } from "../ops/reduce.ts";
+import { checkOptions } from "../check/args.ts";
 
 /**
  * Batch normalisation over the batch of [batch, features] input: in "train" mode it normalises with the
@@ -35,6 +36,7 @@ export class BatchNorm1d implements Layer {
    * @param options Momentum and epsilon.
    */
   constructor(features: number, options: { momentum?: number; eps?: number } = {}) {
+    checkOptions("build BatchNorm1d", options, ["momentum", "eps"]);
     this.gamma = Tensor.fromArray(new Float32Array(features).fill(1));
     this.beta = Tensor.fromArray(new Float32Array(features));
     this.gamma.requiresGrad = this.beta.requiresGrad = true;

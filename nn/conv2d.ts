@@ -6,8 +6,9 @@
 import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { conv2d } from "../ops/conv.ts";
-import { affine, makeWeights, type Scales } from "./_weights.ts";
+import { affine, makeWeights, type Scales, WEIGHT_OPTION_KEYS } from "./_weights.ts";
 import type { WeightOptions } from "./weight_options.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** 2-D convolution layer over NHWC input with HWIO filters. */
 export class Conv2d implements DescribedLayer {
@@ -35,6 +36,7 @@ export class Conv2d implements DescribedLayer {
     kernel: number | readonly [number, number],
     options: WeightOptions & { stride?: number; padding?: "valid" | "same" } = {},
   ) {
+    checkOptions("build Conv2d", options, [...WEIGHT_OPTION_KEYS, "stride", "padding"]);
     const [kh, kw] = typeof kernel === "number" ? [kernel, kernel] : kernel;
     ({ weights: this.filters, bias: this.bias, scales: this.#scales } = makeWeights(
       [kh, kw, inputs, outputs],

@@ -6,8 +6,9 @@
 import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import { formatShape, type Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
-import { affine, makeWeights, type Scales } from "./_weights.ts";
+import { affine, makeWeights, type Scales, WEIGHT_OPTION_KEYS } from "./_weights.ts";
 import type { WeightOptions } from "./weight_options.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Fully connected layer y = x W + b (or its NTK parameterization) with W of shape [in, out]. */
 export class Dense implements DescribedLayer {
@@ -27,6 +28,7 @@ export class Dense implements DescribedLayer {
    * @param options Initialisation.
    */
   constructor(inputs: number, outputs: number, options: WeightOptions = {}) {
+    checkOptions("build Dense", options, WEIGHT_OPTION_KEYS);
     ({ weights: this.weights, bias: this.bias, scales: this.#scales } = makeWeights(
       [inputs, outputs],
       inputs,

@@ -6,6 +6,7 @@
 import { deriveSeed, hostRandom, randomNormal, randomUniform } from "../ops/random.ts";
 import { Tensor } from "../ops/tensor.ts";
 import { full } from "../ops/elementwise.ts";
+import { checkOptions } from "../check/args.ts";
 
 /**
  * An initialisation scheme for a weight of fan-in `fanIn` and fan-out `fanOut`:
@@ -72,6 +73,7 @@ export function initWeights(
   scheme: InitScheme,
   options: { fanIn: number; fanOut: number; seed: number; stream?: number },
 ): Tensor {
+  checkOptions("initialise weights", options, ["fanIn", "fanOut", "seed", "stream"]);
   const { fanIn, fanOut, seed, stream } = options;
   if (!(fanIn >= 1 && fanOut >= 1)) throw new RangeError(`Invalid fan-in ${fanIn} or fan-out ${fanOut}`);
   let t: Tensor;

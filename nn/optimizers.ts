@@ -6,6 +6,7 @@
 import { updateInPlace } from "../ops/update_in_place.ts";
 import { formatShape, keep, type Tensor } from "../ops/tensor.ts";
 import { full } from "../ops/elementwise.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Something that applies gradients to parameters. */
 export interface Optimizer {
@@ -72,6 +73,7 @@ export class Sgd implements Optimizer {
    * @param options Learning rate, momentum, weight decay.
    */
   constructor(options: { lr: number; momentum?: number; weightDecay?: number }) {
+    checkOptions("build Sgd", options, ["lr", "momentum", "weightDecay"]);
     this.lr = checkConstant("Sgd", "lr", options.lr, 0);
     this.momentum = checkConstant("Sgd", "momentum", options.momentum ?? 0, 0, 1);
     this.weightDecay = checkConstant("Sgd", "weightDecay", options.weightDecay ?? 0, 0);
@@ -114,6 +116,7 @@ export class Adam implements Optimizer {
    * @param options Learning rate and Adam constants.
    */
   constructor(options: { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }) {
+    checkOptions("build Adam", options, ["lr", "beta1", "beta2", "eps", "weightDecay"]);
     this.lr = checkConstant("Adam", "lr", options.lr, 0);
     this.beta1 = checkConstant("Adam", "beta1", options.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkConstant("Adam", "beta2", options.beta2 ?? 0.999, 0, 1);

@@ -9,6 +9,7 @@ import { matmul } from "../ops/matmul.ts";
 import { add, cos, mul, sin } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
 import { randomNormal, randomUniform } from "../ops/random.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode RFF}. */
 export interface RffOptions {
@@ -46,6 +47,7 @@ export class RFF implements Layer {
    * @param options Frequency scale, variant and seed.
    */
   constructor(inputs: number, features: number, options: RffOptions) {
+    checkOptions("build RFF", options, ["scale", "variant", "seed", "stream"]);
     this.variant = options.variant ?? "fourier";
     const random = { seed: options.seed ?? 0, stream: options.stream ?? 0 };
     const sine = this.variant === "sine";

@@ -10,6 +10,7 @@ import { grad } from "../ops/autodiff.ts";
 import { hostPermutation } from "../ops/random.ts";
 import { ProgressBar } from "../cli/progress.ts";
 import type { Optimizer } from "./optimizers.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** A dataset held on the host: rows of `x` and `y` (row-major). */
 export interface Dataset {
@@ -130,6 +131,23 @@ function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; b
   return { epochs, batchSize, lossEvery };
 }
 
+/** The keys of {@linkcode FitOptions}, for the unknown-option check. */
+const FIT_OPTION_KEYS: readonly string[] = [
+  "epochs",
+  "batchSize",
+  "optimizer",
+  "loss",
+  "seed",
+  "shuffle",
+  "dropRemainder",
+  "lossEvery",
+  "callbackEvery",
+  "onStep",
+  "onEpoch",
+  "earlyStopping",
+  "progress",
+];
+
 /**
  * Trains a model with minibatch gradient steps.
  *
@@ -141,6 +159,7 @@ function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; b
  *   epochs, batchSize, lossEvery or callbackEvery is not an integer in range (before any work).
  */
 export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
+  checkOptions("fit", options, FIT_OPTION_KEYS);
   const n = data.xShape[0];
   const { epochs, batchSize, lossEvery } = checkFitInputs(data, options);
   const stepsPerEpoch = options.dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);

@@ -5,6 +5,7 @@
  */
 import { formatShape, noGrad, type Tensor } from "./tensor.ts";
 import { add, full } from "./elementwise.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode grad}. */
 export interface GradOptions {
@@ -42,6 +43,7 @@ export interface GradOptions {
  * ```
  */
 export function grad(output: Tensor, inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
+  checkOptions("differentiate", options, ["seed", "allowUnused", "createGraph"]);
   if (options.seed && options.seed.shape.join() !== output.shape.join()) {
     throw new RangeError(
       `Cannot differentiate: seed shape ${options.seed.shape.join("x")} differs from output ${output.shape.join("x")}`,

@@ -9,6 +9,7 @@ import { formatShape, Tensor } from "./tensor.ts";
 import { matmul } from "./matmul.ts";
 import { add } from "./elementwise.ts";
 import { mean } from "./reduce.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Padding: "valid" (none), "same" (output size ceil(in/stride)), or explicit [top, bottom, left, right]. */
 export type Padding = "valid" | "same" | readonly [number, number, number, number];
@@ -102,6 +103,7 @@ export function col2im(cols: Tensor, g: WindowGeometry): Tensor {
  * ```
  */
 export function conv2d(x: Tensor, filters: Tensor, options: WindowOptions & { bias?: Tensor } = {}): Tensor {
+  checkOptions("convolve", options, ["stride", "padding", "bias"]);
   if (filters.rank !== 4 || x.rank !== 4 || filters.shape[2] !== x.shape[3]) {
     throw new RangeError(
       `Cannot convolve: expected NHWC input and HWIO filters with equal channels (x is ${
@@ -126,6 +128,7 @@ export function conv2d(x: Tensor, filters: Tensor, options: WindowOptions & { bi
  * @throws {RangeError} When the window does not fit.
  */
 export function avgPool2d(x: Tensor, size: number | readonly [number, number], options: WindowOptions = {}): Tensor {
+  checkOptions("average-pool", options, ["stride", "padding"]);
   const window: [number, number] = typeof size === "number" ? [size, size] : [size[0], size[1]];
   const g = windowGeometry(x.shape, window, { ...options, stride: options.stride ?? window });
   const patches = im2col(x, g).reshape([g.n * g.oh * g.ow, g.kh * g.kw, g.c]);

@@ -7,6 +7,7 @@
 import { broadcastShapes, broadcastStrides, dispatchElementwise } from "../kernels/elementwise.ts";
 import { type BackwardRule, type CreateOptions, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** A tensor or a number used as a constant. */
 export type TensorLike = Tensor | number;
@@ -278,6 +279,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * @returns The tensor.
  */
 export function full(shape: readonly number[], value = 0, options: CreateOptions = {}): Tensor {
+  checkOptions("create tensor", options, ["runtime"]);
   const out = Tensor.empty(shape, "full", options.runtime);
   dispatchElementwise(out.runtime, { expr: wgslFloat(value), shape, inputs: [], buffers: [], out: out.buffer });
   return out;

@@ -7,6 +7,7 @@ import { formatShape, type Tensor, tidy } from "./tensor.ts";
 import { grad } from "./autodiff.ts";
 import { concat, slice } from "./layout.ts";
 import { sum } from "./reduce.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode inputJacobian}. */
 export interface JacobianOptions {
@@ -33,6 +34,7 @@ export interface JacobianOptions {
  * ```
  */
 export function inputJacobian(f: (x: Tensor) => Tensor, x: Tensor, options: JacobianOptions = {}): Tensor {
+  checkOptions("take the input Jacobian", options, ["createGraph"]);
   if (x.rank !== 2) {
     throw new RangeError(`Cannot take the input Jacobian: x must be [batch, d] (got ${formatShape(x.shape)})`);
   }

@@ -10,6 +10,7 @@ import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
 import { add } from "./elementwise.ts";
 import { slice } from "./layout.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode matmul}. */
 export interface MatmulOptions {
@@ -40,6 +41,7 @@ export interface MatmulOptions {
  * ```
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  checkOptions("multiply matrices", options, ["transposeA", "transposeB"]);
   const tA = options.transposeA ?? false, tB = options.transposeB ?? false;
   for (const [name, t] of [["a", a], ["b", b]] as const) {
     if (t.rank !== 2 && t.rank !== 3) {

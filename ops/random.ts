@@ -10,6 +10,7 @@ import { seedWords } from "../kernels/host_random.ts";
 // The host twin of the generator, for layers above ops/ (shuffles in nn/).
 export { deriveSeed, hostPermutation, hostRandom } from "../kernels/host_random.ts";
 import { type CreateOptions, Tensor } from "./tensor.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options shared by the random constructors. */
 export interface RandomOptions extends CreateOptions {
@@ -17,6 +18,18 @@ export interface RandomOptions extends CreateOptions {
   seed: number;
   /** Independent stream id for the same seed (u32, default 0), e.g. one per layer. */
   stream?: number;
+}
+
+const RANDOM_OPTION_KEYS = ["seed", "stream", "runtime"];
+
+/** Every random tensor comes from an explicit seed, so a result can always be drawn again. */
+function requireSeed(context: string, options: Partial<RandomOptions>): void {
+  if (options.seed === undefined) {
+    throw new TypeError(
+      `Cannot ${context}: options.seed is required (a non-negative integer below 2^53; every random tensor ` +
+        `comes from an explicit seed so that a result can be drawn again), e.g. { seed: 0 }`,
+    );
+  }
 }
 
 /**
@@ -40,6 +53,10 @@ export function randomNormal(
   shape: readonly number[],
   options: RandomOptions & { mean?: number; std?: number },
 ): Tensor {
+  requireSeed(
+    "draw normal samples",
+    checkOptions("draw normal samples", options, [...RANDOM_OPTION_KEYS, "mean", "std"]),
+  );
   const mean = options.mean ?? 0, std = options.std ?? 1;
   if (!Number.isFinite(mean) || !(Number.isFinite(std) && std >= 0)) {
     throw new RangeError(
@@ -71,6 +88,10 @@ export function randomUniform(
   shape: readonly number[],
   options: RandomOptions & { low?: number; high?: number },
 ): Tensor {
+  requireSeed(
+    "draw uniform samples",
+    checkOptions("draw uniform samples", options, [...RANDOM_OPTION_KEYS, "low", "high"]),
+  );
   const low = options.low ?? 0, high = options.high ?? 1;
   if (!(Number.isFinite(low) && Number.isFinite(high) && high > low)) {
     throw new RangeError(

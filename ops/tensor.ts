@@ -10,6 +10,7 @@ import { closeScope, isRecording, openScope, register, release, type Scope, with
 export { ASYNC_SCOPES_ISOLATED } from "./_scope.ts";
 export { formatShape, shapeSize } from "./shape.ts";
 import { formatShape, shapeSize } from "./shape.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** A GPU buffer shared by tensors that view it (reshape shares storage), and the runtime it lives on. */
 interface Storage {
@@ -127,6 +128,7 @@ export class Tensor {
     shape: readonly number[] = [data.length],
     options: CreateOptions = {},
   ): Tensor {
+    checkOptions("create tensor", options, ["runtime"]);
     const size = shapeSize(shape);
     if (data.length !== size) {
       throw new RangeError(

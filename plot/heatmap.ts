@@ -14,6 +14,7 @@ import { scaleLinear } from "npm:d3-scale@^4.0.2";
 import { ticks } from "npm:d3-array@^3.2.4";
 import { axis, esc, type FigureOptions, frame, makeScale, plotClip, px, svgDocument, VIRIDIS } from "./_svg.ts";
 import { classStyle, scatterMarks } from "./scatter_plot.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode heatmap}. */
 export interface HeatmapOptions extends FigureOptions {
@@ -50,6 +51,27 @@ export interface HeatmapOptions extends FigureOptions {
   yLabel?: string;
 }
 
+/** The keys of {@linkcode HeatmapOptions}, for the unknown-option check. */
+const HEATMAP_OPTION_KEYS: readonly string[] = [
+  "nx",
+  "ny",
+  "values",
+  "xDomain",
+  "yDomain",
+  "colorDomain",
+  "logColor",
+  "levels",
+  "boundary",
+  "points",
+  "style",
+  "title",
+  "xLabel",
+  "yLabel",
+  "colorLabel",
+  "width",
+  "height",
+];
+
 /**
  * Draws a heatmap or contour plot with a colour bar.
  *
@@ -65,6 +87,7 @@ export interface HeatmapOptions extends FigureOptions {
  * ```
  */
 export function heatmap(options: HeatmapOptions): Figure {
+  checkOptions("draw heatmap", options, HEATMAP_OPTION_KEYS);
   const { nx, ny } = options;
   if (!(nx >= 2 && ny >= 2) || options.values.length !== nx * ny) {
     throw new RangeError(

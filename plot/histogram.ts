@@ -22,6 +22,7 @@ import {
   type ScaleType,
   svgDocument,
 } from "./_svg.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Bins of a density histogram: edges, heights (count / (n · width)) and the domain they cover. */
 export interface HistogramDensity {
@@ -82,6 +83,20 @@ export interface HistogramOptions extends FigureOptions {
   yScale?: ScaleType;
 }
 
+/** The keys of {@linkcode HistogramOptions}, for the unknown-option check. */
+const HISTOGRAM_OPTION_KEYS: readonly string[] = [
+  "values",
+  "bins",
+  "xDomain",
+  "yScale",
+  "curves",
+  "label",
+  "title",
+  "xLabel",
+  "width",
+  "height",
+];
+
 /**
  * Draws a density-normalised histogram with overlaid curves.
  *
@@ -97,6 +112,7 @@ export interface HistogramOptions extends FigureOptions {
  * ```
  */
 export function histogram(options: HistogramOptions): Figure {
+  checkOptions("draw histogram", options, HISTOGRAM_OPTION_KEYS);
   return draw(options, INSIDE);
 }
 

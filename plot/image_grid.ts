@@ -5,6 +5,7 @@
  */
 import type { Figure } from "./figure.ts";
 import { esc, px, svgDocument } from "./_svg.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode imageGrid}. */
 export interface ImageGridOptions {
@@ -28,6 +29,19 @@ export interface ImageGridOptions {
   title?: string;
 }
 
+/** The keys of {@linkcode ImageGridOptions}, for the unknown-option check. */
+const IMAGE_GRID_OPTION_KEYS: readonly string[] = [
+  "images",
+  "imageWidth",
+  "imageHeight",
+  "sizes",
+  "columns",
+  "scale",
+  "colormap",
+  "captions",
+  "title",
+];
+
 /**
  * Draws images in a grid.
  *
@@ -43,6 +57,7 @@ export interface ImageGridOptions {
  * ```
  */
 export function imageGrid(options: ImageGridOptions): Figure {
+  checkOptions("draw image grid", options, IMAGE_GRID_OPTION_KEYS);
   const { images } = options;
   const sizes = images.map((_, i) => options.sizes?.[i] ?? [options.imageWidth, options.imageHeight]);
   images.forEach((img, i) => {

@@ -23,6 +23,7 @@ import {
   type ScaleType,
   svgDocument,
 } from "./_svg.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** One curve. */
 export interface LineSeries {
@@ -94,6 +95,24 @@ function errorBars(
   }).join("");
 }
 
+/** The keys of {@linkcode LinePlotOptions}, for the unknown-option check. */
+const LINE_PLOT_OPTION_KEYS: readonly string[] = [
+  "series",
+  "title",
+  "xLabel",
+  "yLabel",
+  "y2Label",
+  "xScale",
+  "yScale",
+  "y2Scale",
+  "yDomain",
+  "y2Domain",
+  "xCategories",
+  "legend",
+  "width",
+  "height",
+];
+
 /**
  * Draws line series as an SVG document.
  *
@@ -112,6 +131,7 @@ function errorBars(
  * ```
  */
 export function linePlot(options: LinePlotOptions): Figure {
+  checkOptions("draw line plot", options, LINE_PLOT_OPTION_KEYS);
   return draw(options, INSIDE);
 }
 

@@ -18,6 +18,7 @@ import {
   px,
   svgDocument,
 } from "./_svg.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode scatterPlot}. */
 export interface ScatterPlotOptions extends FigureOptions {
@@ -73,6 +74,20 @@ export function classStyle(c: number, style: "palette" | "contrast"): string {
   return `fill="${PALETTE[c % PALETTE.length]}" stroke="black" stroke-width="1.2"`;
 }
 
+/** The keys of {@linkcode ScatterPlotOptions}, for the unknown-option check. */
+const SCATTER_OPTION_KEYS: readonly string[] = [
+  "x",
+  "y",
+  "classes",
+  "classLabels",
+  "radius",
+  "title",
+  "xLabel",
+  "yLabel",
+  "width",
+  "height",
+];
+
 /**
  * Draws a scatter plot.
  *
@@ -88,6 +103,7 @@ export function classStyle(c: number, style: "palette" | "contrast"): string {
  * ```
  */
 export function scatterPlot(options: ScatterPlotOptions): Figure {
+  checkOptions("draw scatter plot", options, SCATTER_OPTION_KEYS);
   if (options.x.length !== options.y.length) {
     throw new RangeError(`Cannot draw scatter plot: ${options.x.length} x values but ${options.y.length} y values`);
   }

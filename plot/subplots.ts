@@ -5,6 +5,7 @@
  */
 import { esc, fittedFontSize } from "./_svg.ts";
 import { Figure } from "./figure.ts";
+import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode subplots}. */
 export interface SubplotsOptions {
@@ -36,6 +37,7 @@ export interface SubplotsOptions {
  * ```
  */
 export function subplots(options: SubplotsOptions): Figure {
+  checkOptions("lay out subplots", options, ["panels", "columns", "title", "titles"]);
   const { panels } = options;
   if (panels.length === 0) throw new RangeError("Cannot lay out subplots: no panels given");
   const cols = Math.max(1, Math.min(options.columns ?? 2, panels.length));

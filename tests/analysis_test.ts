@@ -70,7 +70,7 @@ Deno.test("entropy, effective rank and srank have their known answers", () => {
   assert.equal(r.srank([100, 1e-3, 1e-3], 0.01), 1);
   assert.equal(r.srank([0.4, 0.3, 0.2, 0.1], 0.25), 3);
   assert.throws(() => r.spectralEntropy([1, -1]), /value 1 is -1/);
-  assert.throws(() => r.srank([1], 1), /need 0 <= δ < 1/);
+  assert.throws(() => r.srank([1], 1), /delta must be a finite number >= 0 and < 1 \(got 1\)/);
 });
 
 Deno.test("sRank of a rank-k orthogonal feature matrix is ln k", async () => {
@@ -112,7 +112,11 @@ Deno.test("von Neumann entropy refuses zero and indefinite kernels, clips roundi
     (e: unknown) =>
       e instanceof RangeError && /not positive semidefinite \(λ_min = -1.000e\+0, λ_max = 1.000e\+0/.test(e.message),
   );
-  await assert.rejects(() => r.vonNeumannEntropy([1, 0, 0, 1], { floor: NaN }), /floor must be a finite number/);
+  await assert.rejects(
+    () => r.vonNeumannEntropy([1, 0, 0, 1], { relativeFloor: NaN }),
+    (e: unknown) =>
+      e instanceof RangeError && /options.relativeFloor must be a finite number >= 0 and < 1/.test(e.message),
+  );
   // diag(1, 1, -1e-7): a rounding-level negative eigenvalue is clipped, the entropy is that of diag(1, 1).
   const { entropy, eigenvalues } = await r.vonNeumannEntropy([1, 0, 0, 0, 1, 0, 0, 0, -1e-7]);
   assert.ok(eigenvalues[0] < 0);
@@ -133,7 +137,7 @@ Deno.test("epsilonRank counts L² Gram eigenvalues above ε (orthogonal sines ha
   assert.deepEqual([...r.trapezoidWeights([0, 1, 3])], [0.5, 1.5, 1]);
   await assert.rejects(
     () => r.epsilonRank(r.Tensor.fromArray(d, [401, 5]), { x: [0, 1] }),
-    /need 401 quadrature weights/,
+    /need 401 grid points, one per row of features \(got 2\)/,
   );
 });
 

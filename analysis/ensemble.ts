@@ -11,7 +11,7 @@ import { matmul } from "../ops/matmul.ts";
 import { add } from "../ops/elementwise.ts";
 import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
 import { concat } from "../ops/layout.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /** Options for {@linkcode ensemblePreactivations}. */
 export interface EnsembleOptions {
@@ -48,6 +48,36 @@ const ENSEMBLE_OPTION_KEYS: readonly string[] = [
   "seed",
 ];
 
+/** Checks the input and every option of {@linkcode ensemblePreactivations} before any work. */
+function checkEnsemble(x: ArrayLike<number>, options: EnsembleOptions): void {
+  const context = "sample ensemble preactivations";
+  checkOptions(context, options, ENSEMBLE_OPTION_KEYS);
+  if (options === undefined) {
+    throw new TypeError(`Cannot ${context}: options (nets, widths, weightVariance, seed) are required`);
+  }
+  if (typeof x !== "object" || x === null || !(x.length >= 1) || !Array.prototype.every.call(x, Number.isFinite)) {
+    throw new RangeError(`Cannot ${context}: x must be a non-empty array of finite numbers (got ${describe(x)})`);
+  }
+  checkNumber(context, "options.nets", options.nets, { integer: true, min: 1 });
+  const { widths } = options;
+  if (!Array.isArray(widths) || widths.length === 0 || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
+    throw new RangeError(
+      `Cannot ${context}: options.widths must be a non-empty array of integers >= 1 (got ${describe(widths)})`,
+    );
+  }
+  checkNumber(context, "options.weightVariance", options.weightVariance, { min: 0 });
+  checkNumber(context, "options.biasVariance", options.biasVariance ?? 0, { min: 0 });
+  checkNumber(context, "options.seed", options.seed, { integer: true, min: 0 });
+  checkChoice(context, "options.scaling", options.scaling ?? "fan-in", ["fan-in", "none"]);
+  checkChoice(context, "options.activation", options.activation ?? "relu", Object.keys(ACTIVATION_FUNCTIONS));
+  if (options.layerInit !== undefined) {
+    if (!Array.isArray(options.layerInit) || options.layerInit.length !== widths.length) {
+      throw new RangeError(`Cannot ${context}: options.layerInit needs one entry per layer (${widths.length})`);
+    }
+    options.layerInit.forEach((v, l) => checkChoice(context, `options.layerInit[${l}]`, v, ["normal", "torch"]));
+  }
+}
+
 /**
  * Preactivations z^(ℓ) = W^(ℓ) φ(z^(ℓ−1)) + b^(ℓ) (z^(0) = x) of every layer of every network at a fixed
  * input. Networks are processed in chunks so one chunk's weights stay under ~64 MB.
@@ -67,16 +97,8 @@ const ENSEMBLE_OPTION_KEYS: readonly string[] = [
  * ```
  */
 export async function ensemblePreactivations(x: ArrayLike<number>, options: EnsembleOptions): Promise<Float32Array[]> {
-  checkOptions("sample ensemble preactivations", options, ENSEMBLE_OPTION_KEYS);
+  checkEnsemble(x, options);
   const { nets, widths } = options;
-  if (!(nets >= 1 && Number.isInteger(nets)) || widths.length === 0 || widths.some((w) => !(w >= 1))) {
-    throw new RangeError(`Invalid ensemble: ${nets} nets with widths [${widths.join(", ")}]`);
-  }
-  if (options.layerInit && options.layerInit.length !== widths.length) {
-    throw new RangeError(
-      `Invalid ensemble: layerInit has ${options.layerInit.length} entries for ${widths.length} layers`,
-    );
-  }
   const fanIns = [x.length, ...widths.slice(0, -1)];
   const biggest = Math.max(...widths.map((w, l) => w * fanIns[l]));
   const chunk = Math.max(1, Math.min(nets, Math.floor(2 ** 24 / biggest)));

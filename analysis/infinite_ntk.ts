@@ -16,7 +16,7 @@ import { structureOf } from "../model/layer_signals.ts";
 import type { ActivationName } from "../model/activations.ts";
 import { gaussianExpectations } from "./gaussian_expectations.ts";
 import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkOptions, describe } from "../check/args.ts";
 
 /** One layer of an architecture, as the kernel recursion sees it. */
 export type KernelLayer =
@@ -222,6 +222,9 @@ export function infiniteNtk(
   options: { onProgress?: (done: number, total: number) => void } = {},
 ): InfiniteKernels {
   checkOptions("compute kernels", options, ["onProgress"]);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new RangeError(`Cannot compute kernels: shape must be positive integers (got ${describe(shape)})`);
+  }
   const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
   const n = shape[0];
   const per = shape.slice(1).reduce((p, d) => p * d, 1);

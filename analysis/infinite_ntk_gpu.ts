@@ -93,9 +93,6 @@ function devicePlan(
   if (x.length !== n * h * w * c) {
     throw new RangeError(`Cannot compute kernels: ${x.length} values for shape ${shape.join("x")}`);
   }
-  if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) {
-    throw new RangeError(`Cannot compute kernels: batch must be an integer >= 1 (got ${options.batch})`);
-  }
   if (n * n * 4 > Tensor.maxBytes()) {
     throw new RangeError(`Cannot hold the ${n}x${n} kernels on the device: use infiniteNtk (host) for N = ${n}`);
   }
@@ -127,6 +124,9 @@ export async function infiniteNtkGpu(
   options: InfiniteNtkGpuOptions = {},
 ): Promise<InfiniteKernels> {
   checkOptions("compute kernels", options, ["batch", "onProgress"]);
+  if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) {
+    throw new RangeError(`Cannot compute kernels: batch must be an integer >= 1 (got ${options.batch})`);
+  }
   const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
   const plan = devicePlan(layers, x, shape, options);
   if (!plan) return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });

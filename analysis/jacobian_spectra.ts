@@ -9,7 +9,7 @@ import type { TraceableModel } from "../model/parameterized.ts";
 import { inputJacobian } from "../ops/jacobian.ts";
 import { type SpectrumOptions, type SvdOptions, svdvals, svdvalsBatched } from "../linalg/svd.ts";
 import { structureOf } from "../model/layer_signals.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkOptions, describe } from "../check/args.ts";
 import { SPECTRUM_OPTION_KEYS, SVD_OPTION_KEYS } from "../linalg/_spectrum.ts";
 
 /** Per-point singular values of the input Jacobian. */
@@ -68,6 +68,9 @@ export async function weightSpectra(
   options: SpectrumOptions = {},
 ): Promise<{ layer: number; name: string; values: Float64Array }[]> {
   checkOptions("compute weight spectra", options, SPECTRUM_OPTION_KEYS);
+  if (!Array.isArray(model?.layers)) {
+    throw new TypeError(`Cannot compute weight spectra: model must be a Sequential (got ${describe(model)})`);
+  }
   const out: { layer: number; name: string; values: Float64Array }[] = [];
   for (let i = 0; i < model.layers.length; i++) {
     const s = structureOf(model.layers[i]);

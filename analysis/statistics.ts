@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkOptions } from "../check/args.ts";
+import { checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /** Per-neuron moments of an ensemble `samples[e * n + i]` (E members, n neurons). */
 export interface EnsembleMoments {
@@ -16,12 +16,36 @@ export interface EnsembleMoments {
   fourth: Float64Array;
 }
 
-function dims(samples: ArrayLike<number>, neurons: number): number {
+function dims(samples: ArrayLike<number>, neurons: number, context = "compute ensemble statistics"): number {
+  if (typeof samples !== "object" || samples === null || typeof samples.length !== "number") {
+    throw new TypeError(`Cannot ${context}: samples must be an array of numbers (got ${describe(samples)})`);
+  }
+  checkNumber(context, "neurons", neurons, { integer: true, min: 1 });
   const e = samples.length / neurons;
   if (!Number.isInteger(e) || e < 2) {
     throw new RangeError(`Invalid ensemble: ${samples.length} values for ${neurons} neurons (need at least 2 members)`);
   }
+  for (let i = 0; i < samples.length; i++) {
+    if (!Number.isFinite(samples[i])) {
+      throw new RangeError(`Cannot ${context}: sample ${i} is ${samples[i]} (need finite values)`);
+    }
+  }
   return e;
+}
+
+/**
+ * The first neuron (column) whose values are constant to rounding: standard deviation at most
+ * 4·E·eps₆₄·max|z| (the rounding error of its mean), zero included. Its variance carries no information,
+ * so a ratio over it would be a plausible-looking number made of rounding.
+ */
+function constantColumn(samples: ArrayLike<number>, neurons: number, variance: ArrayLike<number>): number {
+  const e = samples.length / neurons;
+  for (let i = 0; i < neurons; i++) {
+    let big = 0;
+    for (let m = 0; m < e; m++) big = Math.max(big, Math.abs(samples[m * neurons + i]));
+    if (Math.sqrt(variance[i]) <= 4 * e * Number.EPSILON * big) return i;
+  }
+  return -1;
 }
 
 /**
@@ -73,7 +97,8 @@ function summarize(values: ArrayLike<number>): Estimate {
  * members gives the standard error (for neurons that share randomness, like those of one network, and
  * for the ratio's bias at small samples); default: the spread across neurons.
  * @returns Per-neuron values and their mean with standard error.
- * @throws {RangeError} When the members do not split into `groups` groups of at least 2.
+ * @throws {RangeError} When the members do not split into `groups` groups of at least 2, or a neuron is
+ *   constant across the ensemble (its standard deviation at most 4·E·eps₆₄·max|z|, zero included).
  * @example A symmetric two-point distribution has excess kurtosis −2
  * ```ts
  * import assert from "node:assert";
@@ -87,10 +112,21 @@ export function excessKurtosis(
   neurons: number,
   options: { groups?: number } = {},
 ): { perNeuron: Float64Array; mean: Estimate } {
-  checkOptions("compute excess kurtosis", options, ["groups"]);
+  const context = "compute excess kurtosis";
+  checkOptions(context, options, ["groups"]);
+  const groups = checkNumber(context, "options.groups", options.groups ?? 0, { integer: true, min: 0 });
+  if (groups === 1) throw new RangeError(`Cannot ${context}: options.groups must be 0 (no jackknife) or >= 2 (got 1)`);
+  dims(samples, neurons, context);
   const { variance, fourth } = ensembleMoments(samples, neurons);
+  const constant = constantColumn(samples, neurons, variance);
+  if (constant >= 0) {
+    throw new RangeError(
+      `Cannot ${context}: neuron ${constant} is constant across the ensemble (variance ${
+        variance[constant].toExponential(2)
+      }, zero to rounding), so μ₄/σ⁴ is undefined`,
+    );
+  }
   const perNeuron = fourth.map((f, i) => f / variance[i] ** 2 - 3);
-  const groups = options.groups ?? 0;
   if (groups < 2) return { perNeuron, mean: summarize(perNeuron) };
   const e = samples.length / neurons, size = Math.floor(e / groups);
   if (size < 2) throw new RangeError(`Cannot split ${e} ensemble members into ${groups} groups`);
@@ -107,8 +143,11 @@ export function excessKurtosis(
 }
 
 /**
- * Connected four-point correlators of zero-mean preactivations over an ensemble:
- * same neuron ⟨z_i⁴⟩ − 3⟨z_i²⟩², and distinct neurons ⟨z_i² z_j²⟩ − ⟨z_i²⟩⟨z_j²⟩ (averaged over i ≠ j).
+ * Connected four-point correlators of zero-mean preactivations over an ensemble: same neuron
+ * ⟨z_i⁴⟩ − 3⟨z_i²⟩², averaged over every neuron; and distinct neurons ⟨z_i² z_j²⟩ − ⟨z_i²⟩⟨z_j²⟩, averaged
+ * over the disjoint pairs (0, 1), (2, 3), … of the first 64 neurons (up to 32 pairs). Disjoint pairs are
+ * independent estimates, so their spread gives the standard error; with fewer than 2 neurons the
+ * off-diagonal estimate is NaN.
  *
  * @param samples E x n values.
  * @param neurons n.
@@ -220,16 +259,60 @@ export interface HotellingResult {
 }
 
 /**
+ * Cholesky factor L of the sample covariance S = L Lᵀ (float64), refusing an S that is singular to
+ * rounding: a column constant to rounding, or a pivot of the correlation matrix D^{-1/2} S D^{-1/2} below
+ * 64·p·eps₆₄ (its condition number is then about 1e13 or more, where T² is made of rounding).
+ */
+function choleskyOfCovariance(samples: ArrayLike<number>, p: number, cov: Float64Array, context: string): Float64Array {
+  const variance = Float64Array.from({ length: p }, (_, i) => cov[i * p + i]);
+  const constant = constantColumn(samples, p, variance);
+  if (constant >= 0) {
+    throw new RangeError(
+      `Cannot ${context}: column ${constant} is constant (variance ${
+        variance[constant].toExponential(2)
+      }, zero to rounding), so the sample covariance is singular`,
+    );
+  }
+  const l = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = cov[i * p + j];
+      for (let k = 0; k < j; k++) s -= l[i * p + k] * l[j * p + k];
+      if (i !== j) {
+        l[i * p + j] = s / l[j * p + j];
+        continue;
+      }
+      // s / S_ii is the pivot of the correlation matrix: the part of column i no earlier column explains.
+      if (!(s > 64 * p * Number.EPSILON * variance[i])) {
+        throw new RangeError(
+          `Cannot ${context}: the sample covariance is numerically singular: column ${i} is a linear ` +
+            `combination of columns 0..${i - 1} up to a relative residual variance of ${
+              (Math.max(s, 0) / variance[i]).toExponential(1)
+            } (condition number about 1e13 or more)`,
+        );
+      }
+      l[i * p + i] = Math.sqrt(s);
+    }
+  }
+  return l;
+}
+
+/**
  * One-sample Hotelling T² test of H₀: the mean of p-dimensional samples equals μ₀ (default 0).
  *
  * @param samples E x p values, member-major (E > p).
  * @param dimension p.
  * @param mu0 Hypothesised mean (default zeros).
  * @returns T², F, degrees of freedom and p-value.
- * @throws {RangeError} When E <= p or the sample covariance is singular.
+ * @throws {RangeError} When E <= p, `mu0` does not hold p values, or the sample covariance is singular to
+ *   rounding (a constant column, or a correlation pivot below 64·p·eps₆₄).
  */
 export function hotellingT2(samples: ArrayLike<number>, dimension: number, mu0?: ArrayLike<number>): HotellingResult {
-  const e = dims(samples, dimension), p = dimension;
+  const context = "run Hotelling's T²";
+  const e = dims(samples, dimension, context), p = dimension;
+  if (mu0 !== undefined && (typeof mu0 !== "object" || mu0 === null || mu0.length !== p)) {
+    throw new RangeError(`Cannot ${context}: mu0 must hold ${p} values, one per dimension (got ${describe(mu0)})`);
+  }
   if (e <= p) throw new RangeError(`Cannot run Hotelling's T²: need more samples (${e}) than dimensions (${p})`);
   const mean = new Float64Array(p);
   for (let m = 0; m < e; m++) for (let i = 0; i < p; i++) mean[i] += samples[m * p + i] / e;
@@ -240,18 +323,7 @@ export function hotellingT2(samples: ArrayLike<number>, dimension: number, mu0?:
       for (let j = 0; j <= i; j++) cov[i * p + j] += (di * (samples[m * p + j] - mean[j])) / (e - 1);
     }
   }
-  // Cholesky S = L Lᵀ (float64), then T² = E ‖L⁻¹ (x̄ − μ₀)‖².
-  const l = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = cov[i * p + j];
-      for (let k = 0; k < j; k++) s -= l[i * p + k] * l[j * p + k];
-      if (i === j) {
-        if (!(s > 0)) throw new RangeError("Cannot run Hotelling's T²: the sample covariance is singular");
-        l[i * p + i] = Math.sqrt(s);
-      } else l[i * p + j] = s / l[j * p + j];
-    }
-  }
+  const l = choleskyOfCovariance(samples, p, cov, context);
   const y = new Float64Array(p);
   for (let i = 0; i < p; i++) {
     let s = mean[i] - (mu0?.[i] ?? 0);

@@ -168,6 +168,31 @@ export function checkFloat32(context: string, name: string, value: number): numb
 }
 
 /**
+ * The values of an array as float32, refusing what float32 would silently change: a value that is not a
+ * number (a string would become NaN) and a finite value beyond float32's range (it would become ±Infinity).
+ * A Float32Array on an ArrayBuffer is returned as it is.
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param data The values.
+ * @returns The values as a Float32Array.
+ * @throws {TypeError} When data is not array-like or holds a non-number; {RangeError} when a finite value
+ *   overflows float32.
+ */
+export function float32Data(context: string, data: unknown): Float32Array<ArrayBuffer> {
+  if (data instanceof Float32Array && data.buffer instanceof ArrayBuffer) return data as Float32Array<ArrayBuffer>;
+  const values = data as ArrayLike<unknown>;
+  if (typeof values !== "object" || values === null || typeof values.length !== "number") {
+    throw new TypeError(`Cannot ${context}: data must be an array of numbers (got ${describe(data)})`);
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== "number") throw new TypeError(`Cannot ${context}: value ${i} is ${describe(v)}, not a number`);
+    checkFloat32(context, `value ${i}`, v);
+  }
+  return Float32Array.from(values as ArrayLike<number>);
+}
+
+/**
  * Checks that a value is a boolean.
  *
  * @param context What the caller was doing, after "Cannot ".

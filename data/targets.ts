@@ -5,7 +5,20 @@
  * @module
  */
 import { uniforms } from "./_random.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
+
+/** Checks a number of grid points (an integer >= `least`). */
+function checkPoints(context: string, name: string, value: unknown, least = 2): number {
+  return checkNumber(context, name, value, { integer: true, min: least });
+}
+
+/** Checks a domain [a, b] with finite a < b. */
+function checkDomain(context: string, name: string, value: unknown): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every(Number.isFinite) || !(value[1] > value[0])) {
+    throw new RangeError(`Cannot ${context}: ${name} must be [a, b] with finite a < b (got ${describe(value)})`);
+  }
+  return [value[0], value[1]];
+}
 
 /** Values of a function on a 1-D grid. */
 export interface Grid1d {
@@ -21,12 +34,13 @@ export interface Grid1d {
  * @param f Function.
  * @param options Points (default 1001) and domain (default [0, 1]).
  * @returns The grid.
- * @throws {RangeError} When n < 2 or the domain is empty.
+ * @throws {RangeError} When n is not an integer >= 2 or the domain is not finite with a < b.
  */
 export function grid1d(f: (x: number) => number, options: { n?: number; domain?: [number, number] } = {}): Grid1d {
-  checkOptions("make 1-D grid", options, ["n", "domain"]);
-  const n = options.n ?? 1001, [a, b] = options.domain ?? [0, 1];
-  if (!(n >= 2 && b > a)) throw new RangeError(`Invalid 1-D grid: ${n} points on [${a}, ${b}]`);
+  const context = "make 1-D grid";
+  checkOptions(context, options, ["n", "domain"]);
+  const n = checkPoints(context, "options.n", options.n ?? 1001);
+  const [a, b] = checkDomain(context, "options.domain", options.domain ?? [0, 1]);
   const x = Float32Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
   return { x, y: x.map(f) };
 }
@@ -37,7 +51,7 @@ export function grid1d(f: (x: number) => number, options: { n?: number; domain?:
  *
  * @param options Points, domain, frequencies, seed and phase placement.
  * @returns The grid and the phases used (per frequency, or per point).
- * @throws {RangeError} When n < 2 or the domain is empty.
+ * @throws {RangeError} When n is not an integer >= 2 or the domain is not finite with a < b.
  * @example The original study's target at x = 1 is 20 sin(−0.6π)
  * ```ts
  * import assert from "node:assert";
@@ -66,9 +80,13 @@ export function sineSumTarget(
     phase?: "per-frequency" | "per-point";
   } = {},
 ): Grid1d & { phases: Float64Array } {
-  checkOptions("make sine-sum target", options, ["n", "domain", "frequencies", "phase", "seed"]);
-  const count = options.frequencies ?? 20, n = options.n ?? 1001;
-  const domain = options.domain ?? [0, 5];
+  const context = "make sine-sum target";
+  checkOptions(context, options, ["n", "domain", "frequencies", "phase", "seed"]);
+  const count = checkPoints(context, "options.frequencies", options.frequencies ?? 20, 1);
+  const n = checkPoints(context, "options.n", options.n ?? 1001);
+  const domain = checkDomain(context, "options.domain", options.domain ?? [0, 5]);
+  checkNumber(context, "options.seed", options.seed ?? 0, { integer: true, min: 0 });
+  checkChoice(context, "options.phase", options.phase ?? "per-frequency", ["per-frequency", "per-point"]);
   if (options.phase === "per-point") {
     const phases = Float64Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
     const grid = grid1d(() => 0, { n, domain });
@@ -113,10 +131,12 @@ export function grid2d(
   f: (x: number, y: number) => number,
   options: { nx?: number; ny?: number; xDomain?: [number, number]; yDomain?: [number, number] } = {},
 ): Grid2d {
-  checkOptions("make 2-D grid", options, ["nx", "ny", "xDomain", "yDomain"]);
-  const nx = options.nx ?? 64, ny = options.ny ?? 64;
-  const [x0, x1] = options.xDomain ?? [0, 1], [y0, y1] = options.yDomain ?? [0, 1];
-  if (!(nx >= 2 && ny >= 2)) throw new RangeError(`Invalid 2-D grid ${nx}x${ny}`);
+  const context = "make 2-D grid";
+  checkOptions(context, options, ["nx", "ny", "xDomain", "yDomain"]);
+  const nx = checkPoints(context, "options.nx", options.nx ?? 64),
+    ny = checkPoints(context, "options.ny", options.ny ?? 64);
+  const [x0, x1] = checkDomain(context, "options.xDomain", options.xDomain ?? [0, 1]);
+  const [y0, y1] = checkDomain(context, "options.yDomain", options.yDomain ?? [0, 1]);
   const points = new Float32Array(nx * ny * 2), values = new Float32Array(nx * ny);
   for (let j = 0; j < ny; j++) {
     for (let i = 0; i < nx; i++) {
@@ -144,8 +164,10 @@ export function poissonProblem(options: { interior?: number; boundary?: number }
   boundaryValues: Float32Array;
   exact: (x: number, y: number) => number;
 } {
-  checkOptions("make Poisson problem", options, ["interior", "boundary"]);
-  const m = options.interior ?? 32, b = options.boundary ?? 64;
+  const context = "make Poisson problem";
+  checkOptions(context, options, ["interior", "boundary"]);
+  const m = checkPoints(context, "options.interior", options.interior ?? 32, 1);
+  const b = checkPoints(context, "options.boundary", options.boundary ?? 64, 1);
   const exact = (x: number, y: number) => Math.sin(Math.PI * x) * Math.sin(Math.PI * y);
   const interior = new Float32Array(m * m * 2), source = new Float32Array(m * m);
   for (let j = 0; j < m; j++) {

@@ -5,7 +5,7 @@
  * @module
  */
 import { normals, shuffled, uniforms } from "./_random.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkChoice, checkNumber, checkOptions } from "../check/args.ts";
 
 /** Points with binary labels. */
 export interface PointSet {
@@ -25,18 +25,28 @@ export interface ToyOptions {
   seed?: number;
 }
 
+/** Checks the shared toy options: n a whole number of points (at least `least`), noise >= 0, a seed. */
+function checkToyOptions(context: string, options: ToyOptions, least: number): { n: number; seed: number } {
+  checkNumber(context, "options.noise", options.noise ?? 0, { min: 0 });
+  return {
+    n: checkNumber(context, "options.n", options.n ?? 400, { integer: true, min: least }),
+    seed: checkNumber(context, "options.seed", options.seed ?? 0, { integer: true, min: 0 }),
+  };
+}
+
 /**
  * Inner disc (label 0, radius ≤ `factor`) against an outer ring (label 1, radius 1), half each, like
  * scikit-learn's `make_circles`.
  *
  * @param options Size, noise, seed and the inner radius `factor` (default 0.5).
  * @returns Points and labels.
- * @throws {RangeError} When factor is not in (0, 1).
+ * @throws {RangeError} When factor is not in (0, 1), n is not an integer >= 2, or noise is negative.
  */
 export function concentricCircles(options: ToyOptions & { factor?: number } = {}): PointSet {
-  checkOptions("make circles", options, ["n", "noise", "seed", "factor"]);
-  const n = options.n ?? 400, seed = options.seed ?? 0, factor = options.factor ?? 0.5;
-  if (!(factor > 0 && factor < 1)) throw new RangeError(`Invalid circles factor ${factor}: expected 0 < factor < 1`);
+  const context = "make circles";
+  checkOptions(context, options, ["n", "noise", "seed", "factor"]);
+  const { n, seed } = checkToyOptions(context, options, 2);
+  const factor = checkNumber(context, "options.factor", options.factor ?? 0.5, { above: 0, below: 1 });
   const angle = uniforms(n, seed, 1), noise = normals(2 * n, seed, 2);
   const x = new Float32Array(2 * n), y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -66,8 +76,10 @@ export function concentricCircles(options: ToyOptions & { factor?: number } = {}
  * ```
  */
 export function xorPoints(options: ToyOptions & { layout?: "uniform" | "blobs" } = {}): PointSet {
-  checkOptions("make XOR points", options, ["n", "noise", "seed", "layout"]);
-  const n = options.n ?? 400, seed = options.seed ?? 0, blobs = options.layout === "blobs";
+  const context = "make XOR points";
+  checkOptions(context, options, ["n", "noise", "seed", "layout"]);
+  const { n, seed } = checkToyOptions(context, options, 1);
+  const blobs = checkChoice(context, "options.layout", options.layout ?? "uniform", ["uniform", "blobs"]) === "blobs";
   const u = uniforms(2 * n, seed, 3), noise = normals(2 * n, seed, 4);
   const x = new Float32Array(2 * n), y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -87,22 +99,31 @@ export function xorPoints(options: ToyOptions & { layout?: "uniform" | "blobs" }
  * @param y One target row per example (`y.length / rows` values each).
  * @param options Column count of x, test fraction (default 0.2), seed.
  * @returns Disjoint train and test parts.
- * @throws {RangeError} When sizes disagree or the fraction is not in (0, 1).
+ * @throws {RangeError} When sizes disagree, the fraction is not in (0, 1), or either part would be empty.
  */
 export function trainTestSplit(
   x: Float32Array,
   y: Float32Array,
   options: { width: number; testFraction?: number; seed?: number },
 ): { train: { x: Float32Array; y: Float32Array }; test: { x: Float32Array; y: Float32Array } } {
-  checkOptions("split", options, ["testFraction", "seed", "width"]);
+  const context = "split";
+  checkOptions(context, options, ["testFraction", "seed", "width"]);
+  checkNumber(context, "options.width", options?.width, { integer: true, min: 1 });
   const rows = x.length / options.width;
-  const fraction = options.testFraction ?? 0.2;
-  if (!Number.isInteger(rows) || y.length % rows !== 0) {
+  const fraction = checkNumber(context, "options.testFraction", options.testFraction ?? 0.2, { above: 0, below: 1 });
+  const seed = checkNumber(context, "options.seed", options.seed ?? 0, { integer: true, min: 0 });
+  if (!Number.isInteger(rows) || rows === 0 || y.length % rows !== 0) {
     throw new RangeError(`Cannot split: x has ${x.length} values (width ${options.width}) and y ${y.length}`);
   }
-  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`Invalid test fraction ${fraction}`);
-  const yw = y.length / rows, order = shuffled(rows, options.seed ?? 0, 5);
+  const yw = y.length / rows, order = shuffled(rows, seed, 5);
   const nTest = Math.round(rows * fraction);
+  if (nTest === 0 || nTest === rows) {
+    throw new RangeError(
+      `Cannot split: ${rows} rows at test fraction ${fraction} leave ${
+        nTest === 0 ? "the test" : "the train"
+      } set empty`,
+    );
+  }
   const take = (idx: number[]) => {
     const xs = new Float32Array(idx.length * options.width), ys = new Float32Array(idx.length * yw);
     idx.forEach((r, k) => {
@@ -119,9 +140,14 @@ export function trainTestSplit(
  *
  * @param x Values with `width` columns.
  * @param width Columns.
+ * @throws {RangeError} When width is not a positive integer or x is not whole rows of it.
  * @returns Per-column mean and std (std 1 where a column is constant).
  */
 export function columnMoments(x: Float32Array, width: number): { mean: Float64Array; std: Float64Array } {
+  checkNumber("compute column moments", "width", width, { integer: true, min: 1 });
+  if (x.length === 0 || x.length % width !== 0) {
+    throw new RangeError(`Cannot compute column moments: ${x.length} values are not rows of width ${width}`);
+  }
   const rows = x.length / width, mean = new Float64Array(width), std = new Float64Array(width);
   for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) mean[c] += x[r * width + c] / rows;
   for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) std[c] += (x[r * width + c] - mean[c]) ** 2 / rows;

@@ -32,6 +32,22 @@ export interface ElementwiseOptions {
   inputs: readonly StridedInput[];
   /** Optional WGSL helper functions the expression calls. */
   helpers?: string;
+  /**
+   * Number of f32 constants the expression reads with {@linkcode elementwiseConstant} (default 0). They
+   * travel in a uniform buffer, not as WGSL literals, so ±Infinity and NaN keep their IEEE meaning (a
+   * compiler may fold or clamp a literal) and one pipeline serves every value.
+   */
+  constants?: number;
+}
+
+/**
+ * WGSL that reads constant `i` of an elementwise map (see {@linkcode ElementwiseOptions.constants}).
+ *
+ * @param i Index of the constant.
+ * @returns The expression.
+ */
+export function elementwiseConstant(i: number): string {
+  return `constants[${i >> 2}][${i & 3}]`;
 }
 
 /**
@@ -107,7 +123,8 @@ function contiguousStrides(shape: readonly number[]): number[] {
 /**
  * WGSL for a fused strided map.
  *
- * Bindings: 0..n-1 inputs `x0_buf..` (read), n `y` (read_write). Workgroup 256; grid
+ * Bindings: 0..n-1 inputs `x0_buf..` (read), n `y` (read_write), n + 1 the constants (uniform, when
+ * there are any). Workgroup 256; grid
  * `linearGrid(ceil(size/256))`. One invocation computes one output element.
  *
  * @param options Expression, output shape and input views.
@@ -162,10 +179,18 @@ function elementwiseSource(options: ElementwiseOptions, [gridX]: Grid): string {
     }`
   );
   return `// elementwise: y = ${expr}; shape ${shape.join("x") || "scalar"}; input strides ${views.join(" ")}
-// bindings: 0..${inputs.length - 1} inputs (read), ${inputs.length} y (read_write); workgroup ${ELEMENTWISE_WORKGROUP}
+// bindings: 0..${inputs.length - 1} inputs (read), ${inputs.length} y (read_write)${
+    options.constants ? `, ${inputs.length + 1} ${options.constants} constants (uniform)` : ""
+  }; workgroup ${ELEMENTWISE_WORKGROUP}
 // grid: linearGrid(ceil(${size}/${ELEMENTWISE_WORKGROUP})) (x = ${gridX}); one invocation: one output element
 ${decls.join("\n")}
-@group(0) @binding(${inputs.length}) var<storage, read_write> y: array<f32>;
+@group(0) @binding(${inputs.length}) var<storage, read_write> y: array<f32>;${
+    options.constants
+      ? `\n@group(0) @binding(${inputs.length + 1}) var<uniform> constants: array<vec4<f32>, ${
+        Math.ceil(options.constants / 4)
+      }>;`
+      : ""
+  }
 ${options.helpers ?? ""}
 @compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -195,16 +220,27 @@ const elementwiseKernel = defineKernel<ElementwiseOptions>({
  * Records a fused map into `out`.
  *
  * @param rt Runtime to record on.
- * @param call Expression, shapes, input buffers and the output buffer.
+ * @param call Expression, shapes, input buffers, the output buffer, and the values of the constants.
  * @throws {RangeError} When the number of buffers and input views differ.
  */
 export function dispatchElementwise(
   rt: Runtime,
-  call: ElementwiseOptions & { buffers: GPUBuffer[]; out: GPUBuffer },
+  call: Omit<ElementwiseOptions, "constants"> & { buffers: GPUBuffer[]; out: GPUBuffer; values?: readonly number[] },
 ): void {
-  const { buffers, out, ...options } = call;
+  const { buffers, out, values = [], ...options } = call;
   if (buffers.length !== options.inputs.length) {
     throw new RangeError(`Cannot map: ${buffers.length} buffers given for ${options.inputs.length} input views`);
   }
-  runKernel(rt, elementwiseKernel(options), [...buffers, out]);
+  if (values.length === 0) {
+    runKernel(rt, elementwiseKernel(options), [...buffers, out]);
+    return;
+  }
+  const words = new Float32Array(Math.ceil(values.length / 4) * 4);
+  words.set(values);
+  runKernel(
+    rt,
+    elementwiseKernel({ ...options, constants: values.length }),
+    [...buffers, out],
+    new Uint32Array(words.buffer),
+  );
 }

@@ -14,7 +14,7 @@ import {
   runKernel,
 } from "./_kernel.ts";
 import { linearGrid } from "./runtime.ts";
-import { COMBINE_OPS, workgroupCombineWgsl } from "./_workgroup_combine.ts";
+import { COMBINE_OPS, type CombineOp, workgroupCombineWgsl } from "./_workgroup_combine.ts";
 import { pickVariant, REDUCE_VARIANTS, type ReduceVariant, variantRuns } from "./_variant.ts";
 export { REDUCE_VARIANTS, type ReduceVariant, variantRuns };
 
@@ -46,17 +46,47 @@ export interface ReduceKernelOptions {
   combine?: "tree" | "subgroup";
 }
 
-/** WGSL of one Kahan step adding `v` to `acc` (compensation `comp`), or a max/min step. */
+/**
+ * WGSL helpers for max and min that propagate NaN, as numpy and PyTorch do (WGSL's max/min may return
+ * either operand, and may assume NaN never occurs, so NaN is tested on the bits).
+ */
+const NAN_PROPAGATING = `fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn nan_max(a: f32, b: f32) -> f32 { return select(select(max(a, b), b, is_nan(b)), a, is_nan(a)); }
+fn nan_min(a: f32, b: f32) -> f32 { return select(select(min(a, b), b, is_nan(b)), a, is_nan(a)); }
+// ±Infinity, the identities of max and min, as run-time values (a literal would not compile).
+var<private> negative_infinity_bits: u32 = 0xff800000u;
+var<private> positive_infinity_bits: u32 = 0x7f800000u;`;
+
+/** Max and min combines that propagate NaN (see {@linkcode NAN_PROPAGATING}). */
+const NAN_COMBINE_OPS: Record<"max" | "min", CombineOp> = {
+  max: {
+    ...COMBINE_OPS.max,
+    combine: (a, b) => `nan_max(${a}, ${b})`,
+    identity: "bitcast<f32>(negative_infinity_bits)",
+  },
+  min: {
+    ...COMBINE_OPS.min,
+    combine: (a, b) => `nan_min(${a}, ${b})`,
+    identity: "bitcast<f32>(positive_infinity_bits)",
+  },
+};
+
+/** The helper functions a reduction kind needs (none for sums). */
+function helpersOf(op: ReduceOp): string {
+  return op === "max" || op === "min" ? NAN_PROPAGATING : "";
+}
+
+/** WGSL of one Kahan step adding `v` to `acc` (compensation `comp`), or a NaN-propagating max/min step. */
 function accumulate(op: ReduceOp, indent: string): string {
-  if (op === "max" || op === "min") return `${indent}acc = ${op}(acc, v);`;
+  if (op === "max" || op === "min") return `${indent}acc = nan_${op}(acc, v);`;
   // Kahan summation: float32 partials over up to 1,024 terms stay accurate.
   return [`let yk = v - comp;`, `let tk = acc + yk;`, `comp = (tk - acc) - yk;`, `acc = tk;`]
     .map((l) => indent + l).join("\n");
 }
 
 /** The combine of a reduction kind ("mean" sums). */
-function combineOf(op: ReduceOp) {
-  return COMBINE_OPS[op === "mean" ? "sum" : op];
+function combineOf(op: ReduceOp): CombineOp {
+  return op === "max" || op === "min" ? NAN_COMBINE_OPS[op] : COMBINE_OPS.sum;
 }
 
 /** WGSL of the final scaling (none when the scale is 1). */
@@ -95,6 +125,7 @@ function reduceSource(options: ReduceKernelOptions, [gridX]: Grid): string {
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 ${wg.declarations}
+${helpersOf(op)}
 
 @compute @workgroup_size(${REDUCE_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32${wg.builtins}) {
@@ -147,6 +178,7 @@ function serialReduceSource(options: ReduceKernelOptions, [gridX]: Grid): string
 // one invocation: one output, looping over the ${axis} axis entries
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
+${helpersOf(op)}
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -229,7 +261,8 @@ export function dispatchReduce(rt: Runtime, call: ReduceCall): void {
     runKernel(rt, serialReduceKernel({ outer, axis: call.axis, inner, op: passOp, ...scale }), [call.x, call.y]);
     return;
   }
-  const combine = variant === "subgroup" ? "subgroup" : "tree";
+  // subgroupMax/Min may drop NaN, so max and min combine with the (NaN-propagating) tree.
+  const combine = variant === "subgroup" && passOp === "sum" ? "subgroup" : "tree";
   let axis = call.axis;
   let source = call.x;
   const temps: GPUBuffer[] = [];

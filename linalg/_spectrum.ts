@@ -136,10 +136,12 @@ export function accuracyOf(options: SpectrumOptions, what: string): SpectrumAccu
   const keys = Object.keys(a);
   const value = (a as Record<string, number>)[keys[0]];
   if (
-    keys.length !== 1 || !["relative", "normwise", "absolute"].includes(keys[0]) || !(value > 0 && value < Infinity)
+    typeof a !== "object" || a === null || keys.length !== 1 ||
+    !["relative", "normwise", "absolute"].includes(keys[0]) ||
+    typeof value !== "number" || !(value > 0 && value < (keys[0] === "absolute" ? Infinity : 1))
   ) {
     throw new RangeError(
-      `Cannot compute ${what}: accuracy must be { relative }, { normwise } or { absolute } with a finite tolerance > 0 (got ${
+      `Cannot compute ${what}: accuracy must be { relative } or { normwise } with a tolerance in (0, 1), or { absolute } with a finite tolerance > 0 (got ${
         JSON.stringify(a)
       })`,
     );

@@ -6,7 +6,8 @@
 import { Tensor } from "../ops/tensor.ts";
 import { add, mul } from "../ops/elementwise.ts";
 import { randomNormal, randomUniform } from "../ops/random.ts";
-import { initStd, initWeights } from "./init.ts";
+import { checkInitScheme, initStd, initWeights } from "./init.ts";
+import { checkBoolean, checkChoice, checkNumber } from "../check/args.ts";
 import type { WeightOptions } from "./weight_options.ts";
 import { ntkWeightMultiplier } from "../model/layer_signals.ts";
 
@@ -52,13 +53,26 @@ export function scalesFor(options: WeightOptions, fanIn: number, fanOut: number)
   return { parameterization, weightStd, biasStd: options.biasStd ?? torchBias, cw: 1, cb: 1 };
 }
 
+/** Checks every field of {@linkcode WeightOptions}. */
+function checkWeightOptions(context: string, options: WeightOptions): void {
+  checkChoice(context, "options.parameterization", options.parameterization ?? "standard", ["standard", "ntk"]);
+  checkInitScheme(context, "options.init", options.init ?? "he");
+  checkNumber(context, "options.weightStd", options.weightStd ?? 1, { min: 0 });
+  checkNumber(context, "options.biasStd", options.biasStd ?? 0, { min: 0 });
+  checkBoolean(context, "options.bias", options.bias ?? true);
+  checkNumber(context, "options.seed", options.seed ?? 0, { integer: true, min: 0 });
+  checkNumber(context, "options.stream", options.stream ?? 0, { integer: true, min: 0 });
+}
+
 /** Weights and bias of a layer in either parameterization. */
 export function makeWeights(
   shape: number[],
   fanIn: number,
   fanOut: number,
   options: WeightOptions,
+  context = "initialise weights",
 ): { weights: Tensor; bias: Tensor | null; scales: Scales } {
+  checkWeightOptions(context, options);
   const scales = scalesFor(options, fanIn, fanOut);
   const ntk = scales.parameterization === "ntk";
   const weights = initWeights(shape, ntk ? { std: 1 } : options.init ?? "he", {

@@ -6,6 +6,7 @@
 import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
+import { describe } from "../check/args.ts";
 
 export type { ActivationName };
 
@@ -23,7 +24,11 @@ export class Activation implements DescribedLayer {
    * @throws {RangeError} For an unknown name.
    */
   constructor(kind: ActivationName) {
-    if (!(kind in ACTIVATION_FUNCTIONS)) throw new RangeError(`Unknown activation "${kind}"`);
+    if (typeof kind !== "string" || !Object.hasOwn(ACTIVATION_FUNCTIONS, kind)) {
+      throw new RangeError(
+        `Unknown activation ${describe(kind)} (known: ${Object.keys(ACTIVATION_FUNCTIONS).join(", ")})`,
+      );
+    }
     this.kind = kind;
     this.name = kind;
   }

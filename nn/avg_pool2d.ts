@@ -6,6 +6,7 @@
 import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { avgPool2d } from "../ops/conv.ts";
+import { checkNumber } from "../check/args.ts";
 
 /** Average pooling over non-overlapping (by default) windows of NHWC input. */
 export class AvgPool2d implements DescribedLayer {
@@ -20,6 +21,7 @@ export class AvgPool2d implements DescribedLayer {
    * @param size Window size (and stride).
    */
   constructor(size: number) {
+    checkNumber("build AvgPool2d", "size", size, { integer: true, min: 1 });
     this.size = size;
     this.name = `AvgPool2d(${size})`;
   }

@@ -4,10 +4,10 @@
  * @module
  */
 import type { ForwardMode, Layer } from "../model/parameterized.ts";
-import { keep, noGrad, Tensor } from "../ops/tensor.ts";
+import { formatShape, keep, noGrad, Tensor } from "../ops/tensor.ts";
 import { add, div, map, mul, sqrt, square, sub } from "../ops/elementwise.ts";
 import { mean } from "../ops/reduce.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /**
  * Batch normalisation over the batch of [batch, features] input: in "train" mode it normalises with the
@@ -36,7 +36,11 @@ export class BatchNorm1d implements Layer {
    * @param options Momentum and epsilon.
    */
   constructor(features: number, options: { momentum?: number; eps?: number } = {}) {
-    checkOptions("build BatchNorm1d", options, ["momentum", "eps"]);
+    const context = "build BatchNorm1d";
+    checkOptions(context, options, ["momentum", "eps"]);
+    checkNumber(context, "features", features, { integer: true, min: 1 });
+    checkNumber(context, "options.momentum", options.momentum ?? 0.1, { min: 0, max: 1 });
+    checkNumber(context, "options.eps", options.eps ?? 1e-5, { above: 0 });
     this.gamma = Tensor.fromArray(new Float32Array(features).fill(1));
     this.beta = Tensor.fromArray(new Float32Array(features));
     this.gamma.requiresGrad = this.beta.requiresGrad = true;
@@ -55,6 +59,14 @@ export class BatchNorm1d implements Layer {
    * @returns Same shape.
    */
   forward(x: Tensor, mode: ForwardMode = "train"): Tensor {
+    const features = this.gamma.shape[0];
+    if (!(x instanceof Tensor) || x.rank !== 2 || x.shape[1] !== features) {
+      throw new RangeError(
+        `Cannot apply ${this.name}: input must be [batch, ${features}] (got ${
+          x instanceof Tensor ? formatShape(x.shape) : describe(x)
+        })`,
+      );
+    }
     if (mode === "eval") {
       const scale = div(this.gamma, sqrt(add(this.runningVar, this.eps)));
       return add(mul(sub(x, this.runningMean), scale), this.beta);
@@ -65,9 +77,9 @@ export class BatchNorm1d implements Layer {
     noGrad(() => {
       const n = x.shape[0];
       const m = this.momentum;
-      const newMean = map([this.runningMean, mu], `x0 * ${1 - m} + x1 * ${m}`);
+      const newMean = map([this.runningMean, mu, 1 - m, m], "x0 * x2 + x1 * x3");
       // Running variance uses the unbiased estimate, like the common frameworks.
-      const newVar = map([this.runningVar, variance], `x0 * ${1 - m} + x1 * ${(m * n) / Math.max(n - 1, 1)}`);
+      const newVar = map([this.runningVar, variance, 1 - m, (m * n) / Math.max(n - 1, 1)], "x0 * x2 + x1 * x3");
       this.runningMean.dispose();
       this.runningVar.dispose();
       // Running statistics outlive any tidy scope the forward pass runs in.

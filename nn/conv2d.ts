@@ -8,7 +8,7 @@ import type { Tensor } from "../ops/tensor.ts";
 import { conv2d } from "../ops/conv.ts";
 import { affine, makeWeights, type Scales, WEIGHT_OPTION_KEYS } from "./_weights.ts";
 import type { WeightOptions } from "./weight_options.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkChoice, checkNumber, checkOptions } from "../check/args.ts";
 
 /** 2-D convolution layer over NHWC input with HWIO filters. */
 export class Conv2d implements DescribedLayer {
@@ -36,13 +36,21 @@ export class Conv2d implements DescribedLayer {
     kernel: number | readonly [number, number],
     options: WeightOptions & { stride?: number; padding?: "valid" | "same" } = {},
   ) {
-    checkOptions("build Conv2d", options, [...WEIGHT_OPTION_KEYS, "stride", "padding"]);
-    const [kh, kw] = typeof kernel === "number" ? [kernel, kernel] : kernel;
+    const context = "build Conv2d";
+    checkOptions(context, options, [...WEIGHT_OPTION_KEYS, "stride", "padding"]);
+    checkNumber(context, "inputs", inputs, { integer: true, min: 1 });
+    checkNumber(context, "outputs", outputs, { integer: true, min: 1 });
+    const [kh, kw] = typeof kernel === "number" ? [kernel, kernel] : Array.isArray(kernel) ? kernel : [NaN, NaN];
+    checkNumber(context, "kernel height", kh, { integer: true, min: 1 });
+    checkNumber(context, "kernel width", kw, { integer: true, min: 1 });
+    checkNumber(context, "options.stride", options.stride ?? 1, { integer: true, min: 1 });
+    checkChoice(context, "options.padding", options.padding ?? "valid", ["valid", "same"]);
     ({ weights: this.filters, bias: this.bias, scales: this.#scales } = makeWeights(
       [kh, kw, inputs, outputs],
       kh * kw * inputs,
       kh * kw * outputs,
       options,
+      context,
     ));
     this.window = { stride: options.stride ?? 1, padding: options.padding ?? "valid" };
     this.name = `Conv2d(${inputs}→${outputs}, ${kh}x${kw}${this.#scales.parameterization === "ntk" ? ", ntk" : ""})`;

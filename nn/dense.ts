@@ -8,7 +8,7 @@ import { formatShape, type Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
 import { affine, makeWeights, type Scales, WEIGHT_OPTION_KEYS } from "./_weights.ts";
 import type { WeightOptions } from "./weight_options.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkNumber, checkOptions } from "../check/args.ts";
 
 /** Fully connected layer y = x W + b (or its NTK parameterization) with W of shape [in, out]. */
 export class Dense implements DescribedLayer {
@@ -29,11 +29,14 @@ export class Dense implements DescribedLayer {
    */
   constructor(inputs: number, outputs: number, options: WeightOptions = {}) {
     checkOptions("build Dense", options, WEIGHT_OPTION_KEYS);
+    checkNumber("build Dense", "inputs", inputs, { integer: true, min: 1 });
+    checkNumber("build Dense", "outputs", outputs, { integer: true, min: 1 });
     ({ weights: this.weights, bias: this.bias, scales: this.#scales } = makeWeights(
       [inputs, outputs],
       inputs,
       outputs,
       options,
+      "build Dense",
     ));
     this.name = `Dense(${inputs}→${outputs}${this.#scales.parameterization === "ntk" ? ", ntk" : ""})`;
   }

@@ -6,7 +6,7 @@
 import { deriveSeed, hostRandom, randomNormal, randomUniform } from "../ops/random.ts";
 import { Tensor } from "../ops/tensor.ts";
 import { full } from "../ops/elementwise.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /**
  * An initialisation scheme for a weight of fan-in `fanIn` and fan-out `fanOut`:
@@ -41,6 +41,34 @@ export type InitScheme =
  * assert.equal(initStd("he", 8, 3), 0.5);
  * ```
  */
+/** The named initialisation schemes. */
+const NAMED_SCHEMES = ["lecun", "he", "glorot", "glorot-uniform", "torch", "zeros"];
+
+/**
+ * Checks an initialisation scheme: one of the names, or `{ std, fanInScaled }` with a finite std >= 0.
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param name The argument's name.
+ * @param scheme The value.
+ * @returns The scheme.
+ * @throws {RangeError} When it is neither.
+ */
+export function checkInitScheme(context: string, name: string, scheme: unknown): InitScheme {
+  if (typeof scheme === "string") return checkChoice(context, name, scheme, NAMED_SCHEMES) as InitScheme;
+  if (typeof scheme !== "object" || scheme === null) {
+    throw new RangeError(
+      `Cannot ${context}: ${name} must be one of ${NAMED_SCHEMES.join(", ")} or { std, fanInScaled } (got ${
+        describe(scheme)
+      })`,
+    );
+  }
+  checkOptions(context, scheme, ["std", "fanInScaled"]);
+  const custom = scheme as { std: unknown; fanInScaled?: unknown };
+  checkNumber(context, `${name}.std`, custom.std, { min: 0 });
+  checkBoolean(context, `${name}.fanInScaled`, custom.fanInScaled ?? false);
+  return scheme as InitScheme;
+}
+
 export function initStd(scheme: InitScheme, fanIn: number, fanOut: number): number {
   if (scheme === "zeros") return 0;
   if (scheme === "lecun") return Math.sqrt(1 / fanIn);
@@ -73,9 +101,13 @@ export function initWeights(
   scheme: InitScheme,
   options: { fanIn: number; fanOut: number; seed: number; stream?: number },
 ): Tensor {
-  checkOptions("initialise weights", options, ["fanIn", "fanOut", "seed", "stream"]);
+  const context = "initialise weights";
+  checkOptions(context, options, ["fanIn", "fanOut", "seed", "stream"]);
+  checkInitScheme(context, "scheme", scheme);
   const { fanIn, fanOut, seed, stream } = options;
-  if (!(fanIn >= 1 && fanOut >= 1)) throw new RangeError(`Invalid fan-in ${fanIn} or fan-out ${fanOut}`);
+  checkNumber(context, "options.fanIn", fanIn, { integer: true, min: 1 });
+  checkNumber(context, "options.fanOut", fanOut, { integer: true, min: 1 });
+  checkNumber(context, "options.seed", seed, { integer: true, min: 0 });
   let t: Tensor;
   if (scheme === "zeros") t = full(shape, 0);
   else if (scheme === "glorot-uniform" || scheme === "torch") {

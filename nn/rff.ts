@@ -9,7 +9,7 @@ import { matmul } from "../ops/matmul.ts";
 import { add, cos, mul, sin } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
 import { randomNormal, randomUniform } from "../ops/random.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkChoice, checkNumber, checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode RFF}. */
 export interface RffOptions {
@@ -47,8 +47,15 @@ export class RFF implements Layer {
    * @param options Frequency scale, variant and seed.
    */
   constructor(inputs: number, features: number, options: RffOptions) {
-    checkOptions("build RFF", options, ["scale", "variant", "seed", "stream"]);
-    this.variant = options.variant ?? "fourier";
+    const context = "build RFF";
+    if (options === undefined) {
+      throw new TypeError(`Cannot ${context}: options with the frequency scale are required, e.g. { scale: 1 }`);
+    }
+    checkOptions(context, options, ["scale", "variant", "seed", "stream"]);
+    checkNumber(context, "inputs", inputs, { integer: true, min: 1 });
+    checkNumber(context, "features", features, { integer: true, min: 1 });
+    checkNumber(context, "options.scale", options.scale, { min: 0 });
+    this.variant = checkChoice(context, "options.variant", options.variant ?? "fourier", ["fourier", "sine"]);
     const random = { seed: options.seed ?? 0, stream: options.stream ?? 0 };
     const sine = this.variant === "sine";
     this.frequencies = randomNormal([features, inputs], {

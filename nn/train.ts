@@ -10,7 +10,7 @@ import { grad } from "../ops/autodiff.ts";
 import { hostPermutation } from "../ops/random.ts";
 import { ProgressBar } from "../cli/progress.ts";
 import type { Optimizer } from "./optimizers.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /** A dataset held on the host: rows of `x` and `y` (row-major). */
 export interface Dataset {
@@ -102,6 +102,35 @@ export function takeRows(
  *
  * @throws {RangeError} Naming the field that is wrong.
  */
+/** Checks the optimizer, loss, callbacks and early-stopping rule of {@linkcode fit}. */
+function checkFitCallbacks(options: FitOptions): void {
+  if (typeof options.optimizer?.step !== "function") {
+    throw new TypeError(
+      `Cannot fit: options.optimizer must be an optimizer such as new Adam({ lr: 1e-3 }) (got ${
+        describe(options.optimizer)
+      })`,
+    );
+  }
+  if (typeof options.loss !== "function") {
+    throw new TypeError(
+      `Cannot fit: options.loss must be a loss function such as mseLoss (got ${describe(options.loss)})`,
+    );
+  }
+  for (const name of ["onStep", "onEpoch", "progress"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function") {
+      throw new TypeError(`Cannot fit: options.${name} must be a function (got ${describe(options[name])})`);
+    }
+  }
+  const stop = options.earlyStopping;
+  if (stop !== undefined) {
+    checkOptions("fit", stop, ["patience", "minDelta", "target"]);
+    checkNumber("fit", "options.earlyStopping.patience", stop.patience ?? 5, { integer: true, min: 1 });
+    checkNumber("fit", "options.earlyStopping.minDelta", stop.minDelta ?? 0, { min: 0 });
+    checkNumber("fit", "options.earlyStopping.target", stop.target ?? 0, { infinite: true });
+  }
+  checkNumber("fit", "options.seed", options.seed ?? 0, { integer: true, min: 0 });
+}
+
 function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; batchSize: number; lossEvery: number } {
   const n = data.xShape[0];
   for (const [field, values, shape] of [["x", data.x, data.xShape], ["y", data.y, data.yShape]] as const) {
@@ -124,6 +153,7 @@ function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; b
     }
     return v;
   };
+  checkFitCallbacks(options);
   const epochs = count("epochs", options.epochs, 1, 0);
   const batchSize = Math.min(count("batchSize", options.batchSize, n, 1), n);
   const lossEvery = count("lossEvery", options.lossEvery, 10, 1);

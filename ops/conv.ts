@@ -9,7 +9,7 @@ import { formatShape, Tensor } from "./tensor.ts";
 import { matmul } from "./matmul.ts";
 import { add } from "./elementwise.ts";
 import { mean } from "./reduce.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkOptions, describe } from "../check/args.ts";
 
 /** Padding: "valid" (none), "same" (output size ceil(in/stride)), or explicit [top, bottom, left, right]. */
 export type Padding = "valid" | "same" | readonly [number, number, number, number];
@@ -49,7 +49,14 @@ export function windowGeometry(
     const th = Math.max((Math.ceil(h / sh) - 1) * sh + kh - h, 0),
       tw = Math.max((Math.ceil(w / sw) - 1) * sw + kw - w, 0);
     [pt, pb, pl, pr] = [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
-  } else if (padding !== "valid") [pt, pb, pl, pr] = padding;
+  } else if (padding !== "valid") {
+    if (!Array.isArray(padding) || padding.length !== 4 || !padding.every((v) => Number.isInteger(v) && v >= 0)) {
+      throw new RangeError(
+        `Invalid padding ${describe(padding)}: expected "valid", "same" or [top, bottom, left, right] of integers >= 0`,
+      );
+    }
+    [pt, pb, pl, pr] = padding;
+  }
   const oh = Math.floor((h + pt + pb - kh) / sh) + 1, ow = Math.floor((w + pl + pr - kw) / sw) + 1;
   if (!(oh >= 1 && ow >= 1)) {
     throw new RangeError(
@@ -112,6 +119,14 @@ export function conv2d(x: Tensor, filters: Tensor, options: WindowOptions & { bi
     );
   }
   const [kh, kw, c, f] = filters.shape;
+  const bias = options.bias;
+  if (bias !== undefined && !(bias instanceof Tensor && bias.rank === 1 && bias.shape[0] === f)) {
+    throw new RangeError(
+      `Cannot convolve: bias must be a Tensor of shape [${f}], one value per filter (got ${
+        bias instanceof Tensor ? formatShape(bias.shape) : describe(bias)
+      })`,
+    );
+  }
   const g = windowGeometry(x.shape, [kh, kw], { ...options, stride: options.stride ?? 1 });
   const y = matmul(im2col(x, g), filters.reshape([kh * kw * c, f]));
   const out = options.bias ? add(y, options.bias) : y;

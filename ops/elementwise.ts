@@ -1,34 +1,38 @@
 /**
  * Elementwise ops with NumPy broadcasting, each with its derivative rule beside it. Scalars given as
- * numbers are baked into the shader as constants.
+ * numbers travel to the shader as data (a uniform), so ±Infinity, NaN and division by zero behave as
+ * with tensors.
  *
  * @module
  */
-import { broadcastShapes, broadcastStrides, dispatchElementwise } from "../kernels/elementwise.ts";
+import { broadcastShapes, broadcastStrides, dispatchElementwise, elementwiseConstant } from "../kernels/elementwise.ts";
 import { type BackwardRule, type CreateOptions, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkFloat32, checkOptions, describe } from "../check/args.ts";
 
 /** A tensor or a number used as a constant. */
 export type TensorLike = Tensor | number;
 
-/** Formats a number as a WGSL f32 literal. */
-export function wgslFloat(v: number): string {
-  if (!Number.isFinite(v)) {
-    if (Number.isNaN(v)) throw new RangeError("Cannot use NaN as a constant in a kernel");
-    return v > 0 ? "3.4028234663852886e38" : "-3.4028234663852886e38";
+/**
+ * Checks a number used as a constant operand: any number float32 holds, ±Infinity and NaN included (they
+ * keep their IEEE meaning: constants travel as data, not as WGSL literals).
+ */
+function checkConstant(context: string, name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot ${context}: ${name} must be a Tensor or a number (got ${describe(value)})`);
   }
-  const s = v.toPrecision(9);
-  return s.includes(".") || s.includes("e") ? s : `${s}.0`;
+  return checkFloat32(context, name, value);
 }
 
 /**
  * Applies a WGSL expression elementwise over broadcast inputs (not differentiable; ops build on it).
  *
- * @param inputs Tensors (named `x0`, `x1`, ... in the expression) or numbers (inlined as `xi`).
+ * @param inputs Tensors (named `x0`, `x1`, ... in the expression) or numbers (constants, read as `xi`
+ *   too; any value float32 holds, ±Infinity and NaN included).
  * @param expr WGSL f32 expression.
  * @returns The result, with the broadcast shape of the tensor inputs.
- * @throws {RangeError} When the shapes do not broadcast.
+ * @throws {RangeError} When the shapes do not broadcast, or a constant overflows float32.
+ * @throws {TypeError} When an input is neither a Tensor nor a number.
  * @example A fused multiply-add
  * ```ts
  * import assert from "node:assert";
@@ -40,18 +44,26 @@ export function wgslFloat(v: number): string {
  * ```
  */
 export function map(inputs: readonly TensorLike[], expr: string): Tensor {
+  return mapIn("map", inputs, expr);
+}
+
+/** {@linkcode map}, with the caller's name in its errors. */
+function mapIn(context: string, inputs: readonly TensorLike[], expr: string): Tensor {
   let shape: number[] = [];
-  for (const x of inputs) if (x instanceof Tensor) shape = broadcastShapes(shape, x.shape);
-  // One pass: constants are inlined, tensor inputs renumbered densely (x1 never clobbers x10).
-  const tensors: Tensor[] = [];
-  const slot = inputs.map((x) => (x instanceof Tensor ? tensors.push(x) - 1 : -1));
+  inputs.forEach((x, i) => {
+    if (x instanceof Tensor) shape = broadcastShapes(shape, x.shape);
+    else checkConstant(context, inputs.length === 2 && context !== "map" ? ["a", "b"][i] : `input ${i}`, x);
+  });
+  // One pass: tensor inputs and constants each renumbered densely (x1 never clobbers x10).
+  const tensors: Tensor[] = [], values: number[] = [];
+  const slot = inputs.map((x) => (x instanceof Tensor ? tensors.push(x) : values.push(x)) - 1);
   const body = expr.replace(/\bx(\d+)\b/g, (name, d) => {
     const i = Number(d);
     if (i >= inputs.length) {
       throw new RangeError(`Cannot map: expression uses ${name} but only ${inputs.length} inputs were given`);
     }
     const x = inputs[i];
-    return x instanceof Tensor ? `x${slot[i]}` : `(${wgslFloat(x)})`;
+    return x instanceof Tensor ? `x${slot[i]}` : elementwiseConstant(slot[i]);
   });
   const rt = runtimeOf(inputs, "map");
   const out = Tensor.empty(shape, "elementwise op", rt);
@@ -61,6 +73,7 @@ export function map(inputs: readonly TensorLike[], expr: string): Tensor {
     inputs: tensors.map((t) => ({ strides: broadcastStrides(t.shape, shape) })),
     buffers: tensors.map((t) => t.buffer),
     out: out.buffer,
+    values,
   });
   return out;
 }
@@ -92,7 +105,7 @@ function binaryOp(name: string, a: TensorLike, b: TensorLike, expr: string, rule
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new TypeError(`Cannot ${name}: at least one operand must be a Tensor`);
   }
-  const out = map([a, b], expr);
+  const out = mapIn(name, [a, b], expr);
   return Tensor.record(out, name, [a, b].filter((t) => t instanceof Tensor), rule);
 }
 
@@ -280,7 +293,15 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  */
 export function full(shape: readonly number[], value = 0, options: CreateOptions = {}): Tensor {
   checkOptions("create tensor", options, ["runtime"]);
+  checkConstant("create tensor", "value", value);
   const out = Tensor.empty(shape, "full", options.runtime);
-  dispatchElementwise(out.runtime, { expr: wgslFloat(value), shape, inputs: [], buffers: [], out: out.buffer });
+  dispatchElementwise(out.runtime, {
+    expr: elementwiseConstant(0),
+    shape,
+    inputs: [],
+    buffers: [],
+    out: out.buffer,
+    values: [value],
+  });
   return out;
 }

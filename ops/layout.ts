@@ -98,9 +98,14 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
  * @throws {RangeError} When the block does not fit.
  */
 export function pad(x: Tensor, begin: readonly number[], shape: readonly number[]): Tensor {
-  if (begin.length !== x.rank || shape.length !== x.rank || begin.some((b, d) => b < 0 || b + x.shape[d] > shape[d])) {
+  const whole = (v: number) => Number.isInteger(v) && v >= 0;
+  if (
+    begin.length !== x.rank || shape.length !== x.rank || !begin.every(whole) || !shape.every(whole) ||
+    begin.some((b, d) => b + x.shape[d] > shape[d])
+  ) {
     throw new RangeError(
-      `Cannot pad: ${formatShape(x.shape)} at [${begin.join(", ")}] does not fit ${formatShape(shape)}`,
+      `Cannot pad: ${formatShape(x.shape)} at [${begin.join(", ")}] does not fit ${formatShape(shape)} ` +
+        `(begin and shape need one integer >= 0 per dimension)`,
     );
   }
   const out = gather(shape, [{ x, view: window(x, begin) }]);

@@ -10,7 +10,7 @@ import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
 import { add } from "./elementwise.ts";
 import { slice } from "./layout.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkBoolean, checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode matmul}. */
 export interface MatmulOptions {
@@ -42,7 +42,8 @@ export interface MatmulOptions {
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   checkOptions("multiply matrices", options, ["transposeA", "transposeB"]);
-  const tA = options.transposeA ?? false, tB = options.transposeB ?? false;
+  const tA = checkBoolean("multiply matrices", "options.transposeA", options.transposeA ?? false);
+  const tB = checkBoolean("multiply matrices", "options.transposeB", options.transposeB ?? false);
   for (const [name, t] of [["a", a], ["b", b]] as const) {
     if (t.rank !== 2 && t.rank !== 3) {
       throw new RangeError(`Cannot multiply matrices: ${name} must be 2-D or 3-D (got ${formatShape(t.shape)})`);

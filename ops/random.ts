@@ -10,7 +10,7 @@ import { seedWords } from "../kernels/host_random.ts";
 // The host twin of the generator, for layers above ops/ (shuffles in nn/).
 export { deriveSeed, hostPermutation, hostRandom } from "../kernels/host_random.ts";
 import { type CreateOptions, Tensor } from "./tensor.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkFloat32, checkOptions } from "../check/args.ts";
 
 /** Options shared by the random constructors. */
 export interface RandomOptions extends CreateOptions {
@@ -58,6 +58,8 @@ export function randomNormal(
     checkOptions("draw normal samples", options, [...RANDOM_OPTION_KEYS, "mean", "std"]),
   );
   const mean = options.mean ?? 0, std = options.std ?? 1;
+  checkFloat32("draw normal samples", "options.mean", mean);
+  checkFloat32("draw normal samples", "options.std", std);
   if (!Number.isFinite(mean) || !(Number.isFinite(std) && std >= 0)) {
     throw new RangeError(
       `Invalid normal distribution: mean must be finite and std a finite number >= 0 (got mean ${mean}, std ${std})`,
@@ -98,6 +100,9 @@ export function randomUniform(
       `Invalid uniform range: low and high must be finite with high > low (got low ${low}, high ${high})`,
     );
   }
+  checkFloat32("draw uniform samples", "options.low", low);
+  checkFloat32("draw uniform samples", "options.high", high);
+  checkFloat32("draw uniform samples", "the range options.high - options.low", high - low);
   const out = Tensor.empty(shape, "randomUniform", options.runtime);
   dispatchPhilox(out.runtime, {
     y: out.buffer,

@@ -10,7 +10,7 @@ import { closeScope, isRecording, openScope, register, release, type Scope, with
 export { ASYNC_SCOPES_ISOLATED } from "./_scope.ts";
 export { formatShape, shapeSize } from "./shape.ts";
 import { formatShape, shapeSize } from "./shape.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkOptions, float32Data } from "../check/args.ts";
 
 /** A GPU buffer shared by tensors that view it (reshape shares storage), and the runtime it lives on. */
 interface Storage {
@@ -129,6 +129,7 @@ export class Tensor {
     options: CreateOptions = {},
   ): Tensor {
     checkOptions("create tensor", options, ["runtime"]);
+    const values = float32Data("create tensor", data);
     const size = shapeSize(shape);
     if (data.length !== size) {
       throw new RangeError(
@@ -138,9 +139,7 @@ export class Tensor {
     const t = Tensor.empty(shape, "Tensor.fromArray", options.runtime);
     t.runtime.write(
       t.buffer,
-      data instanceof Float32Array && data.buffer instanceof ArrayBuffer
-        ? data as Float32Array<ArrayBuffer>
-        : Float32Array.from(data),
+      values,
     );
     return t;
   }

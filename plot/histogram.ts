@@ -22,7 +22,7 @@ import {
   type ScaleType,
   svgDocument,
 } from "./_svg.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkNumber, checkOptions } from "../check/args.ts";
 
 /** Bins of a density histogram: edges, heights (count / (n · width)) and the domain they cover. */
 export interface HistogramDensity {
@@ -119,7 +119,8 @@ export function histogram(options: HistogramOptions): Figure {
 /** Draws with `space` reserved for the legend, beside or below the plot (when every inside corner covers data). */
 function draw(options: HistogramOptions, space: LegendSpace): Figure {
   const given = options.values;
-  const { domain, bins: edges, heights } = "heights" in given ? given : histogramDensity(given, options.bins ?? 40);
+  const bins = checkNumber("draw histogram", "options.bins", options.bins ?? 40, { integer: true, min: 1 });
+  const { domain, bins: edges, heights } = "heights" in given ? given : histogramDensity(given, bins);
   const log = options.yScale === "log";
   const f = legendFrame(options, 20, space);
   const sx = makeScale("linear", options.xDomain ?? domain, [f.left, f.right]);

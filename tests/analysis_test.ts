@@ -436,7 +436,7 @@ Deno.test("ensemblePreactivations() with a PyTorch-default layer: K = fan_in·Va
   assert.ok(Math.abs(k2 / (expected - 1 / 96) - 1) > 0.02, "the bias contributes");
   await assert.rejects(
     r.ensemblePreactivations(x, { nets: 2, widths: [4, 4], weightVariance: 2, layerInit: ["torch"], seed: 1 }),
-    /layerInit has 1 entries for 2 layers/,
+    /options.layerInit needs one entry per layer \(2\)/,
   );
 });
 

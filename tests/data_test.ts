@@ -46,7 +46,7 @@ Deno.test("concentric circles and XOR have the right geometry and labels", () =>
   const x = xorPoints({ n: 300, noise: 0, seed: 2 });
   for (let i = 0; i < 300; i++) assert.equal(x.y[i], x.x[2 * i] * x.x[2 * i + 1] < 0 ? 1 : 0);
   assert.deepEqual(xorPoints({ n: 5, seed: 9 }), xorPoints({ n: 5, seed: 9 }));
-  assert.throws(() => concentricCircles({ factor: 1.5 }), /expected 0 < factor < 1/);
+  assert.throws(() => concentricCircles({ factor: 1.5 }), /options.factor must be a finite number > 0 and < 1/);
 });
 
 Deno.test("trainTestSplit() is a seeded 80/20 partition; standardize uses training moments", () => {

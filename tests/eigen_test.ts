@@ -211,7 +211,7 @@ Deno.test("accuracy follows the question: normwise and absolute requests are cer
     for (const accuracy of [{ relative: 0 }, { normwise: -1 }, { absolute: NaN }, { relative: 1e-8, absolute: 1 }]) {
       await assert.rejects(
         () => r.eigvalsh(r.Tensor.fromArray([1, 0, 0, 1], [2, 2]), { accuracy } as r.SpectrumOptions),
-        /accuracy must be \{ relative \}, \{ normwise \} or \{ absolute \} with a finite tolerance > 0/,
+        /accuracy must be \{ relative \} or \{ normwise \} with a tolerance in \(0, 1\), or \{ absolute \} with a finite tolerance > 0/,
       );
     }
   });

@@ -88,8 +88,9 @@ Deno.test("elementwise shape errors name both shapes", async () => {
   assert.throws(() => r.full([2, 0]), /dimensions must be positive integers/);
 });
 
-Deno.test("full() fills and a NaN constant is rejected", async () => {
+Deno.test("full() fills, NaN included, and refuses what float32 cannot hold", async () => {
   await r.initGpu();
   assert.deepEqual([...await r.full([2, 2], 1.5).toArray()], [1.5, 1.5, 1.5, 1.5]);
-  assert.throws(() => r.full([2], NaN), RangeError);
+  assert.deepEqual([...await r.full([2], NaN).toArray()], [NaN, NaN]);
+  assert.throws(() => r.full([2], -1e39), RangeError);
 });

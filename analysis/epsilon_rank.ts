@@ -6,12 +6,13 @@
  * @module
  */
 import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
-import type { TraceableModel } from "../model/parameterized.ts";
 import { mul } from "../ops/elementwise.ts";
 import { svdvals } from "../linalg/svd.ts";
 import { structureOf } from "../model/layer_signals.ts";
 import { withDisplay } from "./_display.ts";
 import { checkBoolean, checkNumber, checkOptions, describe } from "../check/args.ts";
+import { checkLayer, type TraceableModel } from "../model/parameterized.ts";
+import { checkTensor } from "../ops/_args.ts";
 
 /**
  * Trapezoid-rule weights of a sorted 1-D grid: w_0 = (x_1 − x_0)/2, w_i = (x_{i+1} − x_{i−1})/2, ...
@@ -110,11 +111,22 @@ function quadratureWeights(options: EpsilonRankOptions, rows: number): ArrayLike
     const name = options.weights !== undefined ? "options.weights" : "options.x";
     throw new TypeError(`Cannot ${context}: ${name} must be an array of numbers (got ${describe(given)})`);
   }
+  const name = options.weights !== undefined ? "options.weights" : "options.x";
   if (given.length !== rows) {
-    const name = options.weights !== undefined ? "quadrature weights" : "grid points";
-    throw new RangeError(`Cannot ${context}: need ${rows} ${name}, one per row of features (got ${given.length})`);
+    throw new RangeError(
+      `Cannot ${context}: ${name} needs ${rows} values, one per row of features (got ${given.length})`,
+    );
   }
-  if (options.weights === undefined) return trapezoidWeights(given);
+  if (options.weights === undefined) {
+    for (let i = 0; i + 1 < given.length; i++) {
+      if (!(given[i + 1] > given[i])) {
+        throw new RangeError(
+          `Cannot ${context}: options.x must increase (x[${i}] = ${given[i]}, x[${i + 1}] = ${given[i + 1]})`,
+        );
+      }
+    }
+    return trapezoidWeights(given);
+  }
   for (let i = 0; i < given.length; i++) checkNumber(context, `options.weights[${i}]`, given[i], { min: 0 });
   return given;
 }
@@ -195,6 +207,8 @@ export async function hiddenEpsilonRanks(
   options: EpsilonRankOptions,
 ): Promise<(EpsilonRankResult & { layer: number })[]> {
   checkOptions("compute hidden ε-ranks", options, ["x", "weights", "epsilon", "relative"]);
+  checkLayer("compute hidden ε-ranks", "model", model, true);
+  checkTensor("compute hidden ε-ranks", "x", x);
   const acts = model.trace(x, "eval");
   const out: (EpsilonRankResult & { layer: number })[] = [];
   for (let i = 0; i < model.layers.length - 1; i++) {

@@ -11,12 +11,12 @@
  *
  * @module
  */
-import type { LayerStructure, TraceableModel } from "../model/parameterized.ts";
 import { structureOf } from "../model/layer_signals.ts";
-import type { ActivationName } from "../model/activations.ts";
 import { gaussianExpectations } from "./gaussian_expectations.ts";
 import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
-import { checkOptions, describe } from "../check/args.ts";
+import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
+import { checkLayer, type LayerStructure, type TraceableModel } from "../model/parameterized.ts";
+import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
 
 /** One layer of an architecture, as the kernel recursion sees it. */
 export type KernelLayer =
@@ -32,6 +32,52 @@ export type KernelLayer =
   | { kind: "activation"; fn: ActivationName }
   | { kind: "avgpool"; size: number }
   | { kind: "flatten" };
+
+/**
+ * Checks an architecture (a Sequential, or KernelLayer[] with every field in range) and an input of the
+ * given shape, and returns the layers.
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param architecture The caller's architecture.
+ * @param x Input values.
+ * @param shape Shape of `x`.
+ * @returns The kernel layers.
+ * @throws {TypeError} For an architecture that is neither; {RangeError} for a field out of range, a
+ *   shape that is not positive integers, or a value that is not finite.
+ */
+export function checkKernelInputs(
+  context: string,
+  architecture: unknown,
+  x: ArrayLike<number>,
+  shape: readonly number[],
+): KernelLayer[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new RangeError(`Cannot ${context}: shape must be positive integers (got ${describe(shape)})`);
+  }
+  if (typeof x !== "object" || x === null || !Array.prototype.every.call(x, Number.isFinite)) {
+    throw new RangeError(`Cannot ${context}: x must be an array of finite numbers (got ${describe(x)})`);
+  }
+  const layers = Array.isArray(architecture)
+    ? architecture as KernelLayer[]
+    : kernelArchitecture(checkLayer(context, "architecture", architecture, true));
+  layers.forEach((l, i) => {
+    const at = `architecture[${i}]`;
+    const kind = checkChoice(context, `${at}.kind`, l?.kind, ["dense", "conv", "activation", "avgpool", "flatten"]);
+    if (kind === "dense" || kind === "conv") {
+      const w = l as { weightStd: number; biasStd: number };
+      checkNumber(context, `${at}.weightStd`, w.weightStd, { min: 0 });
+      checkNumber(context, `${at}.biasStd`, w.biasStd, { min: 0 });
+    }
+    if (l.kind === "conv") {
+      l.kernel.forEach((k, d) => checkNumber(context, `${at}.kernel[${d}]`, k, { integer: true, min: 1 }));
+      checkNumber(context, `${at}.stride`, l.stride, { integer: true, min: 1 });
+      checkChoice(context, `${at}.padding`, l.padding, ["valid", "same"]);
+    }
+    if (l.kind === "activation") checkChoice(context, `${at}.fn`, l.fn, Object.keys(ACTIVATION_FUNCTIONS));
+    if (l.kind === "avgpool") checkNumber(context, `${at}.size`, l.size, { integer: true, min: 1 });
+  });
+  return layers;
+}
 
 /** NNGP and NTK matrices of the outputs (per output unit: the full NTK is Θ ⊗ I_K). */
 export interface InfiniteKernels {
@@ -222,10 +268,7 @@ export function infiniteNtk(
   options: { onProgress?: (done: number, total: number) => void } = {},
 ): InfiniteKernels {
   checkOptions("compute kernels", options, ["onProgress"]);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new RangeError(`Cannot compute kernels: shape must be positive integers (got ${describe(shape)})`);
-  }
-  const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
+  const layers = checkKernelInputs("compute kernels", architecture, x, shape);
   const n = shape[0];
   const per = shape.slice(1).reduce((p, d) => p * d, 1);
   if (x.length !== n * per) {

@@ -15,7 +15,7 @@ import {
   stageEntries,
 } from "../ops/ntk_recursion.ts";
 import { Tensor } from "../ops/tensor.ts";
-import { type InfiniteKernels, infiniteNtk, kernelArchitecture, type KernelLayer } from "./infinite_ntk.ts";
+import { checkKernelInputs, type InfiniteKernels, infiniteNtk, type KernelLayer } from "./infinite_ntk.ts";
 import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
 import { checkOptions } from "../check/args.ts";
 
@@ -82,7 +82,6 @@ function devicePlan(
   layers: KernelLayer[],
   x: ArrayLike<number>,
   shape: readonly number[],
-  options: InfiniteNtkGpuOptions,
 ): { steps: SpatialStep[]; readout: RecursionStep; n: number } | null {
   const flat = layers.findIndex((l) => l.kind === "flatten");
   const spatial = layers.slice(0, Math.max(flat, 0));
@@ -127,8 +126,8 @@ export async function infiniteNtkGpu(
   if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) {
     throw new RangeError(`Cannot compute kernels: batch must be an integer >= 1 (got ${options.batch})`);
   }
-  const layers = Array.isArray(architecture) ? architecture : kernelArchitecture(architecture);
-  const plan = devicePlan(layers, x, shape, options);
+  const layers = checkKernelInputs("compute kernels", architecture, x, shape);
+  const plan = devicePlan(layers, x, shape);
   if (!plan) return infiniteNtk(layers, x, shape, { onProgress: options.onProgress });
   const { steps, readout, n } = plan;
   const largest = Math.max(...steps.map((s) => stageEntries(outputStage(s))));

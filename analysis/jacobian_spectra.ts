@@ -5,12 +5,13 @@
  * @module
  */
 import type { Tensor } from "../ops/tensor.ts";
-import type { TraceableModel } from "../model/parameterized.ts";
 import { inputJacobian } from "../ops/jacobian.ts";
 import { type SpectrumOptions, type SvdOptions, svdvals, svdvalsBatched } from "../linalg/svd.ts";
 import { structureOf } from "../model/layer_signals.ts";
-import { checkOptions, describe } from "../check/args.ts";
+import { checkFunction, checkOptions } from "../check/args.ts";
 import { SPECTRUM_OPTION_KEYS, SVD_OPTION_KEYS } from "../linalg/_spectrum.ts";
+import { checkTensor } from "../ops/_args.ts";
+import { checkLayer, type TraceableModel } from "../model/parameterized.ts";
 
 /** Per-point singular values of the input Jacobian. */
 export interface JacobianSpectra {
@@ -44,6 +45,8 @@ export async function inputJacobianSpectra(
   points: Tensor,
   options: SvdOptions = {},
 ): Promise<JacobianSpectra> {
+  checkFunction("compute Jacobian spectra", "f", f);
+  checkTensor("compute Jacobian spectra", "points", points);
   checkOptions("compute Jacobian spectra", options, SVD_OPTION_KEYS);
   const jac = inputJacobian(f, points);
   const { s } = await svdvalsBatched(jac, options);
@@ -68,9 +71,7 @@ export async function weightSpectra(
   options: SpectrumOptions = {},
 ): Promise<{ layer: number; name: string; values: Float64Array }[]> {
   checkOptions("compute weight spectra", options, SPECTRUM_OPTION_KEYS);
-  if (!Array.isArray(model?.layers)) {
-    throw new TypeError(`Cannot compute weight spectra: model must be a Sequential (got ${describe(model)})`);
-  }
+  checkLayer("compute weight spectra", "model", model, true);
   const out: { layer: number; name: string; values: Float64Array }[] = [];
   for (let i = 0; i < model.layers.length; i++) {
     const s = structureOf(model.layers[i]);

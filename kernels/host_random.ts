@@ -123,6 +123,14 @@ export function hostRandom(size: number, options: HostRandomOptions): Float64Arr
  * ```
  */
 export function deriveSeed(seed: number, ...path: (string | number)[]): number {
+  seedWords(seed); // checks the seed
+  path.forEach((element, i) => {
+    if (typeof element !== "string" && typeof element !== "number") {
+      throw new TypeError(
+        `Cannot derive a seed: path element ${i} must be a string or a number (got ${typeof element})`,
+      );
+    }
+  });
   let current = seed;
   for (const element of path) {
     const text = `${typeof element}:${element}`;

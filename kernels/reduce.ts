@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { Runtime } from "./runtime.ts";
 import {
   defineKernel,
   type Grid,
@@ -13,6 +12,7 @@ import {
   LOOP_BUDGET,
   runKernel,
 } from "./_kernel.ts";
+import type { Runtime } from "./runtime.ts";
 import { linearGrid } from "./runtime.ts";
 import { COMBINE_OPS, type CombineOp, workgroupCombineWgsl } from "./_workgroup_combine.ts";
 import { pickVariant, REDUCE_VARIANTS, type ReduceVariant, variantRuns } from "./_variant.ts";

@@ -9,7 +9,7 @@ import { BufferPool } from "./buffer_pool.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
 import { memoryTuningStore, tuneKernels, type TuningOptions } from "./tuning.ts";
 import { probeSubgroups } from "./subgroup_probe.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkChoice, checkOptions } from "../check/args.ts";
 
 /** Bind groups kept for reuse before the cache is cleared (a few per distinct kernel and buffer set). */
 const MAX_CACHED_BIND_GROUPS = 4096;
@@ -125,6 +125,9 @@ export class Runtime {
    * @param adapterIdentity Every field the adapter reports, for per-adapter caches (default: the name).
    */
   constructor(device: GPUDevice, adapterName: string, adapterIdentity = adapterName) {
+    if (typeof device?.createBuffer !== "function" || typeof adapterName !== "string") {
+      throw new TypeError("Cannot create Runtime: it wraps a GPUDevice and its adapter's name; call initGpu() instead");
+    }
     this.device = device;
     this.adapterName = adapterName;
     this.adapterIdentity = adapterIdentity;
@@ -359,6 +362,7 @@ let current: Runtime | null = null;
  */
 export function initGpu(options: TuningOptions = {}): Promise<Runtime> {
   checkOptions("initialise the GPU", options, ["tuning", "store"]);
+  checkChoice("initialise the GPU", "options.tuning", options.tuning ?? "auto", ["auto", "off"]);
   if (!shared) {
     shared = requestGpuDevice().then(async ({ device, adapterName, adapterIdentity, fallback }) => {
       const rt = new Runtime(device, adapterName, adapterIdentity);

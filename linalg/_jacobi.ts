@@ -12,6 +12,8 @@ import { concat, transpose } from "../ops/layout.ts";
 import { norm, POLISH_MAX_SWEEPS, polishSvd } from "./_polish.ts";
 import { inspect } from "./_spectrum.ts";
 import type { SvdOptions } from "./svd.ts";
+import { checkTensor } from "../ops/_args.ts";
+import { checkBoolean } from "../check/args.ts";
 
 /** One matrix's decomposition in float64: singular values descending, with matching columns. */
 export interface Decomposed {
@@ -44,6 +46,7 @@ const FLOAT32_MIN_NORMAL = 2 ** -126;
  */
 export function validateSvdOptions(options: SvdOptions, what: string): { tol: number; maxSweeps: number } {
   const tol = options.tol ?? 1e-6, maxSweeps = options.maxSweeps ?? 40;
+  checkBoolean(`compute ${what}`, "options.polish", options.polish ?? true);
   if (!(tol >= FLOAT32_EPSILON && tol < 1)) {
     throw new RangeError(
       `Cannot compute ${what}: tol must be in [${
@@ -192,6 +195,7 @@ export async function decomposeMatrix(
 }
 
 export function assertRank(a: Tensor, what: string, rank: 2 | 3): void {
+  checkTensor(`compute ${what}`, "a", a);
   if (a.rank !== rank) {
     throw new RangeError(`Cannot compute ${what}: expected a ${rank}-D tensor (got ${formatShape(a.shape)})`);
   }

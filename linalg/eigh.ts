@@ -25,6 +25,7 @@ import {
 import { householderCheaper } from "./_cost.ts";
 import { transpose } from "../ops/layout.ts";
 import { checkOptions } from "../check/args.ts";
+import { checkTensor } from "../ops/_args.ts";
 
 /** Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix. */
 export interface EighResult {
@@ -170,6 +171,7 @@ function columnsToTensor(columns: Float64Array[], n: number, runtime: Runtime): 
  */
 export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promise<Float64Array> {
   checkOptions("compute eigenvalues", options, SPECTRUM_OPTION_KEYS);
+  checkTensor("compute eigenvalues", "a", a);
   let values: Float32Array | undefined;
   const n = a.shape[0];
   if (householderFirst(options, "eigenvalues", n, n) && await householderCheaper(options, n, n, a.runtime)) {
@@ -204,6 +206,9 @@ export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promis
  * ```
  */
 export function eigvalshHost(values: ArrayLike<number>, n: number): Float64Array {
+  if (typeof values?.length !== "number") {
+    throw new TypeError(`Cannot compute eigenvalues: values must be an array of numbers (got ${typeof values})`);
+  }
   if (!(Number.isInteger(n) && n >= 1) || values.length !== n * n) {
     throw new RangeError(`Cannot compute eigenvalues: ${values.length} values are not a ${n}x${n} matrix`);
   }
@@ -223,6 +228,7 @@ export function eigvalshHost(values: ArrayLike<number>, n: number): Float64Array
  */
 export async function eigh(a: Tensor, options: SpectrumOptions = {}): Promise<EighResult> {
   checkOptions("compute eigenvalues", options, SPECTRUM_OPTION_KEYS);
+  checkTensor("compute eigenvectors", "a", a);
   const n = a.shape[0];
   let values: Float32Array | undefined;
   if (householderFirst(options, "eigenvectors", n, n) && await householderCheaper(options, n, n, a.runtime)) {
@@ -272,6 +278,8 @@ export interface LstsqOptions extends SvdOptions {
  */
 export async function lstsq(a: Tensor, b: Tensor, options: LstsqOptions = {}): Promise<Tensor> {
   checkOptions("solve least squares", options, ["ridge", "rcond", ...SVD_OPTION_KEYS]);
+  checkTensor("solve least squares", "a", a);
+  checkTensor("solve least squares", "b", b);
   const ridge = options.ridge ?? 0;
   if (!(ridge >= 0 && Number.isFinite(ridge))) {
     throw new RangeError(`Cannot solve least squares: ridge must be a finite number >= 0 (got ${ridge})`);

@@ -6,6 +6,7 @@
  */
 import type { Tensor } from "../ops/tensor.ts";
 import type { ActivationName } from "./activations.ts";
+import { describe } from "../check/args.ts";
 
 /** Forward-pass mode: batch norm uses batch statistics in "train" and running ones in "eval". */
 export type ForwardMode = "train" | "eval";
@@ -89,4 +90,26 @@ export interface TraceableModel extends Layer {
    * @returns layers + 1 tensors.
    */
   trace(x: Tensor, mode?: ForwardMode): Tensor[];
+}
+
+/**
+ * Checks that a value is a layer (it has `forward` and `parameters`), for constructors and functions that
+ * take layers or models from JavaScript, where nothing checks the type.
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param name The argument's name.
+ * @param value The value.
+ * @param traceable Also require `layers` and `trace` (a Sequential).
+ * @returns The layer.
+ * @throws {TypeError} When it is not one.
+ */
+export function checkLayer<L extends Layer>(context: string, name: string, value: unknown, traceable = false): L {
+  const v = value as Partial<TraceableModel> | null;
+  const ok = typeof v === "object" && v !== null && typeof v.forward === "function" &&
+    typeof v.parameters === "function" && (!traceable || (Array.isArray(v.layers) && typeof v.trace === "function"));
+  if (!ok) {
+    const what = traceable ? "a Sequential (layers and trace)" : "a layer (forward and parameters)";
+    throw new TypeError(`Cannot ${context}: ${name} must be ${what} (got ${describe(value)})`);
+  }
+  return value as L;
 }

@@ -5,6 +5,7 @@
  */
 import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
+import { checkTensor } from "../ops/_args.ts";
 
 /** Flattens everything after the batch dimension (NHWC order). */
 export class Flatten implements DescribedLayer {
@@ -18,6 +19,7 @@ export class Flatten implements DescribedLayer {
    * @returns [n, product of the rest].
    */
   forward(x: Tensor): Tensor {
+    checkTensor("flatten", "x", x);
     return x.reshape([x.shape[0], x.size / x.shape[0]]);
   }
 

@@ -62,7 +62,7 @@ export function checkInitScheme(context: string, name: string, scheme: unknown):
       })`,
     );
   }
-  checkOptions(context, scheme, ["std", "fanInScaled"]);
+  checkOptions(context, scheme, ["std", "fanInScaled"], name);
   const custom = scheme as { std: unknown; fanInScaled?: unknown };
   checkNumber(context, `${name}.std`, custom.std, { min: 0 });
   checkBoolean(context, `${name}.fanInScaled`, custom.fanInScaled ?? false);

@@ -7,6 +7,7 @@ import { formatShape, noGrad, Tensor } from "../ops/tensor.ts";
 import { abs, add, log, map, mul, neg, relu, square, sub } from "../ops/elementwise.ts";
 import { mean, sum } from "../ops/reduce.ts";
 import { logSoftmax, softmax } from "../ops/softmax.ts";
+import { checkTensor } from "../ops/_args.ts";
 
 function sameShape(what: string, a: Tensor, b: Tensor): void {
   if (a.shape.join() !== b.shape.join()) {
@@ -34,6 +35,8 @@ function sameShape(what: string, a: Tensor, b: Tensor): void {
  * ```
  */
 export function mseLoss(pred: Tensor, target: Tensor): Tensor {
+  checkTensor("compute MSE", "pred", pred);
+  checkTensor("compute MSE", "target", target);
   sameShape("MSE", pred, target);
   return mean(square(sub(pred, target)));
 }
@@ -73,6 +76,8 @@ export function smoothL1Loss(pred: Tensor, target: Tensor): Tensor {
  * @throws {RangeError} When shapes differ.
  */
 export function bceLoss(prob: Tensor, target: Tensor): Tensor {
+  checkTensor("compute BCE", "prob", prob);
+  checkTensor("compute BCE", "target", target);
   sameShape("binary cross-entropy", prob, target);
   // Straight-through clamp: the correction is a non-recorded map, so d(clamped)/d(prob) = 1.
   const clamped = add(prob, map([prob], "clamp(x0, 1e-7, 0.9999999) - x0"));
@@ -98,10 +103,16 @@ export function bceLoss(prob: Tensor, target: Tensor): Tensor {
  * ```
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>): Tensor {
+  checkTensor("compute cross-entropy", "logits", logits);
   if (logits.rank !== 2) {
     throw new RangeError(`Cannot compute cross-entropy: logits must be 2-D (got ${formatShape(logits.shape)})`);
   }
   const [batch, classes] = logits.shape;
+  if (!(labels instanceof Tensor) && typeof labels?.length !== "number") {
+    throw new TypeError(
+      `Cannot compute cross-entropy: labels must be a Tensor or class indices (got ${typeof labels})`,
+    );
+  }
   if (!(labels instanceof Tensor) && labels.length !== batch) {
     throw new RangeError(`Cannot compute cross-entropy: ${labels.length} labels for ${batch} rows of logits`);
   }
@@ -127,7 +138,7 @@ export function oneHot(labels: ArrayLike<number>, classes: number): Tensor {
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];
     if (!Number.isInteger(c) || c < 0 || c >= classes) {
-      throw new RangeError(`Invalid class label ${c} at ${i}: expected an integer in [0, ${classes})`);
+      throw new RangeError(`Invalid class label: labels[${i}] is ${c} (expected an integer in [0, ${classes}))`);
     }
     out[i * classes + c] = 1;
   }

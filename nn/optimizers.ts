@@ -73,6 +73,9 @@ export class Sgd implements Optimizer {
    * @param options Learning rate, momentum, weight decay.
    */
   constructor(options: { lr: number; momentum?: number; weightDecay?: number }) {
+    if (options === undefined) {
+      throw new TypeError("Cannot build Sgd: options with the learning rate are required, e.g. { lr: 1e-3 }");
+    }
     checkOptions("build Sgd", options, ["lr", "momentum", "weightDecay"]);
     this.lr = checkConstant("Sgd", "lr", options.lr, 0);
     this.momentum = checkConstant("Sgd", "momentum", options.momentum ?? 0, 0, 1);
@@ -116,6 +119,9 @@ export class Adam implements Optimizer {
    * @param options Learning rate and Adam constants.
    */
   constructor(options: { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }) {
+    if (options === undefined) {
+      throw new TypeError("Cannot build Adam: options with the learning rate are required, e.g. { lr: 1e-3 }");
+    }
     checkOptions("build Adam", options, ["lr", "beta1", "beta2", "eps", "weightDecay"]);
     this.lr = checkConstant("Adam", "lr", options.lr, 0);
     this.beta1 = checkConstant("Adam", "beta1", options.beta1 ?? 0.9, 0, 1);

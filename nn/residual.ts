@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { ForwardMode, Layer } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { add } from "../ops/elementwise.ts";
+import { checkLayer, type ForwardMode, type Layer } from "../model/parameterized.ts";
 
 /** y = x + inner(x): a residual block around any layer with matching input and output shapes. */
 export class Residual implements Layer {
@@ -20,7 +20,7 @@ export class Residual implements Layer {
    * @param inner Layer whose output shape equals its input shape.
    */
   constructor(inner: Layer) {
-    this.inner = inner;
+    this.inner = checkLayer("build Residual", "inner", inner);
     this.name = `Residual(${inner.name})`;
   }
 

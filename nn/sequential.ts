@@ -3,8 +3,9 @@
  *
  * @module
  */
-import type { ForwardMode, Layer } from "../model/parameterized.ts";
 import { keep, type Tensor } from "../ops/tensor.ts";
+import { checkLayer, type ForwardMode, type Layer } from "../model/parameterized.ts";
+import { describe } from "../check/args.ts";
 
 /** A stack of layers. */
 export class Sequential implements Layer {
@@ -20,7 +21,11 @@ export class Sequential implements Layer {
    * @throws {RangeError} When empty.
    */
   constructor(layers: readonly Layer[]) {
+    if (!Array.isArray(layers as unknown)) {
+      throw new TypeError(`Cannot build Sequential: layers must be an array of layers (got ${describe(layers)})`);
+    }
     if (layers.length === 0) throw new RangeError("Cannot build Sequential: no layers given");
+    layers.forEach((l, i) => checkLayer("build Sequential", `layers[${i}]`, l));
     this.layers = layers;
     this.name = `Sequential(${layers.map((l) => l.name).join(", ")})`;
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Layer } from "../model/parameterized.ts";
+import { checkLayer, type Layer } from "../model/parameterized.ts";
 import { type CreateOptions, noGrad, Tensor, tidy } from "../ops/tensor.ts";
 import { grad } from "../ops/autodiff.ts";
 import { hostPermutation } from "../ops/random.ts";
@@ -123,7 +123,7 @@ function checkFitCallbacks(options: FitOptions): void {
   }
   const stop = options.earlyStopping;
   if (stop !== undefined) {
-    checkOptions("fit", stop, ["patience", "minDelta", "target"]);
+    checkOptions("fit", stop, ["patience", "minDelta", "target"], "options.earlyStopping");
     checkNumber("fit", "options.earlyStopping.patience", stop.patience ?? 5, { integer: true, min: 1 });
     checkNumber("fit", "options.earlyStopping.minDelta", stop.minDelta ?? 0, { min: 0 });
     checkNumber("fit", "options.earlyStopping.target", stop.target ?? 0, { infinite: true });
@@ -132,6 +132,11 @@ function checkFitCallbacks(options: FitOptions): void {
 }
 
 function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; batchSize: number; lossEvery: number } {
+  if (options === undefined) throw new TypeError("Cannot fit: options (loss, optimizer, epochs, …) are required");
+  const fields = ["x", "y", "xShape", "yShape"] as const;
+  if (typeof data !== "object" || data === null || !fields.every((f) => typeof data[f]?.length === "number")) {
+    throw new TypeError(`Cannot fit: data must be { x, y, xShape, yShape } (got ${describe(data)})`);
+  }
   const n = data.xShape[0];
   for (const [field, values, shape] of [["x", data.x, data.xShape], ["y", data.y, data.yShape]] as const) {
     const size = shape.reduce((p, d) => p * d, 1);
@@ -148,7 +153,7 @@ function checkFitInputs(data: Dataset, options: FitOptions): { epochs: number; b
   }
   const count = (field: string, value: number | undefined, fallback: number, min: number): number => {
     const v = value ?? fallback;
-    if (!(Number.isInteger(v) && v >= min)) {
+    if (!(Number.isSafeInteger(v) && v >= min)) {
       throw new RangeError(`Cannot fit: ${field} must be an integer >= ${min} (got ${value})`);
     }
     return v;
@@ -189,9 +194,10 @@ const FIT_OPTION_KEYS: readonly string[] = [
  *   epochs, batchSize, lossEvery or callbackEvery is not an integer in range (before any work).
  */
 export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
+  checkLayer("fit", "model", model);
   checkOptions("fit", options, FIT_OPTION_KEYS);
-  const n = data.xShape[0];
   const { epochs, batchSize, lossEvery } = checkFitInputs(data, options);
+  const n = data.xShape[0];
   const stepsPerEpoch = options.dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
   const bar = options.progress
     ? new ProgressBar({ total: epochs * stepsPerEpoch, label: "train", write: options.progress })

@@ -10,6 +10,7 @@ import { matmul } from "./matmul.ts";
 import { add } from "./elementwise.ts";
 import { mean } from "./reduce.ts";
 import { checkOptions, describe } from "../check/args.ts";
+import { checkTensor } from "./_args.ts";
 
 /** Padding: "valid" (none), "same" (output size ceil(in/stride)), or explicit [top, bottom, left, right]. */
 export type Padding = "valid" | "same" | readonly [number, number, number, number];
@@ -40,7 +41,7 @@ export function windowGeometry(
   const [n, h, w, c] = input;
   const [kh, kw] = window;
   const [sh, sw] = typeof options.stride === "number" ? [options.stride, options.stride] : options.stride;
-  if (![kh, kw, sh, sw].every((v) => Number.isInteger(v) && v >= 1)) {
+  if (![kh, kw, sh, sw].every((v) => Number.isSafeInteger(v) && v >= 1)) {
     throw new RangeError(`Invalid window ${kh}x${kw} or stride ${sh}x${sw}: expected positive integers`);
   }
   const padding = options.padding ?? "valid";
@@ -111,6 +112,8 @@ export function col2im(cols: Tensor, g: WindowGeometry): Tensor {
  */
 export function conv2d(x: Tensor, filters: Tensor, options: WindowOptions & { bias?: Tensor } = {}): Tensor {
   checkOptions("convolve", options, ["stride", "padding", "bias"]);
+  checkTensor("convolve", "x", x);
+  checkTensor("convolve", "filters", filters);
   if (filters.rank !== 4 || x.rank !== 4 || filters.shape[2] !== x.shape[3]) {
     throw new RangeError(
       `Cannot convolve: expected NHWC input and HWIO filters with equal channels (x is ${
@@ -144,7 +147,12 @@ export function conv2d(x: Tensor, filters: Tensor, options: WindowOptions & { bi
  */
 export function avgPool2d(x: Tensor, size: number | readonly [number, number], options: WindowOptions = {}): Tensor {
   checkOptions("average-pool", options, ["stride", "padding"]);
-  const window: [number, number] = typeof size === "number" ? [size, size] : [size[0], size[1]];
+  checkTensor("average-pool", "x", x);
+  const window: [number, number] = typeof size === "number"
+    ? [size, size]
+    : Array.isArray(size)
+    ? [size[0], size[1]]
+    : [NaN, NaN];
   const g = windowGeometry(x.shape, window, { ...options, stride: options.stride ?? window });
   const patches = im2col(x, g).reshape([g.n * g.oh * g.ow, g.kh * g.kw, g.c]);
   return mean(patches, { axis: 1 }).reshape([g.n, g.oh, g.ow, g.c]);

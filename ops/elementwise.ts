@@ -9,6 +9,8 @@ import { broadcastShapes, broadcastStrides, dispatchElementwise, elementwiseCons
 import { type BackwardRule, type CreateOptions, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
 import { checkFloat32, checkOptions, describe } from "../check/args.ts";
+import { checkTensor } from "./_args.ts";
+import { shapeSize } from "./shape.ts";
 
 /** A tensor or a number used as a constant. */
 export type TensorLike = Tensor | number;
@@ -44,6 +46,12 @@ function checkConstant(context: string, name: string, value: unknown): number {
  * ```
  */
 export function map(inputs: readonly TensorLike[], expr: string): Tensor {
+  if (!Array.isArray(inputs as unknown)) {
+    throw new TypeError(`Cannot map: inputs must be an array of Tensors and numbers (got ${describe(inputs)})`);
+  }
+  if (typeof expr !== "string") {
+    throw new TypeError(`Cannot map: expr must be a WGSL expression (got ${describe(expr)})`);
+  }
   return mapIn("map", inputs, expr);
 }
 
@@ -97,6 +105,7 @@ export function unbroadcast(grad: Tensor, shape: readonly number[]): Tensor {
 }
 
 function unaryOp(name: string, x: Tensor, expr: string, grad: (g: Tensor, y: Tensor) => Tensor): Tensor {
+  checkTensor(`take ${name}`, "x", x);
   const y = map([x], expr);
   return Tensor.record(y, name, [x], (g) => [grad(g, y)]);
 }
@@ -272,6 +281,8 @@ export function erf(x: Tensor): Tensor {
  * @throws {RangeError} When `x` does not broadcast to `shape`.
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor("broadcast", "x", x);
+  shapeSize(shape);
   if (x.shape.join() === shape.join()) return x;
   const out = Tensor.empty(shape, "broadcastTo", x.runtime);
   dispatchElementwise(x.runtime, {

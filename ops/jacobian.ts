@@ -7,7 +7,8 @@ import { formatShape, type Tensor, tidy } from "./tensor.ts";
 import { grad } from "./autodiff.ts";
 import { concat, slice } from "./layout.ts";
 import { sum } from "./reduce.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkFunction, checkOptions } from "../check/args.ts";
+import { checkTensor } from "./_args.ts";
 
 /** Options for {@linkcode inputJacobian}. */
 export interface JacobianOptions {
@@ -34,6 +35,8 @@ export interface JacobianOptions {
  * ```
  */
 export function inputJacobian(f: (x: Tensor) => Tensor, x: Tensor, options: JacobianOptions = {}): Tensor {
+  checkFunction("take the input Jacobian", "f", f);
+  checkTensor("take the input Jacobian", "x", x);
   checkOptions("take the input Jacobian", options, ["createGraph"]);
   if (x.rank !== 2) {
     throw new RangeError(`Cannot take the input Jacobian: x must be [batch, d] (got ${formatShape(x.shape)})`);

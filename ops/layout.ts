@@ -6,6 +6,8 @@
 import { dispatchElementwise, MAX_ELEMENTWISE_INPUTS, type StridedInput } from "../kernels/elementwise.ts";
 import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
 import { normalizeAxis } from "./reduce.ts";
+import { checkTensor } from "./_args.ts";
+import { describe } from "../check/args.ts";
 
 /**
  * Row-major element strides of a shape.
@@ -36,6 +38,17 @@ function gather(shape: readonly number[], parts: { x: Tensor; view: StridedInput
   return out;
 }
 
+/** Checks that each argument is an array (of indices or sizes; the caller checks the values). */
+function checkIndexArrays(context: string, ...arrays: unknown[]): void {
+  arrays.forEach((a, i) => {
+    if (!Array.isArray(a)) {
+      throw new TypeError(
+        `Cannot ${context}: ${i === 0 ? "begin" : "the shape"} must be an array (got ${describe(a)})`,
+      );
+    }
+  });
+}
+
 /**
  * Permutes dimensions (default: reverses them, the matrix transpose for 2-D).
  *
@@ -54,7 +67,9 @@ function gather(shape: readonly number[], parts: { x: Tensor; view: StridedInput
  * ```
  */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
-  const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
+  checkTensor("transpose", "x", x);
+  const p = perm === undefined ? x.shape.map((_, i) => x.rank - 1 - i) : perm;
+  if (!Array.isArray(p as unknown)) throw new TypeError(`Cannot transpose: perm must be an array (got ${describe(p)})`);
   if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) {
     throw new RangeError(`Cannot transpose: [${p.join(", ")}] is not a permutation of ${x.rank} dimensions`);
   }
@@ -74,6 +89,8 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
  * @throws {RangeError} When the block does not lie inside `x`.
  */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
+  checkTensor("slice", "x", x);
+  checkIndexArrays("slice", begin, size);
   if (
     begin.length !== x.rank || size.length !== x.rank ||
     begin.some((b, d) => !Number.isInteger(b) || b < 0 || !(size[d] >= 1) || b + size[d] > x.shape[d])
@@ -98,6 +115,8 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
  * @throws {RangeError} When the block does not fit.
  */
 export function pad(x: Tensor, begin: readonly number[], shape: readonly number[]): Tensor {
+  checkTensor("pad", "x", x);
+  checkIndexArrays("pad", begin, shape);
   const whole = (v: number) => Number.isInteger(v) && v >= 0;
   if (
     begin.length !== x.rank || shape.length !== x.rank || !begin.every(whole) || !shape.every(whole) ||
@@ -130,6 +149,10 @@ function window(x: Tensor, begin: readonly number[]): StridedInput {
  * @throws {RangeError} When the list is empty or shapes disagree off the axis.
  */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(xs as unknown)) {
+    throw new TypeError(`Cannot concatenate: xs must be an array of Tensors (got ${describe(xs)})`);
+  }
+  xs.forEach((x, i) => checkTensor("concatenate", `xs[${i}]`, x));
   if (xs.length === 0) throw new RangeError("Cannot concatenate: no tensors given");
   const a = normalizeAxis(axis, xs[0].rank);
   if (xs.length > MAX_ELEMENTWISE_INPUTS) {

@@ -11,6 +11,7 @@ import { sum } from "./reduce.ts";
 import { add } from "./elementwise.ts";
 import { slice } from "./layout.ts";
 import { checkBoolean, checkOptions } from "../check/args.ts";
+import { checkTensor } from "./_args.ts";
 
 /** Options for {@linkcode matmul}. */
 export interface MatmulOptions {
@@ -42,6 +43,8 @@ export interface MatmulOptions {
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   checkOptions("multiply matrices", options, ["transposeA", "transposeB"]);
+  checkTensor("multiply matrices", "a", a);
+  checkTensor("multiply matrices", "b", b);
   const tA = checkBoolean("multiply matrices", "options.transposeA", options.transposeA ?? false);
   const tB = checkBoolean("multiply matrices", "options.transposeB", options.transposeB ?? false);
   for (const [name, t] of [["a", a], ["b", b]] as const) {
@@ -131,6 +134,7 @@ function innerSlice(t: Tensor, transposed: boolean, isB: boolean, k0: number, kc
  * ```
  */
 export function gram(a: Tensor): Tensor {
+  checkTensor("compute Gram matrix", "a", a);
   if (a.rank !== 2) {
     throw new RangeError(`Cannot compute Gram matrix: a must be 2-D (got ${formatShape(a.shape)})`);
   }

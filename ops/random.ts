@@ -10,7 +10,7 @@ import { seedWords } from "../kernels/host_random.ts";
 // The host twin of the generator, for layers above ops/ (shuffles in nn/).
 export { deriveSeed, hostPermutation, hostRandom } from "../kernels/host_random.ts";
 import { type CreateOptions, Tensor } from "./tensor.ts";
-import { checkFloat32, checkOptions } from "../check/args.ts";
+import { checkFloat32, checkNumber, checkOptions } from "../check/args.ts";
 
 /** Options shared by the random constructors. */
 export interface RandomOptions extends CreateOptions {
@@ -24,6 +24,7 @@ const RANDOM_OPTION_KEYS = ["seed", "stream", "runtime"];
 
 /** Every random tensor comes from an explicit seed, so a result can always be drawn again. */
 function requireSeed(context: string, options: Partial<RandomOptions>): void {
+  checkNumber(context, "options.stream", options.stream ?? 0, { integer: true, min: 0, max: 2 ** 32 - 1 });
   if (options.seed === undefined) {
     throw new TypeError(
       `Cannot ${context}: options.seed is required (a non-negative integer below 2^53; every random tensor ` +

@@ -7,6 +7,7 @@ import { dispatchReduce, type ReduceOp } from "../kernels/reduce.ts";
 import { Tensor } from "./tensor.ts";
 import { broadcastTo, map, mul } from "./elementwise.ts";
 import { checkOptions } from "../check/args.ts";
+import { checkTensor } from "./_args.ts";
 
 /** Options for reductions. */
 export interface ReduceOptions {
@@ -52,6 +53,7 @@ export function splitAxis(shape: readonly number[], axis: number): [number, numb
 
 function reduce(op: ReduceOp, x: Tensor, options: ReduceOptions): Tensor {
   checkOptions(`reduce (${op})`, options, ["axis", "keepDims"]);
+  checkTensor(`reduce (${op})`, "x", x);
   const all = options.axis === undefined;
   const axis = all ? 0 : normalizeAxis(options.axis!, x.rank);
   const dims = all ? [1, x.size, 1] : splitAxis(x.shape, axis);

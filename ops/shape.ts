@@ -19,9 +19,14 @@
  * ```
  */
 export function shapeSize(shape: readonly number[]): number {
+  if (!Array.isArray(shape as unknown)) {
+    throw new TypeError(
+      `Invalid shape ${typeof shape === "string" ? JSON.stringify(shape) : shape}: expected an array`,
+    );
+  }
   let size = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 1) {
+    if (!Number.isSafeInteger(d) || d < 1) {
       throw new RangeError(`Invalid shape [${shape.join(", ")}]: dimensions must be positive integers`);
     }
     size *= d;

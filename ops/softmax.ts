@@ -7,8 +7,10 @@ import { dispatchSoftmax } from "../kernels/softmax.ts";
 import { Tensor } from "./tensor.ts";
 import { normalizeAxis, splitAxis, sum } from "./reduce.ts";
 import { mul, sub } from "./elementwise.ts";
+import { checkTensor } from "./_args.ts";
 
 function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
+  checkTensor(log ? "take log-softmax" : "take softmax", "x", x);
   const a = normalizeAxis(axis, x.rank);
   const out = Tensor.empty(x.shape, log ? "logSoftmax" : "softmax", x.runtime);
   const [outer, axisLength, inner] = splitAxis(x.shape, a);

@@ -10,7 +10,7 @@ import { closeScope, isRecording, openScope, register, release, type Scope, with
 export { ASYNC_SCOPES_ISOLATED } from "./_scope.ts";
 export { formatShape, shapeSize } from "./shape.ts";
 import { formatShape, shapeSize } from "./shape.ts";
-import { checkOptions, float32Data } from "../check/args.ts";
+import { checkFunction, checkOptions, describe, float32Data } from "../check/args.ts";
 
 /** A GPU buffer shared by tensors that view it (reshape shares storage), and the runtime it lives on. */
 interface Storage {
@@ -97,6 +97,7 @@ export class Tensor {
    * @param shape Dimensions.
    */
   private constructor(storage: Storage, shape: readonly number[]) {
+    if (typeof storage?.refs !== "number") throw new TypeError("Cannot create tensor: use Tensor.fromArray or full");
     this.size = shapeSize(shape);
     this.shape = Object.freeze([...shape]);
     storage.refs++;
@@ -125,11 +126,12 @@ export class Tensor {
    */
   static fromArray(
     data: ArrayLike<number>,
-    shape: readonly number[] = [data.length],
+    shape?: readonly number[],
     options: CreateOptions = {},
   ): Tensor {
     checkOptions("create tensor", options, ["runtime"]);
     const values = float32Data("create tensor", data);
+    if (shape === undefined) shape = [values.length];
     const size = shapeSize(shape);
     if (data.length !== size) {
       throw new RangeError(
@@ -311,7 +313,7 @@ export class Tensor {
  * @returns What `fn` returns.
  */
 export function noGrad<T>(fn: () => T): T {
-  return withoutRecording(fn);
+  return withoutRecording(checkFunction<() => T>("run without gradients", "fn", fn));
 }
 
 /** Values {@linkcode tidy} searches for tensors to keep. */
@@ -357,6 +359,7 @@ function collect(value: unknown, into: Set<Tensor>): void {
  * ```
  */
 export function tidy<T extends TensorContainer | Promise<TensorContainer>>(fn: () => T): T {
+  checkFunction("tidy", "fn", fn);
   const scope: Scope = new Set();
   const finish = (result: unknown) => {
     const kept = new Set<Tensor>();
@@ -390,6 +393,7 @@ export function tidy<T extends TensorContainer | Promise<TensorContainer>>(fn: (
  * @returns The same tensor.
  */
 export function keep(t: Tensor): Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`Cannot keep: t must be a Tensor (got ${describe(t)})`);
   release(t);
   return t;
 }

@@ -9,6 +9,7 @@ import { scaleLinear, scaleLog } from "npm:d3-scale@^4.0.2";
 import { extent } from "npm:d3-array@^3.2.4";
 import type { FigureOptions, ScaleType } from "./figure.ts";
 import { Figure, PALETTE, VIRIDIS } from "./figure.ts";
+import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
 
 export { type FigureOptions, PALETTE, type ScaleType, VIRIDIS };
 
@@ -29,6 +30,31 @@ export function esc(text: string): string {
 export function px(v: number): string {
   if (!Number.isFinite(v)) throw new RangeError(`Cannot draw a non-finite coordinate (${v})`);
   return String(Math.round(v * 100) / 100);
+}
+
+/**
+ * Checks a plot's options object before any drawing: it is required, every key is known, `width` and
+ * `height` are at least 100 pixels, the title is text and every `*Scale` is "linear" or "log". Each plot
+ * checks its own data after this.
+ *
+ * @throws {TypeError} When options are missing, have an unknown key, or a title that is not text;
+ *   {RangeError} for a size or scale out of range.
+ */
+export function checkPlotOptions<T extends object>(context: string, options: T, known: readonly string[]): T {
+  if (options === undefined) throw new TypeError(`Cannot ${context}: options are required (the data to draw)`);
+  const o = checkOptions(context, options, known) as Record<string, unknown>;
+  for (const size of ["width", "height"]) {
+    if (o[size] !== undefined) checkNumber(context, `options.${size}`, o[size], { min: 100 });
+  }
+  for (const text of ["title", "xLabel", "yLabel", "y2Label", "colorLabel", "label"]) {
+    if (o[text] !== undefined && typeof o[text] !== "string") {
+      throw new TypeError(`Cannot ${context}: options.${text} must be text (got ${describe(o[text])})`);
+    }
+  }
+  for (const scale of ["xScale", "yScale", "y2Scale"]) {
+    if (o[scale] !== undefined) checkChoice(context, `options.${scale}`, o[scale], ["linear", "log"]);
+  }
+  return options;
 }
 
 /** Plot area inside the figure. */

@@ -1,3 +1,4 @@
+import { checkNumber, describe } from "../check/args.ts";
 /**
  * Types and colours shared by every plot function.
  *
@@ -66,6 +67,11 @@ export class Figure {
    * @param content Markup inside the root element.
    */
   constructor(width: number, height: number, content: string) {
+    checkNumber("make figure", "width", width, { above: 0 });
+    checkNumber("make figure", "height", height, { above: 0 });
+    if (typeof content !== "string") {
+      throw new TypeError(`Cannot make figure: content must be SVG text (got ${describe(content)})`);
+    }
     this.width = width;
     this.height = height;
     this.content = content;

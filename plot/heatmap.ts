@@ -12,9 +12,19 @@ import { contours } from "npm:d3-contour@^4.0.2";
 import { scaleLinear } from "npm:d3-scale@^4.0.2";
 // @ts-types="npm:@types/d3-array@^3.2.1"
 import { ticks } from "npm:d3-array@^3.2.4";
-import { axis, esc, type FigureOptions, frame, makeScale, plotClip, px, svgDocument, VIRIDIS } from "./_svg.ts";
+import {
+  axis,
+  checkPlotOptions,
+  esc,
+  type FigureOptions,
+  frame,
+  makeScale,
+  plotClip,
+  px,
+  svgDocument,
+  VIRIDIS,
+} from "./_svg.ts";
 import { classStyle, scatterMarks } from "./scatter_plot.ts";
-import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode heatmap}. */
 export interface HeatmapOptions extends FigureOptions {
@@ -87,7 +97,7 @@ const HEATMAP_OPTION_KEYS: readonly string[] = [
  * ```
  */
 export function heatmap(options: HeatmapOptions): Figure {
-  checkOptions("draw heatmap", options, HEATMAP_OPTION_KEYS);
+  checkPlotOptions("draw heatmap", options, HEATMAP_OPTION_KEYS);
   const { nx, ny } = options;
   if (!(nx >= 2 && ny >= 2) || options.values.length !== nx * ny) {
     throw new RangeError(

@@ -8,6 +8,7 @@ import type { Figure } from "./figure.ts";
 import { bin } from "npm:d3-array@^3.2.4";
 import {
   axis,
+  checkPlotOptions,
   domainOf,
   type FigureOptions,
   INSIDE,
@@ -22,7 +23,7 @@ import {
   type ScaleType,
   svgDocument,
 } from "./_svg.ts";
-import { checkNumber, checkOptions } from "../check/args.ts";
+import { checkNumber, describe } from "../check/args.ts";
 
 /** Bins of a density histogram: edges, heights (count / (n · width)) and the domain they cover. */
 export interface HistogramDensity {
@@ -112,13 +113,17 @@ const HISTOGRAM_OPTION_KEYS: readonly string[] = [
  * ```
  */
 export function histogram(options: HistogramOptions): Figure {
-  checkOptions("draw histogram", options, HISTOGRAM_OPTION_KEYS);
+  checkPlotOptions("draw histogram", options, HISTOGRAM_OPTION_KEYS);
   return draw(options, INSIDE);
 }
 
 /** Draws with `space` reserved for the legend, beside or below the plot (when every inside corner covers data). */
 function draw(options: HistogramOptions, space: LegendSpace): Figure {
   const given = options.values;
+  const isDensity = typeof given === "object" && given !== null && "heights" in given;
+  if (!isDensity && !(typeof given === "object" && given !== null && typeof given.length === "number")) {
+    throw new TypeError(`Cannot draw histogram: options.values must be samples or a density (got ${describe(given)})`);
+  }
   const bins = checkNumber("draw histogram", "options.bins", options.bins ?? 40, { integer: true, min: 1 });
   const { domain, bins: edges, heights } = "heights" in given ? given : histogramDensity(given, bins);
   const log = options.yScale === "log";

@@ -4,8 +4,8 @@
  * @module
  */
 import type { Figure } from "./figure.ts";
-import { esc, px, svgDocument } from "./_svg.ts";
-import { checkOptions } from "../check/args.ts";
+import { describe } from "../check/args.ts";
+import { checkPlotOptions, esc, px, svgDocument } from "./_svg.ts";
 
 /** Options for {@linkcode imageGrid}. */
 export interface ImageGridOptions {
@@ -57,8 +57,11 @@ const IMAGE_GRID_OPTION_KEYS: readonly string[] = [
  * ```
  */
 export function imageGrid(options: ImageGridOptions): Figure {
-  checkOptions("draw image grid", options, IMAGE_GRID_OPTION_KEYS);
+  checkPlotOptions("draw image grid", options, IMAGE_GRID_OPTION_KEYS);
   const { images } = options;
+  if (!Array.isArray(images) || images.length === 0) {
+    throw new RangeError(`Cannot draw image grid: options.images must be a non-empty array (got ${describe(images)})`);
+  }
   const sizes = images.map((_, i) => options.sizes?.[i] ?? [options.imageWidth, options.imageHeight]);
   images.forEach((img, i) => {
     if (img.length !== sizes[i][0] * sizes[i][1]) {

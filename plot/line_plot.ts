@@ -8,6 +8,7 @@ import type { Figure } from "./figure.ts";
 import { line } from "npm:d3-shape@^3.2.0";
 import {
   axis,
+  checkPlotOptions,
   domainOf,
   esc,
   type FigureOptions,
@@ -23,7 +24,6 @@ import {
   type ScaleType,
   svgDocument,
 } from "./_svg.ts";
-import { checkOptions } from "../check/args.ts";
 
 /** One curve. */
 export interface LineSeries {
@@ -131,7 +131,7 @@ const LINE_PLOT_OPTION_KEYS: readonly string[] = [
  * ```
  */
 export function linePlot(options: LinePlotOptions): Figure {
-  checkOptions("draw line plot", options, LINE_PLOT_OPTION_KEYS);
+  checkPlotOptions("draw line plot", options, LINE_PLOT_OPTION_KEYS);
   return draw(options, INSIDE);
 }
 

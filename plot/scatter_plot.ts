@@ -6,6 +6,7 @@
 import type { Figure } from "./figure.ts";
 import {
   axis,
+  checkPlotOptions,
   domainOf,
   type FigureOptions,
   INSIDE,
@@ -18,7 +19,6 @@ import {
   px,
   svgDocument,
 } from "./_svg.ts";
-import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode scatterPlot}. */
 export interface ScatterPlotOptions extends FigureOptions {
@@ -103,7 +103,13 @@ const SCATTER_OPTION_KEYS: readonly string[] = [
  * ```
  */
 export function scatterPlot(options: ScatterPlotOptions): Figure {
-  checkOptions("draw scatter plot", options, SCATTER_OPTION_KEYS);
+  checkPlotOptions("draw scatter plot", options, SCATTER_OPTION_KEYS);
+  for (const axis of ["x", "y"] as const) {
+    const v = options[axis];
+    if (typeof v !== "object" || v === null || typeof v.length !== "number") {
+      throw new TypeError(`Cannot draw scatter plot: options.${axis} must be an array of numbers (got ${typeof v})`);
+    }
+  }
   if (options.x.length !== options.y.length) {
     throw new RangeError(`Cannot draw scatter plot: ${options.x.length} x values but ${options.y.length} y values`);
   }

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { esc, fittedFontSize } from "./_svg.ts";
+import { describe } from "../check/args.ts";
+import { checkPlotOptions, esc, fittedFontSize } from "./_svg.ts";
 import { Figure } from "./figure.ts";
-import { checkOptions } from "../check/args.ts";
 
 /** Options for {@linkcode subplots}. */
 export interface SubplotsOptions {
@@ -37,8 +37,13 @@ export interface SubplotsOptions {
  * ```
  */
 export function subplots(options: SubplotsOptions): Figure {
-  checkOptions("lay out subplots", options, ["panels", "columns", "title", "titles"]);
+  checkPlotOptions("lay out subplots", options, ["panels", "columns", "title", "titles"]);
   const { panels } = options;
+  if (!Array.isArray(panels) || !panels.every((p) => p instanceof Figure)) {
+    throw new TypeError(
+      `Cannot lay out subplots: options.panels must be an array of Figures (got ${describe(panels)})`,
+    );
+  }
   if (panels.length === 0) throw new RangeError("Cannot lay out subplots: no panels given");
   const cols = Math.max(1, Math.min(options.columns ?? 2, panels.length));
   const cellW = Math.max(...panels.map((p) => p.width)), titleH = options.titles ? 20 : 0;

@@ -137,7 +137,7 @@ Deno.test("epsilonRank counts L² Gram eigenvalues above ε (orthogonal sines ha
   assert.deepEqual([...r.trapezoidWeights([0, 1, 3])], [0.5, 1.5, 1]);
   await assert.rejects(
     () => r.epsilonRank(r.Tensor.fromArray(d, [401, 5]), { x: [0, 1] }),
-    /need 401 grid points, one per row of features \(got 2\)/,
+    /options.x needs 401 values, one per row of features \(got 2\)/,
   );
 });
 

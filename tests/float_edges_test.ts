@@ -83,7 +83,10 @@ Deno.test("host spectra are right across float64's range (the issue's rows)", ()
 });
 
 Deno.test("degenerate statistics are refused, never a plausible number", () => {
-  assert.throws(() => r.excessKurtosis(Array(10).fill(0.1), 1), /neuron 0 is constant across the ensemble/);
+  assert.throws(
+    () => r.excessKurtosis(Array(10).fill(0.1), 1),
+    /neuron 0 of the samples is constant across the ensemble/,
+  );
   assert.throws(
     () => r.excessKurtosis([1, 2, 1, 2, 1, 2, 1, 2], 2, { groups: 2.5 }),
     /options.groups must be an integer/,
@@ -106,7 +109,7 @@ Deno.test("degenerate statistics are refused, never a plausible number", () => {
 
 Deno.test("columnMoments and the data helpers refuse sizes that are not whole numbers (no hang)", () => {
   assert.throws(() => r.columnMoments(new Float32Array([1, 2]), 0), /width must be an integer >= 1/);
-  assert.throws(() => r.columnMoments(new Float32Array([1, 2, 3]), 2), /3 values are not rows of width 2/);
+  assert.throws(() => r.columnMoments(new Float32Array([1, 2, 3]), 2), /x has 3 values, not whole rows of width 2/);
   assert.throws(() => r.concentricCircles({ n: 2.5 }), /options.n must be an integer >= 2/);
   assert.throws(() => r.xorPoints({ n: 3.7 }), /options.n must be an integer >= 1/);
   assert.throws(() => r.xorPoints({ layout: "blob" as never }), /options.layout must be one of/);

@@ -274,7 +274,7 @@ Deno.test("Sequential.trace returns every activation; shape errors are clear", a
   );
   assert.throws(
     () => r.softmaxCrossEntropy(r.Tensor.fromArray(new Float32Array(6), [2, 3]), [0, 5]),
-    /Invalid class label 5 at 1/,
+    /Invalid class label: labels\[1\] is 5/,
   );
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert";
 import * as r from "../mod.ts";
+import { type DocParam, type DocType, rootSymbols } from "./_doc.ts";
 
 /**
  * One call per root export that takes an options object, with `options` in the options position and
@@ -74,31 +75,9 @@ function tinyData(): r.Dataset {
   return { x: new Float32Array([0, 1, 1, 0]), y: new Float32Array([1, 0]), xShape: [2, 2], yShape: [2, 1] };
 }
 
-// deno doc --json types, as far as this test reads them.
-type DocType = { kind?: string; repr?: string; value?: unknown };
-type DocParam = { kind?: string; name?: string; tsType?: DocType; left?: DocParam };
-type DocSymbol = {
-  name: string;
-  declarations: {
-    kind: string;
-    def: {
-      params?: DocParam[];
-      properties?: { name: string }[];
-      extends?: DocType[];
-      tsType?: DocType;
-      constructors?: { params: DocParam[] }[];
-      methods?: { name: string; isStatic?: boolean; functionDef: { params: DocParam[] } }[];
-    };
-  }[];
-};
-
 /** Every root export with an options parameter, and the keys its documented options type declares. */
 async function optionExports(): Promise<Map<string, Set<string>>> {
-  const out = await new Deno.Command(Deno.execPath(), { args: ["doc", "--json", "mod.ts"], stderr: "inherit" })
-    .output();
-  assert.ok(out.success, "deno doc --json mod.ts failed");
-  const doc = JSON.parse(new TextDecoder().decode(out.stdout));
-  const symbols: DocSymbol[] = Object.values(doc.nodes as Record<string, { symbols: DocSymbol[] }>)[0].symbols;
+  const symbols = await rootSymbols();
   const byName = new Map(symbols.map((s) => [s.name, s]));
   const keysOf = (t: DocType): string[] => {
     if (t.kind === "typeRef") {

@@ -108,8 +108,13 @@ export function orthogonal(n: number, seed: number): Float64Array {
 
 /** Q diag(λ) Qᵀ for a random orthogonal Q, rounded to float32 and symmetrised exactly. */
 export function withSpectrum(lambda: readonly number[], seed: number): Float32Array {
+  return Float32Array.from(withSpectrum64(lambda, seed));
+}
+
+/** Q diag(λ) Qᵀ for a random orthogonal Q, in float64, symmetrised exactly. */
+export function withSpectrum64(lambda: ArrayLike<number>, seed: number): Float64Array {
   const n = lambda.length, q = orthogonal(n, seed);
-  const a = new Float32Array(n * n);
+  const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
       let acc = 0;

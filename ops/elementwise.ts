@@ -8,7 +8,7 @@
 import { broadcastShapes, broadcastStrides, dispatchElementwise, elementwiseConstant } from "../kernels/elementwise.ts";
 import { type BackwardRule, type CreateOptions, runtimeOf, Tensor } from "./tensor.ts";
 import { sum } from "./reduce.ts";
-import { checkFloat32, checkOptions, describe } from "../check/args.ts";
+import { checkFloat32, checkOptions, describe, FLOAT32_MAX } from "../check/args.ts";
 import { checkTensor } from "./_args.ts";
 import { shapeSize } from "./shape.ts";
 
@@ -31,7 +31,8 @@ function checkConstant(context: string, name: string, value: unknown): number {
  *
  * @param inputs Tensors (named `x0`, `x1`, ... in the expression) or numbers (constants, read as `xi`
  *   too; any value float32 holds, ±Infinity and NaN included).
- * @param expr WGSL f32 expression.
+ * @param expr WGSL f32 expression. Its numeric literals are read as constants (data, not WGSL literals),
+ *   so `x0 / 0.0` gives ±Infinity or NaN; write integer-typed literals with a suffix (`3u`, `3i`).
  * @returns The result, with the broadcast shape of the tensor inputs.
  * @throws {RangeError} When the shapes do not broadcast, or a constant overflows float32.
  * @throws {TypeError} When an input is neither a Tensor nor a number.
@@ -52,7 +53,19 @@ export function map(inputs: readonly TensorLike[], expr: string): Tensor {
   if (typeof expr !== "string") {
     throw new TypeError(`Cannot map: expr must be a WGSL expression (got ${describe(expr)})`);
   }
-  return mapIn("map", inputs, expr);
+  for (const [name, d] of expr.matchAll(/\bx(\d+)\b/g)) {
+    if (Number(d) >= inputs.length) {
+      throw new RangeError(`Cannot map: expression uses ${name} but only ${inputs.length} inputs were given`);
+    }
+  }
+  // Numeric literals travel as constants too, so `x0 / 0.0` is IEEE (±Infinity, NaN) like a tensor divisor.
+  const literals: number[] = [];
+  const hoisted = expr.replace(/(?<![\w.])(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?(?![\w.])/g, (text) => {
+    const v = Number(text);
+    if (Math.abs(v) > FLOAT32_MAX) throw new RangeError(`Cannot map: the literal ${text} is beyond float32's range`);
+    return `x${inputs.length + literals.push(v) - 1}`;
+  });
+  return mapIn("map", [...inputs, ...literals], hoisted);
 }
 
 /** {@linkcode map}, with the caller's name in its errors. */

@@ -15,6 +15,11 @@ Deno.test("scalar operands keep their IEEE meaning: division by 0, ±Infinity an
   assert.deepEqual(await read(r.maximum(T([5]), Infinity)), [Infinity]);
   assert.deepEqual(await read(r.mul(T([1, 2]), NaN)), [NaN, NaN]);
   assert.deepEqual(await read(r.map([T([1, 2]), 2, 3], "x0 * x1 + x2")), [5, 7]);
+  // Literals in a map expression are data too.
+  assert.deepEqual(await read(r.map([T([1, -1, 0])], "x0 / 0.0")), [Infinity, -Infinity, NaN]);
+  assert.deepEqual(await read(r.map([T([1, 2])], "x0 * 2.5 + 1e1")), [12.5, 15]);
+  assert.throws(() => r.map([T([1])], "x0 * 1e39"), /the literal 1e39 is beyond float32's range/);
+  assert.throws(() => r.map([T([1])], "x1 + 2.0"), /uses x1 but only 1 inputs/);
   // The gradient of sum(x / 0) is 1/0 = Infinity, not 0.
   const x = T([1, 2]);
   x.requiresGrad = true;

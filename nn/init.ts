@@ -26,21 +26,6 @@ export type InitScheme =
   | "zeros"
   | { std: number; fanInScaled?: boolean };
 
-/**
- * The standard deviation of one weight under a scheme: the one table of the schemes' scales (the
- * uniform Glorot scheme's U(±√(6/(fanIn+fanOut))) has the normal Glorot std).
- *
- * @param scheme Scheme.
- * @param fanIn Inputs per unit.
- * @param fanOut Outputs per unit.
- * @returns The std of each weight.
- * @example He: √(2/fanIn)
- * ```ts
- * import assert from "node:assert";
- * import { initStd } from "../nn/mod.ts";
- * assert.equal(initStd("he", 8, 3), 0.5);
- * ```
- */
 /** The named initialisation schemes. */
 const NAMED_SCHEMES = ["lecun", "he", "glorot", "glorot-uniform", "torch", "zeros"];
 
@@ -69,7 +54,27 @@ export function checkInitScheme(context: string, name: string, scheme: unknown):
   return scheme as InitScheme;
 }
 
+/**
+ * The standard deviation of one weight under a scheme: the one table of the schemes' scales (the
+ * uniform Glorot scheme's U(±√(6/(fanIn+fanOut))) has the normal Glorot std).
+ *
+ * @param scheme Scheme.
+ * @param fanIn Inputs per unit.
+ * @param fanOut Outputs per unit.
+ * @returns The std of each weight.
+ * @throws {RangeError} For an unknown scheme or a fan that is not a whole number >= 1.
+ * @example He: √(2/fanIn)
+ * ```ts
+ * import assert from "node:assert";
+ * import { initStd } from "../nn/mod.ts";
+ * assert.equal(initStd("he", 8, 3), 0.5);
+ * ```
+ */
 export function initStd(scheme: InitScheme, fanIn: number, fanOut: number): number {
+  const context = "compute an initialisation std";
+  checkInitScheme(context, "scheme", scheme);
+  checkNumber(context, "fanIn", fanIn, { integer: true, min: 1 });
+  checkNumber(context, "fanOut", fanOut, { integer: true, min: 1 });
   if (scheme === "zeros") return 0;
   if (scheme === "lecun") return Math.sqrt(1 / fanIn);
   if (scheme === "he") return Math.sqrt(2 / fanIn);

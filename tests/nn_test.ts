@@ -401,6 +401,8 @@ Deno.test('init "torch": weights and biases U(±1/√fan_in) with variance 1/(3 
     check(await layer.weights.toArray(), 300, "weights");
     check(await layer.bias!.toArray(), 300, "bias");
     assert.equal(r.initStd("torch", 300, 400), 1 / Math.sqrt(900));
+    assert.throws(() => r.initStd("torch", 0, 400), /fanIn must be an integer >= 1/);
+    assert.throws(() => r.initStd("kaiming" as "he", 3, 4), /scheme must be one of/);
   });
   await t.step("Conv2d 3x3, 16 → 64 (fan-in 144)", async () => {
     const layer = new r.Conv2d(16, 64, 3, { init: "torch", seed: 6 });

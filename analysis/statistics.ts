@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkNumber, checkOptions, describe } from "../check/args.ts";
+import { checkArrayLike, checkNumber, checkOptions, describe } from "../check/args.ts";
 
 /** Per-neuron moments of an ensemble `samples[e * n + i]` (E members, n neurons). */
 export interface EnsembleMoments {
@@ -22,9 +22,7 @@ function dims(
   context = "compute ensemble statistics",
   name = "neurons",
 ): number {
-  if (typeof samples !== "object" || samples === null || typeof samples.length !== "number") {
-    throw new TypeError(`Cannot ${context}: samples must be an array of numbers (got ${describe(samples)})`);
-  }
+  checkArrayLike(context, "samples", samples);
   checkNumber(context, name, neurons, { integer: true, min: 1 });
   const e = samples.length / neurons;
   if (!Number.isInteger(e) || e < 2) {

@@ -191,16 +191,30 @@ export function checkFloat32(context: string, name: string, value: number): numb
  */
 export function float32Data(context: string, data: unknown): Float32Array<ArrayBuffer> {
   if (data instanceof Float32Array && data.buffer instanceof ArrayBuffer) return data as Float32Array<ArrayBuffer>;
-  const values = data as ArrayLike<unknown>;
-  if (typeof values !== "object" || values === null || typeof values.length !== "number") {
-    throw new TypeError(`Cannot ${context}: data must be an array of numbers (got ${describe(data)})`);
-  }
+  const values = checkArrayLike(context, "data", data);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== "number") throw new TypeError(`Cannot ${context}: value ${i} is ${describe(v)}, not a number`);
-    checkFloat32(context, `value ${i}`, v);
+    if (Math.abs(v) > FLOAT32_MAX && Number.isFinite(v)) checkFloat32(context, `value ${i}`, v);
   }
   return Float32Array.from(values as ArrayLike<number>);
+}
+
+/**
+ * Checks that a value is array-like (an array or typed array: it has a numeric length); the caller checks
+ * the elements.
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param name The argument's name.
+ * @param value The value.
+ * @returns The value, typed as array-like.
+ * @throws {TypeError} When it is not array-like.
+ */
+export function checkArrayLike(context: string, name: string, value: unknown): ArrayLike<unknown> {
+  if (typeof value !== "object" || value === null || typeof (value as ArrayLike<unknown>).length !== "number") {
+    throw new TypeError(`Cannot ${context}: ${name} must be an array of numbers (got ${describe(value)})`);
+  }
+  return value as ArrayLike<unknown>;
 }
 
 /**

@@ -175,9 +175,6 @@ export function keepHouseholder(options: SpectrumOptions, values: ArrayLike<numb
  * @throws {RangeError} When any entry is NaN or infinite.
  */
 export function inspect(values: ArrayLike<number>, shape: readonly number[], what: string): number {
-  if (typeof values !== "object" || values === null || typeof values.length !== "number") {
-    throw new TypeError(`Cannot compute ${what}: values must be an array of numbers (got ${typeof values})`);
-  }
   let bad = 0, largest = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

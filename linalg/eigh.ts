@@ -24,7 +24,7 @@ import {
 } from "./_spectrum.ts";
 import { householderCheaper } from "./_cost.ts";
 import { transpose } from "../ops/layout.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkArrayLike, checkOptions } from "../check/args.ts";
 import { checkTensor } from "../ops/_args.ts";
 
 /** Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix. */
@@ -206,9 +206,7 @@ export async function eigvalsh(a: Tensor, options: SpectrumOptions = {}): Promis
  * ```
  */
 export function eigvalshHost(values: ArrayLike<number>, n: number): Float64Array {
-  if (typeof values?.length !== "number") {
-    throw new TypeError(`Cannot compute eigenvalues: values must be an array of numbers (got ${typeof values})`);
-  }
+  checkArrayLike("compute eigenvalues", "values", values);
   if (!(Number.isInteger(n) && n >= 1) || values.length !== n * n) {
     throw new RangeError(`Cannot compute eigenvalues: ${values.length} values are not a ${n}x${n} matrix`);
   }

@@ -22,7 +22,7 @@ import {
   SVD_OPTION_KEYS,
 } from "./_spectrum.ts";
 import { householderCheaper } from "./_cost.ts";
-import { checkOptions } from "../check/args.ts";
+import { checkArrayLike, checkOptions } from "../check/args.ts";
 
 export {
   AUTO_CERTIFIED_ERROR,
@@ -128,9 +128,7 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
  * ```
  */
 export function svdvalsHost(values: ArrayLike<number>, m: number, n: number): Float64Array {
-  if (typeof values?.length !== "number") {
-    throw new TypeError(`Cannot compute singular values: values must be an array of numbers (got ${typeof values})`);
-  }
+  checkArrayLike("compute singular values", "values", values);
   if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 1 && n >= 1) || values.length !== m * n) {
     throw new RangeError(`Cannot compute singular values: ${values.length} values are not a ${m}x${n} matrix`);
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import { formatShape, noGrad, Tensor } from "../ops/tensor.ts";
-import { abs, add, log, map, mul, neg, relu, square, sub } from "../ops/elementwise.ts";
+import { abs, add, log, mapInternal, mul, neg, relu, square, sub } from "../ops/elementwise.ts";
 import { mean, sum } from "../ops/reduce.ts";
 import { logSoftmax, softmax } from "../ops/softmax.ts";
 import { checkTensor } from "../ops/_args.ts";
@@ -80,7 +80,7 @@ export function bceLoss(prob: Tensor, target: Tensor): Tensor {
   checkTensor("compute BCE", "target", target);
   sameShape("binary cross-entropy", prob, target);
   // Straight-through clamp: the correction is a non-recorded map, so d(clamped)/d(prob) = 1.
-  const clamped = add(prob, map([prob], "clamp(x0, 1e-7, 0.9999999) - x0"));
+  const clamped = add(prob, mapInternal("compute BCE", [prob], "clamp(x0, 1e-7, 0.9999999) - x0"));
   const terms = add(mul(target, log(clamped)), mul(sub(1, target), log(sub(1, clamped))));
   return neg(mean(terms));
 }

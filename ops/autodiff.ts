@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { formatShape, noGrad, Tensor } from "./tensor.ts";
+import { formatShape, noGrad, type Tensor } from "./tensor.ts";
+import { checkTensor } from "./_args.ts";
 import { add, full } from "./elementwise.ts";
 import { checkOptions, describe } from "../check/args.ts";
 
@@ -44,24 +45,18 @@ export interface GradOptions {
  */
 export function grad(output: Tensor, inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
   checkOptions("differentiate", options, ["seed", "allowUnused", "createGraph"]);
-  if (!(output instanceof Tensor)) {
-    throw new TypeError(`Cannot differentiate: output must be a Tensor (got ${describe(output)})`);
-  }
+  checkTensor("differentiate", "output", output);
   if (!Array.isArray(inputs)) {
     throw new TypeError(`Cannot differentiate: inputs must be an array of Tensors (got ${describe(inputs)})`);
   }
-  if (options.seed !== undefined && !(options.seed instanceof Tensor)) {
-    throw new TypeError(`Cannot differentiate: options.seed must be a Tensor (got ${describe(options.seed)})`);
-  }
+  if (options.seed !== undefined) checkTensor("differentiate", "options.seed", options.seed);
   if (options.seed && options.seed.shape.join() !== output.shape.join()) {
     throw new RangeError(
       `Cannot differentiate: seed shape ${options.seed.shape.join("x")} differs from output ${output.shape.join("x")}`,
     );
   }
   inputs.forEach((x, i) => {
-    if (!(x instanceof Tensor)) {
-      throw new TypeError(`Cannot differentiate: input ${i} must be a Tensor (got ${describe(x)})`);
-    }
+    checkTensor("differentiate", `input ${i}`, x);
     if (!x.requiresGrad) {
       throw new RangeError(
         `Cannot differentiate: input ${i} (${formatShape(x.shape)}) does not require gradients; set ` +

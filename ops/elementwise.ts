@@ -65,11 +65,20 @@ export function map(inputs: readonly TensorLike[], expr: string): Tensor {
     if (Math.abs(v) > FLOAT32_MAX) throw new RangeError(`Cannot map: the literal ${text} is beyond float32's range`);
     return `x${inputs.length + literals.push(v) - 1}`;
   });
-  return mapIn("map", [...inputs, ...literals], hoisted);
+  return mapInternal("map", [...inputs, ...literals], hoisted);
 }
 
-/** {@linkcode map}, with the caller's name in its errors. */
-function mapIn(context: string, inputs: readonly TensorLike[], expr: string): Tensor {
+/**
+ * {@linkcode map} for the library's own expressions, with the caller's name in its errors. Numbers in
+ * `inputs` travel as constants; literals in `expr` stay WGSL literals (these expressions hold only finite
+ * literals that nothing divides by, so no uniform buffer is written for them on hot paths).
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param inputs Tensors and numbers, as for {@linkcode map}.
+ * @param expr WGSL f32 expression.
+ * @returns The result.
+ */
+export function mapInternal(context: string, inputs: readonly TensorLike[], expr: string): Tensor {
   let shape: number[] = [];
   inputs.forEach((x, i) => {
     if (x instanceof Tensor) shape = broadcastShapes(shape, x.shape);
@@ -119,7 +128,7 @@ export function unbroadcast(grad: Tensor, shape: readonly number[]): Tensor {
 
 function unaryOp(name: string, x: Tensor, expr: string, grad: (g: Tensor, y: Tensor) => Tensor): Tensor {
   checkTensor(`take ${name}`, "x", x);
-  const y = map([x], expr);
+  const y = mapInternal(`take ${name}`, [x], expr);
   return Tensor.record(y, name, [x], (g) => [grad(g, y)]);
 }
 
@@ -127,7 +136,7 @@ function binaryOp(name: string, a: TensorLike, b: TensorLike, expr: string, rule
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new TypeError(`Cannot ${name}: at least one operand must be a Tensor`);
   }
-  const out = mapIn(name, [a, b], expr);
+  const out = mapInternal(name, [a, b], expr);
   return Tensor.record(out, name, [a, b].filter((t) => t instanceof Tensor), rule);
 }
 
@@ -202,7 +211,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return binaryOp("maximum", a, b, "max(x0, x1)", (g) => {
-    const pick = map([a, b], "select(0.0, 1.0, x0 >= x1)");
+    const pick = mapInternal("maximum", [a, b], "select(0.0, 1.0, x0 >= x1)");
     return forTensors(a, b, () => mul(g, pick), () => mul(g, sub(1, pick)));
   });
 }
@@ -229,7 +238,7 @@ export function relu(x: Tensor): Tensor {
 
 /** g where x > 0, else 0, in one kernel; linear in g (the step has zero derivative almost everywhere). */
 function maskPositive(g: Tensor, x: Tensor): Tensor {
-  const out = map([g, x], "select(0.0, x0, x1 > 0.0)");
+  const out = mapInternal("relu", [g, x], "select(0.0, x0, x1 > 0.0)");
   return Tensor.record(out, "maskPositive", [g], (h) => [maskPositive(h, x)]);
 }
 
@@ -271,7 +280,7 @@ export function sqrt(x: Tensor): Tensor {
 
 /** |x| (derivative sign(x)). @param x Input. @returns |x|. */
 export function abs(x: Tensor): Tensor {
-  return unaryOp("abs", x, "abs(x0)", (g) => mul(g, map([x], "sign(x0)")));
+  return unaryOp("abs", x, "abs(x0)", (g) => mul(g, mapInternal("abs", [x], "sign(x0)")));
 }
 
 /** WGSL erf: Abramowitz–Stegun 7.1.26 (absolute error < 1.5e-7, below f32 resolution near 1). */

@@ -5,7 +5,7 @@
  */
 import { dispatchReduce, type ReduceOp } from "../kernels/reduce.ts";
 import { Tensor } from "./tensor.ts";
-import { broadcastTo, map, mul } from "./elementwise.ts";
+import { broadcastTo, mapInternal, mul } from "./elementwise.ts";
 import { checkOptions } from "../check/args.ts";
 import { checkTensor } from "./_args.ts";
 
@@ -66,7 +66,7 @@ function reduce(op: ReduceOp, x: Tensor, options: ReduceOptions): Tensor {
     if (op === "sum") return [broadcastTo(gk, x.shape)];
     if (op === "mean") return [broadcastTo(mul(gk, 1 / dims[1]), x.shape)];
     // max/min: the gradient flows to every position attaining the extreme (a piecewise-constant mask).
-    return [mul(gk, map([x, out.reshape(kept)], "select(0.0, 1.0, x0 == x1)"))];
+    return [mul(gk, mapInternal(op, [x, out.reshape(kept)], "select(0.0, 1.0, x0 == x1)"))];
   });
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Figure } from "./figure.ts";
+import { checkArrayLike } from "../check/args.ts";
 import {
   axis,
   checkPlotOptions,
@@ -104,12 +105,7 @@ const SCATTER_OPTION_KEYS: readonly string[] = [
  */
 export function scatterPlot(options: ScatterPlotOptions): Figure {
   checkPlotOptions("draw scatter plot", options, SCATTER_OPTION_KEYS);
-  for (const axis of ["x", "y"] as const) {
-    const v = options[axis];
-    if (typeof v !== "object" || v === null || typeof v.length !== "number") {
-      throw new TypeError(`Cannot draw scatter plot: options.${axis} must be an array of numbers (got ${typeof v})`);
-    }
-  }
+  for (const axis of ["x", "y"] as const) checkArrayLike("draw scatter plot", `options.${axis}`, options[axis]);
   if (options.x.length !== options.y.length) {
     throw new RangeError(`Cannot draw scatter plot: ${options.x.length} x values but ${options.y.length} y values`);
   }

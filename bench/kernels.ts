@@ -8,7 +8,7 @@
  * Prints a markdown table; trials are summarised by median and best.
  */
 import { parseArgs } from "node:util";
-import { initGpu, type Runtime, Tensor } from "../mod.ts";
+import { type Runtime, Tensor } from "../mod.ts";
 import {
   dispatchGram,
   dispatchMatmul,
@@ -27,7 +27,7 @@ import {
   tiledVariant,
   variantRuns,
 } from "../kernels/mod.ts";
-import { denoTuning } from "../experiments/_common.ts";
+import { denoGpu } from "../experiments/_common.ts";
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +47,7 @@ if (!grams.every((g) => g.length === 2 && g.every((v) => Number.isInteger(v) && 
   console.error(`--gram: "${values.gram}" is not a list of MxK sizes (e.g. 1000x4096,4096x4096)`);
   Deno.exit(2);
 }
-const rt = await initGpu(denoTuning());
+const rt = await denoGpu();
 
 async function measure(rt: Runtime, reps: number, record: () => void): Promise<number[]> {
   record();

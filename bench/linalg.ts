@@ -7,10 +7,10 @@
  * The reference is a host Jacobi SVD, so errors are only checked up to n = 1000.
  */
 import { parseArgs } from "node:util";
-import { eigh, eigvalsh, gram, initGpu, randomNormal, type SpectrumMethod, svdvals, type Tensor } from "../mod.ts";
+import { eigh, eigvalsh, gram, randomNormal, type SpectrumMethod, svdvals, type Tensor } from "../mod.ts";
 import { AUTO_CERTIFIED_ERROR, certifiedRelativeError } from "../linalg/mod.ts";
 import { referenceSvdvals } from "../tests/_reference.ts";
-import { denoTuning } from "../experiments/_common.ts";
+import { denoGpu } from "../experiments/_common.ts";
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     methods: { type: "string", default: "auto,jacobi" },
   },
 });
-const rt = await initGpu(denoTuning());
+const rt = await denoGpu();
 const methods = values.methods!.split(",") as SpectrumMethod[];
 const rows: string[] = [];
 const relError = (got: ArrayLike<number>, ref: ArrayLike<number>) => {

@@ -6,13 +6,13 @@
  * Run: `deno run -A bench/ntk.ts [--n 100]`.
  */
 import { parseArgs } from "node:util";
-import { empiricalNtk, infiniteNtk, infiniteNtkGpu, initGpu, loadMnist, Tensor } from "../mod.ts";
+import { empiricalNtk, infiniteNtk, infiniteNtkGpu, loadMnist, Tensor } from "../mod.ts";
 import { seedCnn } from "./_seed_cnn.ts";
-import { denoTuning } from "../experiments/_common.ts";
+import { denoGpu } from "../experiments/_common.ts";
 
 const { values } = parseArgs({ options: { n: { type: "string", default: "100" } } });
 const n = Number(values.n);
-const rt = await initGpu(denoTuning());
+const rt = await denoGpu();
 const model = seedCnn();
 const { train } = loadMnist({ train: n, test: 0, seed: 0 });
 const x = Tensor.fromArray(train.x, train.shape);

@@ -12,7 +12,6 @@ import {
   eigvalsh,
   eigvalshHost,
   empiricalNtkHost,
-  initGpu,
   loadMnist,
   type SpectrumOptions,
   Tensor,
@@ -20,7 +19,7 @@ import {
 } from "../mod.ts";
 import { seedCnn } from "./_seed_cnn.ts";
 import { ProgressBar } from "../cli/mod.ts";
-import { denoTuning } from "../experiments/_common.ts";
+import { denoGpu } from "../experiments/_common.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +39,7 @@ const list = (text: string, flag: string) =>
   });
 const sizes = list(values.sizes, "sizes"), eigenSizes = list(values.eigen, "eigen");
 const jacobiMax = Number(values["jacobi-max"]);
-const rt = await initGpu(denoTuning());
+const rt = await denoGpu();
 const write = (s: string) => Deno.stderr.writeSync(new TextEncoder().encode(s));
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
 let peakRss = Deno.memoryUsage().rss;

@@ -8,8 +8,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { grad, initGpu, matmul, randomNormal, sum, tanh, Tensor, tidy } from "../mod.ts";
-import { denoTuning } from "../experiments/_common.ts";
+import { grad, matmul, randomNormal, sum, tanh, Tensor, tidy } from "../mod.ts";
+import { denoGpu } from "../experiments/_common.ts";
 
 const { values } = parseArgs({
   options: { steps: { type: "string", default: "100000" }, every: { type: "string", default: "10000" } },
@@ -19,7 +19,7 @@ if (!(Number.isInteger(steps) && steps > 0 && Number.isInteger(every) && every >
   console.error("usage: deno run -A bench/soak.ts [--steps 100000] [--every 10000] (positive integers)");
   Deno.exit(2);
 }
-const rt = await initGpu(denoTuning());
+const rt = await denoGpu();
 const x = randomNormal([16, 8], { seed: 1 });
 const w = randomNormal([8, 4], { seed: 2 });
 w.requiresGrad = true;

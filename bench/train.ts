@@ -5,12 +5,12 @@
  * Run: `deno run -A bench/train.ts [--steps 200]`.
  */
 import { parseArgs } from "node:util";
-import { Activation, Adam, Dense, fit, initGpu, Sequential, softmaxCrossEntropy } from "../mod.ts";
-import { denoTuning } from "../experiments/_common.ts";
+import { Activation, Adam, Dense, fit, Sequential, softmaxCrossEntropy } from "../mod.ts";
+import { denoGpu } from "../experiments/_common.ts";
 
 const { values } = parseArgs({ options: { steps: { type: "string", default: "200" } } });
 const steps = Number(values.steps);
-const rt = await initGpu(denoTuning());
+const rt = await denoGpu();
 const batch = 128;
 const model = new Sequential([
   new Dense(784, 256, { seed: 1, stream: 0 }),

@@ -5,7 +5,7 @@
  * @module
  */
 import { Table } from "../plot/mod.ts";
-import type { TuningOptions } from "../kernels/mod.ts";
+import { initGpu, type Runtime, type TuningOptions } from "../mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -170,7 +170,9 @@ function removeEarlierRun(out: string): void {
 export function usageText(script: string, specs: Record<string, FlagSpec>): string {
   return `usage: deno run -A experiments/${script}.ts ${
     Object.entries(specs).map(([name, spec]) => `[--${name} ${spec.default}]`).join(" ")
-  } [--out out/${script}] [--quick | --reproduce] [--differences] [--shard i/n] [--help]`;
+  } [--out out/${script}] [--quick | --reproduce${
+    "seed" in specs ? "" : " [--seed N]"
+  }] [--differences] [--shard i/n] [--help]`;
 }
 
 /**
@@ -232,4 +234,33 @@ export function denoTuning(): TuningOptions {
       },
     },
   };
+}
+
+/**
+ * Gives Mesa a private runtime directory when `XDG_RUNTIME_DIR` is unset, so that its "XDG_RUNTIME_DIR is
+ * invalid or not set" warning (printed on every adapter request, where it reads as a failure) never
+ * reaches a user of rankscope's own programs. Call it before the first adapter request; child processes
+ * inherit the directory. Without --allow-env or --allow-write it does nothing.
+ */
+export function quietMesa(): void {
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    const dir = Deno.makeTempDirSync({ prefix: "rankscope-xdg-" }); // mode 0700, as Mesa requires
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // already gone
+      }
+    });
+  } catch {
+    // no permission: Mesa warns, nothing else changes
+  }
+}
+
+/** The GPU runtime of a Deno program: Mesa kept quiet ({@linkcode quietMesa}) and the tuner's file store. */
+export function denoGpu(): Promise<Runtime> {
+  quietMesa();
+  return initGpu(denoTuning());
 }

@@ -17,11 +17,11 @@
 
 import { parseArgs } from "node:util";
 import { ProgressBar } from "../cli/mod.ts";
-import { type Figure, initGpu } from "../mod.ts";
+import type { Figure } from "../mod.ts";
 import type { Table } from "../plot/mod.ts";
 import {
   collectTables,
-  denoTuning,
+  denoGpu,
   type FlagSpec,
   type FlagValue,
   parseFlag,
@@ -85,8 +85,18 @@ export interface Experiment<S extends Record<string, FlagSpec>, C, R> {
   flags: S;
   /** The typed configuration; throws RangeError on inconsistent flags (a usage error). */
   configure(flags: Flags<S>, quick: boolean): C;
-  /** The original study's protocol (its notebook in shared/studies/); only `--seed` is taken from the flags. */
+  /**
+   * The original study's protocol (its notebook in shared/studies/); only the seed is taken from the flags
+   * (`seed`, or the first of `seeds`).
+   */
   original(flags: Flags<S>): C;
+  /**
+   * Checks what no single flag can: relations between values (e.g. a batch no larger than the training
+   * set). Runs on every configuration, from flags or from a study's overrides, before any work.
+   *
+   * @throws {RangeError} Naming the values and the limit.
+   */
+  check?(config: C): void;
   /** Every aspect of the protocol a run can change, compared between a run and the original. */
   aspects: Aspect<C>[];
   /** What holds in every mode: where the original has a bug and the reproduction follows its intent, etc. */
@@ -134,6 +144,85 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** A parsed command line of an experiment: what to do, before any work. */
+export interface Command<S extends Record<string, FlagSpec>, C> {
+  /** The --help text, when asked for. */
+  help?: string;
+  /** The --differences table, when asked for. */
+  differences?: string;
+  flags: Flags<S>;
+  quick: boolean;
+  reproduce: boolean;
+  /** Whether any experiment flag was given (the protocol is then "custom"). */
+  custom: boolean;
+  shard: { index: number; count: number };
+  out: string;
+  /** The configuration the run would use (checked). */
+  config: C;
+  usage: string;
+}
+
+/** An experiment whose sweep takes a list of seeds (`--seeds`) and no single `--seed`. */
+const seedList = (flags: Record<string, FlagSpec>) => !("seed" in flags) && "seeds" in flags;
+
+/**
+ * Parses and checks an experiment's command line without running anything. The one rule of
+ * `--reproduce`: it runs the original protocol exactly, and only the seed may change, with `--seed N`
+ * (for every experiment: where the sweep takes `--seeds`, `--reproduce --seed N` is the single run's seed).
+ *
+ * @throws {UsageError} For an unknown flag, a bad value, or a flag `--reproduce` does not allow.
+ */
+export function parseCommand<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  args: string[],
+): Command<S, C> {
+  const listOfSeeds = seedList(experiment.flags);
+  const options = {
+    out: { type: "string" as const, default: `out/${experiment.name}` },
+    quick: { type: "boolean" as const, default: false },
+    shard: { type: "string" as const, default: "0/1" },
+    reproduce: { type: "boolean" as const, default: false },
+    differences: { type: "boolean" as const, default: false },
+    help: { type: "boolean" as const, default: false },
+    ...(listOfSeeds ? { seed: { type: "string" as const } } : {}),
+    ...Object.fromEntries(Object.keys(experiment.flags).map((k) => [k, { type: "string" as const }])),
+  };
+  const usage = usageText(experiment.name, experiment.flags);
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args, options, strict: true }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message, usage);
+  }
+  const quick = values.quick as boolean, reproduce = values.reproduce as boolean;
+  const shard = parseShard(values.shard as string);
+  const base = { quick, reproduce, shard, out: values.out as string, usage, config: undefined as C };
+  const custom = Object.keys(experiment.flags).some((k) => values[k] !== undefined);
+  if (values.help) return { ...base, custom, flags: {} as Flags<S>, help: helpText(experiment, usage) };
+  const flags: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(experiment.flags)) {
+    flags[name] = parseFlag(name, (values[name] as string | undefined) ?? spec.default, spec, usage);
+  }
+  if (reproduce) {
+    const given = Object.keys(experiment.flags).filter((k) => k !== "seed" && values[k] !== undefined);
+    if (quick || given.length) {
+      const extra = [...(quick ? ["--quick"] : []), ...given.map((k) => `--${k}`)].join(", ");
+      throw new UsageError(
+        `--reproduce runs the original protocol exactly; drop ${extra} (only the seed may change: --seed N)`,
+        usage,
+      );
+    }
+    if (listOfSeeds && values.seed !== undefined) {
+      flags.seeds = [parseFlag("seed", values.seed as string, { kind: "count", default: "0", help: "" }, usage)];
+    }
+  } else if (listOfSeeds && values.seed !== undefined) {
+    throw new UsageError(`--seed is the seed of --reproduce; this sweep takes a list: --seeds`, usage);
+  }
+  const command = { ...base, custom, flags: flags as Flags<S> };
+  if (values.differences) return { ...command, differences: differencesTable(experiment, flags as Flags<S>) };
+  return { ...command, config: configFor(experiment, { ...flags, quick, reproduce }, usage) };
+}
+
 /**
  * Runs an experiment as a command (see the module documentation). Usage errors throw
  * {@linkcode UsageError} before any work; {@linkcode main} turns them into exit code 2.
@@ -145,47 +234,16 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
 ): Promise<void> {
   const log = io.log ?? console.log, progress = io.progress ?? stderrWriter;
   if (args[0] === "merge") return merge(experiment, args.slice(1), log);
-  const options = {
-    out: { type: "string" as const, default: `out/${experiment.name}` },
-    quick: { type: "boolean" as const, default: false },
-    shard: { type: "string" as const, default: "0/1" },
-    reproduce: { type: "boolean" as const, default: false },
-    differences: { type: "boolean" as const, default: false },
-    help: { type: "boolean" as const, default: false },
-    ...Object.fromEntries(Object.keys(experiment.flags).map((k) => [k, { type: "string" as const }])),
-  };
-  const usage = usageText(experiment.name, experiment.flags);
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({ args, options, strict: true }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message, usage);
-  }
-  if (values.help) return log(helpText(experiment, usage));
-  const flags: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(experiment.flags)) {
-    flags[name] = parseFlag(name, (values[name] as string | undefined) ?? spec.default, spec, usage);
-  }
-  const quick = values.quick as boolean, reproduce = values.reproduce as boolean;
-  const shard = parseShard(values.shard as string);
-  if (reproduce) {
-    const given = Object.keys(experiment.flags).filter((k) => k !== "seed" && values[k] !== undefined);
-    if (quick || given.length) {
-      const extra = [...(quick ? ["--quick"] : []), ...given.map((k) => `--${k}`)].join(", ");
-      throw new UsageError(
-        `--reproduce runs the original protocol exactly; drop ${extra} (only --seed may change)`,
-        usage,
-      );
-    }
-  }
-  if (values.differences) return log(differencesTable(experiment, flags as Flags<S>));
-  const config = configFor(experiment, { ...flags, quick, reproduce }, usage);
+  const command = parseCommand(experiment, args);
+  if (command.help) return log(command.help);
+  if (command.differences) return log(command.differences);
+  const { flags, quick, reproduce, shard, config, usage } = command;
   const all = experiment.units(config);
   const mine = all.filter((_, i) => i % shard.count === shard.index);
-  const out = values.out as string;
+  const out = command.out;
   prepareOut(out, usage);
 
-  const rt = await initGpu(denoTuning());
+  const rt = await denoGpu();
   progress(`adapter: ${rt.adapterName}\n`);
   const file: ShardFile = {
     status: "partial",
@@ -195,7 +253,7 @@ export async function runExperiment<S extends Record<string, FlagSpec>, C, R>(
     ...protocolOf(experiment, flags as Flags<S>, config, {
       quick,
       reproduce,
-      custom: Object.keys(experiment.flags).some((k) => values[k] !== undefined),
+      custom: command.custom,
     }),
     ...(shard.count > 1 ? { shard } : {}),
     adapters: [rt.adapterName],
@@ -269,7 +327,7 @@ async function writeReport<S extends Record<string, FlagSpec>, C, R>(
   await writeJson(`${out}/results.json`, { ...rest, status: "complete", ...report.results });
   log(report.text);
   log(
-    `\nwrote ${out}/{results,figures,records}.json and ${Object.keys(report.figures).length} SVG figures ` +
+    `\nwrote ${out}/{results,figures,records}.json and ${out}/{${Object.keys(report.figures).join(",")}}.svg ` +
       `(adapter: ${file.adapters.join("; ")}; ${file.seconds.toFixed(0)} s)`,
   );
 }
@@ -364,7 +422,9 @@ function baseConfig<S extends Record<string, FlagSpec>, C, R>(
   quick: boolean,
   reproduce: boolean,
 ): C {
-  return reproduce ? experiment.original(flags) : experiment.configure(flags, quick);
+  const config = reproduce ? experiment.original(flags) : experiment.configure(flags, quick);
+  experiment.check?.(config);
+  return config;
 }
 
 /**
@@ -439,10 +499,18 @@ function readShard(name: string, dir: string, usage: string): ShardFile {
 
 function helpText<S extends Record<string, FlagSpec>, C, R>(experiment: Experiment<S, C, R>, usage: string): string {
   const rows = [
-    ...Object.entries(experiment.flags).map(([name, spec]) => [`--${name}`, `${spec.help} (default ${spec.default})`]),
+    ...Object.entries(experiment.flags).map(([name, spec]) => {
+      // A choice flag names its allowed values, as its error for a bad value does.
+      const values = spec.kind === "choice"
+        ? ` ${spec.choices.join("|")}`
+        : spec.kind === "choices"
+        ? ` ${spec.choices.join(",")} (any of)`
+        : "";
+      return [`--${name}${values}`, `${spec.help} (default ${spec.default})`];
+    }),
     ["--out", `Output folder; an earlier run's outputs in it are replaced (default out/${experiment.name})`],
     ["--quick", "Tiny sizes for a smoke test; every flag is still checked"],
-    ["--reproduce", "Run the original study's protocol exactly (only --seed may be given besides)"],
+    ["--reproduce", "Run the original study's protocol exactly; only the seed may change, with --seed N"],
     ["--differences", "Print how the default run differs from the original study (a Markdown table) and exit"],
     ["--shard i/n", "Run only units i, i+n, ... of the sweep; join the n folders with `merge` (default 0/1)"],
     ["--help", "Print this description and exit"],
@@ -518,8 +586,8 @@ export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
 ): Promise<StudyRun<C>> {
   const flags = defaultFlags(experiment.flags);
   const base = baseConfig(experiment, flags, options.quick ?? false, options.reproduce ?? false);
-  const config = { ...base, ...overrides } as C;
-  await initGpu(denoTuning());
+  const config = checkOverrides(experiment, base, overrides, options.reproduce ?? false);
+  await denoGpu();
   const run = await experiment.start(config);
   const records: Record<string, R> = {};
   for (const unit of experiment.units(config)) {
@@ -531,6 +599,91 @@ export async function runStudy<S extends Record<string, FlagSpec>, C, R>(
   const { value: report, tables } = collectTables(() => reportOf(experiment, config, records));
   const figures = Object.fromEntries(Object.entries(report.figures).map(([k, f]) => [k, f.svg]));
   return { config, results: report.results, figures, tables, text: report.text };
+}
+
+/**
+ * Checks a study's overrides before any work, as the command line checks its flags: only keys of the
+ * configuration, each of the kind the configuration holds (a key that is also a flag obeys that flag's
+ * rule: `{ sizes: [] }` is refused as `--sizes ""` is; other numbers must be finite and >= 0, other lists
+ * that are not empty by default stay non-empty), then the experiment's own {@linkcode Experiment.check}.
+ * With `reproduce` only the seed may change, as with `--reproduce`.
+ *
+ * @returns The configuration with the overrides applied.
+ * @throws {TypeError} For an unknown key or a value of the wrong kind; {RangeError} for a value out of range.
+ */
+export function checkOverrides<S extends Record<string, FlagSpec>, C, R>(
+  experiment: Experiment<S, C, R>,
+  base: C,
+  overrides: Partial<C>,
+  reproduce: boolean,
+): C {
+  const context = `run the ${experiment.name} study`;
+  const known = base as Record<string, unknown>;
+  if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
+    throw new TypeError(`Cannot ${context}: overrides must be an object (got ${show(overrides)})`);
+  }
+  const given = Object.keys(overrides);
+  const unknown = given.filter((k) => !Object.hasOwn(known, k));
+  if (unknown.length) {
+    throw new TypeError(
+      `Cannot ${context}: unknown override ${unknown.map((k) => `"${k}"`).join(", ")}; the configuration's keys are ${
+        Object.keys(known).join(", ")
+      }`,
+    );
+  }
+  const changed = given.filter((k) => k !== "seed" && k !== "seeds");
+  if (reproduce && changed.length) {
+    throw new RangeError(
+      `Cannot ${context}: reproduce runs the original protocol exactly; drop ${
+        changed.join(", ")
+      } (only the seed may change)`,
+    );
+  }
+  for (const key of given) {
+    const value = (overrides as Record<string, unknown>)[key], was = known[key], name = `overrides.${key}`;
+    const kind = (v: unknown) => v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+    const spec = (experiment.flags as Record<string, FlagSpec>)[key];
+    // A flag of the same name rules the key when it holds the same kind of value (rg_flow's `input` is a
+    // distribution, its --input a dimension).
+    if (spec && kind(parseFlag(key, spec.default, spec)) === kind(was)) {
+      const text = Array.isArray(value) ? value.join(",") : String(value);
+      let parsed: unknown;
+      try {
+        parsed = parseFlag(key, text, spec);
+      } catch (e) {
+        throw new RangeError(`Cannot ${context}: ${name} ${(e as Error).message.replace(/^--\S+ /, "")}`);
+      }
+      // parseFlag reads text; the value must also be of the kind it returns (5, not "5"; [5], not 5).
+      if (JSON.stringify(parsed) !== JSON.stringify(value)) {
+        throw new TypeError(`Cannot ${context}: ${name} must be a value like ${show(parsed)} (got ${show(value)})`);
+      }
+      continue;
+    }
+    if (was !== null && kind(value) !== kind(was)) {
+      throw new TypeError(`Cannot ${context}: ${name} must be a ${kind(was)} like ${show(was)} (got ${show(value)})`);
+    }
+    if (typeof value === "number" && !(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(`Cannot ${context}: ${name} must be a finite number >= 0 (got ${value})`);
+    }
+    // A list the configuration holds non-empty must stay so (a report of nothing cannot be drawn).
+    if (Array.isArray(value) && value.length === 0 && (was as unknown[]).length > 0) {
+      throw new RangeError(`Cannot ${context}: ${name} must not be empty`);
+    }
+  }
+  const config = { ...base, ...overrides } as C;
+  experiment.check?.(config);
+  return config;
+}
+
+/** A value as an error message shows it. */
+function show(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "number") return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 /** The in-memory runner of one experiment: `(overrides, options) => runStudy(experiment, overrides, options)`. */

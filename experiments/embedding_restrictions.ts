@@ -929,7 +929,7 @@ export const experiment: Experiment<typeof FLAGS, EmbeddingConfig, EmbeddingReco
   ],
   notes: [
     "The original picks its seed at random (np.random.randint(1000)) and reseeds inside make_xor; --reproduce uses " +
-    "--seeds' first value through rankscope's seeded streams.",
+    "--seed N (default 0) through rankscope's seeded streams.",
     "The original's retry loop stops at 95% test accuracy, restores the epoch of best test accuracy and returns " +
     "the last try when none reaches the threshold: it selects on the test set, so its accuracy is optimistic. " +
     "--reproduce keeps that (keeping the best try rather than the last); the default run stops at and keeps the " +

@@ -558,13 +558,15 @@ export const experiment: Experiment<typeof FLAGS, NtkEntropyConfig, NtkRecord> =
       sizeProbeCap: null, // the whole training subset, as the original (streamed NTK: ~30 s at 800)
       sizeBefore: flags.normalization,
     };
+    return config;
+  },
+  check(config) {
     if (Math.max(...config.subsets, ...config.sizes) > config.train) {
       throw new RangeError(`--subsets and --sizes must not exceed --train (${config.train})`);
     }
     if (config.batchSize > config.train) {
       throw new RangeError(`--batch (${config.batchSize}) must not exceed --train (${config.train})`);
     }
-    return config;
   },
   original: (flags) => ({
     epochs: 100,

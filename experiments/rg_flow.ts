@@ -484,10 +484,12 @@ export const experiment: Experiment<typeof FLAGS, RgFlowConfig, EnsembleRecord> 
       input: "gaussian",
       quadruples: 1000,
     };
+    return config;
+  },
+  check(config) {
     if (config.nets <= config.width) {
       throw new RangeError(`--nets (${config.nets}) must exceed --width (${config.width}) for Hotelling's T²`);
     }
-    return config;
   },
   original: (flags) => ({
     nets: 2000,

@@ -396,16 +396,18 @@ export const experiment: Experiment<typeof FLAGS, SrankConfig, Run> = {
       rff: flags.rff,
       loss: flags.loss,
     };
+    return config;
+  },
+  check(config) {
     if (!(config.every >= 1 && config.steps >= config.every)) {
       throw new RangeError(`--every (${config.every}) must be between 1 and --steps (${config.steps})`);
     }
-    return config;
   },
-  original: () => ({
+  original: (flags) => ({
     steps: 200,
     every: 20,
     scales: [2, 5, 10, 20, 30],
-    seeds: [0],
+    seeds: [flags.seeds[0]],
     lr: 1e-3,
     target: "per-point",
     init: "torch",

@@ -3,6 +3,11 @@
  *
  * @module
  */
+import { quietMesa } from "../experiments/_common.ts";
+
+// Test processes start WebGPU too: keep Mesa's runtime-directory warning out of the test output.
+quietMesa();
+
 export * from "../mod.ts";
 export * from "../kernels/mod.ts";
 export * from "../linalg/mod.ts";

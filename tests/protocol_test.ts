@@ -4,8 +4,14 @@
  * are exactly what --differences and results.json list; --reproduce refuses flags that would change it.
  */
 import assert from "node:assert";
-import { differencesFrom, runExperiment } from "../experiments/_program.ts";
-import { UsageError } from "../experiments/_common.ts";
+import {
+  checkOverrides,
+  differencesFrom,
+  type Experiment,
+  parseCommand,
+  runExperiment,
+} from "../experiments/_program.ts";
+import { type FlagSpec, UsageError } from "../experiments/_common.ts";
 import { experiment as ntk } from "../experiments/ntk_entropy.ts";
 import { experiment as srank } from "../experiments/srank_evolution.ts";
 import { experiment as rg } from "../experiments/rg_flow.ts";
@@ -121,11 +127,123 @@ Deno.test("--reproduce refuses flags that would change the protocol; --differenc
 
 Deno.test("results.json states the protocol and every difference from the original", async () => {
   const out = await Deno.makeTempDir({ prefix: "rankscope-protocol-" });
-  await runExperiment(rg, ["--quick", "--out", out], { log: () => {}, progress: () => {} });
+  let printed = "";
+  await runExperiment(rg, ["--quick", "--out", out], { log: (s) => (printed += s), progress: () => {} });
   const results = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  // The closing line names every figure it wrote, and each is there.
+  const figures = Object.keys(JSON.parse(await Deno.readTextFile(`${out}/figures.json`)));
+  assert.ok(figures.length >= 3);
+  assert.ok(printed.trimEnd().endsWith(")"), printed.slice(-200));
+  const last = printed.trimEnd().split("\n").at(-1)!;
+  assert.ok(last.includes(`${out}/{${figures.join(",")}}.svg`), last);
+  for (const f of figures) await Deno.stat(`${out}/${f}.svg`);
   assert.equal(results.protocol, "quick");
   const aspects = results.differences.map((d: { aspect: string }) => d.aspect);
   for (const a of ["networks per ensemble", "width × depth", "ensembles", "input"]) assert.ok(aspects.includes(a), a);
   assert.ok(results.notes.length > 0);
   await Deno.remove(out, { recursive: true });
+});
+
+const EXPERIMENTS = [ntk, srank, rg, embedding, epsilon] as unknown as Experiment<
+  Record<string, FlagSpec>,
+  unknown,
+  unknown
+>[];
+/** The seed a configuration runs with: `seed`, or the first of `seeds`. */
+const seedOf = (config: unknown) => {
+  const c = config as { seed?: number; seeds?: number[] };
+  return c.seed ?? c.seeds![0];
+};
+
+Deno.test("one rule for every experiment: --reproduce runs the original protocol and only --seed N may change", async (t) => {
+  for (const e of EXPERIMENTS) {
+    await t.step(e.name, () => {
+      const command = parseCommand(e, ["--reproduce", "--seed", "3"]);
+      assert.equal(seedOf(command.config), 3);
+      assert.equal(command.reproduce, true);
+      // Nothing but the seed differs from the original protocol at that seed.
+      assert.deepEqual(differencesFrom(e, command.flags, command.config), []);
+      assert.equal(seedOf(parseCommand(e, ["--reproduce"]).config), 0);
+      // Any other flag is refused, naming it.
+      const other = Object.keys(e.flags).find((k) => k !== "seed")!;
+      const value = e.flags[other].default;
+      assert.throws(() => parseCommand(e, ["--reproduce", `--${other}`, value]), (err: Error) => {
+        assert.ok(err instanceof UsageError);
+        assert.match(err.message, new RegExp(`drop --${other} \\(only the seed may change: --seed N\\)`));
+        return true;
+      });
+      if ("seeds" in e.flags) {
+        // A sweep over seeds: --seeds is its list, --seed the seed of --reproduce only.
+        assert.throws(() => parseCommand(e, ["--reproduce", "--seeds", "1,2"]), /drop --seeds/);
+        assert.throws(() => parseCommand(e, ["--seed", "1"]), /--seed is the seed of --reproduce; .* --seeds/);
+      }
+    });
+  }
+});
+
+Deno.test("--help names the allowed values of every choice flag", () => {
+  let choiceFlags = 0;
+  for (const e of EXPERIMENTS) {
+    const help = parseCommand(e, ["--help"]).help!;
+    for (const [name, spec] of Object.entries(e.flags)) {
+      if (spec.kind === "choice") {
+        choiceFlags++;
+        assert.ok(help.includes(`--${name} ${spec.choices.join("|")} `), `${e.name} --help: --${name}`);
+      } else if (spec.kind === "choices") {
+        choiceFlags++;
+        assert.ok(help.includes(`--${name} ${spec.choices.join(",")} (any of)`), `${e.name} --help: --${name}`);
+      }
+    }
+    assert.match(
+      help,
+      /--reproduce +Run the original study's protocol exactly; only the seed may change, with --seed N/,
+    );
+  }
+  assert.ok(choiceFlags >= 8, `${choiceFlags} choice flags`);
+});
+
+Deno.test("a study's overrides are checked like flags, before any work", async (t) => {
+  for (const e of EXPERIMENTS) {
+    await t.step(e.name, () => {
+      const base = parseCommand(e, []).config as Record<string, unknown>;
+      const original = parseCommand(e, ["--reproduce"]).config;
+      const check = (overrides: Record<string, unknown>, reproduce = false) =>
+        checkOverrides(e, reproduce ? original : base, overrides, reproduce);
+      // Every list of the configuration refuses to be empty (a report of nothing cannot be drawn).
+      const lists = Object.keys(base).filter((k) => Array.isArray(base[k]) && (base[k] as unknown[]).length > 0);
+      assert.ok(lists.length > 0, `${e.name} has list settings`);
+      for (const key of lists) {
+        assert.throws(() => check({ [key]: [] }), RangeError, `${e.name}: ${key}: []`);
+      }
+      // A count flag's rule holds for the override of the same name.
+      const count = Object.keys(e.flags).find((k) => e.flags[k].kind === "count" && k in base);
+      if (count) {
+        assert.throws(() => check({ [count]: -1 }), (err: Error) => {
+          assert.ok(err instanceof RangeError);
+          assert.match(err.message, new RegExp(`overrides\\.${count} expects an integer >= \\d`));
+          return true;
+        });
+        assert.throws(() => check({ [count]: String(base[count]) }), TypeError, `${e.name}: "${base[count]}"`);
+      }
+      assert.throws(() => check({ notASetting: 1 }), /unknown override "notASetting"/);
+      assert.throws(() => check(null as never), TypeError);
+      // The original protocol takes the seed only.
+      const other = Object.keys(base).find((k) => k !== "seed" && k !== "seeds")!;
+      assert.throws(() => check({ [other]: base[other] }, true), /reproduce runs the original protocol exactly; drop/);
+      const seeded = check("seeds" in base ? { seeds: [4] } : { seed: 4 }, true);
+      assert.equal(seedOf(seeded), 4);
+      // Unchanged values pass, and give the base back.
+      assert.deepEqual(check({ ...base }), base);
+    });
+  }
+  // The relations the experiment itself checks (ntk: probe subsets within the training set).
+  assert.throws(
+    () => checkOverrides(ntk as never, parseCommand(ntk as never, []).config, { subsets: [5000] } as never, false),
+    /must not exceed --train/,
+  );
+  // Through the study API itself: refused before the GPU or any unit starts.
+  const { ntkEntropy } = await import("../experiments/ntk_entropy.ts");
+  await assert.rejects(ntkEntropy({ sizes: [] }, { reproduce: true }), /drop sizes/);
+  await assert.rejects(ntkEntropy({ sizes: [] }), /overrides\.sizes expects a comma-separated list/);
+  await assert.rejects(ntkEntropy({ epochs: 5 }, { reproduce: true }), /drop epochs/);
 });

@@ -25,13 +25,19 @@ const w = randomNormal([8, 4], { seed: 2 });
 w.requiresGrad = true;
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 console.log(`soak: ${steps} steps of tidy(sum(tanh(x·w)) → grad) on ${rt.adapterName}`);
-console.log("step      RSS MiB  heap MiB  pool in use  pool idle  live tensors  dispatches");
+console.log(
+  "step      RSS MiB  heap MiB  pool in use  pool idle  live tensors  dispatches  bind groups  uniforms  pipelines",
+);
 const report = (step: number) => {
   const m = Deno.memoryUsage();
   console.log(
     `${String(step).padEnd(8)}  ${mib(m.rss).padStart(7)}  ${mib(m.heapUsed).padStart(8)}  ${
       String(rt.pool.bytesInUse).padStart(11)
-    }  ${String(rt.pool.bytesFree).padStart(9)}  ${String(Tensor.liveCount).padStart(12)}  ${rt.stats.dispatches}`,
+    }  ${String(rt.pool.bytesFree).padStart(9)}  ${String(Tensor.liveCount).padStart(12)}  ${
+      String(rt.stats.dispatches).padStart(10)
+    }  ${String(rt.stats.bindGroups).padStart(11)}  ${String(rt.uniforms.created).padStart(8)}  ${
+      String(rt.pipelines.size).padStart(9)
+    }`,
   );
 };
 const started = performance.now();

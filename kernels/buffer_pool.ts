@@ -8,6 +8,9 @@
 /** Storage buffers in the pool can be bound, copied from (read back) and written to. */
 export const STORAGE_USAGE: number = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
 
+/** Uniform buffers (a kernel's scalar operands) are bound and written to. */
+export const UNIFORM_USAGE: number = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
+
 /**
  * Rounds a byte size up to its pool bucket: multiples of 256 bytes up to 4 KiB, then four buckets per
  * power of two (so at most 25% of a buffer is slack).
@@ -36,11 +39,20 @@ export function bucketSize(bytes: number): number {
  * Size-bucketed pool of storage buffers. Buffers released while commands that use them are still being
  * recorded are parked until {@linkcode BufferPool.recycle} is called after the commands are submitted,
  * so that a later `writeBuffer` can never overwrite data a pending command still reads.
+ *
+ * Reuse is replayable: each idle list is kept in creation order (the oldest buffer handed out first), so
+ * which buffer a request gets depends on which buffers are idle, not on the order they came back in. A
+ * loop that repeats the same work then gets the same buffers each time, and the runtime's bind-group
+ * cache hits instead of creating a bind group per dispatch (whose native memory only the garbage
+ * collector frees).
  */
 export class BufferPool {
   #device: GPUDevice;
   #free = new Map<number, GPUBuffer[]>();
   #parked: GPUBuffer[] = [];
+  /** Each buffer's creation number (for replayable reuse). */
+  #serial = new WeakMap<GPUBuffer, number>();
+  #created = 0;
   #bytesInUse = 0;
   #bytesFree = 0;
   #bytesParked = 0;
@@ -49,17 +61,26 @@ export class BufferPool {
   readonly maxFreeBytes: number;
   /** Largest buffer a kernel can bind whole: min(maxStorageBufferBindingSize, maxBufferSize). */
   readonly maxBindableBytes: number;
+  /** The usage flags of every buffer the pool creates. */
+  readonly usage: number;
 
   /**
    * Creates an empty pool.
    *
    * @param device The device buffers are created on.
    * @param maxFreeBytes Idle bytes kept for reuse (default 1 GiB).
+   * @param usage Usage flags of its buffers (default {@linkcode STORAGE_USAGE}).
    */
-  constructor(device: GPUDevice, maxFreeBytes = 1 << 30) {
+  constructor(device: GPUDevice, maxFreeBytes = 1 << 30, usage = STORAGE_USAGE) {
     this.#device = device;
     this.maxFreeBytes = maxFreeBytes;
+    this.usage = usage;
     this.maxBindableBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  }
+
+  /** Buffers the pool has created (a loop that reuses its buffers stops adding to it). */
+  get created(): number {
+    return this.#created;
   }
 
   /** Bytes held by live (acquired, not released) buffers. */
@@ -107,12 +128,16 @@ export class BufferPool {
     const list = this.#free.get(size);
     const reused = list?.pop();
     this.#bytesInUse += size;
+    let buffer: GPUBuffer;
     if (reused) {
       this.#bytesFree -= size;
-      return reused;
+      buffer = reused;
+    } else {
+      this.#peakHeld = Math.max(this.#peakHeld, this.bytesHeld);
+      buffer = this.#device.createBuffer({ size, usage: this.usage });
+      this.#serial.set(buffer, this.#created++);
     }
-    this.#peakHeld = Math.max(this.#peakHeld, this.bytesHeld);
-    return this.#device.createBuffer({ size, usage: STORAGE_USAGE });
+    return buffer;
   }
 
   /**
@@ -128,6 +153,7 @@ export class BufferPool {
 
   /** Makes parked buffers reusable; call right after submitting the commands that used them. */
   recycle(): void {
+    const touched = new Set<GPUBuffer[]>();
     for (const buffer of this.#parked) {
       if (this.#bytesFree + buffer.size > this.maxFreeBytes) {
         buffer.destroy();
@@ -136,8 +162,12 @@ export class BufferPool {
       let list = this.#free.get(buffer.size);
       if (!list) this.#free.set(buffer.size, list = []);
       list.push(buffer);
+      touched.add(list);
       this.#bytesFree += buffer.size;
     }
+    // Newest first, so the oldest is on top (lists are popped from the end).
+    const serial = (b: GPUBuffer) => this.#serial.get(b) ?? -1;
+    for (const list of touched) list.sort((a, b) => serial(b) - serial(a));
     this.#parked = [];
     this.#bytesParked = 0;
   }

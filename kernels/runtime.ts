@@ -5,7 +5,7 @@
  * @module
  */
 import { requestGpuDevice } from "./device.ts";
-import { BufferPool } from "./buffer_pool.ts";
+import { BufferPool, UNIFORM_USAGE } from "./buffer_pool.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
 import { memoryTuningStore, tuneKernels, type TuningOptions } from "./tuning.ts";
 import { probeSubgroups } from "./subgroup_probe.ts";
@@ -37,6 +37,8 @@ export interface RuntimeStats {
   submits: number;
   /** GPU→CPU synchronisations (read-backs and waits). */
   syncs: number;
+  /** Bind groups created (the rest of the dispatches reused a cached one). */
+  bindGroups: number;
 }
 
 /**
@@ -67,6 +69,8 @@ export class Runtime {
   readonly adapterName: string;
   /** Storage-buffer pool. */
   readonly pool: BufferPool;
+  /** Uniform-buffer pool (the kernels' scalar operands); its `created` stays flat once a loop is warm. */
+  readonly uniforms: BufferPool;
   /** Pipelines by WGSL text. */
   readonly pipelines: PipelineCache;
   /** The device's limits (rankscope requests the adapter's maximum buffer and binding sizes). */
@@ -94,7 +98,7 @@ export class Runtime {
     this.#subgroupsOff = reason;
   }
   /** Dispatch, submit and sync counters. */
-  readonly stats: RuntimeStats = { dispatches: 0, submits: 0, syncs: 0 };
+  readonly stats: RuntimeStats = { dispatches: 0, submits: 0, syncs: 0, bindGroups: 0 };
   /** Everything the adapter reports about itself (vendor|architecture|device|description): the tuner's cache key. */
   readonly adapterIdentity: string;
   /**
@@ -107,8 +111,6 @@ export class Runtime {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #recorded = 0;
-  #uniformFree = new Map<number, GPUBuffer[]>();
-  #uniformInFlight: GPUBuffer[] = [];
   #errors: Promise<GPUError | null>[] = [];
   #lost: string | null = null;
   #failed: string | null = null;
@@ -132,6 +134,7 @@ export class Runtime {
     this.adapterName = adapterName;
     this.adapterIdentity = adapterIdentity;
     this.pool = new BufferPool(device);
+    this.uniforms = new BufferPool(device, 1 << 24, UNIFORM_USAGE);
     this.pipelines = new PipelineCache(device);
     device.lost.then((info) => {
       this.#lost = info.message || info.reason || "device lost";
@@ -157,8 +160,10 @@ export class Runtime {
     const pipeline = this.pipelines.get(call.wgsl);
     const buffers = [...call.buffers];
     if (call.uniforms) {
-      const uniform = this.#uniformBuffer(call.uniforms.byteLength);
+      // Parked at once: reusable after this submit (a later write in the same submit would overwrite it).
+      const uniform = this.uniforms.acquire(call.uniforms.byteLength);
       this.device.queue.writeBuffer(uniform, 0, call.uniforms);
+      this.uniforms.release(uniform);
       buffers.push(uniform);
     }
     const bindGroup = this.#bindGroup(pipeline, buffers);
@@ -205,8 +210,7 @@ export class Runtime {
     this.#recorded = 0;
     this.stats.submits++;
     this.pool.recycle();
-    for (const u of this.#uniformInFlight) this.#uniformFree.get(u.size)!.push(u);
-    this.#uniformInFlight = [];
+    this.uniforms.recycle();
   }
 
   /**
@@ -308,6 +312,7 @@ export class Runtime {
     let group = this.#bindGroups.get(key);
     if (!group) {
       if (this.#bindGroups.size >= MAX_CACHED_BIND_GROUPS) this.#bindGroups.clear();
+      this.stats.bindGroups++;
       group = this.device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -321,16 +326,6 @@ export class Runtime {
     let id = this.#ids.get(object);
     if (id === undefined) this.#ids.set(object, id = this.#nextId++);
     return id;
-  }
-
-  #uniformBuffer(bytes: number): GPUBuffer {
-    const size = Math.ceil(Math.max(bytes, 16) / 16) * 16;
-    let list = this.#uniformFree.get(size);
-    if (!list) this.#uniformFree.set(size, list = []);
-    const buffer = list.pop() ??
-      this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.#uniformInFlight.push(buffer);
-    return buffer;
   }
 }
 

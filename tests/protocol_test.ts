@@ -122,7 +122,7 @@ Deno.test("--reproduce refuses flags that would change the protocol; --differenc
   let text = "";
   await runExperiment(srank, ["--differences"], { log: (s) => (text += s), progress: () => {} });
   assert.match(text, /^\| aspect \| original study \(`--reproduce`\) \| default run \|/);
-  assert.match(text, /\| runs per scale \(seeds\) \| 1 \(0\) \| 3 \(0, 1, 2\) \|/);
+  assert.match(text, /\| runs per scale and of the MLP \(seeds\) \| 1 \(0\) \| 3 \(0, 1, 2\) \|/);
 });
 
 Deno.test("results.json states the protocol and every difference from the original", async () => {

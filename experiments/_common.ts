@@ -166,12 +166,17 @@ function removeEarlierRun(out: string): void {
   }
 }
 
+/** Whether an experiment's sweep takes a list of seeds (`--seeds`) and no single `--seed`. */
+export function takesSeedList(specs: Record<string, FlagSpec>): boolean {
+  return !("seed" in specs) && "seeds" in specs;
+}
+
 /** The usage line of an experiment with these flags. */
 export function usageText(script: string, specs: Record<string, FlagSpec>): string {
   return `usage: deno run -A experiments/${script}.ts ${
     Object.entries(specs).map(([name, spec]) => `[--${name} ${spec.default}]`).join(" ")
   } [--out out/${script}] [--quick | --reproduce${
-    "seed" in specs ? "" : " [--seed N]"
+    takesSeedList(specs) ? " [--seed N]" : ""
   }] [--differences] [--shard i/n] [--help]`;
 }
 

@@ -27,6 +27,7 @@ import {
   parseFlag,
   prepareOut,
   stderrWriter,
+  takesSeedList,
   UsageError,
   usageText,
   writeAtomic,
@@ -162,9 +163,6 @@ export interface Command<S extends Record<string, FlagSpec>, C> {
   usage: string;
 }
 
-/** An experiment whose sweep takes a list of seeds (`--seeds`) and no single `--seed`. */
-const seedList = (flags: Record<string, FlagSpec>) => !("seed" in flags) && "seeds" in flags;
-
 /**
  * Parses and checks an experiment's command line without running anything. The one rule of
  * `--reproduce`: it runs the original protocol exactly, and only the seed may change, with `--seed N`
@@ -176,7 +174,7 @@ export function parseCommand<S extends Record<string, FlagSpec>, C, R>(
   experiment: Experiment<S, C, R>,
   args: string[],
 ): Command<S, C> {
-  const listOfSeeds = seedList(experiment.flags);
+  const listOfSeeds = takesSeedList(experiment.flags);
   const options = {
     out: { type: "string" as const, default: `out/${experiment.name}` },
     quick: { type: "boolean" as const, default: false },
@@ -639,9 +637,9 @@ export function checkOverrides<S extends Record<string, FlagSpec>, C, R>(
       } (only the seed may change)`,
     );
   }
+  const kind = (v: unknown) => v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
   for (const key of given) {
     const value = (overrides as Record<string, unknown>)[key], was = known[key], name = `overrides.${key}`;
-    const kind = (v: unknown) => v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
     const spec = (experiment.flags as Record<string, FlagSpec>)[key];
     // A flag of the same name rules the key when it holds the same kind of value (rg_flow's `input` is a
     // distribution, its --input a dimension).

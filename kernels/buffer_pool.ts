@@ -36,7 +36,8 @@ export function bucketSize(bytes: number): number {
 }
 
 /**
- * Size-bucketed pool of storage buffers. Buffers released while commands that use them are still being
+ * Size-bucketed pool of GPU buffers of one usage (storage by default; the runtime keeps a second pool for
+ * uniform buffers). Buffers released while commands that use them are still being
  * recorded are parked until {@linkcode BufferPool.recycle} is called after the commands are submitted,
  * so that a later `writeBuffer` can never overwrite data a pending command still reads.
  *

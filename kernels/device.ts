@@ -63,8 +63,19 @@ export async function requestGpuDevice(
   // swiftshader") rather than the vendor alone.
   const adapterName = info.description ||
     [info.vendor, info.architecture, info.device].filter((v) => v).join(" ") || "unknown adapter";
-  // Identity for per-adapter caches (the tuner's choices): every field the adapter reports.
-  const adapterIdentity = [info.vendor, info.architecture, info.device, info.description].join("|");
+  // Identity for per-adapter caches (the tuner's choices): every field the adapter reports, with its
+  // subgroup sizes and features, which tell apart one device reached through two backends (Mesa's
+  // llvmpipe answers with the same description through Vulkan and through OpenGL, where workgroup-memory
+  // kernels compile a hundred times slower).
+  const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const adapterIdentity = [
+    info.vendor,
+    info.architecture,
+    info.device,
+    info.description,
+    `subgroups ${sizes.subgroupMinSize ?? "?"}-${sizes.subgroupMaxSize ?? "?"}`,
+    [...adapter.features].sort().join(","),
+  ].join("|");
   // A CPU (software) adapter such as lavapipe or SwiftShader reports itself as a fallback adapter.
   const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
     (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;

@@ -5,6 +5,13 @@
  * tensors. Elsewhere (a browser) one shared context is used, and an async scope that finishes while a
  * later-opened scope is still open (an overlap) throws instead of freeing the wrong tensors.
  *
+ * Only `async` functions get a context of their own. A synchronous region cannot interleave with other
+ * code, so it extends the current context in place for its duration: Deno's AsyncLocalStorage `run`
+ * leaves garbage that the scavenger promotes to old space (a training step's `tidy` and `grad` grew the
+ * heap by about 400 bytes a step until V8's first full collection, some 130,000 steps in). A function
+ * that is not `async` but returns a promise keeps its scope on the current context until the promise
+ * settles, under the browser's rule (an overlap throws).
+ *
  * @module
  */
 
@@ -17,8 +24,8 @@ export interface ScopeMember {
 export type Scope = Set<ScopeMember>;
 
 interface Context {
-  readonly scopes: readonly Scope[];
-  readonly recording: number;
+  readonly scopes: Scope[];
+  recording: number;
 }
 
 interface AsyncStorage {
@@ -49,6 +56,11 @@ const storage: AsyncStorage | null = await loadAsyncStorage();
 const shared = { scopes: [] as Scope[], recording: 0 };
 /** The scope each member currently belongs to. */
 const owner = new WeakMap<ScopeMember, Scope>();
+/** For a scope opened in place, the stack it was pushed on. */
+const placed = new WeakMap<Scope, Scope[]>();
+const AsyncFunction = (async () => {}).constructor;
+/** Whether `fn` needs a context of its own: an `async` function, where contexts are isolated. */
+const isolates = (fn: unknown) => storage !== null && fn instanceof AsyncFunction;
 
 function current(): Context {
   return storage ? storage.getStore() ?? ROOT : shared;
@@ -77,27 +89,27 @@ export function release(member: ScopeMember): void {
   owner.delete(member);
 }
 
-/** Runs `fn` with recording off (the region lasts across its awaits where contexts are isolated). */
+/**
+ * Runs `fn` with recording off: across its awaits for an `async` function where contexts are isolated,
+ * else for its synchronous part.
+ */
 export function withoutRecording<T>(fn: () => T): T {
-  if (storage) {
-    const ctx = current();
-    return storage.run({ scopes: ctx.scopes, recording: ctx.recording + 1 }, fn);
-  }
-  shared.recording++;
+  const ctx = current();
+  if (isolates(fn)) return storage!.run({ scopes: ctx.scopes, recording: ctx.recording + 1 }, fn);
+  ctx.recording++;
   try {
     return fn();
   } finally {
-    shared.recording--;
+    ctx.recording--;
   }
 }
 
 /** Runs `fn` with `scope` as the innermost open scope; {@linkcode closeScope} ends it. */
 export function openScope<T>(scope: Scope, fn: () => T): T {
-  if (storage) {
-    const ctx = current();
-    return storage.run({ scopes: [...ctx.scopes, scope], recording: ctx.recording }, fn);
-  }
-  shared.scopes.push(scope);
+  const ctx = current();
+  if (isolates(fn)) return storage!.run({ scopes: [...ctx.scopes, scope], recording: ctx.recording }, fn);
+  ctx.scopes.push(scope);
+  placed.set(scope, ctx.scopes);
   return fn();
 }
 
@@ -110,10 +122,12 @@ export function openScope<T>(scope: Scope, fn: () => T): T {
  */
 export function closeScope(scope: Scope, kept: ReadonlySet<ScopeMember>): void {
   let overlapped = false;
-  if (!storage) {
-    const at = shared.scopes.indexOf(scope);
-    overlapped = at !== shared.scopes.length - 1;
-    if (at >= 0) shared.scopes.splice(at, 1);
+  const stack = placed.get(scope);
+  if (stack) {
+    placed.delete(scope);
+    const at = stack.indexOf(scope);
+    overlapped = at !== stack.length - 1;
+    if (at >= 0) stack.splice(at, 1);
   }
   const parent = current().scopes.at(-1);
   for (const member of [...scope]) {
@@ -127,8 +141,9 @@ export function closeScope(scope: Scope, kept: ReadonlySet<ScopeMember>): void {
   scope.clear();
   if (overlapped) {
     throw new Error(
-      "Two async tidy scopes overlapped: without AsyncLocalStorage (e.g. in a browser) async scopes must not run " +
-        "concurrently; await one before starting the next",
+      "Two async tidy scopes overlapped: scopes of functions that return a promise without being declared " +
+        "`async`, and every async scope without AsyncLocalStorage (e.g. in a browser), must not run concurrently; " +
+        "await one before starting the next",
     );
   }
 }

@@ -307,7 +307,7 @@ export class Tensor {
 
 /**
  * Runs `fn` without recording autodiff nodes (for optimizer updates, evaluation, and backward passes
- * that need no higher derivatives).
+ * that need no higher derivatives): across the awaits of an `async` `fn` where AsyncLocalStorage exists.
  *
  * @param fn Work to run.
  * @returns What `fn` returns.
@@ -338,8 +338,9 @@ function collect(value: unknown, into: Set<Tensor>): void {
 
 /**
  * Runs `fn` and disposes every tensor it created except those it returns (in arrays or plain objects
- * too), so loops keep GPU memory flat. Async functions are awaited. Concurrent async scopes each free only
- * their own tensors where AsyncLocalStorage exists (Deno, Node); elsewhere an overlap throws.
+ * too), so loops keep GPU memory flat. Async functions are awaited. Concurrent `async` scopes each free
+ * only their own tensors where AsyncLocalStorage exists (Deno, Node), else an overlap throws, as it does
+ * everywhere for a non-`async` function that returns a promise (`() => evaluate(model)`).
  *
  * @param fn Work that creates tensors.
  * @returns What `fn` returns.

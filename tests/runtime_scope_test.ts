@@ -57,6 +57,59 @@ Deno.test("noGrad lasts across awaits inside its async function", async () => {
   assert.ok(r.mul(w, 2).gradNode !== null, "recording resumes afterwards");
 });
 
+Deno.test("sync scopes extend the current context in place: nested in async scopes, and around promises", async () => {
+  await r.initGpu();
+  const before = r.Tensor.liveCount;
+  // A synchronous tidy inside each of two interleaved async scopes frees its own temporaries and hands
+  // its result to the async scope it ran in.
+  const body = (value: number) => async () => {
+    let acc = r.full([3], value);
+    for (let step = 0; step < 4; step++) {
+      await tick();
+      acc = r.tidy(() => r.add(r.mul(acc, 1), 1));
+    }
+    return acc;
+  };
+  const [a, b] = await Promise.all([r.tidy(body(1)), r.tidy(body(50))]);
+  assert.deepEqual([...await a.toArray(), ...await b.toArray()], [5, 5, 5, 54, 54, 54]);
+  assert.equal(r.Tensor.liveCount, before + 2, "only the two results stay");
+  // A function that returns a promise without being declared async: its scope stays open until the
+  // promise settles, so what it creates after an await is freed too.
+  let late: r.Tensor | null = null;
+  const kept = await r.tidy(() =>
+    (async () => {
+      await tick();
+      late = r.full([2], 7);
+      return r.add(late, 1);
+    })()
+  );
+  assert.ok(late!.disposed, "created after the await, freed by the scope");
+  assert.equal(r.Tensor.liveCount, before + 3);
+  // Two such scopes overlapping break the stack discipline: the one closed out of order says so.
+  const slow = (ms: number) => () =>
+    (async () => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return r.full([1], ms);
+    })();
+  const outcomes = await Promise.allSettled([r.tidy(slow(1)), r.tidy(slow(20))]);
+  assert.ok(
+    outcomes.some((o) => o.status === "rejected" && /overlapped/.test(String(o.reason))),
+    "the overlap is an error",
+  );
+  // Synchronous noGrad inside an async function: recording is off for its body only.
+  const w = r.Tensor.fromArray([1, 2]);
+  w.requiresGrad = true;
+  const [off, on] = await r.tidy(async () => {
+    await tick();
+    const off = r.noGrad(() => r.mul(w, 2));
+    return [r.keep(off), r.keep(r.mul(w, 2))];
+  });
+  assert.equal(off.gradNode, null);
+  assert.ok(on.gradNode !== null);
+  for (const t of [a, b, kept, off, on, w]) t.dispose();
+  for (const o of outcomes) if (o.status === "fulfilled") o.value.dispose();
+});
+
 Deno.test("tensors carry their runtime; ops run on their operands' runtime", async () => {
   const shared = await r.initGpu();
   await shared.sync();

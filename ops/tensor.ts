@@ -338,9 +338,8 @@ function collect(value: unknown, into: Set<Tensor>): void {
 
 /**
  * Runs `fn` and disposes every tensor it created except those it returns (in arrays or plain objects
- * too), so loops keep GPU memory flat. Async functions are awaited. Concurrent `async` scopes each free
- * only their own tensors where AsyncLocalStorage exists (Deno, Node), else an overlap throws, as it does
- * everywhere for a non-`async` function that returns a promise (`() => evaluate(model)`).
+ * too), so loops keep GPU memory flat. Async functions are awaited. Concurrent `async` scopes free only their own
+ * tensors with AsyncLocalStorage (Deno, Node); otherwise, and for a non-`async` `() => promise`, overlaps throw.
  *
  * @param fn Work that creates tensors.
  * @returns What `fn` returns.

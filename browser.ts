@@ -111,6 +111,23 @@ export { infiniteNtkGpu, type InfiniteNtkGpuOptions } from "./analysis/infinite_
 export { inputJacobianSpectra, type JacobianSpectra, weightSpectra } from "./analysis/jacobian_spectra.ts";
 export { type EnsembleOptions, ensemblePreactivations } from "./analysis/ensemble.ts";
 export {
+  cka,
+  type CkaOptions,
+  type CkaResult,
+  kernelAlignment,
+  type KernelAlignmentOptions,
+  MinibatchCka,
+} from "./analysis/cka.ts";
+export {
+  alphaReq,
+  type AlphaReqOptions,
+  type AlphaReqResult,
+  rankMe,
+  type RankMeResult,
+  stableRank,
+  type StableRankResult,
+} from "./analysis/representation_rank.ts";
+export {
   connectedFourPoint,
   ensembleMoments,
   type Estimate,

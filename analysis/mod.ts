@@ -13,3 +13,5 @@ export * from "./ntk.ts";
 export * from "./statistics.ts";
 export * from "./von_neumann.ts";
 export * from "./infinite_ntk_gpu.ts";
+export * from "./cka.ts";
+export * from "./representation_rank.ts";

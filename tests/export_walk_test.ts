@@ -35,6 +35,8 @@ interface Slot {
 type Any = any;
 const T = (v: number[], shape?: number[]) => r.Tensor.fromArray(v, shape);
 const m22 = () => T([1, 0, 0, 2], [2, 2]);
+/** Four examples of two features, not constant. */
+const feat = () => T([1, 0, 0, 2, 3, 1, 2, 5], [4, 2]);
 const img = () => r.full([1, 3, 3, 1], 1);
 const model = () =>
   new r.Sequential([new r.Dense(2, 3, { seed: 1 }), new r.Activation("tanh"), new r.Dense(3, 1, { seed: 2 })]);
@@ -701,6 +703,58 @@ function buildSlots(): Record<string, Slot[]> {
       opts((o) => r.poissonProblem(o)),
       { arg: "options.interior", call: (v) => r.poissonProblem({ interior: v as number }), bad: NOT_COUNT },
       { arg: "options.boundary", call: (v) => r.poissonProblem({ boundary: v as number }), bad: NOT_COUNT },
+    ],
+    cka: [
+      tensor("x", (v) => r.cka(v, r.full([4, 2], 1))),
+      tensor("y", (v) => r.cka(feat(), v)),
+      { arg: "rows must match", call: (v) => r.cka(feat(), v as Any), bad: [r.full([5, 2], 1)] },
+      opts((o) => r.cka(feat(), feat(), o)),
+      { arg: "options.kernel", call: (v) => r.cka(feat(), feat(), { kernel: v as Any }), bad: ["RBF", 5, true] },
+      { arg: "options.debiased", call: (v) => r.cka(feat(), feat(), { debiased: v as Any }), bad: NOT_BOOLEAN },
+      {
+        arg: "options.bandwidth",
+        call: (v) => r.cka(feat(), feat(), { kernel: "rbf", bandwidth: v as number }),
+        bad: [0, -1, NaN, Infinity, "x"],
+      },
+    ],
+    kernelAlignment: [
+      tensor("k", (v) => r.kernelAlignment(v, [0, 1])),
+      {
+        arg: "target",
+        call: (v) => r.kernelAlignment(m22(), v as Any),
+        bad: [5, null, undefined, {}, [0], [0, 0.5], [0, NaN], r.full([3, 2], 1)],
+      },
+      opts((o) => r.kernelAlignment(m22(), [0, 1], o)),
+      {
+        arg: "options.centered",
+        call: (v) => r.kernelAlignment(m22(), [0, 1], { centered: v as Any }),
+        bad: NOT_BOOLEAN,
+      },
+      {
+        arg: "options.targetKind",
+        call: (v) => r.kernelAlignment(m22(), m22(), { targetKind: v as Any }),
+        bad: ["label", 5, null],
+      },
+    ],
+    MinibatchCka: [
+      tensor("x", (v) => new r.MinibatchCka().add(v, feat())),
+      tensor("y", (v) => new r.MinibatchCka().add(feat(), v)),
+      { arg: "examples", call: (v) => new r.MinibatchCka().add(v as Any, v as Any), bad: [r.full([3, 2], 1)] },
+    ],
+    rankMe: [tensor("z", (v) => r.rankMe(v)), { arg: "z", call: (v) => r.rankMe(v as Any), bad: [r.full([2, 2], 0)] }],
+    stableRank: [tensor("a", (v) => r.stableRank(v)), {
+      arg: "a",
+      call: (v) => r.stableRank(v as Any),
+      bad: [r.full([2], 1), T([1, NaN], [1, 2])],
+    }],
+    alphaReq: [
+      tensor("z", (v) => r.alphaReq(v)),
+      opts((o) => r.alphaReq(feat(), o)),
+      {
+        arg: "options.range",
+        call: (v) => r.alphaReq(feat(), { range: v as Any }),
+        bad: [[1], [0, 3], [1, 2], [1, 9], [1.5, 3], "x", 5],
+      },
     ],
     sineSumTarget: [
       opts((o) => r.sineSumTarget(o)),

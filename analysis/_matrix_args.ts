@@ -1,0 +1,23 @@
+/**
+ * Argument checks shared by the representation measures.
+ *
+ * @module
+ */
+import { formatShape } from "../ops/tensor.ts";
+import { checkTensor } from "../ops/_args.ts";
+
+/**
+ * Refuses what is not a 2-D Tensor.
+ *
+ * @param context What the caller was doing, after "Cannot ".
+ * @param name The argument's name.
+ * @param value The value.
+ * @returns Its shape [examples, features].
+ */
+export function checkMatrixTensor(context: string, name: string, value: unknown): [number, number] {
+  const t = checkTensor(context, name, value);
+  if (t.rank !== 2) {
+    throw new RangeError(`Cannot ${context}: ${name} must be 2-D [examples, features] (got ${formatShape(t.shape)})`);
+  }
+  return [t.shape[0], t.shape[1]];
+}

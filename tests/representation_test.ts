@@ -1,0 +1,157 @@
+/**
+ * Representation measures (CKA, minibatch CKA, kernel alignment, RankMe, stable rank, α-ReQ) against
+ * float64 references from their definitions (tests/fixtures/representation_numpy.py), their
+ * invariances, and their refusals.
+ *
+ * @module
+ */
+import assert from "node:assert";
+import * as r from "./_all.ts";
+
+const fixture = JSON.parse(await Deno.readTextFile(new URL("./fixtures/representation_numpy.json", import.meta.url)));
+const T = (v: ArrayLike<number>, shape: number[]) => r.Tensor.fromArray(Array.from(v), shape);
+const close = (got: number, want: number, tol: number, what: string) =>
+  assert.ok(
+    Math.abs(got - want) <= tol,
+    `${what}: ${got} vs ${want} (|Δ| ${Math.abs(got - want).toExponential(2)} > ${tol})`,
+  );
+
+/** Deterministic pseudo-random values in (−1, 1) (a sine hash: no low-rank structure). */
+const values = (count: number, seed: number) =>
+  Array.from({ length: count }, (_, i) => {
+    const h = Math.sin(seed * 12.9898 + i * 78.233 + 0.5) * 43758.5453;
+    return 2 * (h - Math.floor(h)) - 1;
+  });
+
+/** A d×d orthogonal matrix (Gram–Schmidt of a fixed matrix, in float64). */
+function orthogonal(d: number, seed: number): number[] {
+  const cols: number[][] = [];
+  for (let j = 0; j < d; j++) {
+    const v = values(d, seed + j);
+    for (const c of cols) {
+      const dot = v.reduce((s, x, i) => s + x * c[i], 0);
+      for (let i = 0; i < d; i++) v[i] -= dot * c[i];
+    }
+    const norm = Math.hypot(...v);
+    cols.push(v.map((x) => x / norm));
+  }
+  return Array.from({ length: d * d }, (_, k) => cols[k % d][Math.floor(k / d)]);
+}
+
+Deno.test("CKA, minibatch CKA and kernel alignment match float64 references from their definitions", async () => {
+  await r.initGpu();
+  const { n, d1, d2 } = fixture;
+  const x = T(fixture.x, [n, d1]), y = T(fixture.y, [n, d2]);
+  // The references take float32-rounded inputs in float64; rankscope's Grams are float32, so agreement
+  // is to about 1e-6 (a 1% error in any formula is 1e-3 or more).
+  close((await r.cka(x, y)).value, fixture.ckaLinear, 1e-5, "linear CKA");
+  close((await r.cka(x, y, { debiased: true })).value, fixture.ckaLinearDebiased, 1e-5, "debiased linear CKA");
+  close((await r.cka(x, y, { kernel: "rbf" })).value, fixture.ckaRbf, 1e-5, "RBF CKA");
+  close(
+    (await r.cka(x, y, { kernel: "rbf", bandwidth: 0.8, debiased: true })).value,
+    fixture.ckaRbfDebiased,
+    1e-5,
+    "debiased RBF CKA",
+  );
+  const acc = new r.MinibatchCka();
+  for (let b = 0; b < n; b += 10) {
+    await acc.add(
+      T(fixture.x.slice(b * d1, (b + 10) * d1), [10, d1]),
+      T(fixture.y.slice(b * d2, (b + 10) * d2), [10, d2]),
+    );
+  }
+  const mb = acc.result();
+  close(mb.value, fixture.minibatchCka, 1e-5, "minibatch CKA");
+  assert.deepEqual([mb.batches, mb.examples], [4, 40]);
+  const k = T(fixture.kernel, [n, n]);
+  close((await r.kernelAlignment(k, fixture.labels)).value, fixture.alignmentCentered, 1e-6, "centred alignment");
+  close(
+    (await r.kernelAlignment(k, fixture.labels, { centered: false })).value,
+    fixture.alignmentUncentered,
+    1e-6,
+    "alignment",
+  );
+  const onehot = fixture.labels.flatMap((c: number) => [0, 1, 2].map((j) => (j === c ? 1 : 0)));
+  close((await r.kernelAlignment(k, T(onehot, [n, 3]))).value, fixture.alignmentCentered, 1e-6, "one-hot target");
+});
+
+Deno.test("RankMe, stable rank and α-ReQ match float64 references; α of an exact power law is recovered", async () => {
+  await r.initGpu();
+  const { n, d1 } = fixture;
+  const x = T(fixture.x, [n, d1]);
+  close((await r.rankMe(x)).value, fixture.rankMe, 1e-6 * fixture.rankMe, "RankMe");
+  close((await r.stableRank(x)).value, fixture.stableRank, 1e-6 * fixture.stableRank, "stable rank");
+  const fit = await r.alphaReq(x, { range: fixture.alphaRange });
+  close(fit.value, fixture.alpha, 1e-3, "α on the fixture's graded columns");
+  assert.deepEqual(fit.range, fixture.alphaRange);
+  // λ_k = k^−1.5 exactly: rows ±√(n/2)·λ_k^½·e_k rotated by an orthogonal matrix (centred by pairing).
+  const d = 16, alpha = 1.5, q = orthogonal(d, 3);
+  const rows: number[] = [];
+  for (let k = 1; k <= d; k++) {
+    for (const sign of [1, -1]) {
+      for (let j = 0; j < d; j++) rows.push(sign * Math.sqrt(d) * k ** (-alpha / 2) * q[(k - 1) * d + j]);
+    }
+  }
+  const exact = await r.alphaReq(T(rows, [2 * d, d]));
+  close(exact.value, alpha, 1e-4, "α of k^−1.5");
+  assert.ok(exact.r2 > 0.99999, `R² ${exact.r2}`);
+  assert.deepEqual(exact.range, [1, d]);
+  // RankMe of a scaled identity-like Z is its dimension (the ε terms add d·ε·(1 − ln(1/d)) at most).
+  const eye = Array.from({ length: 64 }, (_, i) => (i % 9 === 0 ? 5 : 0));
+  close((await r.rankMe(T(eye, [8, 8]))).value, 8, 1e-4, "RankMe of 5·I₈");
+  close((await r.stableRank(T(eye, [8, 8]))).value, 8, 1e-9, "stable rank of 5·I₈");
+});
+
+Deno.test("CKA is 1 for rotated, scaled, shifted copies, symmetric, and linear CKA is the centred alignment of XXᵀ and YYᵀ", async () => {
+  await r.initGpu();
+  const n = 24, d = 6;
+  const x = T(values(n * d, 1), [n, d]);
+  // y depends on x (through a nonlinearity) plus noise, so every CKA is well inside (0, 1).
+  const y = r.add(r.tanh(r.matmul(x, T(values(d * 3, 7), [d, 3]))), r.mul(T(values(n * 3, 2), [n, 3]), 0.4));
+  const copy = r.add(r.mul(r.matmul(x, T(orthogonal(d, 9), [d, d])), 2.5), 4);
+  for (
+    const options of [{}, { debiased: true }, { kernel: "rbf" as const }, { kernel: "rbf" as const, debiased: true }]
+  ) {
+    close((await r.cka(x, copy, options)).value, 1, 1e-5, `CKA(X, 2.5·XQ + 4) ${JSON.stringify(options)}`);
+    const [xy, yx] = [(await r.cka(x, y, options)).value, (await r.cka(y, x, options)).value];
+    close(xy, yx, 1e-12, `symmetry ${JSON.stringify(options)}`);
+    assert.ok(xy > 0.05 && xy < 0.95, `a non-trivial value ${xy}`);
+  }
+  const linear = (await r.cka(x, y)).value;
+  const alignment = (await r.kernelAlignment(r.gram(x), r.gram(y), { targetKind: "kernel" })).value;
+  close(linear, alignment, 1e-5, "linear CKA = centred alignment of the Grams");
+  close((await r.kernelAlignment(r.gram(x), r.gram(x))).value, 1, 1e-12, "alignment of K with itself");
+  // One batch: minibatch CKA is the debiased linear CKA.
+  const one = new r.MinibatchCka();
+  await one.add(x, y);
+  close(one.result().value, (await r.cka(x, y, { debiased: true })).value, 1e-12, "one batch = debiased CKA");
+});
+
+Deno.test("representation measures refuse bad input before any work, naming the value", async () => {
+  await r.initGpu();
+  const x = T(values(20, 4), [10, 2]);
+  const rejects = (call: () => Promise<unknown>, kind: typeof RangeError | typeof TypeError, pattern: RegExp) =>
+    assert.rejects(call, (e: unknown) => e instanceof kind && pattern.test((e as Error).message));
+  await rejects(() => r.cka(x, T(values(18, 5), [9, 2])), RangeError, /x has 10 examples and y has 9/);
+  await rejects(
+    () => r.cka(T(values(6, 1), [3, 2]), T(values(6, 2), [3, 2]), { debiased: true }),
+    RangeError,
+    /needs 4/,
+  );
+  await rejects(() => r.cka(x, r.full([10, 3], 2)), RangeError, /y is constant/);
+  await rejects(() => r.cka(x, r.full([10, 3], 2), { kernel: "rbf" }), RangeError, /median distance .* y is 0/);
+  await rejects(() => r.cka(x, T([...values(19, 3), NaN], [10, 2])), RangeError, /y holds NaN/);
+  await rejects(() => r.cka(x, x, { kernal: "rbf" } as never), TypeError, /unknown option "kernal".*"kernel"/);
+  await rejects(() => r.cka(x, x, { bandwidth: 1 }), TypeError, /bandwidth applies to the "rbf" kernel/);
+  await rejects(
+    () => new r.MinibatchCka().add(T(values(6, 1), [3, 2]), T(values(6, 1), [3, 2])),
+    RangeError,
+    /3 examples/,
+  );
+  assert.throws(() => new r.MinibatchCka().result(), RangeError);
+  await rejects(() => r.kernelAlignment(r.full([3, 3], 1), [0, 1, 2]), RangeError, /centred Gram of k is zero/);
+  await rejects(() => r.kernelAlignment(r.full([3, 2], 1), [0, 1, 2]), RangeError, /square/);
+  await rejects(() => r.rankMe(r.full([3, 2], 0)), RangeError, /z is all zeros/);
+  await rejects(() => r.alphaReq(r.full([5, 3], 1)), RangeError, /constant over its 5 examples/);
+  await rejects(() => r.alphaReq(x, { range: [1, 5] }), RangeError, /options.range\[1\]/);
+});

@@ -118,6 +118,7 @@ export {
   type KernelAlignmentOptions,
   MinibatchCka,
 } from "./analysis/cka.ts";
+export { agop, type AgopOptions, type AgopResult } from "./analysis/agop.ts";
 export {
   alphaReq,
   type AlphaReqOptions,

@@ -15,3 +15,4 @@ export * from "./von_neumann.ts";
 export * from "./infinite_ntk_gpu.ts";
 export * from "./cka.ts";
 export * from "./representation_rank.ts";
+export * from "./agop.ts";

@@ -741,6 +741,17 @@ function buildSlots(): Record<string, Slot[]> {
       tensor("y", (v) => new r.MinibatchCka().add(feat(), v)),
       { arg: "examples", call: (v) => new r.MinibatchCka().add(v as Any, v as Any), bad: [r.full([3, 2], 1)] },
     ],
+    agop: [
+      { arg: "model", call: (v) => r.agop(v as Any, feat()), bad: NOT_LAYER },
+      tensor("inputs", (v) => r.agop(new r.Dense(2, 1), v)),
+      opts((o) => r.agop(new r.Dense(2, 1), feat(), o)),
+      { arg: "options.chunk", call: (v) => r.agop(new r.Dense(2, 1), feat(), { chunk: v as number }), bad: NOT_COUNT },
+      {
+        arg: "options.power",
+        call: (v) => r.agop(new r.Dense(2, 1), feat(), { power: v as number }),
+        bad: [0, -1, NaN, Infinity, "x"],
+      },
+    ],
     rankMe: [tensor("z", (v) => r.rankMe(v)), { arg: "z", call: (v) => r.rankMe(v as Any), bad: [r.full([2, 2], 0)] }],
     stableRank: [tensor("a", (v) => r.stableRank(v)), {
       arg: "a",

@@ -43,6 +43,7 @@ const CALLS: Record<string, (options: object) => unknown> = {
   fit: (o) => r.fit(new r.Dense(2, 1), tinyData(), { epochs: 1, batchSize: 2, ...o } as r.FitOptions),
   cka: (o) => r.cka(r.Tensor.fromArray([1, 0, 0, 2, 3, 1], [3, 2]), r.Tensor.fromArray([1, 2, 4], [3, 1]), o),
   kernelAlignment: (o) => r.kernelAlignment(r.Tensor.fromArray([1, 0, 0, 2], [2, 2]), [0, 1], o),
+  agop: (o) => r.agop(new r.Dense(2, 1), r.Tensor.fromArray([1, 2, 3, 4], [2, 2]), o),
   alphaReq: (o) => r.alphaReq(r.Tensor.fromArray([1, 0, 0, 0, 2, 0, 0, 0, 3], [3, 3]), o),
   vonNeumannEntropy: (o) => r.vonNeumannEntropy([1, 0, 0, 1], o),
   epsilonRank: (o) => r.epsilonRank(r.full([3, 2], 1), { x: [0, 0.5, 1], ...o }),

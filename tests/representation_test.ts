@@ -155,3 +155,40 @@ Deno.test("representation measures refuse bad input before any work, naming the 
   await rejects(() => r.alphaReq(r.full([5, 3], 1)), RangeError, /constant over its 5 examples/);
   await rejects(() => r.alphaReq(x, { range: [1, 5] }), RangeError, /options.range\[1\]/);
 });
+
+Deno.test("AGOP of a linear and a tanh model equals its closed form; the NFA correlation of a linear map is 1", async () => {
+  await r.initGpu();
+  const n = 12, d = 5, k = 3;
+  const inputs = values(n * d, 11);
+  const x = T(inputs, [n, d]);
+  const linear = new r.Dense(d, k, { seed: 4, bias: false });
+  const w = await linear.parameters()[0].toArray(); // [d, k]
+  // Linear: every input Jacobian is Wᵀ, so AGOP = W Wᵀ.
+  const lin = await r.agop(linear, x, { chunk: 5 });
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      let want = 0;
+      for (let c = 0; c < k; c++) want += w[i * k + c] * w[j * k + c];
+      close(lin.matrix[i * d + j], want, 1e-5 * Math.abs(want) + 1e-6, `linear AGOP[${i}, ${j}]`);
+    }
+  }
+  close(lin.nfaCorrelation!, 1, 1e-6, "NFA correlation of a linear map");
+  // tanh(xW): ∇f_o(x_i) = (1 − tanh²(x_i·w_o)) w_o, so AGOP = (1/n) Σ_i Σ_o (1 − t_io²)² w_o w_oᵀ.
+  const model = new r.Sequential([linear, new r.Activation("tanh")]);
+  const got = await r.agop(model, x, { power: 0.5 });
+  const want = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < k; o++) {
+      let z = 0;
+      for (let a = 0; a < d; a++) z += inputs[i * d + a] * w[a * k + o];
+      const g = (1 - Math.tanh(z) ** 2) ** 2 / n;
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) want[a * d + b] += g * w[a * k + o] * w[b * k + o];
+    }
+  }
+  const scale = Math.max(...want.map(Math.abs));
+  for (let i = 0; i < d * d; i++) close(got.matrix[i], want[i], 1e-5 * scale, `tanh AGOP entry ${i}`);
+  const eig = r.eigvalshHost(want, d).reverse();
+  for (let i = 0; i < d; i++) close(got.eigenvalues[i], eig[i], 1e-5 * eig[0], `tanh AGOP eigenvalue ${i}`);
+  assert.ok(got.nfaCorrelation! > 0 && got.nfaCorrelation! < 1, `NFA correlation ${got.nfaCorrelation}`);
+  await assert.rejects(() => r.agop(model, r.full([3], 1)), RangeError);
+});

@@ -120,6 +120,15 @@ export {
 } from "./analysis/cka.ts";
 export { agop, type AgopOptions, type AgopResult } from "./analysis/agop.ts";
 export {
+  type CustomMeasure,
+  type FeatureMeasureName,
+  type ModelMeasureName,
+  track,
+  Tracker,
+  type TrackOptions,
+  type TrackRow,
+} from "./analysis/track.ts";
+export {
   alphaReq,
   type AlphaReqOptions,
   type AlphaReqResult,
@@ -145,6 +154,7 @@ export { heatmap, type HeatmapOptions } from "./plot/heatmap.ts";
 export { histogram, type HistogramOptions } from "./plot/histogram.ts";
 export { imageGrid, type ImageGridOptions } from "./plot/image_grid.ts";
 export { subplots, type SubplotsOptions } from "./plot/subplots.ts";
+export { type MeasureRow, measuresPlot, type MeasuresPlotOptions } from "./plot/measures_plot.ts";
 
 // Data.
 export {

@@ -16,3 +16,4 @@ export * from "./infinite_ntk_gpu.ts";
 export * from "./cka.ts";
 export * from "./representation_rank.ts";
 export * from "./agop.ts";
+export * from "./track.ts";

@@ -2,14 +2,31 @@
  * Representation measures at scale: linear CKA of two 10,000 × 512 feature matrices (three 512 × 512
  * Grams of centred features: about 15.7 GFLOP as 2nd² per Gram), and minibatch CKA streamed over every
  * MNIST digit the bundled package holds (10,000) and over 60,000 synthetic rows, with the process RSS
- * before and after to show that memory stays bounded by one batch.
+ * before and after to show that memory stays bounded by one batch; and what `track` adds to a `fit` run
+ * recording RankMe of two hidden layers once per epoch.
  *
  * Run: `deno run -A bench/representation.ts [--n 10000] [--d 512] [--batch 1000]`
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { cka, loadMnist, matmul, MinibatchCka, randomNormal, tanh, Tensor, tidy } from "../mod.ts";
+import {
+  Activation,
+  Adam,
+  cka,
+  Dense,
+  fit,
+  loadMnist,
+  matmul,
+  MinibatchCka,
+  randomNormal,
+  Sequential,
+  softmaxCrossEntropy,
+  tanh,
+  Tensor,
+  tidy,
+  track,
+} from "../mod.ts";
 import { denoGpu } from "../experiments/_common.ts";
 
 const { values } = parseArgs({
@@ -75,3 +92,50 @@ await stream(
   (start, size) => Tensor.fromArray(train.x.subarray(start * pixels, (start + size) * pixels), [size, pixels]),
 );
 await stream("60,000 synthetic rows", 60000, (start, size) => randomNormal([size, pixels], { seed: 100 + start }));
+
+// Tracking overhead: an MLP on 2,000 digits, 3 epochs, with and without RankMe of both hidden layers on
+// 256 probe digits once per epoch (the record before training included).
+const digits = {
+  x: train.x.subarray(0, 2000 * pixels),
+  xShape: [2000, pixels],
+  y: train.oneHot.subarray(0, 20000),
+  yShape: [2000, 10],
+};
+const mlp = () =>
+  new Sequential([
+    new Dense(pixels, 256, { seed: 1 }),
+    new Activation("relu"),
+    new Dense(256, 256, { seed: 2 }),
+    new Activation("relu"),
+    new Dense(256, 10, { seed: 3 }),
+  ]);
+const probe = Tensor.fromArray(train.x.subarray(5000 * pixels, 5256 * pixels), [256, pixels]);
+const run = async (tracked: boolean) => {
+  const model = mlp();
+  const t0 = performance.now();
+  const tracker = tracked ? track(model, { inputs: probe, measures: ["rankMe"], layers: [2, 4] }) : null;
+  await tracker?.record(0);
+  await fit(model, digits, {
+    loss: softmaxCrossEntropy,
+    optimizer: new Adam({ lr: 1e-3 }),
+    epochs: 3,
+    batchSize: 128,
+    seed: 0,
+    onEpoch: tracker?.onEpoch,
+  });
+  return (performance.now() - t0) / 1000;
+};
+await run(false); // compiles the pipelines
+const plain: number[] = [], tracked: number[] = [];
+for (let r = 0; r < 3; r++) {
+  plain.push(await run(false));
+  tracked.push(await run(true));
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[1];
+console.log(
+  `fit, 3 epochs of 2,000 digits: ${median(plain).toFixed(2)} s plain, ${
+    median(tracked).toFixed(2)
+  } s with RankMe of 2 layers per epoch (+${
+    ((median(tracked) / median(plain) - 1) * 100).toFixed(1)
+  }%, medians of 3 alternating runs)`,
+);

@@ -11,3 +11,4 @@ export * from "./line_plot.ts";
 export * from "./scatter_plot.ts";
 export * from "./subplots.ts";
 export * from "./table.ts";
+export * from "./measures_plot.ts";

@@ -752,6 +752,43 @@ function buildSlots(): Record<string, Slot[]> {
         bad: [0, -1, NaN, Infinity, "x"],
       },
     ],
+    track: [
+      { arg: "model", call: (v) => r.track(v as Any, { inputs: feat(), measures: ["rankMe"] }), bad: NOT_LAYER },
+      { arg: "option", call: (v) => r.track(model(), v as Any), bad: [undefined, ...NOT_OPTIONS] },
+      {
+        arg: "options.inputs",
+        call: (v) => r.track(model(), { inputs: v as Any, measures: ["rankMe"] }),
+        bad: NOT_TENSOR,
+      },
+      {
+        arg: "options.measures",
+        call: (v) => r.track(model(), { inputs: feat(), measures: v as Any }),
+        bad: [5, "x", null, undefined, [], [5], ["rankme"], [{ name: 5 }], [{ name: "m", fn: 5 }]],
+      },
+      {
+        arg: "options.layers",
+        call: (v) => r.track(model(), { inputs: feat(), measures: ["rankMe"], layers: v as Any }),
+        bad: [[-1], [4], [1.5], [NaN], ["x"], 5, "x"],
+      },
+      {
+        arg: "options.targets",
+        call: (v) => r.track(model(), { inputs: feat(), measures: ["ntkAlignment"], targets: v as Any }),
+        bad: [undefined],
+      },
+    ],
+    Tracker: [{ arg: "option", call: (v) => new r.Tracker(model(), v as Any), bad: [undefined, ...NOT_OPTIONS] }, {
+      arg: "step",
+      call: (v) => r.track(model(), { inputs: T([1, 2, 3, 4], [2, 2]), measures: ["rankMe"] }).record(v as number),
+      bad: [NaN, Infinity, "x", null, undefined],
+    }],
+    measuresPlot: [
+      {
+        arg: "rows",
+        call: (v) => r.measuresPlot(v as Any),
+        bad: [5, "x", null, undefined, {}, [], [5], [{ step: 1 }]],
+      },
+      opts((o) => r.measuresPlot([{ step: 0, layer: 1, measure: "m", value: 1 }], o)),
+    ],
     rankMe: [tensor("z", (v) => r.rankMe(v)), { arg: "z", call: (v) => r.rankMe(v as Any), bad: [r.full([2, 2], 0)] }],
     stableRank: [tensor("a", (v) => r.stableRank(v)), {
       arg: "a",

@@ -11,7 +11,7 @@ import { checkArrayLike, checkFunction, checkNumber, checkOptions, describe } fr
 import { checkLayer, type TraceableModel } from "../model/parameterized.ts";
 import { svdvals } from "../linalg/svd.ts";
 import { effectiveRank, sRank } from "./entropy.ts";
-import { alphaReq, rankMe, stableRank } from "./representation_rank.ts";
+import { alphaReq, rankMe, SPECTRUM_ACCURACY, stableRank } from "./representation_rank.ts";
 import { empiricalNtk } from "./ntk.ts";
 import { vonNeumannEntropy } from "./von_neumann.ts";
 import { kernelAlignment } from "./cka.ts";
@@ -56,7 +56,7 @@ const FEATURE: Record<FeatureMeasureName, (z: Tensor) => Promise<number>> = {
   rankMe: async (z) => (await rankMe(z)).value,
   stableRank: async (z) => (await stableRank(z)).value,
   alphaReq: async (z) => (await alphaReq(z)).value,
-  effectiveRank: async (z) => effectiveRank(await svdvals(z)),
+  effectiveRank: async (z) => effectiveRank(await svdvals(z, { accuracy: { normwise: SPECTRUM_ACCURACY } })),
   sRank: (z) => sRank(z),
 };
 const MODEL: readonly ModelMeasureName[] = ["ntkEntropy", "ntkAlignment"];

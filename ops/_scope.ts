@@ -56,8 +56,6 @@ const storage: AsyncStorage | null = await loadAsyncStorage();
 const shared = { scopes: [] as Scope[], recording: 0 };
 /** The scope each member currently belongs to. */
 const owner = new WeakMap<ScopeMember, Scope>();
-/** For a scope opened in place, the stack it was pushed on. */
-const placed = new WeakMap<Scope, Scope[]>();
 const AsyncFunction = (async () => {}).constructor;
 /** Whether `fn` needs a context of its own: an `async` function, where contexts are isolated. */
 const isolates = (fn: unknown) => storage !== null && fn instanceof AsyncFunction;
@@ -109,7 +107,6 @@ export function openScope<T>(scope: Scope, fn: () => T): T {
   const ctx = current();
   if (isolates(fn)) return storage!.run({ scopes: [...ctx.scopes, scope], recording: ctx.recording }, fn);
   ctx.scopes.push(scope);
-  placed.set(scope, ctx.scopes);
   return fn();
 }
 
@@ -121,14 +118,12 @@ export function openScope<T>(scope: Scope, fn: () => T): T {
  *   scopes overlapped), after freeing it.
  */
 export function closeScope(scope: Scope, kept: ReadonlySet<ScopeMember>): void {
-  let overlapped = false;
-  const stack = placed.get(scope);
-  if (stack) {
-    placed.delete(scope);
-    const at = stack.indexOf(scope);
-    overlapped = at !== stack.length - 1;
-    if (at >= 0) stack.splice(at, 1);
-  }
+  // A scope opened in place is on the stack of the context its caller sees (where `tidy` closes it, at
+  // once or when its promise settles); one with a context of its own is not.
+  const stack = current().scopes;
+  const at = stack.indexOf(scope);
+  const overlapped = at >= 0 && at !== stack.length - 1;
+  if (at >= 0) stack.splice(at, 1);
   const parent = current().scopes.at(-1);
   for (const member of [...scope]) {
     owner.delete(member);

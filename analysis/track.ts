@@ -68,6 +68,10 @@ export class Tracker {
   readonly #model: TraceableModel;
   readonly #options: TrackOptions;
   readonly #layers: readonly number[];
+  /** The per-layer measures, built-in and custom alike, in the order given. */
+  readonly #features: readonly CustomMeasure[];
+  /** The model measures, in the order given. */
+  readonly #modelMeasures: readonly ModelMeasureName[];
 
   /**
    * A tracker (the same as {@linkcode track}).
@@ -76,7 +80,7 @@ export class Tracker {
    * @param options The probe batch, the measures, the layers, and the targets for NTK alignment.
    */
   constructor(model: TraceableModel, options: TrackOptions) {
-    this.#layers = checkTrack(model, options);
+    [this.#layers, this.#features, this.#modelMeasures] = checkTrack(model, options);
     this.#model = model;
     this.#options = options;
   }
@@ -89,7 +93,7 @@ export class Tracker {
    */
   async record(step: number): Promise<void> {
     checkNumber("record measures", "step", step);
-    const { inputs, measures } = this.#options;
+    const { inputs } = this.#options;
     const n = inputs.shape[0];
     const features = noGrad(() =>
       tidy(() => {
@@ -98,25 +102,18 @@ export class Tracker {
       })
     );
     try {
-      for (const m of measures) {
-        if (typeof m === "object") {
-          for (const [k, layer] of this.#layers.entries()) {
-            this.rows.push({ step, layer, measure: m.name, value: await m.fn(features[k], layer) });
-          }
-        } else if (m in FEATURE) {
-          for (const [k, layer] of this.#layers.entries()) {
-            this.rows.push({ step, layer, measure: m, value: await FEATURE[m as FeatureMeasureName](features[k]) });
-          }
+      for (const m of this.#features) {
+        for (const [k, layer] of this.#layers.entries()) {
+          this.rows.push({ step, layer, measure: m.name, value: await m.fn(features[k], layer) });
         }
       }
     } finally {
       features.forEach((f) => f.dispose());
     }
-    const model = measures.filter((m): m is ModelMeasureName => MODEL.includes(m as ModelMeasureName));
-    if (model.length === 0) return;
+    if (this.#modelMeasures.length === 0) return;
     const ntk = empiricalNtk(this.#model, inputs);
     try {
-      for (const m of model) {
+      for (const m of this.#modelMeasures) {
         const value = m === "ntkEntropy"
           ? (await vonNeumannEntropy(ntk)).entropy
           : (await kernelAlignment(ntk, this.#options.targets!)).value;
@@ -178,8 +175,11 @@ export function track(model: TraceableModel, options: TrackOptions): Tracker {
   return new Tracker(model, options);
 }
 
-/** Checks the model and options of a tracker; returns its layers. */
-function checkTrack(model: TraceableModel, options: TrackOptions): number[] {
+/** Checks the model and options of a tracker; returns its layers, per-layer measures and model measures. */
+function checkTrack(
+  model: TraceableModel,
+  options: TrackOptions,
+): [number[], CustomMeasure[], ModelMeasureName[]] {
   const what = "track measures";
   checkLayer(what, "model", model, true);
   if (options === undefined) throw new TypeError(`Cannot ${what}: options (inputs, measures) are required`);
@@ -187,6 +187,7 @@ function checkTrack(model: TraceableModel, options: TrackOptions): number[] {
   checkTensor(what, "options.inputs", options.inputs);
   const measures = checkArrayLike(what, "options.measures", options.measures) as readonly unknown[];
   if (measures.length === 0) throw new RangeError(`Cannot ${what}: options.measures is empty`);
+  const features: CustomMeasure[] = [], modelMeasures: ModelMeasureName[] = [];
   for (const m of measures) {
     if (typeof m === "object" && m !== null) {
       const custom = m as CustomMeasure;
@@ -194,7 +195,12 @@ function checkTrack(model: TraceableModel, options: TrackOptions): number[] {
         throw new TypeError(`Cannot ${what}: a custom measure in options.measures needs a string name`);
       }
       checkFunction(what, `options.measures "${custom.name}".fn`, custom.fn);
-    } else if (!(typeof m === "string" && (m in FEATURE || MODEL.includes(m as ModelMeasureName)))) {
+      features.push(custom);
+    } else if (typeof m === "string" && Object.hasOwn(FEATURE, m)) {
+      features.push({ name: m, fn: FEATURE[m as FeatureMeasureName] });
+    } else if (MODEL.includes(m as ModelMeasureName)) {
+      modelMeasures.push(m as ModelMeasureName);
+    } else {
       const known = [...Object.keys(FEATURE), ...MODEL].join(", ");
       throw new TypeError(`Cannot ${what}: unknown measure ${describe(m)} in options.measures (known: ${known})`);
     }
@@ -208,5 +214,5 @@ function checkTrack(model: TraceableModel, options: TrackOptions): number[] {
   for (const [i, layer] of layers.entries()) {
     checkNumber(what, `options.layers[${i}]`, layer, { integer: true, min: 0, max: depth });
   }
-  return [...layers];
+  return [[...layers], features, modelMeasures];
 }

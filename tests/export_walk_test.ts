@@ -763,7 +763,7 @@ function buildSlots(): Record<string, Slot[]> {
       {
         arg: "options.measures",
         call: (v) => r.track(model(), { inputs: feat(), measures: v as Any }),
-        bad: [5, "x", null, undefined, [], [5], ["rankme"], [{ name: 5 }], [{ name: "m", fn: 5 }]],
+        bad: [5, "x", null, undefined, [], [5], ["rankme"], ["toString"], [{ name: 5 }], [{ name: "m", fn: 5 }]],
       },
       {
         arg: "options.layers",

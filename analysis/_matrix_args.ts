@@ -1,10 +1,12 @@
 /**
- * Argument checks shared by the representation measures.
+ * Argument checks and the column centring shared by the representation measures.
  *
  * @module
  */
-import { formatShape } from "../ops/tensor.ts";
+import { formatShape, type Tensor } from "../ops/tensor.ts";
 import { checkTensor } from "../ops/_args.ts";
+import { mean } from "../ops/reduce.ts";
+import { sub } from "../ops/elementwise.ts";
 
 /**
  * Refuses what is not a 2-D Tensor.
@@ -20,4 +22,14 @@ export function checkMatrixTensor(context: string, name: string, value: unknown)
     throw new RangeError(`Cannot ${context}: ${name} must be 2-D [examples, features] (got ${formatShape(t.shape)})`);
   }
   return [t.shape[0], t.shape[1]];
+}
+
+/**
+ * Features centred over the examples: x − mean(x) along axis 0.
+ *
+ * @param x [examples, features].
+ * @returns A new tensor of the same shape.
+ */
+export function centreColumns(x: Tensor): Tensor {
+  return sub(x, mean(x, { axis: 0, keepDims: true }));
 }

@@ -7,11 +7,9 @@
  */
 import { noGrad, Tensor, tidy } from "../ops/tensor.ts";
 import { gram, matmul } from "../ops/matmul.ts";
-import { mean } from "../ops/reduce.ts";
-import { sub } from "../ops/elementwise.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkArrayLike, checkBoolean, checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
-import { checkMatrixTensor } from "./_matrix_args.ts";
+import { centreColumns, checkMatrixTensor } from "./_matrix_args.ts";
 import { withDisplay } from "./_display.ts";
 
 /** Largest example count the n×n (RBF, debiased or alignment) paths take: four float64 n×n matrices. */
@@ -58,18 +56,24 @@ function frobeniusDot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-/** H K H with H = I − 11ᵀ/n, in place. */
-function centreGram(k: Float64Array, n: number): Float64Array {
-  const rows = new Float64Array(n);
+/** The row sums of an n×n matrix and their total. */
+function rowSums(k: Float64Array, n: number): { sums: Float64Array; total: number } {
+  const sums = new Float64Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let j = 0; j < n; j++) s += k[i * n + j];
-    rows[i] = s / n;
+    sums[i] = s;
     total += s;
   }
-  total /= n * n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) k[i * n + j] += total - rows[i] - rows[j];
+  return { sums, total };
+}
+
+/** H K H with H = I − 11ᵀ/n, in place (K symmetric, so column means are the row means). */
+function centreGram(k: Float64Array, n: number): Float64Array {
+  const { sums, total } = rowSums(k, n);
+  const grand = total / (n * n), means = sums.map((s) => s / n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) k[i * n + j] += grand - means[i] - means[j];
   return k;
 }
 
@@ -79,16 +83,9 @@ function centreGram(k: Float64Array, n: number): Float64Array {
  */
 function uCentreGram(k: Float64Array, n: number): Float64Array {
   for (let i = 0; i < n; i++) k[i * n + i] = 0;
-  const means = new Float64Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += k[i * n + j];
-    means[i] = s / (n - 2);
-    total += s;
-  }
+  const { sums, total } = rowSums(k, n);
   const shift = total / ((n - 1) * (n - 2)) / 2;
-  for (let i = 0; i < n; i++) means[i] -= shift;
+  const means = sums.map((s) => s / (n - 2) - shift);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) k[i * n + j] = i === j ? 0 : k[i * n + j] - means[i] - means[j];
   }
@@ -101,7 +98,7 @@ async function kernelOf(name: string, x: Tensor, kernel: "linear" | "rbf", bandw
   const g = await hostValues(
     context,
     name,
-    noGrad(() => tidy(() => gram(sub(x, mean(x, { axis: 0, keepDims: true }))))),
+    noGrad(() => tidy(() => gram(centreColumns(x)))),
   );
   if (kernel === "linear") return g;
   const d2 = new Float64Array(n * n);
@@ -136,8 +133,9 @@ function alignment(k: Float64Array, l: Float64Array, what: string, names: [strin
 async function featureSpaceLinearCka(x: Tensor, y: Tensor): Promise<number> {
   const grams = noGrad(() =>
     tidy(() => {
-      const xc = sub(x, mean(x, { axis: 0, keepDims: true })), yc = sub(y, mean(y, { axis: 0, keepDims: true }));
-      return [xc, yc, xc].map((a, i) => matmul(i === 2 ? yc : a, a, { transposeA: true }));
+      const [xc, yc] = [centreColumns(x), centreColumns(y)];
+      const t = { transposeA: true };
+      return [matmul(xc, xc, t), matmul(yc, yc, t), matmul(yc, xc, t)];
     })
   );
   try {

@@ -5,9 +5,7 @@
  * @module
  */
 import type { Tensor } from "../ops/tensor.ts";
-import { checkMatrixTensor } from "./_matrix_args.ts";
-import { mean } from "../ops/reduce.ts";
-import { sub } from "../ops/elementwise.ts";
+import { centreColumns, checkMatrixTensor } from "./_matrix_args.ts";
 import { checkArrayLike, checkNumber, checkOptions } from "../check/args.ts";
 import { svdvals } from "../linalg/svd.ts";
 import { withDisplay } from "./_display.ts";
@@ -18,8 +16,13 @@ export const SPECTRUM_ACCURACY = 1e-12;
 /** The ε that RankMe adds to each normalised singular value (Garrido et al. 2023). */
 export const RANKME_EPSILON = 1e-7;
 
-/** Singular values of a matrix, refusing non-finite entries and the zero matrix by name. */
-async function spectrumOf(context: string, name: string, a: Tensor): Promise<Float64Array> {
+/** Singular values of a matrix, refusing non-finite entries and the zero matrix (saying `zero`) by name. */
+async function spectrumOf(
+  context: string,
+  name: string,
+  a: Tensor,
+  zero = `${name} is all zeros (no spectrum to measure)`,
+): Promise<Float64Array> {
   let s: Float64Array;
   try {
     // Accurate to 1e-12·σ_1 (what these measures need; the host Householder path certifies it at any
@@ -32,7 +35,7 @@ async function spectrumOf(context: string, name: string, a: Tensor): Promise<Flo
     }
     throw e;
   }
-  if (!(s[0] > 0)) throw new RangeError(`Cannot ${context}: ${name} is all zeros (no spectrum to measure)`);
+  if (!(s[0] > 0)) throw new RangeError(`Cannot ${context}: ${zero}`);
   return s;
 }
 
@@ -158,15 +161,10 @@ export async function alphaReq(z: Tensor, options: AlphaReqOptions = {}): Promis
   const context = "fit α-ReQ";
   const [n, d] = checkMatrixTensor(context, "z", z);
   checkOptions(context, options, ["range"]);
-  const centred = sub(z, mean(z, { axis: 0, keepDims: true }));
+  const centred = centreColumns(z);
   let s: Float64Array;
   try {
-    s = await spectrumOf(context, "z", centred);
-  } catch (e) {
-    if (e instanceof RangeError && /all zeros/.test(e.message)) {
-      throw new RangeError(`Cannot ${context}: z is constant over its ${n} examples (the covariance is zero)`);
-    }
-    throw e;
+    s = await spectrumOf(context, "z", centred, `z is constant over its ${n} examples (the covariance is zero)`);
   } finally {
     centred.dispose();
   }

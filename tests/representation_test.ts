@@ -7,6 +7,7 @@
  */
 import assert from "node:assert";
 import * as r from "./_all.ts";
+import { seededValues } from "./_helpers.ts";
 
 const fixture = JSON.parse(await Deno.readTextFile(new URL("./fixtures/representation_numpy.json", import.meta.url)));
 const T = (v: ArrayLike<number>, shape: number[]) => r.Tensor.fromArray(Array.from(v), shape);
@@ -16,12 +17,8 @@ const close = (got: number, want: number, tol: number, what: string) =>
     `${what}: ${got} vs ${want} (|Δ| ${Math.abs(got - want).toExponential(2)} > ${tol})`,
   );
 
-/** Deterministic pseudo-random values in (−1, 1) (a sine hash: no low-rank structure). */
-const values = (count: number, seed: number) =>
-  Array.from({ length: count }, (_, i) => {
-    const h = Math.sin(seed * 12.9898 + i * 78.233 + 0.5) * 43758.5453;
-    return 2 * (h - Math.floor(h)) - 1;
-  });
+/** Deterministic pseudo-random values in (−1, 1). */
+const values = (count: number, seed: number) => Array.from(seededValues(count, seed));
 
 /** A d×d orthogonal matrix (Gram–Schmidt of a fixed matrix, in float64). */
 function orthogonal(d: number, seed: number): number[] {

@@ -6,12 +6,10 @@
  */
 import assert from "node:assert";
 import * as r from "./_all.ts";
+import { seededValues } from "./_helpers.ts";
 
-const values = (count: number, seed: number) =>
-  Array.from({ length: count }, (_, i) => {
-    const h = Math.sin(seed * 12.9898 + i * 78.233 + 0.5) * 43758.5453;
-    return 2 * (h - Math.floor(h)) - 1;
-  });
+/** Deterministic pseudo-random values in (−1, 1). */
+const values = (count: number, seed: number) => Array.from(seededValues(count, seed));
 const model = () =>
   new r.Sequential([
     new r.Dense(3, 8, { seed: 1 }),

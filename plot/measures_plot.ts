@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { scaleLinear } from "npm:d3-scale@^4.0.2";
 import { checkArrayLike, checkOptions, describe } from "../check/args.ts";
 import type { Figure } from "./figure.ts";
 import { linePlot } from "./line_plot.ts";
@@ -29,12 +30,11 @@ export interface MeasuresPlotOptions {
   columns?: number;
 }
 
-/** Colour `i` of `count` from light to dark blue (early layers light, late ones dark). */
-function sequentialColor(i: number, count: number): string {
-  const t = count <= 1 ? 1 : i / (count - 1);
-  const [from, to] = [[158, 202, 225], [8, 48, 107]];
-  return `#${from.map((f, k) => Math.round(f + (to[k] - f) * t).toString(16).padStart(2, "0")).join("")}`;
-}
+/** Layer colours from light to dark blue (early layers light, late ones dark), as d3 interpolates them. */
+const LAYER_COLORS = scaleLinear<string>().domain([0, 1]).range(["#9ecae1", "#08306b"]);
+
+/** Colour `i` of `count` layers. */
+const sequentialColor = (i: number, count: number) => LAYER_COLORS(count <= 1 ? 1 : i / (count - 1));
 
 /**
  * Draws tracked measures: one panel per measure (its name on the y axis) against the step, a line per

@@ -97,7 +97,7 @@ export { Adam, type Optimizer, Sgd } from "./nn/optimizers.ts";
 export { type Dataset, fit, type FitOptions, type FitResult, type StepInfo } from "./nn/train.ts";
 
 // Spectral analysis.
-export { effectiveRank, spectralEntropy, sRank, srank } from "./analysis/entropy.ts";
+export { deltaRank, effectiveRank, spectralEntropy, sRank } from "./analysis/entropy.ts";
 export { vonNeumannEntropy, type VonNeumannOptions, type VonNeumannResult } from "./analysis/von_neumann.ts";
 export {
   epsilonRank,

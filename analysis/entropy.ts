@@ -80,8 +80,8 @@ export function effectiveRank(singularValues: ArrayLike<number>): number {
 }
 
 /**
- * srank_δ (Kumar et al. 2021): the smallest k with Σ_{i≤k} σ_i ≥ (1 − δ) Σ σ, σ sorted descending. The
- * sums are of σ / σ_max (the same in any units), and the comparison allows for their rounding only:
+ * The δ-rank, srank_δ in Kumar et al. (2021): the smallest k with Σ_{i≤k} σ_i ≥ (1 − δ) Σ σ, σ sorted
+ * descending. The sums are of σ / σ_max (the same in any units), and the comparison allows for their rounding only:
  * a relative slack of 2n·eps₆₄, so a tail below about 4e-16·n of the sum counts as not there.
  *
  * @param singularValues Singular values (any order).
@@ -92,14 +92,14 @@ export function effectiveRank(singularValues: ArrayLike<number>): number {
  * @example 99% of the mass in the first two values
  * ```ts
  * import assert from "node:assert";
- * import { srank } from "../mod.ts";
- * assert.equal(srank([10, 9, 0.1, 0.05]), 2);
- * assert.equal(srank([1, 1e-13], 0), 2);
+ * import { deltaRank } from "../mod.ts";
+ * assert.equal(deltaRank([10, 9, 0.1, 0.05]), 2);
+ * assert.equal(deltaRank([1, 1e-13], 0), 2);
  * ```
  */
-export function srank(singularValues: ArrayLike<number>, delta = 0.01): number {
-  const big = checkSpectrum(singularValues, "srank");
-  checkNumber("compute srank", "delta", delta, { min: 0, below: 1 });
+export function deltaRank(singularValues: ArrayLike<number>, delta = 0.01): number {
+  const big = checkSpectrum(singularValues, "delta-rank");
+  checkNumber("compute delta-rank", "delta", delta, { min: 0, below: 1 });
   if (big === 0) return 0;
   const s = Array.from(singularValues, (v) => v / big).sort((a, b) => b - a);
   const total = s.reduce((a, b) => a + b, 0);
@@ -115,6 +115,7 @@ export function srank(singularValues: ArrayLike<number>, delta = 0.01): number {
 /**
  * The s-rank of features Z (rows = samples): the entropy H of the normalised singular values of the
  * feature Gram matrix Z Zᵀ, i.e. of σ_i(Z)² / Σ σ(Z)² (computed from Z's SVD, not by forming Z Zᵀ).
+ * (Not {@link deltaRank}, which counts singular values.)
  *
  * H is the same for Z and cZ wherever cZ is float32 (the SVD works in any units): bit for bit when c is
  * a power of two, else within the float32 rounding of cZ's entries (measured: ~4e-9 relative).

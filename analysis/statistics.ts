@@ -26,7 +26,9 @@ function dims(
   checkNumber(context, name, neurons, { integer: true, min: 1 });
   const e = samples.length / neurons;
   if (!Number.isInteger(e) || e < 2) {
-    throw new RangeError(`Invalid ensemble: ${samples.length} values for ${neurons} neurons (need at least 2 members)`);
+    throw new RangeError(
+      `Cannot ${context}: ${samples.length} values for ${neurons} neurons are not a whole ensemble (need at least 2 members)`,
+    );
   }
   for (let i = 0; i < samples.length; i++) {
     if (!Number.isFinite(samples[i])) {
@@ -219,7 +221,9 @@ function logGamma(x: number): number {
  */
 export function incompleteBeta(x: number, a: number, b: number): number {
   if (!(a > 0 && b > 0) || !(x >= 0 && x <= 1)) {
-    throw new RangeError(`Invalid incomplete beta arguments x=${x} a=${a} b=${b}`);
+    throw new RangeError(
+      `Cannot compute the incomplete beta function: x=${x} a=${a} b=${b} (need 0 <= x <= 1, a > 0 and b > 0)`,
+    );
   }
   if (x === 0 || x === 1) return x;
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));

@@ -120,7 +120,7 @@ export function initWeights(
     t = randomUniform(shape, { seed, stream, low: -limit, high: limit });
   } else {
     const std = initStd(scheme, fanIn, fanOut);
-    if (!(std >= 0)) throw new RangeError(`Invalid initialisation std ${std}`);
+    if (!(std >= 0)) throw new RangeError(`Cannot ${context}: initialisation std ${std} is not >= 0`);
     t = randomNormal(shape, { seed, stream, std });
   }
   t.requiresGrad = true;
@@ -154,7 +154,11 @@ export function udiInit(
     ? Array.from({ length: inputs }, () => domain as readonly [number, number])
     : domain as readonly (readonly [number, number])[];
   if (box.length !== inputs || box.some(([lo, hi]) => !(hi > lo))) {
-    throw new RangeError(`Invalid UDI domain for ${inputs} inputs: ${JSON.stringify(domain)}`);
+    throw new RangeError(
+      `Cannot initialise UDI for ${inputs} inputs: domain ${
+        JSON.stringify(domain)
+      } needs [low, high] with high > low for each input`,
+    );
   }
   if (options.variant === "random") return randomUdi(inputs, width, box, options.seed ?? 0, options.scale ?? 1);
   const golden = (Math.sqrt(5) - 1) / 2;
@@ -191,7 +195,7 @@ function randomUdi(
   seed: number,
   scale: number,
 ): { weights: Tensor; bias: Tensor } {
-  if (!(scale >= 0)) throw new RangeError(`Invalid UDI scale ${scale}: it must be >= 0`);
+  if (!(scale >= 0)) throw new RangeError(`Cannot initialise UDI: scale ${scale} must be >= 0`);
   const normals = hostRandom(inputs * width, { seed: deriveSeed(seed, "udi", "directions"), distribution: "normal" });
   const offsets = hostRandom(width, { seed: deriveSeed(seed, "udi", "offsets"), distribution: "uniform" });
   const radius = Math.hypot(...box.map(([lo, hi]) => (hi - lo) / 2));

@@ -138,7 +138,9 @@ export function oneHot(labels: ArrayLike<number>, classes: number): Tensor {
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];
     if (!Number.isInteger(c) || c < 0 || c >= classes) {
-      throw new RangeError(`Invalid class label: labels[${i}] is ${c} (expected an integer in [0, ${classes}))`);
+      throw new RangeError(
+        `Cannot one-hot encode labels: labels[${i}] is ${c} (expected an integer in [0, ${classes}))`,
+      );
     }
     out[i * classes + c] = 1;
   }

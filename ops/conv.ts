@@ -42,7 +42,7 @@ export function windowGeometry(
   const [kh, kw] = window;
   const [sh, sw] = typeof options.stride === "number" ? [options.stride, options.stride] : options.stride;
   if (![kh, kw, sh, sw].every((v) => Number.isSafeInteger(v) && v >= 1)) {
-    throw new RangeError(`Invalid window ${kh}x${kw} or stride ${sh}x${sw}: expected positive integers`);
+    throw new RangeError(`Cannot slide a window: window ${kh}x${kw} and stride ${sh}x${sw} must be positive integers`);
   }
   const padding = options.padding ?? "valid";
   let [pt, pb, pl, pr] = [0, 0, 0, 0];
@@ -53,7 +53,9 @@ export function windowGeometry(
   } else if (padding !== "valid") {
     if (!Array.isArray(padding) || padding.length !== 4 || !padding.every((v) => Number.isInteger(v) && v >= 0)) {
       throw new RangeError(
-        `Invalid padding ${describe(padding)}: expected "valid", "same" or [top, bottom, left, right] of integers >= 0`,
+        `Cannot slide a window: padding ${
+          describe(padding)
+        } must be "valid", "same" or [top, bottom, left, right] of integers >= 0`,
       );
     }
     [pt, pb, pl, pr] = padding;

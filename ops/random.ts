@@ -63,7 +63,7 @@ export function randomNormal(
   checkFloat32("draw normal samples", "options.std", std);
   if (!Number.isFinite(mean) || !(Number.isFinite(std) && std >= 0)) {
     throw new RangeError(
-      `Invalid normal distribution: mean must be finite and std a finite number >= 0 (got mean ${mean}, std ${std})`,
+      `Cannot draw normal samples: mean must be finite and std a finite number >= 0 (got mean ${mean}, std ${std})`,
     );
   }
   const out = Tensor.empty(shape, "randomNormal", options.runtime);
@@ -98,7 +98,7 @@ export function randomUniform(
   const low = options.low ?? 0, high = options.high ?? 1;
   if (!(Number.isFinite(low) && Number.isFinite(high) && high > low)) {
     throw new RangeError(
-      `Invalid uniform range: low and high must be finite with high > low (got low ${low}, high ${high})`,
+      `Cannot draw uniform samples: low and high must be finite with high > low (got low ${low}, high ${high})`,
     );
   }
   checkFloat32("draw uniform samples", "options.low", low);

@@ -28,7 +28,7 @@ export interface ReduceOptions {
 export function normalizeAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new RangeError(`Invalid axis ${axis} for a tensor of rank ${rank}`);
+    throw new RangeError(`Cannot resolve axis ${axis}: out of range for a tensor of rank ${rank}`);
   }
   return a;
 }

@@ -21,13 +21,17 @@
 export function shapeSize(shape: readonly number[]): number {
   if (!Array.isArray(shape as unknown)) {
     throw new TypeError(
-      `Invalid shape ${typeof shape === "string" ? JSON.stringify(shape) : shape}: expected an array`,
+      `Cannot compute the size of shape ${
+        typeof shape === "string" ? JSON.stringify(shape) : shape
+      }: expected an array`,
     );
   }
   let size = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 1) {
-      throw new RangeError(`Invalid shape [${shape.join(", ")}]: dimensions must be positive integers`);
+      throw new RangeError(
+        `Cannot compute the size of shape [${shape.join(", ")}]: dimensions must be positive integers`,
+      );
     }
     size *= d;
   }

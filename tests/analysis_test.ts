@@ -61,16 +61,16 @@ Deno.test("empiricalNtk() equals the explicit Jacobian product (traced and full,
   }
 });
 
-Deno.test("entropy, effective rank and srank have their known answers", () => {
+Deno.test("entropy, effective rank and delta-rank have their known answers", () => {
   assert.ok(Math.abs(r.spectralEntropy(new Array(7).fill(3)) - Math.log(7)) < 1e-12);
   assert.equal(r.spectralEntropy([5, 0, 0]), 0);
   assert.equal(r.spectralEntropy([0, 0]), 0);
   assert.ok(Math.abs(r.effectiveRank([2, 2, 2, 0]) - 3) < 1e-12);
-  assert.equal(r.srank([1, 1, 1, 1], 0.01), 4);
-  assert.equal(r.srank([100, 1e-3, 1e-3], 0.01), 1);
-  assert.equal(r.srank([0.4, 0.3, 0.2, 0.1], 0.25), 3);
+  assert.equal(r.deltaRank([1, 1, 1, 1], 0.01), 4);
+  assert.equal(r.deltaRank([100, 1e-3, 1e-3], 0.01), 1);
+  assert.equal(r.deltaRank([0.4, 0.3, 0.2, 0.1], 0.25), 3);
   assert.throws(() => r.spectralEntropy([1, -1]), /value 1 is -1/);
-  assert.throws(() => r.srank([1], 1), /delta must be a finite number >= 0 and < 1 \(got 1\)/);
+  assert.throws(() => r.deltaRank([1], 1), /delta must be a finite number >= 0 and < 1 \(got 1\)/);
 });
 
 Deno.test("sRank of a rank-k orthogonal feature matrix is ln k", async () => {

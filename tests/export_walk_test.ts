@@ -410,9 +410,9 @@ function buildSlots(): Record<string, Slot[]> {
       bad: [...NOT_FINITE_NUMBERS, [-1], []],
     }],
     sRank: [tensor("features", (v) => r.sRank(v))],
-    srank: [
-      { arg: "srank", call: (v) => r.srank(v as number[]), bad: [...NOT_FINITE_NUMBERS, [-1]] },
-      { arg: "delta", call: (v) => r.srank([1], v as number), bad: [1, 2, -1, NaN, "x", null] },
+    deltaRank: [
+      { arg: "delta-rank", call: (v) => r.deltaRank(v as number[]), bad: [...NOT_FINITE_NUMBERS, [-1]] },
+      { arg: "delta", call: (v) => r.deltaRank([1], v as number), bad: [1, 2, -1, NaN, "x", null] },
     ],
     vonNeumannEntropy: [
       {

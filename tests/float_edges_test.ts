@@ -84,7 +84,7 @@ Deno.test("host spectra are right across float64's range (the issue's rows)", ()
   const e = r.eigvalshHost([2, 1, 1, 2].map((v) => v * 1e-170), 2);
   assert.ok(Math.abs(e[0] / 1e-170 - 1) < 1e-14 && Math.abs(e[1] / 3e-170 - 1) < 1e-14, `${e}`);
   assert.ok(Math.abs(r.spectralEntropy([1e308, 1e308]) - Math.log(2)) < 1e-15);
-  assert.equal(r.srank([1, 1e-13], 0), 2);
+  assert.equal(r.deltaRank([1, 1e-13], 0), 2);
 });
 
 Deno.test("degenerate statistics are refused, never a plausible number", () => {
@@ -129,8 +129,11 @@ Deno.test("columnMoments and the data helpers refuse sizes that are not whole nu
 Deno.test("layer and op arguments out of range are refused before any work", async () => {
   await r.initGpu();
   const img = r.full([1, 3, 3, 1], 1), filters = r.full([2, 2, 1, 2], 1);
-  assert.throws(() => r.conv2d(img, filters, { padding: [-1, 0, 0, 0] }), /Invalid padding \[-1, 0, 0, 0\]/);
-  assert.throws(() => r.conv2d(img, filters, { padding: [0.5, 0, 0, 0] }), /Invalid padding/);
+  assert.throws(
+    () => r.conv2d(img, filters, { padding: [-1, 0, 0, 0] }),
+    /Cannot slide a window: padding \[-1, 0, 0, 0\]/,
+  );
+  assert.throws(() => r.conv2d(img, filters, { padding: [0.5, 0, 0, 0] }), /Cannot slide a window: padding/);
   assert.throws(() => r.conv2d(img, filters, { bias: r.full([3], 0) }), /bias must be a Tensor of shape \[2\]/);
   assert.throws(() => r.pad(T([1, 2]), [0.5], [4]), /Cannot pad/);
   assert.throws(() => r.pad(T([1, 2]), [NaN], [4]), /Cannot pad/);

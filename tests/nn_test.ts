@@ -236,7 +236,7 @@ Deno.test("init schemes have their variances; UDI hyperplanes cross the domain",
     // The hyperplane a·x + b = 0 meets the square: |b| <= |a0| + |a1|.
     assert.ok(Math.abs(b[j]) <= Math.abs(a0) + Math.abs(a1) + 1e-6, `hyperplane ${j} misses the domain`);
   }
-  assert.throws(() => r.udiInit(2, 4, [1, -1]), /Invalid UDI domain/);
+  assert.throws(() => r.udiInit(2, 4, [1, -1]), /Cannot initialise UDI for 2 inputs: domain/);
 });
 
 Deno.test("udiInit random variant: γ·a_j with a_j uniform on the circle, r_j ~ U(0, R) about the centre", async () => {
@@ -259,7 +259,7 @@ Deno.test("udiInit random variant: γ·a_j with a_j uniform on the circle, r_j ~
   const other = await r.udiInit(2, n, box, { variant: "random", seed: 4, scale: gamma }).bias.toArray();
   assert.deepEqual(Array.from(again), Array.from(b), "same seed, same draw");
   assert.notDeepEqual(Array.from(other), Array.from(b));
-  assert.throws(() => r.udiInit(1, 4, [-1, 1], { variant: "random", scale: -1 }), /Invalid UDI scale -1/);
+  assert.throws(() => r.udiInit(1, 4, [-1, 1], { variant: "random", scale: -1 }), /Cannot initialise UDI: scale -1/);
 });
 
 Deno.test("Sequential.trace returns every activation; shape errors are clear", async () => {
@@ -274,7 +274,7 @@ Deno.test("Sequential.trace returns every activation; shape errors are clear", a
   );
   assert.throws(
     () => r.softmaxCrossEntropy(r.Tensor.fromArray(new Float32Array(6), [2, 3]), [0, 5]),
-    /Invalid class label: labels\[1\] is 5/,
+    /Cannot one-hot encode labels: labels\[1\] is 5/,
   );
 });
 

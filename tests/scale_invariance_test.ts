@@ -55,7 +55,7 @@ Deno.test("entropy, effective rank and s-rank of random PSD kernels do not depen
         const base = withSpectrum64(lambda, seed);
         const reference = await r.vonNeumannEntropy(base);
         const refValues = reference.eigenvalues.map((v) => Math.max(v, 0)).reverse();
-        const refRank = r.effectiveRank(refValues), refSrank = r.srank(refValues, 0.01);
+        const refRank = r.effectiveRank(refValues), refDeltaRank = r.deltaRank(refValues, 0.01);
         // The extremes, a power of two, and random decimal scales in between.
         for (const c of [1e-30, 1e30, 2 ** -70, ...exponents.map((e) => 10 ** e)]) {
           const scaled = base.map((v) => v * c);
@@ -67,7 +67,7 @@ Deno.test("entropy, effective rank and s-rank of random PSD kernels do not depen
             `${where}: entropy ${entropy} vs ${reference.entropy}`,
           );
           assert.ok(relative(r.effectiveRank(values), refRank) < 1e-9, `${where}: effective rank`);
-          assert.ok(relative(r.srank(values, 0.01), refSrank) < 1e-9, `${where}: s-rank`);
+          assert.ok(relative(r.deltaRank(values, 0.01), refDeltaRank) < 1e-9, `${where}: delta-rank`);
           assert.ok(relative(eigenvalues[n - 1], c * reference.eigenvalues[n - 1]) < 1e-9, `${where}: λ_max`);
         }
       },
@@ -87,7 +87,7 @@ Deno.test("the derived measures are scale-free on spectra given directly (1e-300
         const scaled = values.map((v) => v * c);
         assert.ok(relative(r.effectiveRank(scaled), r.effectiveRank(values)) < 1e-9);
         assert.ok(relative(r.spectralEntropy(scaled), r.spectralEntropy(values)) < 1e-9);
-        assert.equal(r.srank(scaled, 0.01), r.srank(values, 0.01));
+        assert.equal(r.deltaRank(scaled, 0.01), r.deltaRank(values, 0.01));
       },
     ),
     { numRuns: 200, seed: 7 },

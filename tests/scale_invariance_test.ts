@@ -36,7 +36,7 @@ Deno.test("vonNeumannEntropy() of diag(s·1, …, s·20) is 2.825192 nats at eve
   }
 });
 
-Deno.test("entropy, effective rank and s-rank of random PSD kernels do not depend on the scale (1e-30…1e30)", async () => {
+Deno.test("entropy, effective rank and delta-rank of random PSD kernels do not depend on the scale (1e-30…1e30)", async () => {
   await r.initGpu();
   const names = Object.keys(SPECTRA);
   const sizes = [2, 7, 33, 90, 200];

@@ -16,47 +16,34 @@
  */
 
 // The GPU and randomness.
-export { initGpu, Runtime } from "./kernels/runtime.ts";
-export type { TuningOptions, TuningStore } from "./kernels/tuning.ts";
+export { Runtime } from "./kernels/runtime.ts";
+export { initGpu } from "./kernels/init_gpu.ts";
+export type { TuningOptions, TuningStore } from "./kernels/tuning_store.ts";
 export { deriveSeed } from "./kernels/host_random.ts";
 
 // Tensors, ops and gradients.
-export {
-  type BackwardRule,
-  type CreateOptions,
-  type GradNode,
-  keep,
-  noGrad,
-  Tensor,
-  type TensorContainer,
-  tidy,
-} from "./ops/tensor.ts";
+export { type BackwardRule, type CreateOptions, type GradNode, Tensor } from "./ops/tensor.ts";
+export { keep, noGrad, type TensorContainer, tidy } from "./ops/scope.ts";
 export { grad, type GradOptions } from "./ops/autodiff.ts";
 export {
   abs,
-  add,
-  broadcastTo,
   cos,
-  div,
   elu,
   erf,
   exp,
   full,
   log,
   map,
-  maximum,
-  mul,
-  neg,
   relu,
   sigmoid,
   sin,
   sqrt,
   square,
-  sub,
   tanh,
   type TensorLike,
 } from "./ops/elementwise.ts";
-export { max, mean, min, type ReduceOptions, sum } from "./ops/reduce.ts";
+export { add, broadcastTo, div, maximum, mul, neg, sub } from "./ops/arithmetic.ts";
+export { max, mean, min, type ReduceOptions, sum } from "./ops/arithmetic.ts";
 export { logSoftmax, softmax } from "./ops/softmax.ts";
 export { gram, matmul, type MatmulOptions } from "./ops/matmul.ts";
 export { concat, pad, slice, transpose } from "./ops/layout.ts";
@@ -77,7 +64,8 @@ export {
   svdvalsBatched,
   svdvalsHost,
 } from "./linalg/svd.ts";
-export { eigh, type EighResult, eigvalsh, eigvalshHost, lstsq, type LstsqOptions } from "./linalg/eigh.ts";
+export { eigh, type EighResult, eigvalsh, eigvalshHost } from "./linalg/eigh.ts";
+export { lstsq, type LstsqOptions } from "./linalg/lstsq.ts";
 
 // Neural networks.
 export type { Layer } from "./model/parameterized.ts";
@@ -90,6 +78,9 @@ export { BatchNorm1d } from "./nn/batch_norm1d.ts";
 export { Residual } from "./nn/residual.ts";
 export { Activation, type ActivationName } from "./nn/activation.ts";
 export { Sequential } from "./nn/sequential.ts";
+export { type LayerState, saveState, type StatefulLayer } from "./nn/state.ts";
+export { mlp, type MlpOptions } from "./nn/mlp.ts";
+export { accuracy, type AccuracyOptions } from "./nn/accuracy.ts";
 export { type InitScheme, initWeights } from "./nn/init.ts";
 export type { WeightOptions } from "./nn/weight_options.ts";
 export { bceLoss, mseLoss, softmaxCrossEntropy } from "./nn/losses.ts";

@@ -124,8 +124,8 @@ async function subgroupKernelsInPage(): Promise<{ subgroups: boolean; results: S
   const rs: any = await import(new URL("rankscope.js", location.href).href);
   const rt = await rs.initGpu();
   if (!rt.subgroups) return { subgroups: false, results: [] };
-  for (const key of ["reduce:short", "reduce:medium", "reduce:long", "softmax:short", "softmax:long"]) {
-    rt.tuning.set(key, "subgroup");
+  for (const [family, classes] of [["reduce", ["short", "medium", "long"]], ["softmax", ["short", "long"]]] as const) {
+    for (const shapeClass of classes) rt.tuning.set({ family, shapeClass }, "subgroup");
   }
   const seen: string[] = [];
   const dispatch = rt.dispatch.bind(rt);
@@ -173,7 +173,9 @@ async function subgroupKernelsInPage(): Promise<{ subgroups: boolean; results: S
     tx.dispose();
   }
   // Matmul (every transpose, a batch with B broadcast) and Gram, with every tuned class set to "subgroup".
-  for (const key of ["matmul:small", "matmul:large", "gram:small", "gram:large"]) rt.tuning.set(key, "subgroup");
+  for (const family of ["matmul", "gram"]) {
+    for (const shapeClass of ["small", "large"]) rt.tuning.set({ family, shapeClass }, "subgroup");
+  }
   const products: [number, number, number, number][] = [[1, 1, 1, 1], [7, 13, 5, 1], [67, 300, 21, 1], [
     9,
     70,

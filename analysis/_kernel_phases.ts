@@ -4,8 +4,33 @@
  *
  * @module
  */
-import type { InfiniteKernels, KernelLayer } from "./infinite_ntk.ts";
 import { gaussianExpectations } from "./gaussian_expectations.ts";
+import type { ActivationName } from "../model/activations.ts";
+
+/** One layer of an architecture, as the kernel recursion sees it. */
+export type KernelLayer =
+  | { kind: "dense"; weightStd: number; biasStd: number }
+  | {
+    kind: "conv";
+    kernel: [number, number];
+    stride: number;
+    padding: "valid" | "same";
+    weightStd: number;
+    biasStd: number;
+  }
+  | { kind: "activation"; fn: ActivationName }
+  | { kind: "avgpool"; size: number }
+  | { kind: "flatten" };
+
+/** NNGP and NTK matrices of the outputs (per output unit: the full NTK is Θ ⊗ I_K). */
+export interface InfiniteKernels {
+  /** NNGP kernel, N x N row-major. */
+  nngp: Float64Array;
+  /** NTK, N x N row-major. */
+  ntk: Float64Array;
+  /** N. */
+  n: number;
+}
 
 /** The dense phase: dense layers and activations on N x N kernels (Θ null before the first weight layer). */
 export function denseMatrixPhase(

@@ -5,8 +5,8 @@
  */
 import { formatShape, type Tensor } from "../ops/tensor.ts";
 import { checkTensor } from "../ops/_args.ts";
-import { mean } from "../ops/reduce.ts";
-import { sub } from "../ops/elementwise.ts";
+import { mean } from "../ops/arithmetic.ts";
+import { sub } from "../ops/arithmetic.ts";
 
 /**
  * Refuses what is not a 2-D Tensor.

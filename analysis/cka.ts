@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { noGrad, Tensor, tidy } from "../ops/tensor.ts";
+import { noGrad, tidy } from "../ops/scope.ts";
+import { Tensor } from "../ops/tensor.ts";
 import { gram, matmul } from "../ops/matmul.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkArrayLike, checkBoolean, checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { Tensor, tidy } from "../ops/tensor.ts";
+import { Tensor } from "../ops/tensor.ts";
+import { tidy } from "../ops/scope.ts";
 import { deriveSeed, randomNormal, randomUniform } from "../ops/random.ts";
 import { matmul } from "../ops/matmul.ts";
-import { add } from "../ops/elementwise.ts";
+import { add } from "../ops/arithmetic.ts";
 import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
 import { concat } from "../ops/layout.ts";
 import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
-import { mul } from "../ops/elementwise.ts";
+import { formatShape, Tensor } from "../ops/tensor.ts";
+import { tidy } from "../ops/scope.ts";
+import { mul } from "../ops/arithmetic.ts";
 import { svdvals } from "../linalg/svd.ts";
 import { structureOf } from "../model/layer_signals.ts";
 import { withDisplay } from "./_display.ts";
@@ -200,6 +201,18 @@ export async function epsilonRank(features: Tensor, options: EpsilonRankOptions)
  * @param x Grid inputs [points, d].
  * @param options Grid (for 1-D inputs) or weights, and ε.
  * @returns One result per hidden activation, with the layer index.
+ * @example Neurons relu(x), relu(2x), relu(3x) on [0, 1] span one function
+ * ```ts
+ * import assert from "node:assert";
+ * import { Activation, Dense, hiddenEpsilonRanks, initGpu, Sequential, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const dense = new Dense(1, 3, { bias: false, seed: 0 });
+ * dense.weights = Tensor.fromArray([1, 2, 3], [1, 3]);
+ * const model = new Sequential([dense, new Activation("relu"), new Dense(3, 1, { seed: 1 })]);
+ * const x = Array.from({ length: 11 }, (_, i) => i / 10);
+ * const ranks = await hiddenEpsilonRanks(model, Tensor.fromArray(x, [11, 1]), { x, relative: true });
+ * assert.deepEqual(ranks.map((r) => [r.layer, r.rank]), [[1, 1]]);
+ * ```
  */
 export async function hiddenEpsilonRanks(
   model: TraceableModel,

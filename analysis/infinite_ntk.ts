@@ -13,25 +13,12 @@
  */
 import { structureOf } from "../model/layer_signals.ts";
 import { gaussianExpectations } from "./gaussian_expectations.ts";
-import { convGeometry, denseMatrixPhase, radii } from "./_kernel_phases.ts";
+import { convGeometry, denseMatrixPhase, type InfiniteKernels, type KernelLayer, radii } from "./_kernel_phases.ts";
+
+export type { InfiniteKernels, KernelLayer } from "./_kernel_phases.ts";
 import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
 import { checkLayer, type LayerStructure, type TraceableModel } from "../model/parameterized.ts";
-import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
-
-/** One layer of an architecture, as the kernel recursion sees it. */
-export type KernelLayer =
-  | { kind: "dense"; weightStd: number; biasStd: number }
-  | {
-    kind: "conv";
-    kernel: [number, number];
-    stride: number;
-    padding: "valid" | "same";
-    weightStd: number;
-    biasStd: number;
-  }
-  | { kind: "activation"; fn: ActivationName }
-  | { kind: "avgpool"; size: number }
-  | { kind: "flatten" };
+import { ACTIVATION_FUNCTIONS } from "../model/activations.ts";
 
 /**
  * Checks an architecture (a Sequential, or KernelLayer[] with every field in range) and an input of the
@@ -77,16 +64,6 @@ export function checkKernelInputs(
     if (l.kind === "avgpool") checkNumber(context, `${at}.size`, l.size, { integer: true, min: 1 });
   });
   return layers;
-}
-
-/** NNGP and NTK matrices of the outputs (per output unit: the full NTK is Θ ⊗ I_K). */
-export interface InfiniteKernels {
-  /** NNGP kernel, N x N row-major. */
-  nngp: Float64Array;
-  /** NTK, N x N row-major. */
-  ntk: Float64Array;
-  /** N. */
-  n: number;
 }
 
 /**

@@ -115,6 +115,20 @@ function devicePlan(
  * @param options Batch size, progress.
  * @returns NNGP and NTK (N x N, per output unit).
  * @throws {RangeError} As {@linkcode infiniteNtk}, and for a batch that is not a positive integer.
+ * @example A convolutional stack agrees with the host recursion
+ * ```ts
+ * import assert from "node:assert";
+ * import { infiniteNtk, infiniteNtkGpu, initGpu } from "../mod.ts";
+ * import type { KernelLayer } from "./infinite_ntk.ts";
+ * await initGpu();
+ * const layers: KernelLayer[] = [
+ *   { kind: "conv", kernel: [2, 2], stride: 1, padding: "same", weightStd: 1.5, biasStd: 0.1 },
+ *   { kind: "activation", fn: "relu" }, { kind: "flatten" }, { kind: "dense", weightStd: 1, biasStd: 0 },
+ * ];
+ * const x = [1, 2, 0, -1, 3, 1, 2, 0], shape = [2, 2, 2, 1];
+ * const gpu = await infiniteNtkGpu(layers, x, shape), host = infiniteNtk(layers, x, shape);
+ * assert.ok(gpu.ntk.every((v, i) => Math.abs(v - host.ntk[i]) < 1e-5 * host.ntk[i]));
+ * ```
  */
 export async function infiniteNtkGpu(
   architecture: KernelLayer[] | TraceableModel,

@@ -65,6 +65,16 @@ export async function inputJacobianSpectra(
  * @param model Traceable model.
  * @param options Spectrum method and SVD options.
  * @returns One entry per weight layer with its index and name.
+ * @example Weights diag(3, 2) have singular values 3, 2
+ * ```ts
+ * import assert from "node:assert";
+ * import { Activation, Dense, initGpu, Sequential, Tensor, weightSpectra } from "../mod.ts";
+ * await initGpu();
+ * const dense = new Dense(2, 2, { bias: false, seed: 0 });
+ * dense.weights = Tensor.fromArray([3, 0, 0, 2], [2, 2]);
+ * const [{ layer, values }] = await weightSpectra(new Sequential([dense, new Activation("relu")]));
+ * assert.ok(layer === 0 && Math.abs(values[0] - 3) < 1e-6 && Math.abs(values[1] - 2) < 1e-6);
+ * ```
  */
 export async function weightSpectra(
   model: TraceableModel,

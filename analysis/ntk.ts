@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { formatShape, Tensor, tidy } from "../ops/tensor.ts";
+import { formatShape, Tensor } from "../ops/tensor.ts";
+import { tidy } from "../ops/scope.ts";
 import { matmul } from "../ops/matmul.ts";
-import { add, mul } from "../ops/elementwise.ts";
+import { add, mul } from "../ops/arithmetic.ts";
 import { concat, slice, transpose } from "../ops/layout.ts";
 import {
   convExampleGradients,
@@ -247,6 +248,15 @@ function* panels(plan: NtkPlan): Generator<{ j: number; blocks: { i: number; blo
  * @returns The kernel.
  * @throws {RangeError} For unsupported layers, a model whose output is not [batch, K], options out of
  *   range, or a kernel larger than the device can bind.
+ * @example The NTK of a linear model f(x) = x w is the Gram matrix of the inputs
+ * ```ts
+ * import assert from "node:assert";
+ * import { Dense, empiricalNtk, initGpu, Sequential, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const model = new Sequential([new Dense(2, 1, { bias: false, seed: 0 })]);
+ * const theta = empiricalNtk(model, Tensor.fromArray([1, 0, 1, 2], [2, 2]));
+ * assert.deepEqual([...await theta.toArray()], [1, 1, 1, 5]);
+ * ```
  */
 export function empiricalNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions = {}): Tensor {
   checkOptions("compute the NTK", options, ["mode", "chunk", "memoryBudget"]);
@@ -280,6 +290,15 @@ export function empiricalNtk(model: TraceableModel, x: Tensor, options: Empirica
  *   product is one; a chunk's factors are {@linkcode FACTOR_WORK}).
  * @returns The kernel, size x size row-major (size = N traced, N·K full), and its size.
  * @throws {RangeError} For unsupported layers, a model whose output is not [batch, K], or options out of range.
+ * @example On the host too, a linear model's NTK is the Gram matrix of its inputs
+ * ```ts
+ * import assert from "node:assert";
+ * import { Dense, empiricalNtkHost, initGpu, Sequential, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const model = new Sequential([new Dense(2, 1, { bias: false, seed: 0 })]);
+ * const { kernel, size } = await empiricalNtkHost(model, Tensor.fromArray([1, 0, 1, 2], [2, 2]));
+ * assert.deepEqual([size, ...kernel], [2, 1, 1, 1, 5]);
+ * ```
  */
 export async function empiricalNtkHost(
   model: TraceableModel,

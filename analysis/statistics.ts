@@ -60,6 +60,13 @@ function constantColumn(samples: ArrayLike<number>, neurons: number, variance: A
  * @param neurons n.
  * @returns Moments per neuron.
  * @throws {RangeError} When the sizes do not fit.
+ * @example Two members, two neurons: the second neuron is constant
+ * ```ts
+ * import assert from "node:assert";
+ * import { ensembleMoments } from "./statistics.ts";
+ * const { mean, variance, fourth } = ensembleMoments([1, 10, 3, 10], 2);
+ * assert.deepEqual([...mean, ...variance, ...fourth], [2, 10, 1, 0, 1, 0]);
+ * ```
  */
 export function ensembleMoments(samples: ArrayLike<number>, neurons: number): EnsembleMoments {
   const e = dims(samples, neurons);
@@ -157,6 +164,13 @@ export function excessKurtosis(
  * @param samples E x n values.
  * @param neurons n.
  * @returns Both correlators (averaged, with standard errors) and the mean second moment K.
+ * @example Independent ±1 neurons: −2 on the diagonal, 0 off it
+ * ```ts
+ * import assert from "node:assert";
+ * import { connectedFourPoint } from "./statistics.ts";
+ * const { diagonal, offDiagonal, k } = connectedFourPoint([1, 1, 1, -1, -1, 1, -1, -1], 2);
+ * assert.deepEqual([diagonal.value, offDiagonal.value, k], [-2, 0, 1]);
+ * ```
  */
 export function connectedFourPoint(
   samples: ArrayLike<number>,
@@ -313,6 +327,14 @@ function choleskyOfCovariance(samples: ArrayLike<number>, p: number, cov: Float6
  * @returns T², F, degrees of freedom and p-value.
  * @throws {RangeError} When E <= p, `mu0` does not hold p values, or the sample covariance is singular to
  *   rounding (a constant column, or a correlation pivot below 64·p·eps₆₄).
+ * @example In one dimension T² is Student's t²: samples 1, 2, 3 have t = 2 / (1/√3)
+ * ```ts
+ * import assert from "node:assert";
+ * import { hotellingT2 } from "./statistics.ts";
+ * const { t2, df } = hotellingT2([1, 2, 3], 1);
+ * assert.ok(Math.abs(t2 - 12) < 1e-12);
+ * assert.deepEqual(df, [1, 2]);
+ * ```
  */
 export function hotellingT2(samples: ArrayLike<number>, dimension: number, mu0?: ArrayLike<number>): HotellingResult {
   const context = "run Hotelling's T²";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { noGrad, type Tensor, tidy } from "../ops/tensor.ts";
+import { noGrad, tidy } from "../ops/scope.ts";
+import { type Tensor } from "../ops/tensor.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkArrayLike, checkFunction, checkNumber, checkOptions, describe } from "../check/args.ts";
 import { checkLayer, type TraceableModel } from "../model/parameterized.ts";

@@ -4,8 +4,7 @@
  * @module
  */
 import { formatShape, runtimeOf, Tensor } from "../ops/tensor.ts";
-import { householderCheaper } from "../linalg/_cost.ts";
-import { eigvalsh, eigvalshHost } from "../linalg/eigh.ts";
+import { hostSymmetricEigenvalues } from "../linalg/_method.ts";
 import { withDisplay } from "./_display.ts";
 import { checkBoolean, checkNumber, checkOptions, describe } from "../check/args.ts";
 
@@ -26,8 +25,8 @@ export const PSD_TOLERANCE = 1e-4;
 export const ENTROPY_ACCURACY = 1e-9;
 
 /**
- * Eigenvalues of a symmetric kernel to {@linkcode ENTROPY_ACCURACY} (normwise): by `eigvalsh` (which picks
- * the cheaper certified method on the adapter) while the kernel fits a GPU buffer, else on the host. The
+ * Eigenvalues of a symmetric kernel to {@linkcode ENTROPY_ACCURACY} (normwise), by the cheaper certified
+ * method on the adapter (the host Householder path whenever the kernel does not fit a GPU buffer). The
  * kernel is first divided, exactly, by a power of two near its largest |K_ij|, so any finite float64
  * kernel works (even one float32 cannot hold) and the eigenvalues scale with the kernel.
  *
@@ -89,18 +88,9 @@ async function scaledKernelEigenvalues(
 ): Promise<{ scale: number; values: Float64Array }> {
   const scale = kernelScale(k, n, context);
   const scaled = Float64Array.from(k, (v) => v / scale);
-  const options = { accuracy: { normwise: ENTROPY_ACCURACY } };
-  // Where eigvalsh would run the host Householder path anyway, run it on the float64 values themselves
-  // (no float32 round trip through the device).
-  if (n * n * 4 > Tensor.maxBytes(rt) || await householderCheaper(options, n, n, rt)) {
-    return { scale, values: eigvalshHost(scaled, n) };
-  }
-  const t = Tensor.fromArray(Float32Array.from(scaled), [n, n], { runtime: rt });
-  try {
-    return { scale, values: await eigvalsh(t, options) };
-  } finally {
-    t.dispose();
-  }
+  // The method is chosen before anything moves: the Householder path runs on the float64 values
+  // themselves, the Jacobi path uploads their float32 rounding once and reads nothing back.
+  return { scale, values: await hostSymmetricEigenvalues(scaled, n, { accuracy: { normwise: ENTROPY_ACCURACY } }, rt) };
 }
 
 /** Options for {@linkcode vonNeumannEntropy}. */

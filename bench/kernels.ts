@@ -10,22 +10,19 @@
 import { parseArgs } from "node:util";
 import { type Runtime, Tensor } from "../mod.ts";
 import {
+  chooseVariant,
   dispatchGram,
   dispatchMatmul,
   dispatchReduce,
   dispatchSoftmax,
-  GRAM_VARIANTS,
-  MATMUL_VARIANTS,
-  matmulShapeClass,
-  REDUCE_VARIANTS,
-  reduceVariant,
-  ROW_SHAPES,
-  SERIAL_REDUCE_MAX_AXIS,
-  SERIAL_SOFTMAX_MAX_AXIS,
-  SOFTMAX_VARIANTS,
-  softmaxVariant,
-  tiledVariant,
-  variantRuns,
+  GRAM_FAMILY,
+  MATMUL_FAMILY,
+  REDUCE_FAMILY,
+  REDUCE_TUNING_SHAPES,
+  SOFTMAX_FAMILY,
+  SOFTMAX_TUNING_SHAPES,
+  type VariantFamily,
+  variantNames,
 } from "../kernels/mod.ts";
 import { denoGpu } from "../experiments/_common.ts";
 
@@ -76,23 +73,16 @@ for (const n of sizes) {
   const a = Tensor.fromArray(new Float32Array(n * n).map((_, i) => Math.sin(i)), [n, n]);
   const c = Tensor.empty([n, n]);
   const reps = Math.max(1, Math.round(2 ** 31 / n ** 3));
-  const tuned = tiledVariant(
-    rt.tuning.get(`matmul:${matmulShapeClass(n, n, n)}`),
-    { k: n, subgroups: rt.subgroups },
-    "",
-  );
-  // Every variant, the tuner's choice marked: on a new adapter this shows what tuning buys.
-  for (const variant of MATMUL_VARIANTS.filter((v) => v !== "subgroup" || rt.subgroups)) {
+  const geometry = { m: n, n, k: n, transposeA: false, transposeB: false };
+  const tuned = chooseVariant(rt, MATMUL_FAMILY, geometry);
+  // Every variant that runs here, the tuner's choice marked: on a new adapter this shows what tuning buys.
+  for (const variant of variantNames(MATMUL_FAMILY).filter((v) => MATMUL_FAMILY.variants[v].runs(rt, geometry))) {
     const s = await measure(rt, reps, () =>
       dispatchMatmul(rt, {
         a: a.buffer,
         b: a.buffer,
         c: c.buffer,
-        m: n,
-        n,
-        k: n,
-        transposeA: false,
-        transposeB: false,
+        ...geometry,
         variant,
       }));
     report(`matmul ${n}x${n}x${n} (${variant}${variant === tuned ? ", tuned choice" : ""})`, 2 * n ** 3, s);
@@ -103,8 +93,8 @@ for (const n of sizes) {
 for (const [m, k] of grams) {
   const a = Tensor.fromArray(new Float32Array(m * k).map((_, i) => Math.cos(i)), [m, k]);
   const g = Tensor.empty([m, m]);
-  const tuned = tiledVariant(rt.tuning.get(`gram:${matmulShapeClass(m, m, k)}`), { k, subgroups: rt.subgroups }, "");
-  for (const variant of GRAM_VARIANTS.filter((v) => v !== "subgroup" || rt.subgroups)) {
+  const tuned = chooseVariant(rt, GRAM_FAMILY, { m, k });
+  for (const variant of variantNames(GRAM_FAMILY).filter((v) => GRAM_FAMILY.variants[v].runs(rt, { m, k }))) {
     const s = await measure(rt, 2, () => dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k, variant }));
     // Counted as the full product's 2·m²·k flops (what a plain matmul would do); the kernel does about half.
     report(`gram ${m}x${k} (${variant}${variant === tuned ? ", tuned choice" : ""}; as 2m²k flops)`, 2 * m * m * k, s);
@@ -113,23 +103,23 @@ for (const [m, k] of grams) {
   g.dispose();
 }
 
-// Reductions (sum) and softmax: every variant this device runs at each shape class's representative shape.
-for (const [key, [outer, axis, inner]] of Object.entries(ROW_SHAPES)) {
-  const softmax = key.startsWith("softmax");
+// Reductions (sum) and softmax: every variant this device runs at each shape class's tuning shape.
+const rowShapes = [
+  ...Object.values(REDUCE_TUNING_SHAPES).map((shape) => ({ softmax: false, shape })),
+  ...Object.values(SOFTMAX_TUNING_SHAPES).map((shape) => ({ softmax: true, shape })),
+];
+for (const { softmax, shape: [outer, axis, inner] } of rowShapes) {
+  const family: VariantFamily<{ axis: number }, string, string> = softmax ? SOFTMAX_FAMILY : REDUCE_FAMILY;
   const x = Tensor.fromArray(new Float32Array(outer * axis * inner).map((_, i) => Math.sin(i)));
   const y = Tensor.empty([(softmax ? axis : 1) * outer * inner]);
   const bytes = 4 * (x.size + y.size);
-  const tuned = softmax ? softmaxVariant(rt, axis) : reduceVariant(rt, axis);
-  for (const variant of softmax ? SOFTMAX_VARIANTS : REDUCE_VARIANTS) {
-    if (!variantRuns(rt, variant, axis, softmax ? SERIAL_SOFTMAX_MAX_AXIS : SERIAL_REDUCE_MAX_AXIS)) continue;
-    const call = { x: x.buffer, y: y.buffer, outer, axis, inner };
+  const tuned = chooseVariant(rt, family, { axis });
+  for (const variant of variantNames(family).filter((v) => family.variants[v].runs(rt, { axis }))) {
+    const call = { x: x.buffer, y: y.buffer, outer, axis, inner, variant: variant as "tree" };
     const s = await measure(
       rt,
       8,
-      () =>
-        softmax
-          ? dispatchSoftmax(rt, { ...call, variant: variant as "tree" })
-          : dispatchReduce(rt, { ...call, op: "sum", variant: variant as "tree" }),
+      () => softmax ? dispatchSoftmax(rt, call) : dispatchReduce(rt, { ...call, op: "sum" }),
     );
     const name = `${softmax ? "softmax" : "sum"} ${outer}x${axis}x${inner} (${variant}${
       variant === tuned ? ", tuned choice" : ""
@@ -141,7 +131,7 @@ for (const [key, [outer, axis, inner]] of Object.entries(ROW_SHAPES)) {
 }
 
 console.log(
-  `adapter: ${rt.adapterName}, ${trials} trials, one sync per trial; tuned: ${JSON.stringify([...rt.tuning])}\n`,
+  `adapter: ${rt.adapterName}, ${trials} trials, one sync per trial; tuned: ${JSON.stringify(rt.tuning)}\n`,
 );
 console.log("| kernel | median ms | median GFLOP/s | best GFLOP/s |");
 console.log("| --- | ---: | ---: | ---: |");

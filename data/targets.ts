@@ -35,6 +35,14 @@ export interface Grid1d {
  * @param options Points (default 1001) and domain (default [0, 1]).
  * @returns The grid.
  * @throws {RangeError} When n is not an integer >= 2 or the domain is not finite with a < b.
+ * @example Three points of [0, 1]
+ * ```ts
+ * import assert from "node:assert";
+ * import { grid1d } from "../mod.ts";
+ * const { x, y } = grid1d((t) => 2 * t, { n: 3 });
+ * assert.deepEqual([...x], [0, 0.5, 1]);
+ * assert.deepEqual([...y], [0, 1, 2]);
+ * ```
  */
 export function grid1d(f: (x: number) => number, options: { n?: number; domain?: [number, number] } = {}): Grid1d {
   checkFunction("make 1-D grid", "f", f);
@@ -127,6 +135,14 @@ export interface Grid2d {
  * @param f Function of (x, y).
  * @param options Grid size (default 64 x 64) and box (default [0,1]²).
  * @returns The grid.
+ * @example x varies fastest
+ * ```ts
+ * import assert from "node:assert";
+ * import { grid2d } from "../mod.ts";
+ * const g = grid2d((x, y) => x + 10 * y, { nx: 2, ny: 2 });
+ * assert.deepEqual([...g.points], [0, 0, 1, 0, 0, 1, 1, 1]);
+ * assert.deepEqual([...g.values], [0, 1, 10, 11]);
+ * ```
  */
 export function grid2d(
   f: (x: number, y: number) => number,
@@ -158,6 +174,14 @@ export function grid2d(
  *
  * @param options Interior grid per side (default 32), boundary points per side (default 64).
  * @returns Points ([n, 2] row-major), f at interior points, u at boundary points (zeros), and exact u.
+ * @example One interior point, at the centre, where f = 2π²
+ * ```ts
+ * import assert from "node:assert";
+ * import { poissonProblem } from "../mod.ts";
+ * const p = poissonProblem({ interior: 1, boundary: 1 });
+ * assert.deepEqual([...p.interior], [0.5, 0.5]);
+ * assert.ok(Math.abs(p.source[0] - 2 * Math.PI ** 2) < 1e-5 && p.exact(0.5, 0.5) === 1);
+ * ```
  */
 export function poissonProblem(options: { interior?: number; boundary?: number } = {}): {
   interior: Float32Array;

@@ -41,6 +41,14 @@ function checkToyOptions(context: string, options: ToyOptions, least: number): {
  * @param options Size, noise, seed and the inner radius `factor` (default 0.5).
  * @returns Points and labels.
  * @throws {RangeError} When factor is not in (0, 1), n is not an integer >= 2, or noise is negative.
+ * @example Without noise the outer ring has radius 1
+ * ```ts
+ * import assert from "node:assert";
+ * import { concentricCircles } from "./toy.ts";
+ * const { x, y } = concentricCircles({ n: 4, noise: 0 });
+ * assert.deepEqual([...y], [0, 0, 1, 1]);
+ * assert.ok(Math.abs(Math.hypot(x[6], x[7]) - 1) < 1e-6);
+ * ```
  */
 export function concentricCircles(options: ToyOptions & { factor?: number } = {}): PointSet {
   const context = "make circles";
@@ -100,6 +108,14 @@ export function xorPoints(options: ToyOptions & { layout?: "uniform" | "blobs" }
  * @param options Column count of x, test fraction (default 0.2), seed.
  * @returns Disjoint train and test parts.
  * @throws {RangeError} When sizes disagree, the fraction is not in (0, 1), or either part would be empty.
+ * @example One row in five is held out, and rows keep their targets
+ * ```ts
+ * import assert from "node:assert";
+ * import { trainTestSplit } from "./toy.ts";
+ * const x = Float32Array.from([0, 1, 2, 3, 4]);
+ * const { train, test } = trainTestSplit(x, x.map((v) => 10 * v), { width: 1 });
+ * assert.deepEqual([train.x.length, test.x.length, test.y[0]], [4, 1, 10 * test.x[0]]);
+ * ```
  */
 export function trainTestSplit(
   x: Float32Array,
@@ -142,6 +158,13 @@ export function trainTestSplit(
  * @param width Columns.
  * @throws {RangeError} When width is not a positive integer or x is not whole rows of it.
  * @returns Per-column mean and std (std 1 where a column is constant).
+ * @example A constant column gets std 1
+ * ```ts
+ * import assert from "node:assert";
+ * import { columnMoments } from "./toy.ts";
+ * const { mean, std } = columnMoments(Float32Array.from([1, 10, 3, 10]), 2);
+ * assert.deepEqual([...mean, ...std], [2, 10, 1, 1]);
+ * ```
  */
 export function columnMoments(x: Float32Array, width: number): { mean: Float64Array; std: Float64Array } {
   if (!(x instanceof Float32Array || Array.isArray(x))) {
@@ -163,6 +186,12 @@ export function columnMoments(x: Float32Array, width: number): { mean: Float64Ar
  * @param x Values with `moments.mean.length` columns.
  * @param moments Mean and std per column.
  * @returns A new standardised array.
+ * @example Mean 2 and std 1 map 1 and 3 to −1 and 1
+ * ```ts
+ * import assert from "node:assert";
+ * import { standardize } from "./toy.ts";
+ * assert.deepEqual([...standardize(Float32Array.from([1, 3]), { mean: [2], std: [1] })], [-1, 1]);
+ * ```
  */
 export function standardize(
   x: Float32Array,

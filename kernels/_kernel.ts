@@ -8,9 +8,8 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-
-/** Workgroups dispatched along x, y and z. */
-export type Grid = readonly [number, number?, number?];
+import type { Grid } from "./linear_grid.ts";
+export type { Grid };
 
 /** One kernel launch's shape: what to compile and how many workgroups to run. */
 export interface KernelDescriptor {

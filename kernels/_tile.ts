@@ -3,11 +3,11 @@
  * kernel families. One invocation accumulates a TILE_ROWS x TILE_COLS block of C in vec4 registers,
  * reading op(A) and op(B) four k-values at a time (as vec4 where the layout allows, otherwise as
  * bounds-checked scalars). No workgroup memory: on CPU adapters it only adds barriers, and on GPUs
- * neighbouring invocations share the same cache lines.
+ * neighbouring invocations share the same cache lines. The products' geometry types (`TileProduct`,
+ * `MatmulKernelOptions`, `MatmulVariant`) live here, with the generator every variant builds on.
  *
  * @module
  */
-import type { TileProduct } from "./matmul.ts";
 
 /** Rows of C per invocation (8x8 blocks measured fastest on lavapipe: ~2-3x 4x4 blocks). */
 export const TILE_ROWS = 8;
@@ -17,6 +17,42 @@ export const TILE_COLS = 8;
 export const WORKGROUP_X = 16;
 /** Workgroup size along y (rows). */
 export const WORKGROUP_Y = 8;
+
+/** Geometry of one product, all sizes baked into the shader as constants. */
+export interface TileProduct {
+  /** Rows of op(A) and C. */
+  m: number;
+  /** Columns of op(B) and C. */
+  n: number;
+  /** Inner dimension. */
+  k: number;
+  /** A is stored k x m and used transposed. */
+  transposeA: boolean;
+  /** B is stored n x k and used transposed. */
+  transposeB: boolean;
+}
+
+/** Geometry of a batched product; every size is baked into the shader. */
+export interface MatmulKernelOptions extends TileProduct {
+  /** Number of products (grid z); default 1. */
+  batch?: number;
+  /** A holds one matrix per batch entry (default true); false broadcasts one A to all. */
+  batchedA?: boolean;
+  /** B holds one matrix per batch entry (default true); false broadcasts one B to all. */
+  batchedB?: boolean;
+  /** Add the product to the existing C instead of overwriting it. */
+  accumulate?: boolean;
+  /**
+   * Kernel variant: "register" (8x8 register blocks read as vec4, no workgroup memory; the default, and
+   * the fastest on CPU adapters), "shared" (64x64 tiles staged in workgroup memory; see
+   * matmul_shared.ts) or "subgroup" (op(A) passed between lanes by subgroup shuffles; devices with the
+   * `subgroups` feature; see matmul_subgroup.ts). All compute the same product up to float32 rounding.
+   */
+  variant?: MatmulVariant;
+}
+
+/** The matmul kernel variants. */
+export type MatmulVariant = "register" | "shared" | "subgroup";
 
 type Layout = "vec4" | "scalar";
 

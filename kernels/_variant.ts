@@ -1,51 +1,17 @@
 /**
- * How a kernel family with a serial, a tree and a subgroup variant picks the one to run: a named variant
- * is checked and kept; otherwise the tuner's choice for the shape class, when this device can run it;
- * otherwise the family's default.
+ * What the row families (reductions and softmax) share: the run tests of their serial, tree and subgroup
+ * variants, and the tuner's timing of a row shape.
  *
  * @module
  */
 import type { Runtime } from "./runtime.ts";
+import type { Variant } from "./choose_variant.ts";
+import { bestSeconds } from "./_timing.ts";
 
-// The variant names live here, in a module that imports nothing at run time: the tuner lists them while
-// the kernel modules that define the variants are still loading (runtime.ts ↔ tuning.ts ↔ reduce.ts).
-
-/**
- * Reduction variants: "serial" (one invocation loops over a whole axis; axes up to
- * `SERIAL_REDUCE_MAX_AXIS`), "tree" (a workgroup per output, combined in workgroup memory) and
- * "subgroup" (a workgroup per output, combined by subgroup operations; devices with `subgroups` only).
- */
-export type ReduceVariant = "serial" | "tree" | "subgroup";
-
-/** Every reduction variant, for tests and benchmarks that run them all. */
-export const REDUCE_VARIANTS: readonly ReduceVariant[] = ["serial", "tree", "subgroup"];
-
-/**
- * Softmax variants: "tree" (a workgroup per row, combined in workgroup memory), "subgroup" (a workgroup
- * per row, combined by subgroup operations; devices with `subgroups` only) and "serial" (one invocation
- * per row; axes up to `SERIAL_SOFTMAX_MAX_AXIS`).
- */
-export type SoftmaxVariant = "tree" | "subgroup" | "serial";
-
-/** Every softmax variant, for tests and benchmarks that run them all. */
-export const SOFTMAX_VARIANTS: readonly SoftmaxVariant[] = ["tree", "subgroup", "serial"];
-
-/** What a family tells {@linkcode pickVariant}. */
-export interface VariantRule<V extends string> {
-  /** Family, as in the tuner's keys ("reduce", "softmax"). */
-  family: string;
-  /** What the family computes, for messages ("reduce", "compute softmax"). */
-  verb: string;
-  /** Every variant of the family. */
-  variants: readonly V[];
-  /** The call's shape class. */
-  shapeClass: string;
-  /** The axis length and the serial variant's limit. */
+/** What the row variants' run tests need: the axis length. */
+export interface RowCall {
+  /** Length of the reduced (or normalised) axis. */
   axis: number;
-  /** Longest axis the serial variant handles. */
-  serialMaxAxis: number;
-  /** The variant when neither the call nor the tuner names one. */
-  fallback: V;
 }
 
 /**
@@ -63,31 +29,58 @@ export function variantRuns(rt: Runtime, variant: string, axis: number, serialMa
 }
 
 /**
- * The variant to run.
+ * The run tests of a row family's variants: "serial" up to its axis limit, "tree" always, "subgroup"
+ * where the device has subgroups.
  *
- * @param rt Runtime (its tuning and its subgroups feature).
- * @param rule The family's variants, limits and default, and the call's shape class.
- * @param named The caller's choice, if any.
- * @returns The variant.
- * @throws {RangeError} When a named variant is unknown, or cannot run this axis or on this device.
+ * @param verb What the family computes, for messages ("reduce", "compute softmax").
+ * @param serialMaxAxis Longest axis of the serial variant.
+ * @returns One run test per variant.
  */
-export function pickVariant<V extends string>(rt: Runtime, rule: VariantRule<V>, named?: V): V {
-  const runs = (v: string) => variantRuns(rt, v, rule.axis, rule.serialMaxAxis);
-  if (named !== undefined) {
-    if (!rule.variants.includes(named)) {
-      throw new RangeError(
-        `Cannot ${rule.verb}: unknown variant "${named}" (one of ${rule.variants.join(", ")})`,
-      );
+export function rowRunTests(
+  verb: string,
+  serialMaxAxis: number,
+): Record<"serial" | "tree" | "subgroup", Variant<RowCall>> {
+  const test = (variant: string, refusal: (axis: number) => string, subgroups = false): Variant<RowCall> => ({
+    ...(subgroups ? { subgroups } : {}),
+    runs: (rt, { axis }) => variantRuns(rt, variant, axis, serialMaxAxis),
+    refusal: (_, { axis }) => refusal(axis),
+  });
+  return {
+    serial: test("serial", (axis) => `Cannot ${verb} serially: axis ${axis} exceeds ${serialMaxAxis}`),
+    tree: test("tree", () => ""),
+    subgroup: test("subgroup", () => `Cannot ${verb} with subgroups: the device lacks the "subgroups" feature`, true),
+  };
+}
+
+/**
+ * Seconds per run of each variant this device can run at a row shape: x holds (i mod 97)/97.
+ *
+ * @param rt Runtime.
+ * @param shape `[outer, axis, inner]`.
+ * @param outputAxis Entries of the output per (outer, inner) pair (1 for a reduction, axis for softmax).
+ * @param variants The family's variants.
+ * @param record Records one run of a variant from `x` into `y`.
+ * @returns Seconds per runnable variant.
+ */
+export async function timeRows<V extends string>(
+  rt: Runtime,
+  shape: readonly [number, number, number],
+  outputAxis: number,
+  variants: { readonly [K in V]: Variant<RowCall> },
+  record: (x: GPUBuffer, y: GPUBuffer, variant: V) => void,
+): Promise<Partial<Record<V, number>>> {
+  const [outer, axis, inner] = shape;
+  const [x, y] = [rt.pool.acquire(outer * axis * inner * 4), rt.pool.acquire(outputAxis * outer * inner * 4)];
+  rt.write(x, Float32Array.from({ length: outer * axis * inner }, (_, i) => (i % 97) / 97));
+  const out: Partial<Record<V, number>> = {};
+  try {
+    for (const variant of Object.keys(variants) as V[]) {
+      if (!variants[variant].runs(rt, { axis })) continue;
+      out[variant] = await bestSeconds(rt, () => record(x, y, variant));
     }
-    if (!runs(named)) {
-      throw new RangeError(
-        named === "serial"
-          ? `Cannot ${rule.verb} serially: axis ${rule.axis} exceeds ${rule.serialMaxAxis}`
-          : `Cannot ${rule.verb} with subgroups: the device lacks the "subgroups" feature`,
-      );
-    }
-    return named;
+  } finally {
+    rt.pool.release(x);
+    rt.pool.release(y);
   }
-  const tuned = rt.tuning.get(`${rule.family}:${rule.shapeClass}`) as V | undefined;
-  return tuned !== undefined && rule.variants.includes(tuned) && runs(tuned) ? tuned : rule.fallback;
+  return out;
 }

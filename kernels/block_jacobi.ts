@@ -16,7 +16,7 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearInvocationIndex, LOOP_BUDGET, runKernel } from "./_kernel.ts";
-import { linearGrid } from "./runtime.ts";
+import { linearGrid } from "./linear_grid.ts";
 import { type JacobiOptions, roundRobinPair } from "./jacobi.ts";
 
 /** Columns per block (a pair of blocks is a 16 x 16 Gram matrix). */

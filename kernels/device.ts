@@ -27,7 +27,7 @@ export const NO_ADAPTER_HELP: string =
  * @example Use the shared device instead of requesting a second one
  * ```ts
  * import assert from "node:assert";
- * import { initGpu } from "./runtime.ts";
+ * import { initGpu } from "./init_gpu.ts";
  * // Most code should share one device through initGpu(); a second device in the same process is
  * // possible but doubles memory, and destroying it while others live has crashed Mesa at exit.
  * const { device, adapterName } = await initGpu();

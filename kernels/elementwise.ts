@@ -5,7 +5,7 @@
  */
 import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
 import type { Runtime } from "./runtime.ts";
-import { linearGrid } from "./runtime.ts";
+import { linearGrid } from "./linear_grid.ts";
 
 /** Invocations per workgroup of elementwise kernels. */
 export const ELEMENTWISE_WORKGROUP = 256;

@@ -5,17 +5,25 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearWorkgroupIndex, runKernel } from "./_kernel.ts";
-import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS } from "./_tile.ts";
-import { linearGrid } from "./runtime.ts";
-import { matmulShapeClass, MAX_INNER_DIMENSION, type TileProduct } from "./matmul.ts";
+import { accumulateBlock, elementType, layoutA, layoutB, TILE_COLS, TILE_ROWS, type TileProduct } from "./_tile.ts";
+import { linearGrid } from "./linear_grid.ts";
 import {
+  type MatmulFamilyVariant,
+  matmulShapeClass,
+  MAX_INNER_DIMENSION,
+  PRODUCT_TUNING_SIZES,
+  timeProducts,
+} from "./matmul.ts";
+import {
+  checkInnerDimension,
   SHARED_DECLARATIONS,
   SHARED_WORKGROUP,
   sharedStores,
   sharedTileProduct,
-  tiledVariant,
+  tiledRunTests,
 } from "./matmul_shared.ts";
 import { SUBGROUP_ROWS, SUBGROUP_TILE_COLS, subgroupMatmulSource } from "./matmul_subgroup.ts";
+import { chooseVariant, type VariantFamily, variantNames } from "./choose_variant.ts";
 
 /** Side of the square block of G owned by one workgroup (8x8 invocations of 8x8 registers). */
 export const GRAM_BLOCK = 64;
@@ -38,9 +46,6 @@ export interface GramOptions {
 
 /** The Gram kernel variants. */
 export type GramVariant = "register" | "shared" | "subgroup";
-
-/** Every Gram variant, for tests and benchmarks that run them all ("subgroup" only where the device has the feature). */
-export const GRAM_VARIANTS: readonly GramVariant[] = ["register", "shared", "subgroup"];
 
 /**
  * WGSL for G = A·Aᵀ over the upper-triangular block pairs.
@@ -141,6 +146,8 @@ ${sharedTileProduct({ m, n: m, k, transposeA: false, transposeB: true })}
 `;
 }
 
+const VERB = "compute Gram matrix";
+
 const gramKernel = defineKernel<GramOptions>({
   name: "gram",
   validate: (o) => {
@@ -153,20 +160,14 @@ const gramKernel = defineKernel<GramOptions>({
     if (k > MAX_INNER_DIMENSION) {
       throw new RangeError(`Cannot compute Gram matrix: k = ${k} exceeds ${MAX_INNER_DIMENSION}`);
     }
-    // The shared and subgroup variants' own k limit (whether the device has subgroups is the dispatcher's check).
-    tiledVariant(undefined, { k, named: o.variant, subgroups: true }, "compute Gram matrix");
+    if (o.variant !== undefined && !Object.hasOwn(GRAM_FAMILY.variants, o.variant)) {
+      throw new RangeError(`Cannot ${VERB}: unknown variant "${o.variant}" (one of ${GRAM_VARIANTS.join(", ")})`);
+    }
+    // The shared and subgroup variants' own k limit (whether the device has subgroups is the chooser's check).
+    checkInnerDimension(o.variant, k, VERB);
   },
-  workgroups: ({ m, variant }) => {
-    if (variant === "subgroup") return [Math.ceil(m / SUBGROUP_TILE_COLS), Math.ceil(m / SUBGROUP_ROWS), 1];
-    const tiles = Math.ceil(m / GRAM_BLOCK); // register and shared: one workgroup per 64x64 block pair
-    return linearGrid((tiles * (tiles + 1)) / 2);
-  },
-  wgsl: (o, grid) =>
-    o.variant === "shared"
-      ? sharedGramSource(o, grid)
-      : o.variant === "subgroup"
-      ? subgroupMatmulSource({ m: o.m, n: o.m, k: o.k, transposeA: false, transposeB: true })
-      : gramSource(o, grid),
+  workgroups: (o) => GRAM_FAMILY.variants[o.variant ?? "register"].workgroups(o),
+  wgsl: (o, grid) => GRAM_FAMILY.variants[o.variant ?? "register"].wgsl(o, grid),
 });
 
 /**
@@ -181,12 +182,51 @@ const gramKernel = defineKernel<GramOptions>({
 export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g: GPUBuffer }): void {
   const { a, g, ...options } = call;
   // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
-  const tuned = rt.tuning.get(`gram:${matmulShapeClass(options.m, options.m, options.k)}`);
-  options.variant = tiledVariant(
-    tuned,
-    { k: options.k, named: options.variant, subgroups: rt.subgroups },
-    "compute Gram matrix",
-  );
+  options.variant = chooseVariant(rt, GRAM_FAMILY, options, options.variant);
   // A is bound twice: once as op(A), once as op(B) = Aᵀ.
   runKernel(rt, gramKernel(options), [a, a, g]);
 }
+
+/** One workgroup per 64x64 block pair (the register and shared variants). */
+function blockPairGrid({ m }: GramOptions): Grid {
+  const tiles = Math.ceil(m / GRAM_BLOCK);
+  return linearGrid((tiles * (tiles + 1)) / 2);
+}
+
+const TILED = tiledRunTests(VERB);
+
+/**
+ * The Gram family: the matmul family's variant names and run tests ("register" the fallback), shape
+ * classes by the work of the full product m x m x k, timed on n x n for n = 256 ("small") and 512
+ * ("large"). No probe of its own: its subgroup kernel is the matmul's subgroup source, which the matmul
+ * probe checks.
+ */
+export const GRAM_FAMILY: VariantFamily<GramOptions, GramVariant, "small" | "large", MatmulFamilyVariant<GramOptions>> =
+  {
+    name: "gram",
+    verb: VERB,
+    variants: {
+      register: { ...TILED.register, workgroups: blockPairGrid, wgsl: gramSource },
+      shared: { ...TILED.shared, workgroups: blockPairGrid, wgsl: sharedGramSource },
+      subgroup: {
+        ...TILED.subgroup,
+        workgroups: ({ m }) => [Math.ceil(m / SUBGROUP_TILE_COLS), Math.ceil(m / SUBGROUP_ROWS), 1],
+        wgsl: (o) => subgroupMatmulSource({ m: o.m, n: o.m, k: o.k, transposeA: false, transposeB: true }),
+      },
+    },
+    shapeClasses: ["small", "large"],
+    shapeClass: ({ m, k }) => matmulShapeClass(m, m, k),
+    fallback: () => "register",
+    time: (rt, shapeClass) => {
+      const n = PRODUCT_TUNING_SIZES[shapeClass];
+      return timeProducts(
+        rt,
+        n,
+        GRAM_FAMILY.variants,
+        (a, c, variant) => dispatchGram(rt, { a, g: c, m: n, k: n, variant }),
+      );
+    },
+  };
+
+/** Every Gram variant, for tests and benchmarks that run them all ("subgroup" only where the device has the feature). */
+export const GRAM_VARIANTS: readonly GramVariant[] = variantNames(GRAM_FAMILY);

@@ -55,7 +55,7 @@ export function philox4x32(
  */
 export function seedWords(seed: number): [number, number] {
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`Invalid seed ${seed}: expected a non-negative integer below 2^53`);
+    throw new RangeError(`Cannot seed the random generator: seed ${seed} is not an integer in 0..2^53 - 1`);
   }
   return [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
 }

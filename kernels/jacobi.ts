@@ -8,7 +8,7 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearInvocationIndex, LOOP_BUDGET, runKernel } from "./_kernel.ts";
-import { linearGrid } from "./runtime.ts";
+import { linearGrid } from "./linear_grid.ts";
 
 /** Invocations per workgroup (each rotates one column pair). */
 export const JACOBI_WORKGROUP = 64;

@@ -5,61 +5,33 @@
  * @module
  */
 import type { Runtime } from "./runtime.ts";
-import { defineKernel, LOOP_BUDGET, runKernel } from "./_kernel.ts";
-import { SHARED_TILE, sharedMatmulSource, tiledVariant } from "./matmul_shared.ts";
+import { defineKernel, type Grid, LOOP_BUDGET, runKernel } from "./_kernel.ts";
+import {
+  checkInnerDimension,
+  SHARED_TILE,
+  sharedMatmulSource,
+  type TiledCall,
+  tiledRunTests,
+} from "./matmul_shared.ts";
 import { SUBGROUP_ROWS, SUBGROUP_TILE_COLS, subgroupMatmulSource } from "./matmul_subgroup.ts";
 import {
   accumulateBlock,
   elementType,
   layoutA,
   layoutB,
+  type MatmulKernelOptions,
+  type MatmulVariant,
   TILE_COLS,
   TILE_ROWS,
   WORKGROUP_X,
   WORKGROUP_Y,
 } from "./_tile.ts";
-
-/** Geometry of one product, all sizes baked into the shader as constants. */
-export interface TileProduct {
-  /** Rows of op(A) and C. */
-  m: number;
-  /** Columns of op(B) and C. */
-  n: number;
-  /** Inner dimension. */
-  k: number;
-  /** A is stored k x m and used transposed. */
-  transposeA: boolean;
-  /** B is stored n x k and used transposed. */
-  transposeB: boolean;
-}
+import { chooseVariant, type Variant, type VariantFamily, variantNames } from "./choose_variant.ts";
+import { bestSeconds } from "./_timing.ts";
+export type { MatmulKernelOptions, MatmulVariant, TileProduct } from "./_tile.ts";
 
 /** Largest inner dimension of one dispatch: each invocation loops k/4 times (vec4 steps), within the budget. */
 export const MAX_INNER_DIMENSION: number = 4 * LOOP_BUDGET;
-
-/** Geometry of a batched product; every size is baked into the shader. */
-export interface MatmulKernelOptions extends TileProduct {
-  /** Number of products (grid z); default 1. */
-  batch?: number;
-  /** A holds one matrix per batch entry (default true); false broadcasts one A to all. */
-  batchedA?: boolean;
-  /** B holds one matrix per batch entry (default true); false broadcasts one B to all. */
-  batchedB?: boolean;
-  /** Add the product to the existing C instead of overwriting it. */
-  accumulate?: boolean;
-  /**
-   * Kernel variant: "register" (8x8 register blocks read as vec4, no workgroup memory; the default, and
-   * the fastest on CPU adapters), "shared" (64x64 tiles staged in workgroup memory; see
-   * matmul_shared.ts) or "subgroup" (op(A) passed between lanes by subgroup shuffles; devices with the
-   * `subgroups` feature; see matmul_subgroup.ts). All compute the same product up to float32 rounding.
-   */
-  variant?: MatmulVariant;
-}
-
-/** The matmul kernel variants. */
-export type MatmulVariant = "register" | "shared" | "subgroup";
-
-/** Every matmul variant, for tests and benchmarks that run them all ("subgroup" only where the device has the feature). */
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ["register", "shared", "subgroup"];
 
 /**
  * WGSL for a batched matmul.
@@ -134,6 +106,8 @@ export interface MatmulBuffers {
   c: GPUBuffer;
 }
 
+const VERB = "multiply matrices";
+
 const matmulKernel = defineKernel<MatmulKernelOptions>({
   name: "matmul",
   validate: (o) => {
@@ -147,21 +121,14 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
         `Cannot multiply matrices: inner dimension ${o.k} exceeds ${MAX_INNER_DIMENSION} (split the product along k)`,
       );
     }
-    // The shared and subgroup variants' own k limit (whether the device has subgroups is the dispatcher's check).
-    tiledVariant(undefined, { k: o.k, named: o.variant, subgroups: true }, "multiply matrices");
+    if (o.variant !== undefined && !Object.hasOwn(MATMUL_FAMILY.variants, o.variant)) {
+      throw new RangeError(`Cannot ${VERB}: unknown variant "${o.variant}" (one of ${MATMUL_VARIANTS.join(", ")})`);
+    }
+    // The shared and subgroup variants' own k limit (whether the device has subgroups is the chooser's check).
+    checkInnerDimension(o.variant, o.k, VERB);
   },
-  workgroups: (o) =>
-    o.variant === "shared"
-      ? [Math.ceil(o.n / SHARED_TILE), Math.ceil(o.m / SHARED_TILE), o.batch ?? 1]
-      : o.variant === "subgroup"
-      ? [Math.ceil(o.n / SUBGROUP_TILE_COLS), Math.ceil(o.m / SUBGROUP_ROWS), o.batch ?? 1]
-      : [Math.ceil(o.n / (TILE_COLS * WORKGROUP_X)), Math.ceil(o.m / (TILE_ROWS * WORKGROUP_Y)), o.batch ?? 1],
-  wgsl: (o) =>
-    o.variant === "shared"
-      ? sharedMatmulSource(o)
-      : o.variant === "subgroup"
-      ? subgroupMatmulSource(o)
-      : matmulSource(o),
+  workgroups: (o) => MATMUL_FAMILY.variants[o.variant ?? "register"].workgroups(o),
+  wgsl: (o, grid) => MATMUL_FAMILY.variants[o.variant ?? "register"].wgsl(o, grid),
 });
 
 /**
@@ -176,12 +143,7 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
 export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOptions): void {
   const { a, b, c, ...options } = call;
   // Unless the call names a variant: the tuner's choice for this shape class, else the register kernel.
-  const tuned = rt.tuning.get(`matmul:${matmulShapeClass(options.m, options.n, options.k)}`);
-  options.variant = tiledVariant(
-    tuned,
-    { k: options.k, named: options.variant, subgroups: rt.subgroups },
-    "multiply matrices",
-  );
+  options.variant = chooseVariant(rt, MATMUL_FAMILY, options, options.variant);
   runKernel(rt, matmulKernel(options), [a, b, c]);
 }
 
@@ -189,3 +151,129 @@ export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOp
 export function matmulShapeClass(m: number, n: number, k: number): "small" | "large" {
   return 2 * m * n * k < 2 ** 28 ? "small" : "large";
 }
+
+/** A matmul or Gram variant: its run test, grid and WGSL. */
+export interface MatmulFamilyVariant<O> extends Variant<O> {
+  /** The grid, from the options. */
+  workgroups(options: O): Grid;
+  /** The WGSL, from the options and the grid computed for them. */
+  wgsl(options: O, grid: Grid): string;
+}
+
+/** The representative square size timed for each shape class of the matmul and Gram families. */
+export const PRODUCT_TUNING_SIZES = { small: 256, large: 512 } as const;
+
+/**
+ * Seconds per run of each variant of a product family this device can run, on n x n ones (best of two
+ * timed runs after a warm-up, one sync each).
+ *
+ * @param rt Runtime.
+ * @param n Size.
+ * @param variants The family's variant names with their run tests.
+ * @param record Records one run of a variant on `a` (n x n) into `c` (n x n).
+ * @returns Seconds per variant.
+ */
+export async function timeProducts<V extends string>(
+  rt: Runtime,
+  n: number,
+  variants: { readonly [K in V]: Variant<TiledCall> },
+  record: (a: GPUBuffer, c: GPUBuffer, variant: V) => void,
+): Promise<Partial<Record<V, number>>> {
+  const bytes = n * n * 4;
+  const [a, c] = [rt.pool.acquire(bytes), rt.pool.acquire(bytes)];
+  rt.write(a, new Float32Array(n * n).fill(1));
+  const out: Partial<Record<V, number>> = {};
+  try {
+    for (const variant of Object.keys(variants) as V[]) {
+      if (!variants[variant].runs(rt, { k: n })) continue;
+      out[variant] = await bestSeconds(rt, () => record(a, c, variant));
+    }
+  } finally {
+    rt.pool.release(a);
+    rt.pool.release(c);
+  }
+  return out;
+}
+
+/** The probe's product: small integers, so that float32 gives the exact answer. */
+const PROBE = { m: 9, n: 70, k: 33, transposeA: false, transposeB: false } as const;
+
+/** Runs the subgroup matmul on small integers and compares every entry with the exact product. */
+async function probeProduct(rt: Runtime): Promise<string | null> {
+  const { m, n, k } = PROBE;
+  const a = Float32Array.from({ length: m * k }, (_, i) => (i % 7) - 3);
+  const b = Float32Array.from({ length: k * n }, (_, i) => (i % 5) - 2);
+  const want = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) for (let q = 0; q < k; q++) want[i * n + j] += a[i * k + q] * b[q * n + j];
+  }
+  const buffers = [a.length, b.length, m * n].map((s) => rt.pool.acquire(s * 4));
+  const [ba, bb, bc] = buffers;
+  try {
+    rt.write(ba, a);
+    rt.write(bb, b);
+    dispatchMatmul(rt, { a: ba, b: bb, c: bc, ...PROBE, variant: "subgroup" });
+    const got = await rt.read(bc, m * n);
+    return got.every((v, i) => v === want[i]) ? null : "the subgroup matmul missed an exact product";
+  } finally {
+    buffers.forEach((buffer) => rt.pool.release(buffer));
+  }
+}
+
+const TILED = tiledRunTests(VERB);
+
+/**
+ * The matmul family: "register" (8x8 register blocks, the fallback), "shared" (workgroup-memory tiles;
+ * matmul_shared.ts) and "subgroup" (subgroup shuffles; matmul_subgroup.ts); shape classes by work
+ * ({@linkcode matmulShapeClass}); timed at n x n x n for n = 256 ("small") and 512 ("large").
+ */
+export const MATMUL_FAMILY: VariantFamily<
+  MatmulKernelOptions,
+  MatmulVariant,
+  "small" | "large",
+  MatmulFamilyVariant<MatmulKernelOptions>
+> = {
+  name: "matmul",
+  verb: VERB,
+  variants: {
+    register: {
+      ...TILED.register,
+      workgroups: (o) => [
+        Math.ceil(o.n / (TILE_COLS * WORKGROUP_X)),
+        Math.ceil(o.m / (TILE_ROWS * WORKGROUP_Y)),
+        o.batch ?? 1,
+      ],
+      wgsl: (o) => matmulSource(o),
+    },
+    shared: {
+      ...TILED.shared,
+      workgroups: (o) => [Math.ceil(o.n / SHARED_TILE), Math.ceil(o.m / SHARED_TILE), o.batch ?? 1],
+      wgsl: (o) => sharedMatmulSource(o),
+    },
+    subgroup: {
+      ...TILED.subgroup,
+      workgroups: (o) => [Math.ceil(o.n / SUBGROUP_TILE_COLS), Math.ceil(o.m / SUBGROUP_ROWS), o.batch ?? 1],
+      wgsl: (o) => subgroupMatmulSource(o),
+    },
+  },
+  shapeClasses: ["small", "large"],
+  shapeClass: ({ m, n, k }) => matmulShapeClass(m, n, k),
+  fallback: () => "register",
+  time: (rt, shapeClass) => {
+    const n = PRODUCT_TUNING_SIZES[shapeClass];
+    return timeProducts(
+      rt,
+      n,
+      MATMUL_FAMILY.variants,
+      (a, c, variant) =>
+        dispatchMatmul(rt, { a, b: a, c, m: n, n, k: n, transposeA: false, transposeB: false, variant }),
+    );
+  },
+  probe: {
+    wgsl: () => matmulWgsl({ ...PROBE, variant: "subgroup" }),
+    run: probeProduct,
+  },
+};
+
+/** Every matmul variant, for tests and benchmarks that run them all ("subgroup" only where the device has the feature). */
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = variantNames(MATMUL_FAMILY);

@@ -7,8 +7,9 @@
  *
  * @module
  */
-import type { MatmulKernelOptions } from "./matmul.ts";
+import type { MatmulKernelOptions } from "./_tile.ts";
 import { LOOP_BUDGET } from "./_kernel.ts";
+import type { Variant } from "./choose_variant.ts";
 
 /** Rows and columns of C per workgroup. */
 export const SHARED_TILE = 64;
@@ -27,36 +28,56 @@ const LOADS_PER_STEP = (SHARED_TILE * SHARED_K) / (SHARED_WORKGROUP * SHARED_WOR
 export const SHARED_MAX_INNER_DIMENSION: number = Math.floor(LOOP_BUDGET / (1 + LOADS_PER_STEP / SHARED_K) / SHARED_K) *
   SHARED_K;
 
+/** Sizes the tiled variants' run tests need: the inner dimension. */
+export interface TiledCall {
+  /** Inner dimension. */
+  k: number;
+}
+
+/** Whether a matmul or Gram variant takes inner dimension `k` (the shared and subgroup ones up to the limit). */
+function fitsInner(variant: string, k: number): boolean {
+  return !((variant === "shared" || variant === "subgroup") && k > SHARED_MAX_INNER_DIMENSION);
+}
+
+/** The message for a named variant that cannot take inner dimension `k`. */
+function innerRefusal(variant: string, k: number, verb: string): string {
+  return `Cannot ${verb}: the ${variant} variant takes inner dimensions up to ${SHARED_MAX_INNER_DIMENSION} (got ${k}); use the register variant`;
+}
+
 /**
- * The variant a matmul or Gram dispatch runs: a named variant is kept after checking that it can run
- * (the shared and subgroup variants take k up to {@linkcode SHARED_MAX_INNER_DIMENSION}; the subgroup
- * one needs the device's `subgroups` feature); otherwise the tuner's choice for the shape class where it
- * can run; otherwise the register kernel.
+ * Throws when a named shared or subgroup variant cannot take the inner dimension (the kernels' own check,
+ * made before any WGSL is generated; whether the device has subgroups is the chooser's check).
  *
- * @param tuned The tuner's choice for the call's shape class, if any.
- * @param call Inner dimension, the caller's variant if any, and whether the device has subgroups.
+ * @param variant The named variant, if any.
+ * @param k Inner dimension.
  * @param verb What the kernel computes, for messages ("multiply matrices").
- * @returns The variant.
- * @throws {RangeError} When the named variant cannot run.
+ * @throws {RangeError} When the variant takes a shorter inner dimension.
  */
-export function tiledVariant<V extends string>(
-  tuned: string | undefined,
-  call: { k: number; named?: V; subgroups: boolean },
-  verb: string,
-): V {
-  const { k, named, subgroups } = call;
-  const longK = (v: string | undefined) => (v === "shared" || v === "subgroup") && k > SHARED_MAX_INNER_DIMENSION;
-  if (longK(named)) {
-    throw new RangeError(
-      `Cannot ${verb}: the ${named} variant takes inner dimensions up to ${SHARED_MAX_INNER_DIMENSION} (got ${k}); use the register variant`,
-    );
-  }
-  if (named === "subgroup" && !subgroups) {
-    throw new RangeError(`Cannot ${verb} with the subgroup variant: the device lacks the "subgroups" feature`);
-  }
-  if (named) return named;
-  const runs = tuned !== undefined && !longK(tuned) && (tuned !== "subgroup" || subgroups);
-  return (runs ? tuned : "register") as V;
+export function checkInnerDimension(variant: string | undefined, k: number, verb: string): void {
+  if (variant !== undefined && !fitsInner(variant, k)) throw new RangeError(innerRefusal(variant, k, verb));
+}
+
+/**
+ * The run tests of the register, shared and subgroup variants of a product family (matmul and Gram): the
+ * register kernel runs everything; the shared and subgroup ones take k up to
+ * {@linkcode SHARED_MAX_INNER_DIMENSION}; the subgroup one needs the device's `subgroups` feature.
+ *
+ * @param verb What the family computes, for messages.
+ * @returns One run test per variant.
+ */
+export function tiledRunTests(verb: string): Record<"register" | "shared" | "subgroup", Variant<TiledCall>> {
+  return {
+    register: { runs: () => true, refusal: () => "" },
+    shared: { runs: (_, { k }) => fitsInner("shared", k), refusal: (_, { k }) => innerRefusal("shared", k, verb) },
+    subgroup: {
+      subgroups: true,
+      runs: (rt, { k }) => fitsInner("subgroup", k) && rt.subgroups,
+      refusal: (_, { k }) =>
+        fitsInner("subgroup", k)
+          ? `Cannot ${verb} with the subgroup variant: the device lacks the "subgroups" feature`
+          : innerRefusal("subgroup", k, verb),
+    },
+  };
 }
 
 /**

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { MatmulKernelOptions } from "./matmul.ts";
+import type { MatmulKernelOptions } from "./_tile.ts";
 
 /** Rows of C per workgroup (and per invocation). */
 export const SUBGROUP_ROWS = 8;

@@ -12,7 +12,7 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearInvocationIndex, LOOP_BUDGET, runKernel } from "./_kernel.ts";
-import { linearGrid } from "./runtime.ts";
+import { linearGrid } from "./linear_grid.ts";
 
 /** Invocations per workgroup. */
 export const NTK_RECURSION_WORKGROUP = 256;
@@ -265,7 +265,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 const kernel = defineKernel<RecursionCall>({
   name: "ntkRecursion",
   validate: (call) => {
-    if (!(Number.isInteger(call.batch) && call.batch >= 1)) throw new RangeError(`Invalid batch ${call.batch}`);
+    if (!(Number.isInteger(call.batch) && call.batch >= 1)) {
+      throw new RangeError(`Cannot run NTK recursion: batch ${call.batch} is not an integer >= 1`);
+    }
     // Each invocation loops over channels, a filter window, a pooling window squared, or the readout's
     // positions; past the loop budget lavapipe would stop it silently.
     const loops = loopsPerInvocation(call);

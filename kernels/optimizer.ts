@@ -6,7 +6,7 @@
  */
 import type { Runtime } from "./runtime.ts";
 import { defineKernel, type Grid, linearInvocationIndex, runKernel } from "./_kernel.ts";
-import { linearGrid } from "./runtime.ts";
+import { linearGrid } from "./linear_grid.ts";
 
 /** Invocations per workgroup. */
 export const OPTIMIZER_WORKGROUP = 256;

@@ -13,10 +13,18 @@ import {
   runKernel,
 } from "./_kernel.ts";
 import type { Runtime } from "./runtime.ts";
-import { linearGrid } from "./runtime.ts";
+import { linearGrid } from "./linear_grid.ts";
 import { COMBINE_OPS, type CombineOp, workgroupCombineWgsl } from "./_workgroup_combine.ts";
-import { pickVariant, REDUCE_VARIANTS, type ReduceVariant, variantRuns } from "./_variant.ts";
-export { REDUCE_VARIANTS, type ReduceVariant, variantRuns };
+import { type RowCall, rowRunTests, timeRows } from "./_variant.ts";
+import { chooseVariant, type Variant, type VariantFamily, variantNames } from "./choose_variant.ts";
+export type { RowCall };
+
+/**
+ * Reduction variants: "serial" (one invocation loops over a whole axis; axes up to
+ * `SERIAL_REDUCE_MAX_AXIS`), "tree" (a workgroup per output, combined in workgroup memory) and
+ * "subgroup" (a workgroup per output, combined by subgroup operations; devices with `subgroups` only).
+ */
+export type ReduceVariant = "serial" | "tree" | "subgroup";
 
 /** Reduction kinds: "mean" is a sum scaled by 1/axis. */
 export type ReduceOp = "sum" | "mean" | "max" | "min";
@@ -219,28 +227,6 @@ export interface ReduceCall extends Omit<ReduceKernelOptions, "scale" | "combine
 }
 
 /**
- * The variant a reduction runs: the named one (checked), else the tuner's choice for the shape class when
- * this device can run it, else serial up to {@linkcode SERIAL_REDUCE_MAX_AXIS} and the tree beyond.
- *
- * @param rt Runtime.
- * @param axis Axis length.
- * @param variant The caller's choice, if any.
- * @returns The variant.
- * @throws {RangeError} When a named variant cannot run this axis or on this device.
- */
-export function reduceVariant(rt: Runtime, axis: number, variant?: ReduceVariant): ReduceVariant {
-  return pickVariant(rt, {
-    family: "reduce",
-    verb: "reduce",
-    variants: REDUCE_VARIANTS,
-    shapeClass: reduceShapeClass(axis),
-    axis,
-    serialMaxAxis: SERIAL_REDUCE_MAX_AXIS,
-    fallback: axis <= SERIAL_REDUCE_MAX_AXIS ? "serial" : "tree",
-  }, variant);
-}
-
-/**
  * Records a full reduction along the axis, with as many passes as the axis length needs.
  *
  * @param rt Runtime to record on.
@@ -248,21 +234,33 @@ export function reduceVariant(rt: Runtime, axis: number, variant?: ReduceVariant
  * @throws {RangeError} When a dimension is not a positive integer, or a named variant cannot run.
  */
 export function dispatchReduce(rt: Runtime, call: ReduceCall): void {
-  const { outer, inner, op } = call;
+  const { outer, inner } = call;
   for (const [name, v] of [["outer", outer], ["axis", call.axis], ["inner", inner]] as const) {
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`Cannot reduce: ${name} must be a positive integer (got ${v})`);
     }
   }
-  const variant = reduceVariant(rt, call.axis, call.variant);
-  const passOp: ReduceOp = op === "mean" ? "sum" : op;
-  const scale = op === "mean" ? { scale: 1 / call.axis } : {};
-  if (variant === "serial") {
-    runKernel(rt, serialReduceKernel({ outer, axis: call.axis, inner, op: passOp, ...scale }), [call.x, call.y]);
-    return;
-  }
+  REDUCE_FAMILY.variants[chooseVariant(rt, REDUCE_FAMILY, { axis: call.axis }, call.variant)].record(rt, call);
+}
+
+/** The pass's op and final scale of a call ("mean" sums, then scales by 1/axis). */
+function passOf(call: ReduceCall): { passOp: ReduceOp; scale: { scale?: number } } {
+  return { passOp: call.op === "mean" ? "sum" : call.op, scale: call.op === "mean" ? { scale: 1 / call.axis } : {} };
+}
+
+/** Records the serial reduction: one pass, one invocation per output. */
+function recordSerial(rt: Runtime, call: ReduceCall): void {
+  const { outer, inner } = call;
+  const { passOp, scale } = passOf(call);
+  runKernel(rt, serialReduceKernel({ outer, axis: call.axis, inner, op: passOp, ...scale }), [call.x, call.y]);
+}
+
+/** Records the workgroup reduction, combining by `kind`: as many passes as the axis needs. */
+function recordWorkgroup(rt: Runtime, call: ReduceCall, kind: "tree" | "subgroup"): void {
+  const { outer, inner } = call;
+  const { passOp, scale } = passOf(call);
   // subgroupMax/Min may drop NaN, so max and min combine with the (NaN-propagating) tree.
-  const combine = variant === "subgroup" && passOp === "sum" ? "subgroup" : "tree";
+  const combine = kind === "subgroup" && passOp === "sum" ? "subgroup" : "tree";
   let axis = call.axis;
   let source = call.x;
   const temps: GPUBuffer[] = [];
@@ -279,3 +277,68 @@ export function dispatchReduce(rt: Runtime, call: ReduceCall): void {
   }
   for (const t of temps) rt.pool.release(t);
 }
+
+/** A reduction variant: its run test and how it records a call. */
+export interface ReduceFamilyVariant extends Variant<RowCall> {
+  /** Records the reduction (dimensions already checked). */
+  record(rt: Runtime, call: ReduceCall): void;
+}
+
+/** Representative [outer, axis, inner] per reduction shape class (about 1M entries each). */
+export const REDUCE_TUNING_SHAPES = {
+  short: [8192, 16, 8],
+  medium: [64, 1024, 16],
+  long: [1, 1 << 20, 1],
+} as const;
+
+/** The probe's reduction: sums of ones over a multi-pass-free axis. */
+const PROBE = { outer: 3, axis: 1000, inner: 2 } as const;
+
+/** Sums ones with the subgroup variant: every sum must be the axis length. */
+async function probeSums(rt: Runtime): Promise<string | null> {
+  const { outer, axis, inner } = PROBE;
+  const [ones, sums] = [rt.pool.acquire(outer * axis * inner * 4), rt.pool.acquire(outer * inner * 4)];
+  try {
+    rt.write(ones, new Float32Array(outer * axis * inner).fill(1));
+    dispatchReduce(rt, { x: ones, y: sums, ...PROBE, op: "sum", variant: "subgroup" });
+    const got = await rt.read(sums, outer * inner);
+    return got.every((v) => v === axis) ? null : `subgroup sums came out ${got.slice(0, 3)}, not ${axis}`;
+  } finally {
+    rt.pool.release(ones);
+    rt.pool.release(sums);
+  }
+}
+
+const ROWS = rowRunTests("reduce", SERIAL_REDUCE_MAX_AXIS);
+
+/**
+ * The reduction family: "serial", "tree" and "subgroup" (sums only; max and min combine by the tree);
+ * shape classes by axis length ({@linkcode reduceShapeClass}); the fallback serial up to
+ * {@linkcode SERIAL_REDUCE_MAX_AXIS} and the tree beyond; timed on sums at {@linkcode REDUCE_TUNING_SHAPES}.
+ */
+export const REDUCE_FAMILY: VariantFamily<RowCall, ReduceVariant, "short" | "medium" | "long", ReduceFamilyVariant> = {
+  name: "reduce",
+  verb: "reduce",
+  variants: {
+    serial: { ...ROWS.serial, record: recordSerial },
+    tree: { ...ROWS.tree, record: (rt, call) => recordWorkgroup(rt, call, "tree") },
+    subgroup: { ...ROWS.subgroup, record: (rt, call) => recordWorkgroup(rt, call, "subgroup") },
+  },
+  shapeClasses: ["short", "medium", "long"],
+  shapeClass: ({ axis }) => reduceShapeClass(axis),
+  fallback: ({ axis }) => (axis <= SERIAL_REDUCE_MAX_AXIS ? "serial" : "tree"),
+  time: (rt, shapeClass) => {
+    const [outer, axis, inner] = REDUCE_TUNING_SHAPES[shapeClass];
+    return timeRows(
+      rt,
+      REDUCE_TUNING_SHAPES[shapeClass],
+      1,
+      REDUCE_FAMILY.variants,
+      (x, y, variant) => dispatchReduce(rt, { x, y, outer, axis, inner, op: "sum", variant }),
+    );
+  },
+  probe: { wgsl: () => reduceWgsl({ ...PROBE, op: "sum", combine: "subgroup" }), run: probeSums },
+};
+
+/** Every reduction variant, for tests and benchmarks that run them all. */
+export const REDUCE_VARIANTS: readonly ReduceVariant[] = variantNames(REDUCE_FAMILY);

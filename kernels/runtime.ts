@@ -4,18 +4,13 @@
  *
  * @module
  */
-import { requestGpuDevice } from "./device.ts";
 import { BufferPool, UNIFORM_USAGE } from "./buffer_pool.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
-import { memoryTuningStore, tuneKernels, type TuningOptions } from "./tuning.ts";
-import { probeSubgroups } from "./subgroup_probe.ts";
-import { checkChoice, checkOptions } from "../check/args.ts";
+import { MAX_WORKGROUPS_PER_DIMENSION } from "./linear_grid.ts";
+import { memoryTuningStore, TunedVariants, type TuningStore } from "./tuning_store.ts";
 
 /** Bind groups kept for reuse before the cache is cleared (a few per distinct kernel and buffer set). */
 const MAX_CACHED_BIND_GROUPS = 4096;
-
-/** Largest workgroup count in one grid dimension (the WebGPU default limit). */
-export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 /** One kernel launch, described the way every kernel family in `kernels/` builds it. */
 export interface KernelCall {
@@ -39,26 +34,6 @@ export interface RuntimeStats {
   syncs: number;
   /** Bind groups created (the rest of the dispatches reused a cached one). */
   bindGroups: number;
-}
-
-/**
- * Splits a 1-D count of workgroups into an x/y grid within the per-dimension limit. Kernels recover the
- * linear index as `wid.x + wid.y * grid_x`, where `grid_x` is the first entry.
- *
- * @param count Workgroups needed (>= 1).
- * @returns `[x, y]` with `x * y >= count`.
- * @example A grid too large for one dimension
- * ```ts
- * import assert from "node:assert";
- * import { linearGrid } from "./runtime.ts";
- * assert.deepEqual(linearGrid(10), [10, 1]);
- * assert.deepEqual(linearGrid(70000), [35000, 2]);
- * ```
- */
-export function linearGrid(count: number): [number, number] {
-  if (count <= MAX_WORKGROUPS_PER_DIMENSION) return [Math.max(1, count), 1];
-  const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIMENSION);
-  return [Math.ceil(count / y), y];
 }
 
 /** The device plus everything that records, submits and reads back work on it. */
@@ -102,10 +77,16 @@ export class Runtime {
   /** Everything the adapter reports about itself (vendor|architecture|device|description): the tuner's cache key. */
   readonly adapterIdentity: string;
   /**
-   * The tuner's choices, `family:class → variant` (e.g. `matmul:large → register`); empty means every
-   * family's default. Set by {@linkcode initGpu} (see kernels/tuning.ts).
+   * The tuner's choices, `{ family, shapeClass } → variant` (e.g. matmul, large → register); empty means
+   * every family's default. Set by {@linkcode initGpu} (see kernels/tuning.ts); read by `chooseVariant`.
    */
-  readonly tuning: Map<string, string> = new Map();
+  readonly tuning: TunedVariants = new TunedVariants();
+  /**
+   * Where this runtime's tuned choices persist: the store {@linkcode initGpu} was given (by default one
+   * in memory for the process; a fresh one in memory for a runtime made with `new`). `tunedChoice` keeps
+   * named choices here too.
+   */
+  tuningStore: TuningStore = memoryTuningStore();
   /** Dispatches recorded before an automatic submit (the GPU starts while the CPU keeps recording). */
   maxDispatchesPerSubmit = 256;
   #encoder: GPUCommandEncoder | null = null;
@@ -122,7 +103,7 @@ export class Runtime {
   /**
    * Wraps a device.
    *
-   * @param device A device from {@linkcode requestGpuDevice}.
+   * @param device A device from `requestGpuDevice` (kernels/device.ts).
    * @param adapterName Adapter description for messages and benchmark tables.
    * @param adapterIdentity Every field the adapter reports, for per-adapter caches (default: the name).
    */
@@ -327,66 +308,4 @@ export class Runtime {
     if (id === undefined) this.#ids.set(object, id = this.#nextId++);
     return id;
   }
-}
-
-let shared: Promise<Runtime> | null = null;
-/** The default tuning store: in memory, for this process. */
-const processStore = memoryTuningStore();
-let current: Runtime | null = null;
-
-/**
- * Initialises (once) and returns the shared runtime used by every op. Where the device has subgroups it
- * first checks rankscope's subgroup kernels there (switching them off if they fail to compile or to
- * compute exact answers; `rt.subgroupsOff` says why). By default it then tunes the kernel
- * families that have variants (kernels/tuning.ts): the choices of this adapter are read from `store`, or
- * measured once (about 3 s on a software adapter) and stored. On a CPU (fallback) adapter with no `store`
- * the defaults stand untimed (they win there; timing every fresh process would only cost). Options count
- * on the first call only.
- *
- * @param options `tuning: "off"` keeps every default variant (reproducible timing); `store` persists
- *   choices (default: in memory for this process).
- * @returns The shared runtime.
- * @throws {Error} When no WebGPU adapter is available (the message says how to get one).
- * @example Initialise the GPU
- * ```ts
- * import assert from "node:assert";
- * import { initGpu } from "./runtime.ts";
- * const rt = await initGpu();
- * assert.ok(rt.adapterName.length > 0);
- * ```
- */
-export function initGpu(options: TuningOptions = {}): Promise<Runtime> {
-  checkOptions("initialise the GPU", options, ["tuning", "store"]);
-  checkChoice("initialise the GPU", "options.tuning", options.tuning ?? "auto", ["auto", "off"]);
-  if (!shared) {
-    shared = requestGpuDevice().then(async ({ device, adapterName, adapterIdentity, fallback }) => {
-      const rt = new Runtime(device, adapterName, adapterIdentity);
-      if (rt.subgroups) {
-        const why = await probeSubgroups(rt);
-        if (why) rt.disableSubgroups(why);
-      }
-      // On a CPU (fallback) adapter without a persistent store, timing every fresh process (every test
-      // module, every doc example) would cost more than it finds: the register kernels win there (measured
-      // 4-5x), so the defaults stand unless a store is given; with a store the choice is measured once.
-      const skip = fallback && !options.store;
-      if ((options.tuning ?? "auto") === "auto" && !skip) await tuneKernels(rt, options.store ?? processStore);
-      current = rt;
-      return rt;
-    });
-    shared.catch(() => {
-      shared = null;
-    });
-  }
-  return shared;
-}
-
-/**
- * Returns the shared runtime synchronously, for ops that record work without awaiting.
- *
- * @returns The runtime created by {@linkcode initGpu}.
- * @throws {Error} When {@linkcode initGpu} has not completed yet.
- */
-export function runtime(): Runtime {
-  if (!current) throw new Error("The GPU is not initialised: call `await initGpu()` first");
-  return current;
 }

@@ -14,10 +14,17 @@ import {
   LOOP_BUDGET,
   runKernel,
 } from "./_kernel.ts";
-import { linearGrid } from "./runtime.ts";
+import { linearGrid } from "./linear_grid.ts";
 import { COMBINE_OPS, workgroupCombineWgsl } from "./_workgroup_combine.ts";
-import { pickVariant, SOFTMAX_VARIANTS, type SoftmaxVariant } from "./_variant.ts";
-export { SOFTMAX_VARIANTS, type SoftmaxVariant };
+import { type RowCall, rowRunTests, timeRows } from "./_variant.ts";
+import { chooseVariant, type Variant, type VariantFamily, variantNames } from "./choose_variant.ts";
+
+/**
+ * Softmax variants: "tree" (a workgroup per row, combined in workgroup memory), "subgroup" (a workgroup
+ * per row, combined by subgroup operations; devices with `subgroups` only) and "serial" (one invocation
+ * per row; axes up to `SERIAL_SOFTMAX_MAX_AXIS`).
+ */
+export type SoftmaxVariant = "tree" | "subgroup" | "serial";
 
 /** Invocations cooperating on one softmax row. */
 export const SOFTMAX_WORKGROUP = 64;
@@ -131,37 +138,19 @@ const softmaxKernel = defineKernel<SoftmaxKernelOptions>({
     if (o.axis > MAX_SOFTMAX_AXIS) {
       throw new RangeError(`Cannot compute softmax: axis length ${o.axis} exceeds ${MAX_SOFTMAX_AXIS}`);
     }
+    if (o.variant !== undefined && !Object.hasOwn(SOFTMAX_FAMILY.variants, o.variant)) {
+      throw new RangeError(
+        `Cannot compute softmax: unknown variant "${o.variant}" (one of ${SOFTMAX_VARIANTS.join(", ")})`,
+      );
+    }
   },
-  workgroups: (o) => linearGrid(o.variant === "serial" ? Math.ceil((o.outer * o.inner) / 64) : o.outer * o.inner),
-  wgsl: (o, grid) => (o.variant === "serial" ? serialSource(o, grid) : workgroupSource(o, grid)),
+  workgroups: (o) => SOFTMAX_FAMILY.variants[o.variant ?? "tree"].workgroups(o),
+  wgsl: (o, grid) => SOFTMAX_FAMILY.variants[o.variant ?? "tree"].wgsl(o, grid),
 });
 
 /** Softmax shape classes by axis length: up to 64 "short", else "long". */
 export function softmaxShapeClass(axis: number): "short" | "long" {
   return axis <= 64 ? "short" : "long";
-}
-
-/**
- * The variant a softmax runs: the named one (checked), else the tuner's choice for the shape class when
- * this device can run it, else serial up to {@linkcode SERIAL_SOFTMAX_MAX_AXIS} and the tree beyond (the
- * faster on CPU adapters, measured 28x at 10 classes on lavapipe).
- *
- * @param rt Runtime.
- * @param axis Axis length.
- * @param variant The caller's choice, if any.
- * @returns The variant.
- * @throws {RangeError} When a named variant cannot run this axis or on this device.
- */
-export function softmaxVariant(rt: Runtime, axis: number, variant?: SoftmaxVariant): SoftmaxVariant {
-  return pickVariant(rt, {
-    family: "softmax",
-    verb: "compute softmax",
-    variants: SOFTMAX_VARIANTS,
-    shapeClass: softmaxShapeClass(axis),
-    axis,
-    serialMaxAxis: SERIAL_SOFTMAX_MAX_AXIS,
-    fallback: axis <= SERIAL_SOFTMAX_MAX_AXIS ? "serial" : "tree",
-  }, variant);
 }
 
 /**
@@ -174,6 +163,75 @@ export function softmaxVariant(rt: Runtime, axis: number, variant?: SoftmaxVaria
  */
 export function dispatchSoftmax(rt: Runtime, call: SoftmaxKernelOptions & { x: GPUBuffer; y: GPUBuffer }): void {
   const { x, y, ...options } = call;
-  options.variant = softmaxVariant(rt, options.axis, options.variant);
+  options.variant = chooseVariant(rt, SOFTMAX_FAMILY, { axis: options.axis }, options.variant);
   runKernel(rt, softmaxKernel(options), [x, y]);
 }
+
+/** A softmax variant: its run test, grid and WGSL. */
+export interface SoftmaxFamilyVariant extends Variant<RowCall> {
+  /** The grid, from the options. */
+  workgroups(options: SoftmaxKernelOptions): Grid;
+  /** The WGSL, from the options and the grid computed for them. */
+  wgsl(options: SoftmaxKernelOptions, grid: Grid): string;
+}
+
+/** Representative [outer, axis, inner] per softmax shape class (about 1M entries each). */
+export const SOFTMAX_TUNING_SHAPES = { short: [16384, 10, 1], long: [256, 1024, 1] } as const;
+
+/** The probe's softmax: equal logits, so every probability is 1/axis. */
+const PROBE = { outer: 5, axis: 70, inner: 1 } as const;
+
+/** Runs the subgroup softmax on equal logits: every probability must be 1/70. */
+async function probeRows(rt: Runtime): Promise<string | null> {
+  const size = PROBE.outer * PROBE.axis;
+  const [logits, probabilities] = [rt.pool.acquire(size * 4), rt.pool.acquire(size * 4)];
+  try {
+    rt.write(logits, new Float32Array(size));
+    dispatchSoftmax(rt, { x: logits, y: probabilities, ...PROBE, variant: "subgroup" });
+    const got = await rt.read(probabilities, size);
+    return got.every((p) => Math.abs(p - 1 / PROBE.axis) <= 1e-6) ? null : "the subgroup softmax missed 1/70";
+  } finally {
+    rt.pool.release(logits);
+    rt.pool.release(probabilities);
+  }
+}
+
+const ROWS = rowRunTests("compute softmax", SERIAL_SOFTMAX_MAX_AXIS);
+/** One workgroup per row. */
+const perRow = (o: SoftmaxKernelOptions): Grid => linearGrid(o.outer * o.inner);
+
+/**
+ * The softmax family: "tree", "subgroup" and "serial"; shape classes by axis length
+ * ({@linkcode softmaxShapeClass}); the fallback serial up to {@linkcode SERIAL_SOFTMAX_MAX_AXIS} and the
+ * tree beyond; timed at {@linkcode SOFTMAX_TUNING_SHAPES}.
+ */
+export const SOFTMAX_FAMILY: VariantFamily<RowCall, SoftmaxVariant, "short" | "long", SoftmaxFamilyVariant> = {
+  name: "softmax",
+  verb: "compute softmax",
+  variants: {
+    tree: { ...ROWS.tree, workgroups: perRow, wgsl: workgroupSource },
+    subgroup: { ...ROWS.subgroup, workgroups: perRow, wgsl: workgroupSource },
+    serial: {
+      ...ROWS.serial,
+      workgroups: (o) => linearGrid(Math.ceil((o.outer * o.inner) / 64)),
+      wgsl: serialSource,
+    },
+  },
+  shapeClasses: ["short", "long"],
+  shapeClass: ({ axis }) => softmaxShapeClass(axis),
+  fallback: ({ axis }) => (axis <= SERIAL_SOFTMAX_MAX_AXIS ? "serial" : "tree"),
+  time: (rt, shapeClass) => {
+    const [outer, axis, inner] = SOFTMAX_TUNING_SHAPES[shapeClass];
+    return timeRows(
+      rt,
+      SOFTMAX_TUNING_SHAPES[shapeClass],
+      axis,
+      SOFTMAX_FAMILY.variants,
+      (x, y, variant) => dispatchSoftmax(rt, { x, y, outer, axis, inner, variant }),
+    );
+  },
+  probe: { wgsl: () => softmaxWgsl({ ...PROBE, variant: "subgroup" }), run: probeRows },
+};
+
+/** Every softmax variant, for tests and benchmarks that run them all. */
+export const SOFTMAX_VARIANTS: readonly SoftmaxVariant[] = variantNames(SOFTMAX_FAMILY);

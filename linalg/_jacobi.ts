@@ -4,14 +4,16 @@
  *
  * @module
  */
-import { dispatchJacobiSweep } from "../kernels/jacobi.ts";
-import { blockPlan, dispatchBlockJacobiSweep, JACOBI_BLOCK } from "../kernels/block_jacobi.ts";
-import { formatShape, noGrad, Tensor, tidy } from "../ops/tensor.ts";
-import { full, mul } from "../ops/elementwise.ts";
+import { chooseVariant } from "../kernels/choose_variant.ts";
+import { JACOBI_FAMILY } from "../kernels/jacobi_family.ts";
+import { formatShape, Tensor } from "../ops/tensor.ts";
+import { noGrad, tidy } from "../ops/scope.ts";
+import { full } from "../ops/elementwise.ts";
+import { mul } from "../ops/arithmetic.ts";
 import { concat, transpose } from "../ops/layout.ts";
 import { norm, POLISH_MAX_SWEEPS, polishSvd } from "./_polish.ts";
 import { inspect } from "./_spectrum.ts";
-import type { SvdOptions } from "./svd.ts";
+import type { SvdOptions } from "./_spectrum.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkBoolean } from "../check/args.ts";
 
@@ -144,15 +146,14 @@ async function sweepUntil(
   // Where the tuner chose the block variant (and from two blocks of columns on), a sweep is block
   // rotations: three dispatches per round of block pairs, the rotations inside each pair's 16 x 16 Gram
   // matrix. Otherwise (the default) one dispatch per round of column pairs.
-  const blocked = n >= 2 * JACOBI_BLOCK && rt.tuning.get("jacobi:all") === "block";
-  const scratch = blocked ? rt.pool.acquire(batch * blockPlan(n).pairs * (2 * JACOBI_BLOCK) ** 2 * 4) : null;
+  const variant = JACOBI_FAMILY.variants[chooseVariant(rt, JACOBI_FAMILY, { n })];
+  const scratchBytes = variant.scratchBytes(geometry);
+  const scratch = scratchBytes > 0 ? rt.pool.acquire(scratchBytes) : undefined;
   let sweeps = 0, worst = Infinity;
   try {
     while (sweeps < maxSweeps) {
       rt.write(status, new Uint32Array(batch));
-      const call = { ...geometry, w: w.buffer, status };
-      if (scratch) dispatchBlockJacobiSweep(rt, { ...call, scratch });
-      else dispatchJacobiSweep(rt, call);
+      variant.sweep(rt, { ...geometry, w: w.buffer, status, scratch });
       sweeps++;
       const off = new Float32Array((await rt.read(status, batch)).buffer);
       worst = off.reduce((acc, v) => (v > acc || Number.isNaN(v) ? v : acc), 0);

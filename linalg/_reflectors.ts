@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { Bidiagonal } from "./householder.ts";
+/** Diagonal and off-diagonal of an upper bidiagonal or symmetric tridiagonal matrix. */
+export interface Bidiagonal {
+  /** Diagonal, length n. */
+  d: Float64Array;
+  /** Superdiagonal (bidiagonal) or off-diagonal (tridiagonal), length max(n - 1, 0). */
+  e: Float64Array;
+}
 
 export function checkMatrix(a: ArrayLike<number>, m: number, n: number, what: string): void {
   if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1) {

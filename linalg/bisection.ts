@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Bidiagonal } from "./householder.ts";
+import type { Bidiagonal } from "./_reflectors.ts";
 
 /**
  * Bisection driver: fills `out` (ascending) with the `count` values in [lo, hi), where count(x) is the

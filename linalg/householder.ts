@@ -11,15 +11,9 @@
  *
  * @module
  */
-import { checkMatrix, householderVector, tridiagonalize } from "./_reflectors.ts";
+import { type Bidiagonal, checkMatrix, householderVector, tridiagonalize } from "./_reflectors.ts";
 
-/** Diagonal and off-diagonal of an upper bidiagonal or symmetric tridiagonal matrix. */
-export interface Bidiagonal {
-  /** Diagonal, length n. */
-  d: Float64Array;
-  /** Superdiagonal (bidiagonal) or off-diagonal (tridiagonal), length max(n - 1, 0). */
-  e: Float64Array;
-}
+export type { Bidiagonal } from "./_reflectors.ts";
 
 /**
  * Golub–Kahan bidiagonalisation by Householder reflections from both sides: A = Q B Pᵀ with B upper

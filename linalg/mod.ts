@@ -6,5 +6,6 @@
 export * from "./bisection.ts";
 export * from "./eigh.ts";
 export * from "./householder.ts";
+export * from "./lstsq.ts";
 export * from "./svd.ts";
 export * from "./symmetric_eigen.ts";

@@ -14,14 +14,14 @@ import { bidiagonalSingularValues } from "./bisection.ts";
 import {
   assertJacobiCertifies,
   atUnitScale,
-  householderFirst,
   inspect,
   keepHouseholder,
   SPECTRUM_OPTION_KEYS,
   type SpectrumOptions,
   SVD_OPTION_KEYS,
+  type SvdOptions,
 } from "./_spectrum.ts";
-import { householderCheaper } from "./_cost.ts";
+import { chooseSpectrumMethod } from "./_method.ts";
 import { checkArrayLike, checkOptions } from "../check/args.ts";
 
 export {
@@ -30,22 +30,9 @@ export {
   type SpectrumAccuracy,
   type SpectrumMethod,
   type SpectrumOptions,
+  type SvdOptions,
 } from "./_spectrum.ts";
-export { type MethodCost, type SpectrumCosts, spectrumCosts } from "./_cost.ts";
-
-/** Options for the Jacobi SVD family. */
-export interface SvdOptions {
-  /** Most sweeps before giving up (default 40). */
-  maxSweeps?: number;
-  /** Relative off-diagonal tolerance |a_p·a_q| / (‖a_p‖‖a_q‖) of the float32 sweeps (default 1e-6). */
-  tol?: number;
-  /**
-   * Finish with the float64 host polish (default true): singular values then carry relative error
-   * about 1e-13 (measured up to n = 512; the promise is {@linkcode JACOBI_RELATIVE_ERROR}), instead of
-   * float32's ~6e-8·κ (κ of the column-scaled matrix).
-   */
-  polish?: boolean;
-}
+export { type MethodCost, type SpectrumCosts, spectrumCosts } from "./_method.ts";
 
 /** Result of {@linkcode svd}: A = U diag(s) Vᵀ with s descending. */
 export interface SvdResult {
@@ -93,7 +80,7 @@ export async function svdvals(a: Tensor, options: SpectrumOptions = {}): Promise
   validateSvdOptions(options, "singular values");
   const [m, n] = a.shape;
   const certify = (s: Float64Array) => (assertJacobiCertifies(options, s[0] ?? 0, "singular values", m, n), s);
-  if (householderFirst(options, "svdvals", m, n) && await householderCheaper(options, m, n, a.runtime)) {
+  if (await chooseSpectrumMethod(options, "svdvals", m, n, a.runtime) === "householder") {
     const values = await a.toArray();
     const s = svdvalsHost(values, m, n); // checks NaN/Inf
     if (keepHouseholder(options, s, m, n)) return s;
@@ -153,6 +140,15 @@ export function svdvalsHost(values: ArrayLike<number>, m: number, n: number): Fl
  * @returns Per-matrix singular values (descending) and the number of float32 sweeps.
  * @throws {RangeError} When `a` is not 3-D, contains NaN/Inf, or an option is out of range.
  * @throws {Error} When the Jacobi iteration does not converge within `maxSweeps`.
+ * @example Two diagonal 2x2 matrices in one batch
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, svdvalsBatched, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const { s } = await svdvalsBatched(Tensor.fromArray([3, 0, 0, 1, 0, 2, 5, 0], [2, 2, 2]));
+ * assert.ok(Math.abs(s[0][0] - 3) < 1e-6 && Math.abs(s[0][1] - 1) < 1e-6);
+ * assert.ok(Math.abs(s[1][0] - 5) < 1e-6 && Math.abs(s[1][1] - 2) < 1e-6);
+ * ```
  */
 export async function svdvalsBatched(a: Tensor, options: SvdOptions = {}): Promise<BatchedSvdResult> {
   checkOptions("compute batched singular values", options, SVD_OPTION_KEYS);

@@ -7,7 +7,7 @@
 import { formatShape, type Tensor } from "../ops/tensor.ts";
 import type { DescribedLayer, LayerStructure, TraceableModel } from "./parameterized.ts";
 import { grad } from "../ops/autodiff.ts";
-import { sum } from "../ops/reduce.ts";
+import { sum } from "../ops/arithmetic.ts";
 import { slice } from "../ops/layout.ts";
 import { im2col, windowGeometry } from "../ops/conv.ts";
 import { matmul } from "../ops/matmul.ts";

@@ -3,9 +3,11 @@
  *
  * @module
  */
-import { formatShape, noGrad, type Tensor } from "./tensor.ts";
+import { formatShape, type Tensor } from "./tensor.ts";
+import { noGrad } from "./scope.ts";
 import { checkTensor } from "./_args.ts";
-import { add, full } from "./elementwise.ts";
+import { add } from "./arithmetic.ts";
+import { full } from "./elementwise.ts";
 import { checkOptions, describe } from "../check/args.ts";
 
 /** Options for {@linkcode grad}. */

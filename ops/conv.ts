@@ -7,8 +7,8 @@
 import { dispatchIm2col, type WindowGeometry } from "../kernels/im2col.ts";
 import { formatShape, Tensor } from "./tensor.ts";
 import { matmul } from "./matmul.ts";
-import { add } from "./elementwise.ts";
-import { mean } from "./reduce.ts";
+import { add } from "./arithmetic.ts";
+import { mean } from "./arithmetic.ts";
 import { checkOptions, describe } from "../check/args.ts";
 import { checkTensor } from "./_args.ts";
 
@@ -146,6 +146,15 @@ export function conv2d(x: Tensor, filters: Tensor, options: WindowOptions & { bi
  * @param options Stride (default: the window size) and padding.
  * @returns [n, oh, ow, c].
  * @throws {RangeError} When the window does not fit.
+ * @example A 2x2 window averages a 2x2 image
+ * ```ts
+ * import assert from "node:assert";
+ * import { avgPool2d, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const y = avgPool2d(Tensor.fromArray([1, 2, 3, 6], [1, 2, 2, 1]), 2);
+ * assert.deepEqual(y.shape, [1, 1, 1, 1]);
+ * assert.deepEqual([...await y.toArray()], [3]);
+ * ```
  */
 export function avgPool2d(x: Tensor, size: number | readonly [number, number], options: WindowOptions = {}): Tensor {
   checkOptions("average-pool", options, ["stride", "padding"]);

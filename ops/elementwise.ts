@@ -1,30 +1,18 @@
 /**
- * Elementwise ops with NumPy broadcasting, each with its derivative rule beside it. Scalars given as
- * numbers travel to the shader as data (a uniform), so ±Infinity, NaN and division by zero behave as
- * with tensors.
+ * Elementwise math with its derivative rules (exp, log, the activations, trigonometry, erf), `map` for
+ * any WGSL expression over broadcast inputs, and `full`. The broadcasting arithmetic (add, mul, ...)
+ * lives in arithmetic.ts. Scalars given as numbers travel to the shader as data (a uniform), so
+ * ±Infinity, NaN and division by zero behave as with tensors.
  *
  * @module
  */
-import { broadcastShapes, broadcastStrides, dispatchElementwise, elementwiseConstant } from "../kernels/elementwise.ts";
-import { type BackwardRule, type CreateOptions, runtimeOf, Tensor } from "./tensor.ts";
-import { sum } from "./reduce.ts";
-import { checkFloat32, checkOptions, describe, FLOAT32_MAX } from "../check/args.ts";
-import { checkTensor } from "./_args.ts";
-import { shapeSize } from "./shape.ts";
+import { type CreateOptions, Tensor } from "./tensor.ts";
+import { checkConstant, mapInternal, type TensorLike, unaryOp } from "./_map.ts";
+import { div, mul, neg, sub } from "./arithmetic.ts";
+import { checkOptions, describe, FLOAT32_MAX } from "../check/args.ts";
+import { dispatchElementwise, elementwiseConstant } from "../kernels/elementwise.ts";
 
-/** A tensor or a number used as a constant. */
-export type TensorLike = Tensor | number;
-
-/**
- * Checks a number used as a constant operand: any number float32 holds, ±Infinity and NaN included (they
- * keep their IEEE meaning: constants travel as data, not as WGSL literals).
- */
-function checkConstant(context: string, name: string, value: unknown): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`Cannot ${context}: ${name} must be a Tensor or a number (got ${describe(value)})`);
-  }
-  return checkFloat32(context, name, value);
-}
+export type { TensorLike } from "./_map.ts";
 
 /**
  * Applies a WGSL expression elementwise over broadcast inputs (not differentiable; ops build on it).
@@ -69,169 +57,51 @@ export function map(inputs: readonly TensorLike[], expr: string): Tensor {
 }
 
 /**
- * {@linkcode map} for the library's own expressions, with the caller's name in its errors. Numbers in
- * `inputs` travel as constants; literals in `expr` stay WGSL literals (these expressions hold only finite
- * literals that nothing divides by, so no uniform buffer is written for them on hot paths).
- *
- * @param context What the caller was doing, after "Cannot ".
- * @param inputs Tensors and numbers, as for {@linkcode map}.
- * @param expr WGSL f32 expression.
- * @returns The result.
+ * eˣ. @param x Input. @returns exp(x).
+ * @example e⁰ = 1
+ * ```ts
+ * import assert from "node:assert";
+ * import { exp, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * assert.deepEqual([...await exp(Tensor.fromArray([0])).toArray()], [1]);
+ * ```
  */
-export function mapInternal(context: string, inputs: readonly TensorLike[], expr: string): Tensor {
-  let shape: number[] = [];
-  inputs.forEach((x, i) => {
-    if (x instanceof Tensor) shape = broadcastShapes(shape, x.shape);
-    else checkConstant(context, inputs.length === 2 && context !== "map" ? ["a", "b"][i] : `input ${i}`, x);
-  });
-  // One pass: tensor inputs and constants each renumbered densely (x1 never clobbers x10).
-  const tensors: Tensor[] = [], values: number[] = [];
-  const slot = inputs.map((x) => (x instanceof Tensor ? tensors.push(x) : values.push(x)) - 1);
-  const body = expr.replace(/\bx(\d+)\b/g, (name, d) => {
-    const i = Number(d);
-    if (i >= inputs.length) {
-      throw new RangeError(`Cannot map: expression uses ${name} but only ${inputs.length} inputs were given`);
-    }
-    const x = inputs[i];
-    return x instanceof Tensor ? `x${slot[i]}` : elementwiseConstant(slot[i]);
-  });
-  const rt = runtimeOf(inputs, "map");
-  const out = Tensor.empty(shape, "elementwise op", rt);
-  dispatchElementwise(rt, {
-    expr: body,
-    shape,
-    inputs: tensors.map((t) => ({ strides: broadcastStrides(t.shape, shape) })),
-    buffers: tensors.map((t) => t.buffer),
-    out: out.buffer,
-    values,
-  });
-  return out;
-}
-
-/**
- * Sums a gradient over the dimensions along which `shape` was broadcast, so it matches `shape`.
- *
- * @param grad Gradient with the broadcast shape.
- * @param shape Shape of the operand.
- * @returns Gradient with `shape`.
- */
-export function unbroadcast(grad: Tensor, shape: readonly number[]): Tensor {
-  if (grad.shape.join() === shape.join()) return grad;
-  let g = grad;
-  const lead = g.rank - shape.length;
-  for (let d = 0; d < g.rank; d++) {
-    const target = d < lead ? 1 : shape[d - lead];
-    if (target === 1 && g.shape[d] !== 1) g = sum(g, { axis: d, keepDims: true });
-  }
-  return g.reshape(shape);
-}
-
-function unaryOp(name: string, x: Tensor, expr: string, grad: (g: Tensor, y: Tensor) => Tensor): Tensor {
-  checkTensor(`take ${name}`, "x", x);
-  const y = mapInternal(`take ${name}`, [x], expr);
-  return Tensor.record(y, name, [x], (g) => [grad(g, y)]);
-}
-
-function binaryOp(name: string, a: TensorLike, b: TensorLike, expr: string, rule: BackwardRule): Tensor {
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
-    throw new TypeError(`Cannot ${name}: at least one operand must be a Tensor`);
-  }
-  const out = mapInternal(name, [a, b], expr);
-  return Tensor.record(out, name, [a, b].filter((t) => t instanceof Tensor), rule);
-}
-
-/** Gradients for tensor operands only, in order, computed only where the operand needs one. */
-function forTensors(a: TensorLike, b: TensorLike, ga: () => Tensor, gb: () => Tensor): (Tensor | null)[] {
-  const out: (Tensor | null)[] = [];
-  if (a instanceof Tensor) out.push(a.requiresGrad ? unbroadcast(ga(), a.shape) : null);
-  if (b instanceof Tensor) out.push(b.requiresGrad ? unbroadcast(gb(), b.shape) : null);
-  return out;
-}
-
-/**
- * a + b (broadcasting).
- *
- * @param a Left operand.
- * @param b Right operand.
- * @returns The sum.
- * @throws {RangeError} When shapes do not broadcast.
- */
-export function add(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp("add", a, b, "x0 + x1", (g) => forTensors(a, b, () => g, () => g));
-}
-
-/**
- * a − b (broadcasting).
- *
- * @param a Left operand.
- * @param b Right operand.
- * @returns The difference.
- * @throws {RangeError} When shapes do not broadcast.
- */
-export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp("sub", a, b, "x0 - x1", (g) => forTensors(a, b, () => g, () => neg(g)));
-}
-
-/**
- * a · b elementwise (broadcasting).
- *
- * @param a Left operand.
- * @param b Right operand.
- * @returns The product.
- * @throws {RangeError} When shapes do not broadcast.
- */
-export function mul(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp("mul", a, b, "x0 * x1", (g) => forTensors(a, b, () => mul(g, b), () => mul(g, a)));
-}
-
-/**
- * a / b elementwise (broadcasting).
- *
- * @param a Numerator.
- * @param b Denominator.
- * @returns The quotient.
- * @throws {RangeError} When shapes do not broadcast.
- */
-export function div(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp(
-    "div",
-    a,
-    b,
-    "x0 / x1",
-    (g) => forTensors(a, b, () => div(g, b), () => neg(div(mul(g, a), mul(b, b)))),
-  );
-}
-
-/**
- * Elementwise maximum (the gradient goes to `a` where a >= b).
- *
- * @param a Left operand.
- * @param b Right operand.
- * @returns max(a, b).
- */
-export function maximum(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp("maximum", a, b, "max(x0, x1)", (g) => {
-    const pick = mapInternal("maximum", [a, b], "select(0.0, 1.0, x0 >= x1)");
-    return forTensors(a, b, () => mul(g, pick), () => mul(g, sub(1, pick)));
-  });
-}
-
-/** −x. @param x Input. @returns The negation. */
-export function neg(x: Tensor): Tensor {
-  return unaryOp("neg", x, "-x0", (g) => neg(g));
-}
-
-/** eˣ. @param x Input. @returns exp(x). */
 export function exp(x: Tensor): Tensor {
   return unaryOp("exp", x, "exp(x0)", (g, y) => mul(g, y));
 }
 
-/** Natural logarithm. @param x Input (> 0). @returns ln(x). */
+/**
+ * Natural logarithm.
+ *
+ * @param x Input (> 0).
+ * @returns ln(x).
+ * @example ln e = 1 and ln 1 = 0
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, log, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await log(Tensor.fromArray([Math.E, 1])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [1, 0][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function log(x: Tensor): Tensor {
   return unaryOp("log", x, "log(x0)", (g) => div(g, x));
 }
 
-/** max(x, 0). @param x Input. @returns relu(x). */
+/**
+ * max(x, 0).
+ *
+ * @param x Input.
+ * @returns relu(x).
+ * @example Negative inputs become 0
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, relu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await relu(Tensor.fromArray([-2, 0, 3])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [0, 0, 3][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function relu(x: Tensor): Tensor {
   return unaryOp("relu", x, "max(x0, 0.0)", (g) => maskPositive(g, x));
 }
@@ -242,43 +112,147 @@ function maskPositive(g: Tensor, x: Tensor): Tensor {
   return Tensor.record(out, "maskPositive", [g], (h) => [maskPositive(h, x)]);
 }
 
-/** Hyperbolic tangent. @param x Input. @returns tanh(x). */
+/**
+ * Hyperbolic tangent.
+ *
+ * @param x Input.
+ * @returns tanh(x).
+ * @example tanh 0 = 0 and tanh(−x) = −tanh x
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, tanh, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await tanh(Tensor.fromArray([0, 0.5, -0.5])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [0, Math.tanh(0.5), -Math.tanh(0.5)][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function tanh(x: Tensor): Tensor {
   return unaryOp("tanh", x, "tanh(x0)", (g, y) => mul(g, sub(1, mul(y, y))));
 }
 
-/** Logistic sigmoid 1/(1+e⁻ˣ). @param x Input. @returns σ(x). */
+/**
+ * Logistic sigmoid 1/(1+e⁻ˣ).
+ *
+ * @param x Input.
+ * @returns σ(x).
+ * @example σ(0) = 1/2
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, sigmoid, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await sigmoid(Tensor.fromArray([0, 2])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [0.5, 1 / (1 + Math.exp(-2))][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function sigmoid(x: Tensor): Tensor {
   return unaryOp("sigmoid", x, "1.0 / (1.0 + exp(-x0))", (g, y) => mul(g, mul(y, sub(1, y))));
 }
 
-/** ELU with α = 1: x for x > 0, eˣ − 1 otherwise. @param x Input. @returns elu(x). */
+/**
+ * ELU with α = 1: x for x > 0, eˣ − 1 otherwise.
+ *
+ * @param x Input.
+ * @returns elu(x).
+ * @example x above 0, eˣ − 1 below
+ * ```ts
+ * import assert from "node:assert";
+ * import { elu, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await elu(Tensor.fromArray([2, -1])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [2, Math.exp(-1) - 1][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function elu(x: Tensor): Tensor {
   // elu'(x) = exp(min(x, 0)) = exp(-relu(-x)), composed of differentiable ops for higher derivatives.
   return unaryOp("elu", x, "select(exp(x0) - 1.0, x0, x0 > 0.0)", (g) => mul(g, exp(neg(relu(neg(x))))));
 }
 
-/** Sine. @param x Input. @returns sin(x). */
+/**
+ * Sine.
+ *
+ * @param x Input.
+ * @returns sin(x).
+ * @example sin 0 = 0, sin π/2 = 1
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, sin, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await sin(Tensor.fromArray([0, Math.PI / 2])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [0, 1][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function sin(x: Tensor): Tensor {
   return unaryOp("sin", x, "sin(x0)", (g) => mul(g, cos(x)));
 }
 
-/** Cosine. @param x Input. @returns cos(x). */
+/**
+ * Cosine.
+ *
+ * @param x Input.
+ * @returns cos(x).
+ * @example cos 0 = 1, cos π = −1
+ * ```ts
+ * import assert from "node:assert";
+ * import { cos, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await cos(Tensor.fromArray([0, Math.PI])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [1, -1][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function cos(x: Tensor): Tensor {
   return unaryOp("cos", x, "cos(x0)", (g) => neg(mul(g, sin(x))));
 }
 
-/** x². @param x Input. @returns x². */
+/**
+ * x².
+ *
+ * @param x Input.
+ * @returns x².
+ * @example Squares of signed values
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, square, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await square(Tensor.fromArray([-3, 0.5])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [9, 0.25][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function square(x: Tensor): Tensor {
   return unaryOp("square", x, "x0 * x0", (g) => mul(g, mul(x, 2)));
 }
 
-/** √x. @param x Input (>= 0). @returns √x. */
+/**
+ * √x.
+ *
+ * @param x Input (>= 0).
+ * @returns √x.
+ * @example Square roots of perfect squares
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, sqrt, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await sqrt(Tensor.fromArray([0, 4, 9])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [0, 2, 3][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function sqrt(x: Tensor): Tensor {
   return unaryOp("sqrt", x, "sqrt(x0)", (g, y) => div(g, mul(y, 2)));
 }
 
-/** |x| (derivative sign(x)). @param x Input. @returns |x|. */
+/**
+ * |x| (derivative sign(x)).
+ *
+ * @param x Input.
+ * @returns |x|.
+ * @example Magnitudes
+ * ```ts
+ * import assert from "node:assert";
+ * import { abs, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await abs(Tensor.fromArray([-2.5, 0, 3])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [2.5, 0, 3][i]) < 1e-6, `${v}`));
+ * ```
+ */
 export function abs(x: Tensor): Tensor {
   return unaryOp("abs", x, "abs(x0)", (g) => mul(g, mapInternal("abs", [x], "sign(x0)")));
 }
@@ -289,32 +263,22 @@ export const ERF_WGSL: string =
   "(1.0 / (1.0 + 0.3275911 * abs(x0))) + 1.421413741) * (1.0 / (1.0 + 0.3275911 * abs(x0))) - 0.284496736) * " +
   "(1.0 / (1.0 + 0.3275911 * abs(x0))) + 0.254829592) * (1.0 / (1.0 + 0.3275911 * abs(x0)))) * exp(-x0 * x0))";
 
-/** Gauss error function. @param x Input. @returns erf(x). */
-export function erf(x: Tensor): Tensor {
-  return unaryOp("erf", x, ERF_WGSL, (g) => mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
-}
-
 /**
- * Repeats a tensor along broadcast dimensions (differentiable).
+ * Gauss error function.
  *
  * @param x Input.
- * @param shape Target shape `x` broadcasts to.
- * @returns The broadcast copy.
- * @throws {RangeError} When `x` does not broadcast to `shape`.
+ * @returns erf(x).
+ * @example erf 0 = 0 and erf 1 ≈ 0.8427 (to the approximation's 1.5e-7)
+ * ```ts
+ * import assert from "node:assert";
+ * import { erf, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const got = await erf(Tensor.fromArray([0, 1])).toArray();
+ * [...got].forEach((v, i) => assert.ok(Math.abs(v - [0, 0.8427007929][i]) < 1e-6, `${v}`));
+ * ```
  */
-export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
-  checkTensor("broadcast", "x", x);
-  shapeSize(shape);
-  if (x.shape.join() === shape.join()) return x;
-  const out = Tensor.empty(shape, "broadcastTo", x.runtime);
-  dispatchElementwise(x.runtime, {
-    expr: "x0",
-    shape,
-    inputs: [{ strides: broadcastStrides(x.shape, shape) }],
-    buffers: [x.buffer],
-    out: out.buffer,
-  });
-  return Tensor.record(out, "broadcastTo", [x], (g) => [unbroadcast(g, x.shape)]);
+export function erf(x: Tensor): Tensor {
+  return unaryOp("erf", x, ERF_WGSL, (g) => mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
 }
 
 /**
@@ -323,6 +287,13 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * @param shape Dimensions.
  * @param value Fill value (default 0).
  * @returns The tensor.
+ * @example A 2x2 tensor of sevens
+ * ```ts
+ * import assert from "node:assert";
+ * import { full, initGpu } from "../mod.ts";
+ * await initGpu();
+ * assert.deepEqual([...await full([2, 2], 7).toArray()], [7, 7, 7, 7]);
+ * ```
  */
 export function full(shape: readonly number[], value = 0, options: CreateOptions = {}): Tensor {
   checkOptions("create tensor", options, ["runtime"]);

@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { formatShape, type Tensor, tidy } from "./tensor.ts";
+import { formatShape, type Tensor } from "./tensor.ts";
+import { tidy } from "./scope.ts";
 import { grad } from "./autodiff.ts";
 import { concat, slice } from "./layout.ts";
-import { sum } from "./reduce.ts";
+import { sum } from "./arithmetic.ts";
 import { checkFunction, checkOptions } from "../check/args.ts";
 import { checkTensor } from "./_args.ts";
 

@@ -5,7 +5,7 @@
  */
 import { dispatchElementwise, MAX_ELEMENTWISE_INPUTS, type StridedInput } from "../kernels/elementwise.ts";
 import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
-import { normalizeAxis } from "./reduce.ts";
+import { normalizeAxis } from "./arithmetic.ts";
 import { checkTensor } from "./_args.ts";
 import { describe } from "../check/args.ts";
 
@@ -87,6 +87,14 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
  * @param size Extent per dimension.
  * @returns The block.
  * @throws {RangeError} When the block does not lie inside `x`.
+ * @example The second column of a 2x3 matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, slice, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const x = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
+ * assert.deepEqual([...await slice(x, [0, 1], [2, 1]).toArray()], [2, 5]);
+ * ```
  */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   checkTensor("slice", "x", x);
@@ -113,6 +121,13 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
  * @param shape Output shape.
  * @returns The padded tensor.
  * @throws {RangeError} When the block does not fit.
+ * @example One zero on each side
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, pad, Tensor } from "../mod.ts";
+ * await initGpu();
+ * assert.deepEqual([...await pad(Tensor.fromArray([1, 2]), [1], [4]).toArray()], [0, 1, 2, 0]);
+ * ```
  */
 export function pad(x: Tensor, begin: readonly number[], shape: readonly number[]): Tensor {
   checkTensor("pad", "x", x);
@@ -147,6 +162,15 @@ function window(x: Tensor, begin: readonly number[]): StridedInput {
  * @param axis Axis to join along (default 0).
  * @returns The concatenation.
  * @throws {RangeError} When the list is empty or shapes disagree off the axis.
+ * @example Two rows side by side
+ * ```ts
+ * import assert from "node:assert";
+ * import { concat, initGpu, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const y = concat([Tensor.fromArray([1, 2], [1, 2]), Tensor.fromArray([3], [1, 1])], 1);
+ * assert.deepEqual(y.shape, [1, 3]);
+ * assert.deepEqual([...await y.toArray()], [1, 2, 3]);
+ * ```
  */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(xs as unknown)) {

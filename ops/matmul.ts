@@ -7,8 +7,8 @@
 import { dispatchMatmul, MAX_INNER_DIMENSION } from "../kernels/matmul.ts";
 import { dispatchGram } from "../kernels/gram.ts";
 import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
-import { sum } from "./reduce.ts";
-import { add } from "./elementwise.ts";
+import { sum } from "./arithmetic.ts";
+import { add } from "./arithmetic.ts";
 import { slice } from "./layout.ts";
 import { checkBoolean, checkOptions } from "../check/args.ts";
 import { checkTensor } from "./_args.ts";

@@ -86,6 +86,14 @@ export function randomNormal(
  * @param options Seed, stream, low (default 0) and high (default 1).
  * @returns The samples.
  * @throws {RangeError} For an invalid seed or shape, or when low or high is not finite or high <= low.
+ * @example Samples stay inside the range
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, randomUniform } from "../mod.ts";
+ * await initGpu();
+ * const u = await randomUniform([100], { seed: 3, low: -2, high: 2 }).toArray();
+ * assert.ok(u.every((v) => v > -2 && v < 2));
+ * ```
  */
 export function randomUniform(
   shape: readonly number[],

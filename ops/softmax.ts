@@ -5,8 +5,8 @@
  */
 import { dispatchSoftmax } from "../kernels/softmax.ts";
 import { Tensor } from "./tensor.ts";
-import { normalizeAxis, splitAxis, sum } from "./reduce.ts";
-import { mul, sub } from "./elementwise.ts";
+import { normalizeAxis, splitAxis, sum } from "./arithmetic.ts";
+import { mul, sub } from "./arithmetic.ts";
 import { checkTensor } from "./_args.ts";
 
 function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
@@ -55,6 +55,14 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @param axis Axis to normalise (default −1).
  * @returns Log-probabilities.
  * @throws {RangeError} When the axis is out of range.
+ * @example Equal logits give log(1/2)
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, logSoftmax, Tensor } from "../mod.ts";
+ * await initGpu();
+ * const [a, b] = await logSoftmax(Tensor.fromArray([3, 3])).toArray();
+ * assert.ok(Math.abs(a - Math.log(0.5)) < 1e-6 && a === b);
+ * ```
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return softmaxOp(x, axis, true);

@@ -1,16 +1,17 @@
 /**
  * `Tensor`: a float32 GPU buffer with a shape. Tensors are immutable; ops return new tensors. Memory is
- * released by {@linkcode Tensor.dispose}, by `using`, or by {@linkcode tidy} scopes.
+ * released by {@linkcode Tensor.dispose}, by `using`, or by `tidy` scopes (ops/scope.ts).
  *
  * @module
  */
-import { type Runtime, runtime } from "../kernels/runtime.ts";
-import { closeScope, isRecording, openScope, register, release, type Scope, withoutRecording } from "./_scope.ts";
+import type { Runtime } from "../kernels/runtime.ts";
+import { runtime } from "../kernels/init_gpu.ts";
+import { isRecording, register, release } from "./_scope.ts";
 
 export { ASYNC_SCOPES_ISOLATED } from "./_scope.ts";
 export { formatShape, shapeSize } from "./shape.ts";
 import { formatShape, shapeSize } from "./shape.ts";
-import { checkFunction, checkOptions, describe, float32Data } from "../check/args.ts";
+import { checkOptions, float32Data } from "../check/args.ts";
 
 /** A GPU buffer shared by tensors that view it (reshape shares storage), and the runtime it lives on. */
 interface Storage {
@@ -117,7 +118,7 @@ export class Tensor {
    * @example Round trip
    * ```ts
    * import assert from "node:assert";
-   * import { initGpu } from "../kernels/runtime.ts";
+   * import { initGpu } from "../kernels/init_gpu.ts";
    * import { Tensor } from "./tensor.ts";
    * await initGpu();
    * using t = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
@@ -303,97 +304,4 @@ export class Tensor {
   [Symbol.dispose](): void {
     this.dispose();
   }
-}
-
-/**
- * Runs `fn` without recording autodiff nodes (for optimizer updates, evaluation, and backward passes
- * that need no higher derivatives): across the awaits of an `async` `fn` where AsyncLocalStorage exists.
- *
- * @param fn Work to run.
- * @returns What `fn` returns.
- */
-export function noGrad<T>(fn: () => T): T {
-  return withoutRecording(checkFunction<() => T>("run without gradients", "fn", fn));
-}
-
-/** Values {@linkcode tidy} searches for tensors to keep. */
-export type TensorContainer =
-  | Tensor
-  | void
-  | null
-  | undefined
-  | number
-  | string
-  | boolean
-  | TensorContainer[]
-  | { [key: string]: TensorContainer };
-
-function collect(value: unknown, into: Set<Tensor>): void {
-  if (value instanceof Tensor) into.add(value);
-  else if (Array.isArray(value)) value.forEach((v) => collect(v, into));
-  else if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    Object.values(value).forEach((v) => collect(v, into));
-  }
-}
-
-/**
- * Runs `fn` and disposes every tensor it created except those it returns (in arrays or plain objects
- * too), so loops keep GPU memory flat. Async functions are awaited. Concurrent `async` scopes free only their own
- * tensors with AsyncLocalStorage (Deno, Node); otherwise, and for a non-`async` `() => promise`, overlaps throw.
- *
- * @param fn Work that creates tensors.
- * @returns What `fn` returns.
- * @example Temporaries are freed
- * ```ts
- * import assert from "node:assert";
- * import { initGpu } from "../kernels/runtime.ts";
- * import { Tensor, tidy } from "./tensor.ts";
- * await initGpu();
- * const before = Tensor.liveCount;
- * const kept = tidy(() => {
- *   Tensor.fromArray([1, 2]);
- *   return Tensor.fromArray([3]);
- * });
- * assert.equal(Tensor.liveCount, before + 1);
- * kept.dispose();
- * ```
- */
-export function tidy<T extends TensorContainer | Promise<TensorContainer>>(fn: () => T): T {
-  checkFunction("tidy", "fn", fn);
-  const scope: Scope = new Set();
-  const finish = (result: unknown) => {
-    const kept = new Set<Tensor>();
-    collect(result, kept);
-    closeScope(scope, kept);
-  };
-  let result: T;
-  try {
-    result = openScope(scope, fn);
-  } catch (e) {
-    finish(undefined);
-    throw e;
-  }
-  if (result instanceof Promise) {
-    return result.then((r) => {
-      finish(r);
-      return r;
-    }, (e) => {
-      finish(undefined);
-      throw e;
-    }) as T;
-  }
-  finish(result);
-  return result;
-}
-
-/**
- * Excludes a tensor from the open {@linkcode tidy} scopes so it outlives them.
- *
- * @param t The tensor to keep.
- * @returns The same tensor.
- */
-export function keep(t: Tensor): Tensor {
-  if (!(t instanceof Tensor)) throw new TypeError(`Cannot keep: t must be a Tensor (got ${describe(t)})`);
-  release(t);
-  return t;
 }

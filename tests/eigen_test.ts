@@ -222,6 +222,37 @@ Deno.test("accuracy follows the question: normwise and absolute requests are cer
   });
 });
 
+Deno.test("the cost model lives in the tuning store: a second process reads it, and a stored model picks the method before any data moves", async () => {
+  const rt = await r.initGpu();
+  const store = r.memoryTuningStore();
+  const fresh = (identity: string) => {
+    const other = new r.Runtime(rt.device, rt.adapterName, identity);
+    other.tuningStore = store;
+    return other;
+  };
+  const identity = `cost-model test ${crypto.randomUUID()}`;
+  const first = await r.spectrumCosts(fresh(identity));
+  const second = fresh(identity); // a later process on the same adapter and store
+  assert.deepEqual(await r.spectrumCosts(second), first);
+  assert.equal(second.stats.dispatches, 0, "read from the store, not measured again");
+  // A stored model that makes the Jacobi path free sends a normwise N = 256 entropy there (one upload of
+  // the kernel, no read-back of it); the eigenvalues still match the float64 host path.
+  const jacobiCheap = fresh(`cost-model test ${crypto.randomUUID()}`);
+  const costs = { householder: { fixed: 1, perCube: 1 }, jacobi: { fixed: 0, perCube: 0 } };
+  await store.write(r.tuningKey(jacobiCheap, "choice linalg spectrum costs"), { value: JSON.stringify(costs) });
+  const n = 256, x = seededValues(n * 64, 11), k = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) for (let q = 0; q < 64; q++) k[i * n + j] += x[i * 64 + q] * x[j * 64 + q] / 64;
+  }
+  const kernel = r.Tensor.fromArray(Float32Array.from(k), [n, n], { runtime: jacobiCheap });
+  const before = jacobiCheap.stats.dispatches;
+  const { eigenvalues } = await r.vonNeumannEntropy(kernel);
+  assert.ok(jacobiCheap.stats.dispatches > before + 10, "the Jacobi sweeps ran on the kernel's runtime");
+  const host = r.eigvalshHost(await kernel.toArray(), n);
+  assertClose(eigenvalues, host, { atol: 1e-6 * host[n - 1], rtol: 0 });
+  kernel.dispose();
+});
+
 Deno.test("the Jacobi path keeps its relative promise as n grows: ± paired spectra at n = 96, a Gaussian 128 x 128", async () => {
   await r.initGpu();
   // With the earlier polish threshold (1e-6) these were off by 3.4e-11 and 4e-11 relative: errors grew with n.
@@ -245,8 +276,8 @@ Deno.test("eigvalshHost() matches the oracle for any size and refuses malformed 
 
 Deno.test("the block Jacobi variant keeps every accuracy promise (graded, indefinite, ± pairs, repeated, rank-deficient)", async (t) => {
   const rt = await r.initGpu();
-  const saved = rt.tuning.get("jacobi:all");
-  rt.tuning.set("jacobi:all", "block");
+  const saved = rt.tuning.get({ family: "jacobi", shapeClass: "all" });
+  rt.tuning.set({ family: "jacobi", shapeClass: "all" }, "block");
   try {
     await t.step("graded positive definite, κ ~ 1e10, n = 16 and 40: relative accuracy", async () => {
       for (const n of [16, 40]) {
@@ -274,7 +305,7 @@ Deno.test("the block Jacobi variant keeps every accuracy promise (graded, indefi
       assert.ok(Math.max(...s.slice(5)) < 1e-5 * s[0], `zero singular values: ${s.slice(5, 8)}`);
     });
   } finally {
-    if (saved === undefined) rt.tuning.delete("jacobi:all");
-    else rt.tuning.set("jacobi:all", saved);
+    if (saved === undefined) rt.tuning.delete({ family: "jacobi", shapeClass: "all" });
+    else rt.tuning.set({ family: "jacobi", shapeClass: "all" }, saved);
   }
 });

@@ -4,11 +4,12 @@ import { referenceReduce, referenceSoftmax } from "./_reference.ts";
 import {
   dispatchReduce,
   REDUCE_CHUNK,
+  REDUCE_FAMILY,
   REDUCE_VARIANTS,
-  reduceVariant,
   SERIAL_REDUCE_MAX_AXIS,
 } from "../kernels/reduce.ts";
-import { dispatchSoftmax, SERIAL_SOFTMAX_MAX_AXIS, SOFTMAX_VARIANTS, softmaxVariant } from "../kernels/softmax.ts";
+import { dispatchSoftmax, SERIAL_SOFTMAX_MAX_AXIS, SOFTMAX_FAMILY, SOFTMAX_VARIANTS } from "../kernels/softmax.ts";
+import { chooseVariant } from "../kernels/choose_variant.ts";
 import { assertClose, seededValues } from "./_helpers.ts";
 
 const SHAPES = [[1], [7, 13], [33, 65, 17], [1024]];
@@ -107,7 +108,7 @@ Deno.test("every reduction variant matches the reference at awkward shapes, what
       for (const [outer, axis, inner] of shapes) {
         if (variant === "serial" && axis > SERIAL_REDUCE_MAX_AXIS) {
           assert.throws(
-            () => reduceVariant(rt, axis, "serial"),
+            () => chooseVariant(rt, REDUCE_FAMILY, { axis }, "serial"),
             (e: unknown) => e instanceof RangeError && /exceeds 1024/.test(e.message),
           );
           continue;
@@ -150,16 +151,16 @@ Deno.test("every softmax variant matches the reference, log and not, strided and
     });
   }
   assert.throws(
-    () => softmaxVariant(rt, SERIAL_SOFTMAX_MAX_AXIS + 1, "serial"),
+    () => chooseVariant(rt, SOFTMAX_FAMILY, { axis: SERIAL_SOFTMAX_MAX_AXIS + 1 }, "serial"),
     (e: unknown) => e instanceof RangeError && /exceeds 4096/.test(e.message),
   );
   assert.throws(
-    () => softmaxVariant(rt, 10, "warp" as "tree"),
+    () => chooseVariant(rt, SOFTMAX_FAMILY, { axis: 10 }, "warp" as "tree"),
     (e: unknown) => e instanceof RangeError && /unknown variant "warp"/.test(e.message),
   );
   if (!rt.subgroups) {
     assert.throws(
-      () => softmaxVariant(rt, 10, "subgroup"),
+      () => chooseVariant(rt, SOFTMAX_FAMILY, { axis: 10 }, "subgroup"),
       (e: unknown) => e instanceof RangeError && /lacks the "subgroups" feature/.test(e.message),
     );
   }

@@ -28,7 +28,7 @@ Deno.test("a device that lists subgroups but rejects the subgroup shaders gets t
   assert.equal(fake.subgroups, false);
   assert.equal(fake.subgroupsOff, why);
   // No failed command reached the queue: the runtime still computes, and a tuned subgroup choice falls back.
-  fake.tuning.set("reduce:medium", "subgroup");
+  fake.tuning.set({ family: "reduce", shapeClass: "medium" }, "subgroup");
   const x = Tensor.fromArray(new Float32Array(300).fill(2), [300], { runtime: fake });
   const y = Tensor.empty([1], "sum", fake);
   dispatchReduce(fake, { x: x.buffer, y: y.buffer, outer: 1, axis: 300, inner: 1, op: "sum" });

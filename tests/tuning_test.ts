@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { initGpu, type Runtime, Tensor } from "./_all.ts";
+import { initGpu, Runtime, Tensor } from "./_all.ts";
 import {
   dispatchGram,
   dispatchMatmul,
@@ -7,6 +7,8 @@ import {
   dispatchSoftmax,
   memoryTuningStore,
   SHARED_MAX_INNER_DIMENSION,
+  TUNED_FAMILIES,
+  tunedChoice,
   tuneKernels,
   TUNING_VERSION,
   tuningKey,
@@ -30,10 +32,10 @@ function countingStore(): TuningStore & { reads: number; writes: number } {
 
 /** Saves the runtime's tuning choices; the returned function puts them back. */
 function keepTuning(rt: Runtime): () => void {
-  const saved = new Map(rt.tuning);
+  const saved = rt.tuning.entries();
   return () => {
     rt.tuning.clear();
-    saved.forEach((v, k) => rt.tuning.set(k, v));
+    saved.forEach(({ family, shapeClass, variant }) => rt.tuning.set({ family, shapeClass }, variant));
   };
 }
 
@@ -56,29 +58,29 @@ Deno.test("the tuner measures each matmul shape class once per adapter and store
   try {
     const store = countingStore();
     const first = await tuneKernels(rt, store);
-    assert.deepEqual(Object.keys(first).sort(), [
-      "gram:large",
-      "gram:small",
-      "jacobi:all",
-      "matmul:large",
-      "matmul:small",
-      "reduce:long",
-      "reduce:medium",
-      "reduce:short",
-      "softmax:long",
-      "softmax:short",
-    ]);
-    assert.notEqual(first["reduce:long"], "serial", "no serial reduction past its axis limit");
-    assert.ok(Object.entries(first).every(([k, v]) => VARIANTS[k.split(":")[0]].includes(v)), JSON.stringify(first));
-    assert.equal(store.writes, 1);
-    assert.ok(tuningKey(rt).includes(rt.adapterIdentity) && tuningKey(rt).endsWith(`v${TUNING_VERSION}`));
+    assert.deepEqual(first, {
+      matmul: { small: first.matmul.small, large: first.matmul.large },
+      gram: { small: first.gram.small, large: first.gram.large },
+      jacobi: { all: first.jacobi.all },
+      reduce: { short: first.reduce.short, medium: first.reduce.medium, long: first.reduce.long },
+      softmax: { short: first.softmax.short, long: first.softmax.long },
+    });
+    assert.notEqual(first.reduce.long, "serial", "no serial reduction past its axis limit");
+    const named = Object.entries(first).flatMap(([family, classes]) =>
+      Object.values(classes).map((variant) => VARIANTS[family].includes(variant))
+    );
+    assert.ok(named.every((known) => known), JSON.stringify(first));
+    assert.deepEqual(rt.tuning.toJSON(), first);
+    assert.equal(store.writes, TUNED_FAMILIES.length, "one record per family");
+    assert.ok(tuningKey(rt, "matmul").includes(rt.adapterIdentity));
+    assert.ok(tuningKey(rt, "matmul").includes(`v${TUNING_VERSION} `));
     // A second tuning reads the store and runs nothing on the device.
     const before = rt.stats.dispatches;
     assert.deepEqual(await tuneKernels(rt, store), first);
     assert.equal(rt.stats.dispatches, before, "no timing runs");
-    assert.equal(store.writes, 1);
+    assert.equal(store.writes, TUNED_FAMILIES.length);
     // A stored choice naming no known variant is measured again.
-    await store.write(tuningKey(rt), { "matmul:small": "warp-specialised" });
+    await store.write(tuningKey(rt, "matmul"), { small: "warp-specialised", large: "register" });
     await tuneKernels(rt, store);
     assert.ok(rt.stats.dispatches > before, "re-measured");
   } finally {
@@ -94,7 +96,7 @@ Deno.test("dispatchMatmul follows the tuned variant of the shape class, with the
   const restore = keepTuning(rt);
   try {
     for (const variant of ["shared", "register"]) {
-      rt.tuning.set("matmul:small", variant);
+      rt.tuning.set({ family: "matmul", shapeClass: "small" }, variant);
       const [ta, tb, tc] = [Tensor.fromArray(a), Tensor.fromArray(b), Tensor.empty([m * n])];
       const seen = shadersOf(rt, () => dispatchMatmul(rt, { a: ta.buffer, b: tb.buffer, c: tc.buffer, ...geometry }));
       assert.equal(seen.length, 1);
@@ -114,7 +116,7 @@ Deno.test("dispatchGram follows the tuned variant too", async () => {
   const restore = keepTuning(rt);
   try {
     for (const variant of ["shared", "register"]) {
-      rt.tuning.set("gram:small", variant);
+      rt.tuning.set({ family: "gram", shapeClass: "small" }, variant);
       const seen = shadersOf(rt, () => dispatchGram(rt, { a: ta.buffer, g: tg.buffer, m, k }));
       assert.equal(seen[0].includes("workgroup-memory variant"), variant === "shared", `the ${variant} Gram ran`);
     }
@@ -133,8 +135,8 @@ Deno.test("reductions and softmax follow the tuned variant of their shape class,
     wgsl.includes("(subgroup)") ? "subgroup" : /^\/\/ serial|\(serial\)/m.test(wgsl) ? "serial" : "tree";
   try {
     for (const variant of ["serial", "tree", "subgroup"]) {
-      rt.tuning.set("reduce:short", variant);
-      rt.tuning.set("softmax:short", variant);
+      rt.tuning.set({ family: "reduce", shapeClass: "short" }, variant);
+      rt.tuning.set({ family: "softmax", shapeClass: "short" }, variant);
       const reduce = shadersOf(
         rt,
         () => dispatchReduce(rt, { x: x.buffer, y: y.buffer, outer: 6, axis: 40, inner: 1, op: "sum" }),
@@ -149,7 +151,7 @@ Deno.test("reductions and softmax follow the tuned variant of their shape class,
       assert.equal(kernelOf(softmax[0]), expected("serial"), `softmax tuned ${variant}`);
     }
     // A tuned serial choice never reaches an axis past the serial limit.
-    rt.tuning.set("reduce:long", "serial");
+    rt.tuning.set({ family: "reduce", shapeClass: "long" }, "serial");
     const long = Tensor.fromArray(seededValues(3000, 5));
     const seen = shadersOf(
       rt,
@@ -183,8 +185,8 @@ Deno.test("the shared variants stay within the loop budget: past 13,104 a named 
         e instanceof RangeError && /shared variant takes inner dimensions up to 13104 \(got 65536\)/.test(e.message),
     );
     assert.throws(() => dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k, variant: "shared" }), RangeError);
-    rt.tuning.set("matmul:small", "shared");
-    rt.tuning.set("gram:small", "shared");
+    rt.tuning.set({ family: "matmul", shapeClass: "small" }, "shared");
+    rt.tuning.set({ family: "gram", shapeClass: "small" }, "shared");
     const seen = shadersOf(rt, () => {
       dispatchMatmul(rt, { a: a.buffer, b: b.buffer, c: c.buffer, ...geometry });
       dispatchGram(rt, { a: a.buffer, g: g.buffer, m, k });
@@ -202,4 +204,31 @@ Deno.test("the shared variants stay within the loop budget: past 13,104 a named 
     restore();
     [a, b, c, g].forEach((t) => t.dispose());
   }
+});
+
+Deno.test("tunedChoice measures once per adapter and store, shares a measurement in flight, and reads it back", async () => {
+  const rt = await initGpu();
+  let runs = 0;
+  const measure = async () => {
+    runs++;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return { fixed: 0.25, perCube: 1e-9 };
+  };
+  const name = `test choice ${Math.random()}`;
+  const [a, b] = await Promise.all([tunedChoice(rt, name, measure), tunedChoice(rt, name, measure)]);
+  assert.deepEqual(a, { fixed: 0.25, perCube: 1e-9 });
+  assert.deepEqual(b, a);
+  assert.equal(runs, 1, "concurrent callers share one measurement");
+  assert.deepEqual(await tunedChoice(rt, name, measure), a);
+  assert.equal(runs, 1);
+  // The value is in the runtime's store, keyed by adapter identity and version: a new runtime on the
+  // same adapter and store reads it without measuring.
+  const other = new Runtime(rt.device, rt.adapterName, rt.adapterIdentity);
+  other.tuningStore = rt.tuningStore;
+  assert.deepEqual(await tunedChoice(other, name, measure), a);
+  assert.equal(runs, 1);
+  // A failed measurement is not kept: the next call measures again.
+  const failing = `${name} failing`;
+  await assert.rejects(tunedChoice(rt, failing, () => Promise.reject(new Error("no"))), /no/);
+  assert.equal(await tunedChoice(rt, failing, () => Promise.resolve(7)), 7);
 });

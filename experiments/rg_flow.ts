@@ -36,6 +36,7 @@ import { type HistogramDensity, histogramDensity } from "../plot/mod.ts";
 import { hostRandom } from "../kernels/mod.ts";
 import { table } from "./_common.ts";
 import { type Experiment, main, type Report, studyRunner } from "./_program.ts";
+import { seriesColor } from "./_palette.ts";
 
 /** An ensemble of study 1: at criticality, without fan-in scaling, or the original study's. */
 export type Variant = "critical" | "unscaled" | "original";
@@ -249,8 +250,6 @@ export async function widthStudy(config: RgFlowConfig, n: number): Promise<Ensem
   return { width: n, layers: zs.map((z, l) => layerStats(config, z, l + 1, n, kTheory[l], true)) };
 }
 
-const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#9c755f"];
-
 function report(config: RgFlowConfig, records: Record<string, EnsembleRecord>): Report {
   const { nets, width, depth, widths } = config;
   const perVariant = Object.fromEntries(config.variants.map((v) => [v, records[v].layers]));
@@ -341,14 +340,14 @@ function sweepFigures(config: RgFlowConfig, sweep: EnsembleRecord[]): Report["fi
           errors: s.layers.map((l) => l.kurtosisStderr),
           label: `n = ${s.width}`,
           markers: true,
-          color: COLORS[i % COLORS.length],
+          color: seriesColor(i),
         },
-        { x: depths, y: depths.map((l) => exactKurtosis(l, s.width)), color: COLORS[i % COLORS.length] },
+        { x: depths, y: depths.map((l) => exactKurtosis(l, s.width)), color: seriesColor(i) },
         {
           x: depths,
           y: depths.map((l) => leadingKurtosis(l, s.width)),
           dashed: true,
-          color: COLORS[i % COLORS.length],
+          color: seriesColor(i),
         },
       ]),
       xLabel: "layer ℓ",
@@ -376,9 +375,9 @@ function sweepFigures(config: RgFlowConfig, sweep: EnsembleRecord[]): Report["fi
               errors: sweep.map((s) => s.layers[l - 1].kurtosisStderr),
               label: `ℓ = ${l}`,
               line: false,
-              color: COLORS[i % COLORS.length],
+              color: seriesColor(i),
             },
-            { x: ns.map((n) => (l - 1) / n), y: ns.map((n) => exactKurtosis(l, n)), color: COLORS[i % COLORS.length] },
+            { x: ns.map((n) => (l - 1) / n), y: ns.map((n) => exactKurtosis(l, n)), color: seriesColor(i) },
           ];
         }),
         {

@@ -26,7 +26,16 @@ export const BLOCK_EIG_SWEEPS = 8;
 const B2 = 2 * JACOBI_BLOCK;
 const WORKGROUP = 64;
 
-/** Blocks, round-robin players (blocks rounded up to even) and block pairs per round of an n-column problem. */
+/**
+ * Blocks, round-robin players (blocks rounded up to even) and block pairs per round of an n-column problem.
+ *
+ * @example Twenty columns make three blocks
+ * ```ts
+ * import assert from "node:assert";
+ * import { blockPlan } from "./block_jacobi.ts";
+ * assert.deepEqual(blockPlan(20), { blocks: 3, players: 4, pairs: 2 });
+ * ```
+ */
 export function blockPlan(n: number): { blocks: number; players: number; pairs: number } {
   const blocks = Math.ceil(n / JACOBI_BLOCK);
   const players = blocks + (blocks % 2);
@@ -188,6 +197,13 @@ const kernel = defineKernel<BlockCall>({
  *
  * @param options Geometry, tolerance and the step.
  * @returns Shader source.
+ * @example The shader of the eig step
+ * ```ts
+ * import assert from "node:assert";
+ * import { blockJacobiWgsl } from "./block_jacobi.ts";
+ * const wgsl = blockJacobiWgsl({ batch: 1, n: 16, m: 4, length: 4, tol: 1e-6, step: "eig" });
+ * assert.ok(wgsl.includes("@compute @workgroup_size(64)"));
+ * ```
  */
 export function blockJacobiWgsl(options: JacobiOptions & { step: "gram" | "eig" | "apply" }): string {
   return kernel(options).wgsl;
@@ -200,6 +216,19 @@ export function blockJacobiWgsl(options: JacobiOptions & { step: "gram" | "eig" 
  * @param rt Runtime to record on.
  * @param call Columns `w`, `status` (one u32 per matrix, the atomic max relative off-diagonal), `scratch`
  *   (batch · pairs · 256 floats) and the geometry.
+ * @example Two equal columns are found parallel
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchBlockJacobiSweep } from "./block_jacobi.ts";
+ * const rt = await initGpu();
+ * const [w, status, scratch] = [64, 1, 256].map((n) => rt.pool.acquire(n * 4));
+ * rt.write(w, new Float32Array(64).fill(1, 0, 8)); // 16 columns of 4 rows: columns 0 and 1 all ones
+ * rt.write(status, new Uint32Array(1));
+ * dispatchBlockJacobiSweep(rt, { batch: 1, n: 16, m: 4, length: 4, tol: 1e-6, w, status, scratch });
+ * assert.equal((await rt.read(status, 1))[0], 1); // |cos| of the angle between columns 0 and 1
+ * [w, status, scratch].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchBlockJacobiSweep(
   rt: Runtime,

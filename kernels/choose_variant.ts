@@ -67,6 +67,13 @@ export interface VariantFamily<C, V extends string, S extends string, X extends 
  *
  * @param family The family.
  * @returns Its variant names.
+ * @example The matmul variants
+ * ```ts
+ * import assert from "node:assert";
+ * import { variantNames } from "./choose_variant.ts";
+ * import { MATMUL_FAMILY } from "./matmul.ts";
+ * assert.deepEqual(variantNames(MATMUL_FAMILY), ["register", "shared", "subgroup"]);
+ * ```
  */
 export function variantNames<V extends string>(family: { readonly variants: { readonly [K in V]: unknown } }): V[] {
   return Object.keys(family.variants) as V[];
@@ -124,6 +131,17 @@ export function chooseVariant<C, V extends string, S extends string, X extends V
  * @param family The kernel family.
  * @param variant The stored name.
  * @returns True when the choice can stand.
+ * @example Known and unknown stored names
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { storableChoice } from "./choose_variant.ts";
+ * import { MATMUL_FAMILY } from "./matmul.ts";
+ * const rt = await initGpu();
+ * assert.equal(storableChoice(rt, MATMUL_FAMILY, "register"), true);
+ * assert.equal(storableChoice(rt, MATMUL_FAMILY, "fastest"), false);
+ * assert.equal(storableChoice(rt, MATMUL_FAMILY, "subgroup"), rt.subgroups);
+ * ```
  */
 export function storableChoice<C, V extends string, S extends string, X extends Variant<C>>(
   rt: Runtime,

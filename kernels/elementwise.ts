@@ -45,6 +45,12 @@ export interface ElementwiseOptions {
  *
  * @param i Index of the constant.
  * @returns The expression.
+ * @example Constant 5 is lane 1 of the second vec4
+ * ```ts
+ * import assert from "node:assert";
+ * import { elementwiseConstant } from "./elementwise.ts";
+ * assert.equal(elementwiseConstant(5), "constants[1][1]");
+ * ```
  */
 export function elementwiseConstant(i: number): string {
   return `constants[${i >> 2}][${i & 3}]`;
@@ -130,6 +136,14 @@ function contiguousStrides(shape: readonly number[]): number[] {
  * @param options Expression, output shape and input views.
  * @returns Shader source.
  * @throws {RangeError} When an input's strides do not match the output rank.
+ * @example The shader of a doubling
+ * ```ts
+ * import assert from "node:assert";
+ * import { elementwiseWgsl } from "./elementwise.ts";
+ * const wgsl = elementwiseWgsl({ expr: "2.0 * x0", shape: [3], inputs: [{ strides: [1] }] });
+ * assert.ok(wgsl.includes("y[idx] = 2.0 * x0;"));
+ * assert.ok(wgsl.includes("@compute @workgroup_size(256)"));
+ * ```
  */
 export function elementwiseWgsl(options: ElementwiseOptions): string {
   return elementwiseKernel(options).wgsl;
@@ -222,6 +236,18 @@ const elementwiseKernel = defineKernel<ElementwiseOptions>({
  * @param rt Runtime to record on.
  * @param call Expression, shapes, input buffers, the output buffer, and the values of the constants.
  * @throws {RangeError} When the number of buffers and input views differ.
+ * @example A ReLU of three values
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchElementwise } from "./elementwise.ts";
+ * const rt = await initGpu();
+ * const [x, y] = [rt.pool.acquire(12), rt.pool.acquire(12)];
+ * rt.write(x, new Float32Array([-1, 2, -3]));
+ * dispatchElementwise(rt, { expr: "max(x0, 0.0)", shape: [3], inputs: [{ strides: [1] }], buffers: [x], out: y });
+ * assert.deepEqual([...await rt.read(y, 3)], [0, 2, 0]);
+ * [x, y].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchElementwise(
   rt: Runtime,

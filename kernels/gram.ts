@@ -56,6 +56,13 @@ export type GramVariant = "register" | "shared" | "subgroup";
  *
  * @param options Gram geometry.
  * @returns Shader source.
+ * @example The register-blocked shader
+ * ```ts
+ * import assert from "node:assert";
+ * import { gramWgsl } from "./gram.ts";
+ * const wgsl = gramWgsl({ m: 3, k: 2 });
+ * assert.ok(wgsl.includes("@compute @workgroup_size(8, 8)"));
+ * ```
  */
 export function gramWgsl(options: GramOptions): string {
   return gramKernel(options).wgsl;
@@ -178,6 +185,18 @@ const gramKernel = defineKernel<GramOptions>({
  * @throws {RangeError} When a size is not a positive integer or k exceeds the inner-dimension limit
  * (13,104 for a named shared or subgroup variant), or the subgroup variant is named on a device without
  * subgroups.
+ * @example The Gram matrix of a 2 x 2 matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchGram } from "./gram.ts";
+ * const rt = await initGpu();
+ * const [a, g] = [rt.pool.acquire(16), rt.pool.acquire(16)];
+ * rt.write(a, new Float32Array([1, 2, 3, 4]));
+ * dispatchGram(rt, { a, g, m: 2, k: 2 });
+ * assert.deepEqual([...await rt.read(g, 4)], [5, 11, 11, 25]);
+ * [a, g].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchGram(rt: Runtime, call: GramOptions & { a: GPUBuffer; g: GPUBuffer }): void {
   const { a, g, ...options } = call;

@@ -50,6 +50,13 @@ const header = (g: WindowGeometry) =>
  *
  * @param g Window geometry.
  * @returns Shader source.
+ * @example The shader of a 1 x 2 window
+ * ```ts
+ * import assert from "node:assert";
+ * import { im2colWgsl } from "./im2col.ts";
+ * const g = { n: 1, h: 1, w: 3, c: 1, kh: 1, kw: 2, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, oh: 1, ow: 2 };
+ * assert.ok(im2colWgsl(g).includes("@compute @workgroup_size(256)"));
+ * ```
  */
 export function im2colWgsl(g: WindowGeometry): string {
   return im2colKernel(g).wgsl;
@@ -93,6 +100,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  *
  * @param g Window geometry.
  * @returns Shader source.
+ * @example The adjoint shader of a 1 x 2 window
+ * ```ts
+ * import assert from "node:assert";
+ * import { col2imWgsl } from "./im2col.ts";
+ * const g = { n: 1, h: 1, w: 3, c: 1, kh: 1, kw: 2, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, oh: 1, ow: 2 };
+ * assert.ok(col2imWgsl(g).startsWith("// col2im:"));
+ * ```
  */
 export function col2imWgsl(g: WindowGeometry): string {
   return col2imKernel(g).wgsl;
@@ -148,6 +162,21 @@ const col2imKernel = defineKernel<WindowGeometry>({
  *
  * @param rt Runtime to record on.
  * @param call Direction, buffers and geometry.
+ * @example Patches of a 1 x 2 window on a row of three pixels
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchIm2col } from "./im2col.ts";
+ * const rt = await initGpu();
+ * const [x, cols] = [rt.pool.acquire(12), rt.pool.acquire(16)];
+ * rt.write(x, new Float32Array([1, 2, 3]));
+ * const g = { n: 1, h: 1, w: 3, c: 1, kh: 1, kw: 2, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, oh: 1, ow: 2 };
+ * dispatchIm2col(rt, { ...g, direction: "forward", x, cols });
+ * assert.deepEqual([...await rt.read(cols, 4)], [1, 2, 2, 3]);
+ * dispatchIm2col(rt, { ...g, direction: "adjoint", x, cols }); // sums the patches back: the middle twice
+ * assert.deepEqual([...await rt.read(x, 3)], [1, 4, 3]);
+ * [x, cols].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchIm2col(
   rt: Runtime,

@@ -69,6 +69,13 @@ export function initGpu(options: TuningOptions = {}): Promise<Runtime> {
  *
  * @returns The runtime created by {@linkcode initGpu}.
  * @throws {Error} When {@linkcode initGpu} has not completed yet.
+ * @example The runtime initGpu created
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, runtime } from "./init_gpu.ts";
+ * const rt = await initGpu();
+ * assert.equal(runtime(), rt);
+ * ```
  */
 export function runtime(): Runtime {
   if (!current) throw new Error("The GPU is not initialised: call `await initGpu()` first");

@@ -34,6 +34,14 @@ export interface JacobiOptions {
  * @param players Players (even).
  * @param real Players that exist (the rest are byes).
  * @returns WGSL statements.
+ * @example Four players, one of them a bye
+ * ```ts
+ * import assert from "node:assert";
+ * import { roundRobinPair } from "./jacobi.ts";
+ * const wgsl = roundRobinPair(4, 3);
+ * assert.ok(wgsl.includes("var p = 3u;"));
+ * assert.ok(wgsl.includes("if (p >= 3u || q >= 3u) { return; }"));
+ * ```
  */
 export function roundRobinPair(players: number, real: number): string {
   return `let r = params.x;
@@ -46,7 +54,17 @@ export function roundRobinPair(players: number, real: number): string {
   if (p >= ${real}u || q >= ${real}u) { return; }`;
 }
 
-/** Pairs per round for n columns (odd n gets a bye column). */
+/**
+ * Pairs per round for n columns (odd n gets a bye column).
+ *
+ * @example An odd column count gets a bye
+ * ```ts
+ * import assert from "node:assert";
+ * import { jacobiPairs } from "./jacobi.ts";
+ * assert.equal(jacobiPairs(7), 4);
+ * assert.equal(jacobiPairs(8), 4);
+ * ```
+ */
 export function jacobiPairs(n: number): number {
   return Math.ceil(n / 2);
 }
@@ -63,6 +81,13 @@ export function jacobiPairs(n: number): number {
  *
  * @param options Geometry and tolerance.
  * @returns Shader source.
+ * @example The shader of one round
+ * ```ts
+ * import assert from "node:assert";
+ * import { jacobiRotateWgsl } from "./jacobi.ts";
+ * const wgsl = jacobiRotateWgsl({ batch: 1, n: 2, m: 4, length: 4, tol: 1e-6 });
+ * assert.ok(wgsl.includes(`@compute @workgroup_size(64)`));
+ * ```
  */
 export function jacobiRotateWgsl(options: JacobiOptions): string {
   return jacobiKernel(options).wgsl;
@@ -155,6 +180,20 @@ const jacobiKernel = defineKernel<JacobiOptions>({
  * @param rt Runtime to record on.
  * @param call Column buffer `w`, status buffer (one u32 per matrix) and geometry.
  * @throws {RangeError} When a dimension is not a positive integer or the columns exceed the loop budget.
+ * @example Two equal columns rotate into one
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchJacobiSweep } from "./jacobi.ts";
+ * const rt = await initGpu();
+ * const [w, status] = [rt.pool.acquire(32), rt.pool.acquire(4)];
+ * rt.write(w, new Float32Array(8).fill(1)); // two columns of four ones
+ * rt.write(status, new Uint32Array(1));
+ * dispatchJacobiSweep(rt, { batch: 1, n: 2, m: 4, length: 4, tol: 1e-6, w, status });
+ * assert.equal((await rt.read(status, 1))[0], 1); // |cos| of the angle between them
+ * assert.deepEqual([...await rt.read(w, 4)], [0, 0, 0, 0]); // the rotation folds column 0 into column 1
+ * [w, status].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchJacobiSweep(rt: Runtime, call: JacobiOptions & { w: GPUBuffer; status: GPUBuffer }): void {
   const { w, status, ...options } = call;

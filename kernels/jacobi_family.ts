@@ -42,6 +42,15 @@ export interface JacobiFamilyVariant extends Variant<JacobiCall> {
  * @param rt Runtime.
  * @param n Columns (and rows), a multiple of 4.
  * @returns Seconds per variant.
+ * @example Time both variants on a 4 x 4 matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { timeJacobiSweeps } from "./jacobi_family.ts";
+ * const rt = await initGpu();
+ * const seconds = await timeJacobiSweeps(rt, 4);
+ * assert.ok(Number.isFinite(seconds.scalar) && Number.isFinite(seconds.block));
+ * ```
  */
 export async function timeJacobiSweeps(rt: Runtime, n: number): Promise<{ scalar: number; block: number }> {
   const length = 2 * n, geometry = { batch: 1, n, m: n, length, tol: 1e-6 };

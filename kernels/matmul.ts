@@ -41,6 +41,13 @@ export const MAX_INNER_DIMENSION: number = 4 * LOOP_BUDGET;
  *
  * @param options Product geometry.
  * @returns Shader source.
+ * @example The register-blocked shader
+ * ```ts
+ * import assert from "node:assert";
+ * import { matmulWgsl } from "./matmul.ts";
+ * const wgsl = matmulWgsl({ m: 2, n: 2, k: 2, transposeA: false, transposeB: false });
+ * assert.ok(wgsl.includes("@compute @workgroup_size(16, 8)"));
+ * ```
  */
 export function matmulWgsl(options: MatmulKernelOptions): string {
   return matmulKernel(options).wgsl;
@@ -139,6 +146,19 @@ const matmulKernel = defineKernel<MatmulKernelOptions>({
  * @throws {RangeError} When a size is not a positive integer, k exceeds {@linkcode MAX_INNER_DIMENSION}
  * (13,104 for a named shared or subgroup variant), the subgroup variant is named on a device without
  * subgroups, or the batch exceeds the grid limit.
+ * @example Multiply two 2 x 2 matrices
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchMatmul } from "./matmul.ts";
+ * const rt = await initGpu();
+ * const [a, b, c] = [rt.pool.acquire(16), rt.pool.acquire(16), rt.pool.acquire(16)];
+ * rt.write(a, new Float32Array([1, 2, 3, 4]));
+ * rt.write(b, new Float32Array([5, 6, 7, 8]));
+ * dispatchMatmul(rt, { a, b, c, m: 2, n: 2, k: 2, transposeA: false, transposeB: false });
+ * assert.deepEqual([...await rt.read(c, 4)], [19, 22, 43, 50]);
+ * [a, b, c].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOptions): void {
   const { a, b, c, ...options } = call;
@@ -147,7 +167,17 @@ export function dispatchMatmul(rt: Runtime, call: MatmulBuffers & MatmulKernelOp
   runKernel(rt, matmulKernel(options), [a, b, c]);
 }
 
-/** Matmul shape classes by work (2·m·n·k): below 2^28 flops "small", else "large". */
+/**
+ * Matmul shape classes by work (2·m·n·k): below 2^28 flops "small", else "large".
+ *
+ * @example Small and large products
+ * ```ts
+ * import assert from "node:assert";
+ * import { matmulShapeClass } from "./matmul.ts";
+ * assert.equal(matmulShapeClass(64, 64, 64), "small");
+ * assert.equal(matmulShapeClass(512, 512, 512), "large");
+ * ```
+ */
 export function matmulShapeClass(m: number, n: number, k: number): "small" | "large" {
   return 2 * m * n * k < 2 ** 28 ? "small" : "large";
 }
@@ -172,6 +202,17 @@ export const PRODUCT_TUNING_SIZES = { small: 256, large: 512 } as const;
  * @param variants The family's variant names with their run tests.
  * @param record Records one run of a variant on `a` (n x n) into `c` (n x n).
  * @returns Seconds per variant.
+ * @example Time one variant on 8 x 8 ones
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchMatmul, timeProducts } from "./matmul.ts";
+ * const rt = await initGpu();
+ * const variants = { register: { runs: () => true, refusal: () => "" } };
+ * const seconds = await timeProducts(rt, 8, variants, (a, c) =>
+ *   dispatchMatmul(rt, { a, b: a, c, m: 8, n: 8, k: 8, transposeA: false, transposeB: false }));
+ * assert.ok(Number.isFinite(seconds.register));
+ * ```
  */
 export async function timeProducts<V extends string>(
   rt: Runtime,

@@ -52,6 +52,14 @@ function innerRefusal(variant: string, k: number, verb: string): string {
  * @param k Inner dimension.
  * @param verb What the kernel computes, for messages ("multiply matrices").
  * @throws {RangeError} When the variant takes a shorter inner dimension.
+ * @example The shared kernel refuses an inner dimension beyond its loop budget
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkInnerDimension, SHARED_MAX_INNER_DIMENSION } from "./matmul_shared.ts";
+ * checkInnerDimension("shared", SHARED_MAX_INNER_DIMENSION, "multiply matrices");
+ * assert.throws(() => checkInnerDimension("shared", SHARED_MAX_INNER_DIMENSION + 1, "multiply matrices"), RangeError);
+ * checkInnerDimension("register", 10 * SHARED_MAX_INNER_DIMENSION, "multiply matrices");
+ * ```
  */
 export function checkInnerDimension(variant: string | undefined, k: number, verb: string): void {
   if (variant !== undefined && !fitsInner(variant, k)) throw new RangeError(innerRefusal(variant, k, verb));
@@ -64,6 +72,16 @@ export function checkInnerDimension(variant: string | undefined, k: number, verb
  *
  * @param verb What the family computes, for messages.
  * @returns One run test per variant.
+ * @example The register kernel runs any product; the subgroup one needs the feature
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { tiledRunTests } from "./matmul_shared.ts";
+ * const rt = await initGpu();
+ * const tests = tiledRunTests("multiply matrices");
+ * assert.equal(tests.register.runs(rt, { k: 1e6 }), true);
+ * assert.equal(tests.subgroup.runs(rt, { k: 8 }), rt.subgroups);
+ * ```
  */
 export function tiledRunTests(verb: string): Record<"register" | "shared" | "subgroup", Variant<TiledCall>> {
   return {
@@ -86,6 +104,14 @@ export function tiledRunTests(verb: string): Record<"register" | "shared" | "sub
  *
  * @param o Product geometry.
  * @returns Shader source.
+ * @example The shared kernel's source stages tiles in workgroup memory
+ * ```ts
+ * import assert from "node:assert";
+ * import { sharedMatmulSource } from "./matmul_shared.ts";
+ * const wgsl = sharedMatmulSource({ m: 64, n: 64, k: 32, transposeA: false, transposeB: false });
+ * assert.match(wgsl, /var<workgroup>/);
+ * assert.match(wgsl, /workgroupBarrier\(\)/);
+ * ```
  */
 export function sharedMatmulSource(o: MatmulKernelOptions): string {
   const { m, n, k } = o;
@@ -131,6 +157,14 @@ const PER = SHARED_TILE / SHARED_WORKGROUP; // 4 rows and 4 columns of C per inv
  *
  * @param o Product geometry (sizes and transposes).
  * @returns WGSL statements.
+ * @example Sixteen accumulators per invocation
+ * ```ts
+ * import assert from "node:assert";
+ * import { sharedTileProduct } from "./matmul_shared.ts";
+ * const body = sharedTileProduct({ m: 64, n: 64, k: 32, transposeA: false, transposeB: true });
+ * assert.match(body, /acc_3_3/);
+ * assert.doesNotMatch(body, /acc_4_0/);
+ * ```
  */
 export function sharedTileProduct(
   o: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean },
@@ -185,7 +219,22 @@ export function sharedTileProduct(
   }`;
 }
 
-/** Bounds-checked stores of every accumulator: `store(row, col, acc)` gives the WGSL of one. */
+/**
+ * Bounds-checked stores of every accumulator: `store(row, col, acc)` gives the WGSL of one.
+ *
+ * @param m Rows of C.
+ * @param n Columns of C.
+ * @param store The WGSL statement that stores one accumulator.
+ * @returns WGSL statements.
+ * @example Every accumulator stored behind a bounds check
+ * ```ts
+ * import assert from "node:assert";
+ * import { sharedStores } from "./matmul_shared.ts";
+ * const wgsl = sharedStores(100, 70, (row, col, acc) => `c[${row} * 70u + ${col}] = ${acc};`);
+ * assert.equal(wgsl.match(/= acc_/g)?.length, 16);
+ * assert.match(wgsl, /< 100u/);
+ * ```
+ */
 export function sharedStores(m: number, n: number, store: (row: string, col: string, acc: string) => string): string {
   const out: string[] = [];
   for (let i = 0; i < PER; i++) {

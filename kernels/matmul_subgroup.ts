@@ -27,6 +27,14 @@ export const SUBGROUP_TILE_COLS: number = SUBGROUP_WORKGROUP * SUBGROUP_COLS;
  *
  * @param o Product geometry.
  * @returns Shader source.
+ * @example The subgroup shader
+ * ```ts
+ * import assert from "node:assert";
+ * import { subgroupMatmulSource } from "./matmul_subgroup.ts";
+ * const wgsl = subgroupMatmulSource({ m: 8, n: 8, k: 8, transposeA: false, transposeB: false });
+ * assert.ok(wgsl.startsWith("enable subgroups;"));
+ * assert.ok(wgsl.includes("@compute @workgroup_size(64)"));
+ * ```
  */
 export function subgroupMatmulSource(o: MatmulKernelOptions): string {
   const { m, n, k } = o;

@@ -59,6 +59,12 @@ const entries = (s: Stage) => s.h * s.w * (2 * s.r + 1) ** 2;
  *
  * @param call The step.
  * @returns Iterations per invocation.
+ * @example An input step loops over the channels
+ * ```ts
+ * import assert from "node:assert";
+ * import { loopsPerInvocation } from "./ntk_recursion.ts";
+ * assert.equal(loopsPerInvocation({ kind: "input", out: { h: 2, w: 2, r: 1 }, channels: 3 }), 3);
+ * ```
  */
 export function loopsPerInvocation(call: RecursionStep): number {
   switch (call.kind) {
@@ -80,6 +86,14 @@ export function loopsPerInvocation(call: RecursionStep): number {
  *
  * @param step The step.
  * @returns True when it fits.
+ * @example Too many channels for one invocation
+ * ```ts
+ * import assert from "node:assert";
+ * import { recursionStepFits } from "./ntk_recursion.ts";
+ * const out = { h: 2, w: 2, r: 1 };
+ * assert.equal(recursionStepFits({ kind: "input", out, channels: 3 }), true);
+ * assert.equal(recursionStepFits({ kind: "input", out, channels: 100000 }), false);
+ * ```
  */
 export function recursionStepFits(step: RecursionStep): boolean {
   return loopsPerInvocation(step) <= LOOP_BUDGET;
@@ -287,12 +301,29 @@ const kernel = defineKernel<RecursionCall>({
  *
  * @param call The step and the batch size.
  * @returns Shader source.
+ * @example The shader of an input step
+ * ```ts
+ * import assert from "node:assert";
+ * import { ntkRecursionWgsl } from "./ntk_recursion.ts";
+ * const wgsl = ntkRecursionWgsl({ kind: "input", out: { h: 1, w: 1, r: 0 }, channels: 2, batch: 1 });
+ * assert.ok(wgsl.startsWith("// ntk recursion: input (batch 1)"));
+ * assert.ok(wgsl.includes("@compute @workgroup_size(256)"));
+ * ```
  */
 export function ntkRecursionWgsl(call: RecursionCall): string {
   return kernel(call).wgsl;
 }
 
-/** Entries per pair of a stage: h·w·(2r + 1)². */
+/**
+ * Entries per pair of a stage: h·w·(2r + 1)².
+ *
+ * @example A 2 x 3 stage of radius 1
+ * ```ts
+ * import assert from "node:assert";
+ * import { stageEntries } from "./ntk_recursion.ts";
+ * assert.equal(stageEntries({ h: 2, w: 3, r: 1 }), 54);
+ * ```
+ */
 export function stageEntries(s: Stage): number {
   return entries(s);
 }
@@ -305,6 +336,20 @@ export function stageEntries(s: Stage): number {
  *
  * @param rt Runtime to record on.
  * @param call The step, batch size and buffers.
+ * @example The input step of one pair of 1 x 1 images
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchNtkRecursion } from "./ntk_recursion.ts";
+ * const rt = await initGpu();
+ * const [pairs, src, dst, diag] = [2, 4, 2, 1].map((n) => rt.pool.acquire(n * 4));
+ * rt.write(pairs, new Float32Array([0, 1])); // the pair (example 0, example 1)
+ * rt.write(src, new Float32Array([1, 2, 3, 4])); // two 1 x 1 images of two channels
+ * const out = { h: 1, w: 1, r: 0 };
+ * dispatchNtkRecursion(rt, { kind: "input", out, channels: 2, batch: 1, count: 1, pairs, src, dst, diag });
+ * assert.deepEqual([...await rt.read(dst, 2)], [5.5, 0]); // K = (1 * 3 + 2 * 4) / 2, then Θ = 0
+ * [pairs, src, dst, diag].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchNtkRecursion(
   rt: Runtime,

@@ -23,6 +23,14 @@ export type OptimizerRule = "adam" | "sgd";
  *
  * @param options Rule and parameter size.
  * @returns Shader source.
+ * @example The SGD shader
+ * ```ts
+ * import assert from "node:assert";
+ * import { optimizerWgsl } from "./optimizer.ts";
+ * const wgsl = optimizerWgsl({ rule: "sgd", size: 3 });
+ * assert.ok(wgsl.startsWith("// sgd update of 3 parameters"));
+ * assert.ok(wgsl.includes("@compute @workgroup_size(256)"));
+ * ```
  */
 export function optimizerWgsl(options: OptimizerKernelOptions): string {
   return optimizerKernel(options).wgsl;
@@ -86,6 +94,20 @@ const optimizerKernel = defineKernel<OptimizerKernelOptions>({
  *
  * @param rt Runtime to record on.
  * @param call Rule, size, buffers (`v` for Adam only) and the eight scalar parameters.
+ * @example One SGD step without momentum
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchOptimizer } from "./optimizer.ts";
+ * const rt = await initGpu();
+ * const [p, g, m] = [rt.pool.acquire(8), rt.pool.acquire(8), rt.pool.acquire(8)];
+ * rt.write(p, new Float32Array([1, 2]));
+ * rt.write(g, new Float32Array([0.5, 1]));
+ * rt.write(m, new Float32Array(2));
+ * dispatchOptimizer(rt, { rule: "sgd", size: 2, p, g, m, scalars: [0.5, 0, 0] }); // lr, momentum, decay
+ * assert.deepEqual([...await rt.read(p, 2)], [0.75, 1.5]);
+ * [p, g, m].forEach((buffer) => rt.pool.release(buffer));
+ * ```
  */
 export function dispatchOptimizer(
   rt: Runtime,

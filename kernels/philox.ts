@@ -61,6 +61,14 @@ fn to_unit(v: u32) -> f32 { return (f32(v >> 8u) + 0.5) * 5.9604644775390625e-8;
  *
  * @param options Size and distribution.
  * @returns Shader source.
+ * @example The shader of a uniform fill
+ * ```ts
+ * import assert from "node:assert";
+ * import { philoxWgsl } from "./philox.ts";
+ * const wgsl = philoxWgsl({ size: 8, distribution: "uniform" });
+ * assert.ok(wgsl.includes("fn philox(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32>"));
+ * assert.ok(wgsl.includes("@compute @workgroup_size(64)"));
+ * ```
  */
 export function philoxWgsl(options: PhiloxOptions): string {
   return philoxKernel(options).wgsl;
@@ -120,6 +128,20 @@ const philoxKernel = defineKernel<PhiloxOptions>({
  * @param rt Runtime to record on.
  * @param call Output buffer, size, distribution and the 64-bit seed as two u32 words plus a stream id.
  * @throws {RangeError} When size is not a positive integer or seed words are not u32.
+ * @example The same seed gives the same values
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchPhilox } from "./philox.ts";
+ * const rt = await initGpu();
+ * const y = rt.pool.acquire(16);
+ * dispatchPhilox(rt, { y, size: 4, distribution: "uniform", seed: [1, 2] });
+ * const first = await rt.read(y, 4);
+ * assert.ok(first.every((v) => v > 0 && v < 1));
+ * dispatchPhilox(rt, { y, size: 4, distribution: "uniform", seed: [1, 2] });
+ * assert.deepEqual(await rt.read(y, 4), first);
+ * rt.pool.release(y);
+ * ```
  */
 export function dispatchPhilox(
   rt: Runtime,

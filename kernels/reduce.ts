@@ -112,6 +112,16 @@ function scaled(expr: string, scale = 1): string {
  *
  * @param options Dimensions and operation.
  * @returns Shader source.
+ * @example A tree-combined sum over 1,000 elements, compiled
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { reduceWgsl } from "./reduce.ts";
+ * const rt = await initGpu();
+ * const wgsl = reduceWgsl({ outer: 2, axis: 1000, inner: 3, op: "sum" });
+ * assert.match(wgsl, /@workgroup_size\(64\)/);
+ * await rt.pipelines.compile(wgsl);
+ * ```
  */
 export function reduceWgsl(options: ReduceKernelOptions): string {
   return reduceKernel(options).wgsl;
@@ -173,6 +183,14 @@ const reduceKernel = defineKernel<ReduceKernelOptions>({
  *
  * @param options Dimensions and operation (axis <= {@linkcode SERIAL_REDUCE_MAX_AXIS}).
  * @returns Shader source.
+ * @example A row maximum, one invocation per row
+ * ```ts
+ * import assert from "node:assert";
+ * import { serialReduceWgsl } from "./reduce.ts";
+ * const wgsl = serialReduceWgsl({ outer: 8, axis: 16, inner: 1, op: "max" });
+ * assert.match(wgsl, /@compute/);
+ * assert.match(wgsl, /max\(/);
+ * ```
  */
 export function serialReduceWgsl(options: ReduceKernelOptions): string {
   return serialReduceKernel(options).wgsl;
@@ -211,7 +229,20 @@ const serialReduceKernel = defineKernel<ReduceKernelOptions>({
   wgsl: serialReduceSource,
 });
 
-/** Reduction shape classes by axis length: up to 64 "short", up to {@linkcode SERIAL_REDUCE_MAX_AXIS} "medium", else "long". */
+/**
+ * Reduction shape classes by axis length: up to 64 "short", up to {@linkcode SERIAL_REDUCE_MAX_AXIS} "medium", else "long".
+ *
+ * @param axis Axis length.
+ * @returns The shape class.
+ * @example The three classes
+ * ```ts
+ * import assert from "node:assert";
+ * import { reduceShapeClass, SERIAL_REDUCE_MAX_AXIS } from "./reduce.ts";
+ * assert.equal(reduceShapeClass(64), "short");
+ * assert.equal(reduceShapeClass(SERIAL_REDUCE_MAX_AXIS), "medium");
+ * assert.equal(reduceShapeClass(SERIAL_REDUCE_MAX_AXIS + 1), "long");
+ * ```
+ */
 export function reduceShapeClass(axis: number): "short" | "medium" | "long" {
   return axis <= 64 ? "short" : axis <= SERIAL_REDUCE_MAX_AXIS ? "medium" : "long";
 }
@@ -232,6 +263,18 @@ export interface ReduceCall extends Omit<ReduceKernelOptions, "scale" | "combine
  * @param rt Runtime to record on.
  * @param call Input buffer `x`, output buffer `y` (outer x inner), the dimensions and optionally the variant.
  * @throws {RangeError} When a dimension is not a positive integer, or a named variant cannot run.
+ * @example Row sums of a 2 x 3 matrix
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchReduce } from "./reduce.ts";
+ * const rt = await initGpu();
+ * const [x, y] = [rt.pool.acquire(24), rt.pool.acquire(8)];
+ * rt.write(x, Float32Array.from([1, 2, 3, 4, 5, 6]));
+ * dispatchReduce(rt, { x, y, outer: 2, axis: 3, inner: 1, op: "sum" });
+ * assert.deepEqual([...await rt.read(y, 2)], [6, 15]);
+ * [x, y].forEach((b) => rt.pool.release(b));
+ * ```
  */
 export function dispatchReduce(rt: Runtime, call: ReduceCall): void {
   const { outer, inner } = call;

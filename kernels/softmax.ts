@@ -57,6 +57,16 @@ export interface SoftmaxKernelOptions {
  *
  * @param options Dimensions and variant.
  * @returns Shader source.
+ * @example A log-softmax over rows of 10, compiled
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { softmaxWgsl } from "./softmax.ts";
+ * const rt = await initGpu();
+ * const wgsl = softmaxWgsl({ outer: 4, axis: 10, inner: 1, log: true, variant: "tree" });
+ * assert.match(wgsl, /@compute/);
+ * await rt.pipelines.compile(wgsl);
+ * ```
  */
 export function softmaxWgsl(options: SoftmaxKernelOptions): string {
   return softmaxKernel(options).wgsl;
@@ -148,7 +158,19 @@ const softmaxKernel = defineKernel<SoftmaxKernelOptions>({
   wgsl: (o, grid) => SOFTMAX_FAMILY.variants[o.variant ?? "tree"].wgsl(o, grid),
 });
 
-/** Softmax shape classes by axis length: up to 64 "short", else "long". */
+/**
+ * Softmax shape classes by axis length: up to 64 "short", else "long".
+ *
+ * @param axis Axis length.
+ * @returns The shape class.
+ * @example Ten classes are short, a thousand long
+ * ```ts
+ * import assert from "node:assert";
+ * import { softmaxShapeClass } from "./softmax.ts";
+ * assert.equal(softmaxShapeClass(10), "short");
+ * assert.equal(softmaxShapeClass(1000), "long");
+ * ```
+ */
 export function softmaxShapeClass(axis: number): "short" | "long" {
   return axis <= 64 ? "short" : "long";
 }
@@ -160,6 +182,18 @@ export function softmaxShapeClass(axis: number): "short" | "long" {
  * @param call Buffers `x`, `y` (same size), dimensions and optionally the variant.
  * @throws {RangeError} When a dimension is not a positive integer, the axis exceeds
  * {@linkcode MAX_SOFTMAX_AXIS}, or a named variant cannot run.
+ * @example Equal logits give equal probabilities
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { dispatchSoftmax } from "./softmax.ts";
+ * const rt = await initGpu();
+ * const [x, y] = [rt.pool.acquire(16), rt.pool.acquire(16)];
+ * rt.write(x, Float32Array.from([0, 0, 5, 5]));
+ * dispatchSoftmax(rt, { x, y, outer: 2, axis: 2, inner: 1 });
+ * assert.deepEqual([...await rt.read(y, 4)], [0.5, 0.5, 0.5, 0.5]);
+ * [x, y].forEach((b) => rt.pool.release(b));
+ * ```
  */
 export function dispatchSoftmax(rt: Runtime, call: SoftmaxKernelOptions & { x: GPUBuffer; y: GPUBuffer }): void {
   const { x, y, ...options } = call;

@@ -23,6 +23,15 @@ const PROBES: readonly SubgroupProbe[] = TUNED_FAMILIES.flatMap((family) => fami
  * @param rt Runtime whose device has the `subgroups` feature.
  * @param extraShaders More WGSL that must compile (tests use it to force a failure).
  * @returns Null when everything compiled and matched, else why not (the runtime stays usable).
+ * @example A shader that does not compile is reported
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { probeSubgroups } from "./subgroup_probe.ts";
+ * const rt = await initGpu();
+ * const why = await probeSubgroups(rt, ["this is not WGSL"]);
+ * assert.ok(why?.startsWith("a subgroup shader did not compile"));
+ * ```
  */
 export async function probeSubgroups(rt: Runtime, extraShaders: string[] = []): Promise<string | null> {
   const shaders = [...PROBES.map((probe) => probe.wgsl()), ...extraShaders];

@@ -50,6 +50,22 @@ function fastest(seconds: Record<string, number>): string {
  * @param rt Runtime.
  * @param store Where choices persist.
  * @returns The choices, `family → shapeClass → variant`.
+ * @example Choices already in the store are read, not timed again
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "./init_gpu.ts";
+ * import { Runtime } from "./runtime.ts";
+ * import { memoryTuningStore } from "./tuning_store.ts";
+ * import { tuneKernels } from "./tuning.ts";
+ * const shared = await initGpu({ tuning: "off" });
+ * const rt = new Runtime(shared.device, shared.adapterName, "doc example adapter");
+ * const store = memoryTuningStore();
+ * const first = await tuneKernels(rt, store); // times every family once (a few seconds here)
+ * const again = new Runtime(shared.device, shared.adapterName, "doc example adapter");
+ * assert.deepEqual(await tuneKernels(again, store), first);
+ * assert.equal(again.stats.dispatches, 0);
+ * assert.equal(again.tuning.get({ family: "matmul", shapeClass: "small" }), first.matmul.small);
+ * ```
  */
 export async function tuneKernels(rt: Runtime, store: TuningStore): Promise<TuningChoices> {
   const stored: TuningChoices = {};

@@ -63,6 +63,14 @@ export interface TuningOptions {
  * @param rt Anything with the adapter's identity (a runtime).
  * @param record The family's name, or `choice <name>` for a named choice.
  * @returns The key.
+ * @example Keys differ by adapter and by record
+ * ```ts
+ * import assert from "node:assert";
+ * import { tuningKey, TUNING_VERSION } from "./tuning_store.ts";
+ * const key = tuningKey({ adapterIdentity: "vendor|arch|device|GPU" }, "matmul");
+ * assert.equal(key, `vendor|arch|device|GPU | rankscope tuning v${TUNING_VERSION} | matmul`);
+ * assert.notEqual(tuningKey({ adapterIdentity: "other" }, "matmul"), key);
+ * ```
  */
 export function tuningKey(rt: { readonly adapterIdentity: string }, record: string): string {
   return `${rt.adapterIdentity} | rankscope tuning v${TUNING_VERSION} | ${record}`;

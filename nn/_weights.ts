@@ -4,7 +4,7 @@
  * @module
  */
 import { Tensor } from "../ops/tensor.ts";
-import { add, mul } from "../ops/elementwise.ts";
+import { add, mul } from "../ops/arithmetic.ts";
 import { randomNormal, randomUniform } from "../ops/random.ts";
 import { checkInitScheme, initStd, initWeights } from "./init.ts";
 import { checkBoolean, checkChoice, checkNumber } from "../check/args.ts";

@@ -7,11 +7,13 @@ import type { DescribedLayer, LayerStructure } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { ACTIVATION_FUNCTIONS, type ActivationName } from "../model/activations.ts";
 import { describe } from "../check/args.ts";
+import type { LayerState, StatefulLayer } from "./state.ts";
+import { checkState } from "./_state.ts";
 
 export type { ActivationName };
 
 /** An elementwise nonlinearity as a layer. */
-export class Activation implements DescribedLayer {
+export class Activation implements DescribedLayer, StatefulLayer {
   /** Which function. */
   readonly kind: ActivationName;
   /** Description. */
@@ -51,5 +53,21 @@ export class Activation implements DescribedLayer {
   /** Trainable parameters: No parameters. */
   parameters(): Tensor[] {
     return [];
+  }
+
+  /** The layer's state by name: none. */
+  stateDict(): Record<string, Tensor> {
+    return {};
+  }
+
+  /**
+   * Checks that `state` is empty (the layer holds no tensors).
+   *
+   * @param state A Float32Array per name of {@linkcode Activation.stateDict}, each of its tensor's size.
+   * @throws {TypeError} When the state is not an object of Float32Arrays.
+   * @throws {RangeError} When a name is missing or unknown, or a size differs (nothing is changed).
+   */
+  loadState(state: LayerState): void {
+    checkState(`load state into ${this.name}`, {}, state);
   }
 }

@@ -4,16 +4,20 @@
  * @module
  */
 import type { ForwardMode, Layer } from "../model/parameterized.ts";
-import { formatShape, keep, noGrad, Tensor } from "../ops/tensor.ts";
-import { add, div, map, mul, sqrt, square, sub } from "../ops/elementwise.ts";
-import { mean } from "../ops/reduce.ts";
+import { formatShape, Tensor } from "../ops/tensor.ts";
+import { keep, noGrad } from "../ops/scope.ts";
+import { add, div, mul, sub } from "../ops/arithmetic.ts";
+import { map, sqrt, square } from "../ops/elementwise.ts";
+import { mean } from "../ops/arithmetic.ts";
 import { checkNumber, checkOptions, describe } from "../check/args.ts";
+import type { LayerState, StatefulLayer } from "./state.ts";
+import { checkState, replaceTensor } from "./_state.ts";
 
 /**
  * Batch normalisation over the batch of [batch, features] input: in "train" mode it normalises with the
  * batch mean and (biased) variance and updates running statistics; in "eval" mode it uses those.
  */
-export class BatchNorm1d implements Layer {
+export class BatchNorm1d implements Layer, StatefulLayer {
   /** Scale γ [features]. */
   gamma: Tensor;
   /** Shift β [features]. */
@@ -91,5 +95,25 @@ export class BatchNorm1d implements Layer {
   /** Trainable parameters: γ and β. */
   parameters(): Tensor[] {
     return [this.gamma, this.beta];
+  }
+
+  /** The layer's state by name: `gamma`, `beta`, and the buffers `runningMean` and `runningVar`. */
+  stateDict(): Record<string, Tensor> {
+    return { gamma: this.gamma, beta: this.beta, runningMean: this.runningMean, runningVar: this.runningVar };
+  }
+
+  /**
+   * Replaces the layer's state with copies of `state` (like PyTorch's `load_state_dict`).
+   *
+   * @param state A Float32Array per name of {@linkcode BatchNorm1d.stateDict}, each of its tensor's size.
+   * @throws {TypeError} When the state is not an object of Float32Arrays.
+   * @throws {RangeError} When a name is missing or unknown, or a size differs (nothing is changed).
+   */
+  loadState(state: LayerState): void {
+    checkState(`load state into ${this.name}`, this.stateDict(), state);
+    this.gamma = replaceTensor(this.gamma, state.gamma);
+    this.beta = replaceTensor(this.beta, state.beta);
+    this.runningMean = replaceTensor(this.runningMean, state.runningMean);
+    this.runningVar = replaceTensor(this.runningVar, state.runningVar);
   }
 }

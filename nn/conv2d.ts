@@ -9,9 +9,11 @@ import { conv2d } from "../ops/conv.ts";
 import { affine, makeWeights, type Scales, WEIGHT_OPTION_KEYS } from "./_weights.ts";
 import type { WeightOptions } from "./weight_options.ts";
 import { checkChoice, checkNumber, checkOptions } from "../check/args.ts";
+import type { LayerState, StatefulLayer } from "./state.ts";
+import { checkState, replaceTensor } from "./_state.ts";
 
 /** 2-D convolution layer over NHWC input with HWIO filters. */
-export class Conv2d implements DescribedLayer {
+export class Conv2d implements DescribedLayer, StatefulLayer {
   /** Filters [kh, kw, in, out]. */
   filters: Tensor;
   /** Bias [out], or null. */
@@ -86,5 +88,23 @@ export class Conv2d implements DescribedLayer {
   /** Trainable parameters: Filters and bias. */
   parameters(): Tensor[] {
     return this.bias ? [this.filters, this.bias] : [this.filters];
+  }
+
+  /** The layer's state by name: `filters` and, when it has one, `bias`. */
+  stateDict(): Record<string, Tensor> {
+    return this.bias ? { filters: this.filters, bias: this.bias } : { filters: this.filters };
+  }
+
+  /**
+   * Replaces the layer's state with copies of `state` (like PyTorch's `load_state_dict`).
+   *
+   * @param state A Float32Array per name of {@linkcode Conv2d.stateDict}, each of its tensor's size.
+   * @throws {TypeError} When the state is not an object of Float32Arrays.
+   * @throws {RangeError} When a name is missing or unknown, or a size differs (nothing is changed).
+   */
+  loadState(state: LayerState): void {
+    checkState(`load state into ${this.name}`, this.stateDict(), state);
+    this.filters = replaceTensor(this.filters, state.filters);
+    if (this.bias) this.bias = replaceTensor(this.bias, state.bias);
   }
 }

@@ -9,9 +9,11 @@ import { matmul } from "../ops/matmul.ts";
 import { affine, makeWeights, type Scales, WEIGHT_OPTION_KEYS } from "./_weights.ts";
 import type { WeightOptions } from "./weight_options.ts";
 import { checkNumber, checkOptions } from "../check/args.ts";
+import type { LayerState, StatefulLayer } from "./state.ts";
+import { checkState, replaceTensor } from "./_state.ts";
 
 /** Fully connected layer y = x W + b (or its NTK parameterization) with W of shape [in, out]. */
-export class Dense implements DescribedLayer {
+export class Dense implements DescribedLayer, StatefulLayer {
   /** Weights [in, out]. */
   weights: Tensor;
   /** Bias [out], or null. */
@@ -66,5 +68,23 @@ export class Dense implements DescribedLayer {
   /** Trainable parameters: Weights and bias. */
   parameters(): Tensor[] {
     return this.bias ? [this.weights, this.bias] : [this.weights];
+  }
+
+  /** The layer's state by name: `weights` and, when it has one, `bias`. */
+  stateDict(): Record<string, Tensor> {
+    return this.bias ? { weights: this.weights, bias: this.bias } : { weights: this.weights };
+  }
+
+  /**
+   * Replaces the layer's state with copies of `state` (like PyTorch's `load_state_dict`).
+   *
+   * @param state A Float32Array per name of {@linkcode Dense.stateDict}, each of its tensor's size.
+   * @throws {TypeError} When the state is not an object of Float32Arrays.
+   * @throws {RangeError} When a name is missing or unknown, or a size differs (nothing is changed).
+   */
+  loadState(state: LayerState): void {
+    checkState(`load state into ${this.name}`, this.stateDict(), state);
+    this.weights = replaceTensor(this.weights, state.weights);
+    if (this.bias) this.bias = replaceTensor(this.bias, state.bias);
   }
 }

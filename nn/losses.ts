@@ -3,9 +3,12 @@
  *
  * @module
  */
-import { formatShape, noGrad, Tensor } from "../ops/tensor.ts";
-import { abs, add, log, mapInternal, mul, neg, relu, square, sub } from "../ops/elementwise.ts";
-import { mean, sum } from "../ops/reduce.ts";
+import { formatShape, Tensor } from "../ops/tensor.ts";
+import { noGrad } from "../ops/scope.ts";
+import { abs, log, relu, square } from "../ops/elementwise.ts";
+import { add, mul, neg, sub } from "../ops/arithmetic.ts";
+import { mapInternal } from "../ops/_map.ts";
+import { mean, sum } from "../ops/arithmetic.ts";
 import { logSoftmax, softmax } from "../ops/softmax.ts";
 import { checkTensor } from "../ops/_args.ts";
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./accuracy.ts";
 export * from "./activation.ts";
 export * from "./avg_pool2d.ts";
 export * from "./batch_norm1d.ts";
@@ -11,11 +12,13 @@ export * from "./dense.ts";
 export * from "./flatten.ts";
 export * from "./init.ts";
 export * from "./losses.ts";
+export * from "./mlp.ts";
 export * from "./optimizers.ts";
 export * from "./per_example.ts";
 export * from "./residual.ts";
 export * from "./rff.ts";
 export * from "./sequential.ts";
+export * from "./state.ts";
 export * from "./train.ts";
 export * from "./weight_options.ts";
 export * from "../model/parameterized.ts";

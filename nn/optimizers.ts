@@ -4,7 +4,8 @@
  * @module
  */
 import { updateInPlace } from "../ops/update_in_place.ts";
-import { formatShape, keep, type Tensor } from "../ops/tensor.ts";
+import { formatShape, type Tensor } from "../ops/tensor.ts";
+import { keep } from "../ops/scope.ts";
 import { full } from "../ops/elementwise.ts";
 import { checkOptions } from "../check/args.ts";
 

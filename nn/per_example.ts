@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { tidy } from "../ops/tensor.ts";
+import { tidy } from "../ops/scope.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
-import { mul } from "../ops/elementwise.ts";
+import { mul } from "../ops/arithmetic.ts";
 import { convExampleGradients, forwardScales, layerSignals } from "../model/layer_signals.ts";
 import type { Sequential } from "./sequential.ts";
 

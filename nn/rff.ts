@@ -6,10 +6,13 @@
 import type { Layer } from "../model/parameterized.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { matmul } from "../ops/matmul.ts";
-import { add, cos, mul, sin } from "../ops/elementwise.ts";
+import { add, mul } from "../ops/arithmetic.ts";
+import { cos, sin } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
 import { randomNormal, randomUniform } from "../ops/random.ts";
 import { checkChoice, checkNumber, checkOptions } from "../check/args.ts";
+import type { LayerState, StatefulLayer } from "./state.ts";
+import { checkState, replaceTensor } from "./_state.ts";
 
 /** Options for {@linkcode RFF}. */
 export interface RffOptions {
@@ -29,11 +32,11 @@ export interface RffOptions {
 }
 
 /** Random Fourier features: frozen cos/sin pairs, or the original study's trainable sines (see {@linkcode RffOptions}). */
-export class RFF implements Layer {
+export class RFF implements Layer, StatefulLayer {
   /** Frequencies [features, in]. */
-  readonly frequencies: Tensor;
+  frequencies: Tensor;
   /** Phases [features] of the `"sine"` variant (null for `"fourier"`). */
-  readonly phases: Tensor | null;
+  phases: Tensor | null;
   /** Which variant. */
   readonly variant: "fourier" | "sine";
   /** Description. */
@@ -85,5 +88,23 @@ export class RFF implements Layer {
   /** Trainable parameters: none for `"fourier"` (B is frozen), [B, b] for `"sine"`. */
   parameters(): Tensor[] {
     return this.phases ? [this.frequencies, this.phases] : [];
+  }
+
+  /** The layer's state by name: `frequencies` (frozen or trained) and, for `"sine"`, `phases`. */
+  stateDict(): Record<string, Tensor> {
+    return this.phases ? { frequencies: this.frequencies, phases: this.phases } : { frequencies: this.frequencies };
+  }
+
+  /**
+   * Replaces the layer's state with copies of `state` (like PyTorch's `load_state_dict`).
+   *
+   * @param state A Float32Array per name of {@linkcode RFF.stateDict}, each of its tensor's size.
+   * @throws {TypeError} When the state is not an object of Float32Arrays.
+   * @throws {RangeError} When a name is missing or unknown, or a size differs (nothing is changed).
+   */
+  loadState(state: LayerState): void {
+    checkState(`load state into ${this.name}`, this.stateDict(), state);
+    this.frequencies = replaceTensor(this.frequencies, state.frequencies);
+    if (this.phases) this.phases = replaceTensor(this.phases, state.phases);
   }
 }

@@ -3,12 +3,15 @@
  *
  * @module
  */
-import { keep, type Tensor } from "../ops/tensor.ts";
+import { keep } from "../ops/scope.ts";
+import { type Tensor } from "../ops/tensor.ts";
 import { checkLayer, type ForwardMode, type Layer } from "../model/parameterized.ts";
 import { describe } from "../check/args.ts";
+import type { LayerState, StatefulLayer } from "./state.ts";
+import { loadPrefixedState, prefixedState } from "./_state.ts";
 
 /** A stack of layers. */
-export class Sequential implements Layer {
+export class Sequential implements Layer, StatefulLayer {
   /** The layers, in order. */
   readonly layers: readonly Layer[];
   /** Description. */
@@ -64,6 +67,31 @@ export class Sequential implements Layer {
   /** Number of scalar parameters. */
   get parameterCount(): number {
     return this.parameters().reduce((s, p) => s + p.size, 0);
+  }
+
+  /**
+   * Every layer's state by `"<index>.<name>"` (`"0.weights"`, `"1.runningMean"`), in layer order.
+   *
+   * @returns Name → tensor.
+   * @throws {TypeError} When a layer has no `stateDict`.
+   */
+  stateDict(): Record<string, Tensor> {
+    return prefixedState("read the state of Sequential", this.#named());
+  }
+
+  /**
+   * Replaces every layer's state with copies of `state` (like PyTorch's `load_state_dict`).
+   *
+   * @param state A Float32Array per name of {@linkcode Sequential.stateDict}, each of its tensor's size.
+   * @throws {TypeError} When the state is not an object of Float32Arrays, or a layer has no `loadState`.
+   * @throws {RangeError} When a name is missing or unknown, or a size differs (nothing is changed).
+   */
+  loadState(state: LayerState): void {
+    loadPrefixedState("load state into Sequential", this.#named(), state);
+  }
+
+  #named(): [string, Layer][] {
+    return this.layers.map((l, i) => [String(i), l]);
   }
 
   /** Excludes every parameter from open `tidy` scopes (call after building a model inside one). */

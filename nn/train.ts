@@ -5,7 +5,8 @@
  * @module
  */
 import { checkLayer, type Layer } from "../model/parameterized.ts";
-import { type CreateOptions, noGrad, Tensor, tidy } from "../ops/tensor.ts";
+import { type CreateOptions, Tensor } from "../ops/tensor.ts";
+import { noGrad, tidy } from "../ops/scope.ts";
 import { grad } from "../ops/autodiff.ts";
 import { hostPermutation } from "../ops/random.ts";
 import { ProgressBar } from "../cli/progress.ts";
@@ -50,14 +51,22 @@ export interface FitOptions {
   seed?: number;
   /** Shuffle each epoch (default true). */
   shuffle?: boolean;
+  /**
+   * The row order of an epoch, a permutation of 0..n−1, in place of `seed` and `shuffle` (e.g. each epoch's
+   * permutation from a stream of your own).
+   */
+  order?: (epoch: number) => Uint32Array;
   /** Read the loss back every k steps (default 10); each read waits for the GPU. */
   lossEvery?: number;
-  /** Called every `callbackEvery` steps (with `loss` on steps where it was read). */
-  onStep?: (info: StepInfo) => void | Promise<void>;
+  /**
+   * Called every `callbackEvery` steps (with `loss` on steps where it was read); returning `"stop"` ends
+   * training after this step (the epoch's loss so far is recorded; `onEpoch` is not called for it).
+   */
+  onStep?: (info: StepInfo) => void | "stop" | Promise<void | "stop">;
   /** Steps between `onStep` calls (default 1). */
   callbackEvery?: number;
-  /** Called at the end of every epoch with the mean of the losses read in it. */
-  onEpoch?: (info: { epoch: number; loss: number }) => void | Promise<void>;
+  /** Called at the end of every epoch with the mean of the losses read in it; returning `"stop"` ends training. */
+  onEpoch?: (info: { epoch: number; loss: number }) => void | "stop" | Promise<void | "stop">;
   /** Stop when the epoch loss has not improved by `minDelta` for `patience` epochs, or fell below `target`. */
   earlyStopping?: { patience?: number; minDelta?: number; target?: number };
   /** Where to draw a progress bar (e.g. stderr); none by default. */
@@ -72,8 +81,8 @@ export interface FitResult {
   stepLoss: { step: number; loss: number }[];
   /** Steps taken. */
   steps: number;
-  /** Why it stopped. */
-  stopped: "epochs" | "patience" | "target";
+  /** Why it stopped: all epochs run, early stopping, or a callback returned `"stop"`. */
+  stopped: "epochs" | "patience" | "target" | "callback";
 }
 
 /**
@@ -116,7 +125,7 @@ function checkFitCallbacks(options: FitOptions): void {
       `Cannot fit: options.loss must be a loss function such as mseLoss (got ${describe(options.loss)})`,
     );
   }
-  for (const name of ["onStep", "onEpoch", "progress"] as const) {
+  for (const name of ["onStep", "onEpoch", "progress", "order"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
       throw new TypeError(`Cannot fit: options.${name} must be a function (got ${describe(options[name])})`);
     }
@@ -174,6 +183,7 @@ const FIT_OPTION_KEYS: readonly string[] = [
   "loss",
   "seed",
   "shuffle",
+  "order",
   "dropRemainder",
   "lossEvery",
   "callbackEvery",
@@ -182,6 +192,24 @@ const FIT_OPTION_KEYS: readonly string[] = [
   "earlyStopping",
   "progress",
 ];
+
+/** The row order of an epoch: the caller's, the seeded shuffle (one stream of the seed per epoch), or 0..n−1. */
+function epochOrder(options: FitOptions, n: number, epoch: number): Uint32Array {
+  if (options.order) {
+    const order = options.order(epoch);
+    if (!(order instanceof Uint32Array) || order.length !== n) {
+      throw new RangeError(
+        `Cannot fit: options.order(${epoch}) must return a Uint32Array of the ${n} row indices (got ${describe(order)}${
+          order instanceof Uint32Array ? ` of length ${order.length}` : ""
+        })`,
+      );
+    }
+    return order;
+  }
+  return options.shuffle === false
+    ? Uint32Array.from({ length: n }, (_, i) => i)
+    : hostPermutation(n, options.seed ?? 0, epoch);
+}
 
 /**
  * Trains a model with minibatch gradient steps.
@@ -206,10 +234,9 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
   const result: FitResult = { epochLoss: [], stepLoss: [], steps: 0, stopped: "epochs" };
   let best = Infinity, since = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = options.shuffle === false
-      ? Uint32Array.from({ length: n }, (_, i) => i)
-      : hostPermutation(n, options.seed ?? 0, epoch); // one stream of the seed per epoch
+    const order = epochOrder(options, n, epoch);
     const read: number[] = [];
+    let stopNow = false;
     for (let b = 0; b < stepsPerEpoch; b++) {
       const rows = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
       // Each read is a GPU sync: read every `lossEvery` steps, and at an epoch's end only when something
@@ -236,13 +263,17 @@ export async function fit(model: Layer, data: Dataset, options: FitOptions): Pro
       }
       bar?.update(result.steps, lossValue !== undefined ? `loss ${lossValue.toPrecision(4)}` : "");
       if (result.steps % Math.max(1, options.callbackEvery ?? 1) === 0) {
-        await options.onStep?.({ epoch, step: result.steps, loss: lossValue });
+        stopNow = await options.onStep?.({ epoch, step: result.steps, loss: lossValue }) === "stop";
+        if (stopNow) break;
       }
     }
     // Mean of the losses read during the epoch (NaN when none was read).
     const epochLoss = read.length ? read.reduce((s, v) => s + v, 0) / read.length : NaN;
     result.epochLoss.push(epochLoss);
-    await options.onEpoch?.({ epoch, loss: epochLoss });
+    if (stopNow || await options.onEpoch?.({ epoch, loss: epochLoss }) === "stop") {
+      result.stopped = "callback";
+      break;
+    }
     const stop = options.earlyStopping;
     if (stop) {
       if (stop.target !== undefined && epochLoss <= stop.target) {

@@ -377,6 +377,24 @@ function buildSlots(): Record<string, Slot[]> {
       { arg: "lr", call: (v) => new r.Sgd({ lr: v as number }), bad: [...NOT_NONNEGATIVE, undefined] },
       { arg: "momentum", call: (v) => new r.Sgd({ lr: 1, momentum: v as number }), bad: [1.5, -1, NaN, "x", null] },
     ],
+    mlp: [
+      { arg: "widths", call: (v) => r.mlp(v as Any), bad: [5, "x", null, undefined, {}, [], [2]] },
+      { arg: "widths[1]", call: (v) => r.mlp([2, v as number, 1]), bad: NOT_COUNT },
+      opts((o) => r.mlp([2, 1], o)),
+      { arg: "options.seed", call: (v) => r.mlp([2, 1], { seed: v as number }), bad: NOT_SEED },
+      { arg: "options.batchNorm", call: (v) => r.mlp([2, 1], { batchNorm: v as boolean }), bad: NOT_BOOLEAN },
+    ],
+    accuracy: [
+      { arg: "model", call: (v) => r.accuracy(v as Any, data()), bad: NOT_LAYER },
+      { arg: "data", call: (v) => r.accuracy(model(), v as Any), bad: [5, "x", null, undefined, {}, []] },
+      opts((o) => r.accuracy(model(), data(), o)),
+      {
+        arg: "options.threshold",
+        call: (v) => r.accuracy(model(), data(), { threshold: v as number }),
+        bad: [NaN, "x", null, {}],
+      },
+    ],
+    saveState: [{ arg: "layer", call: (v) => r.saveState(v as Any), bad: NOT_LAYER }],
     fit: [
       {
         arg: "model",
@@ -393,6 +411,7 @@ function buildSlots(): Record<string, Slot[]> {
       { arg: "options.loss", call: (v) => fit({ loss: v }), bad: [undefined, 5, {}, null] },
       { arg: "epochs", call: (v) => fit({ epochs: v }), bad: [-1, 2.5, NaN, "x", null] },
       { arg: "batchSize", call: (v) => fit({ batchSize: v }), bad: NOT_COUNT },
+      { arg: "options.order", call: (v) => fit({ order: v }), bad: [5, "x", null, {}] },
       {
         arg: "options.earlyStopping",
         call: (v) => fit({ earlyStopping: v }),

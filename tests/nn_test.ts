@@ -466,3 +466,254 @@ Deno.test("fit() with dropRemainder skips the short last batch of every epoch", 
   assert.equal((await run(false)).steps, 6);
   assert.deepEqual(rows, [4, 4, 2, 4, 4, 2]);
 });
+
+/** Every tensor of a layer's state, read back. */
+async function readState(layer: r.StatefulLayer): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const [name, t] of Object.entries(layer.stateDict())) out[name] = Array.from(await t.toArray());
+  return out;
+}
+
+/** One model of every layer class: dense, batch norm, residual, both RFF variants; and a CNN. */
+function stateModels(): { name: string; model: r.Sequential; x: r.Tensor }[] {
+  const dense = new r.Sequential([
+    new r.RFF(2, 3, { scale: 1, seed: 1, variant: "sine" }),
+    new r.Dense(3, 4, { seed: 2, init: "torch" }),
+    new r.BatchNorm1d(4),
+    new r.Activation("tanh"),
+    new r.Residual(
+      new r.Sequential([new r.Dense(4, 4, { seed: 3, stream: 1, bias: false }), new r.Activation("relu")]),
+    ),
+    new r.RFF(4, 2, { scale: 0.5, seed: 4 }),
+    new r.Dense(4, 1, { seed: 5 }),
+  ]);
+  const cnn = new r.Sequential([
+    new r.Conv2d(1, 2, 3, { seed: 6, padding: "same", init: "torch" }),
+    new r.AvgPool2d(2),
+    new r.Flatten(),
+    new r.Dense(8, 1, { seed: 7 }),
+  ]);
+  return [
+    { name: "dense", model: dense, x: r.Tensor.fromArray(seededValues(10, 8), [5, 2]) },
+    { name: "cnn", model: cnn, x: r.Tensor.fromArray(seededValues(32, 11), [2, 4, 4, 1]) },
+  ];
+}
+
+Deno.test("saveState → perturb → loadState restores every parameter and buffer exactly", async (t) => {
+  await r.initGpu();
+  for (const { name, model, x } of stateModels()) {
+    await t.step(name, async () => {
+      const saved = await r.saveState(model);
+      const before = await readState(model);
+      const grads = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, v.requiresGrad]));
+      assert.deepEqual(Object.keys(saved), Object.keys(before));
+      assert.deepEqual(Object.fromEntries(Object.entries(saved).map(([k, v]) => [k, Array.from(v)])), before);
+      // Perturb: train (moves the weights and batch norm's running statistics), then overwrite one tensor.
+      const n = x.shape[0];
+      await r.fit(model, { x: await x.toArray(), xShape: x.shape, y: new Float32Array(n).fill(1), yShape: [n, 1] }, {
+        loss: r.mseLoss,
+        optimizer: new r.Adam({ lr: 0.1 }),
+        epochs: 3,
+      });
+      const first = Object.keys(saved)[0];
+      const trained = await r.saveState(model);
+      model.loadState({ ...trained, [first]: trained[first].map((v) => v + 1) });
+      const moved = await readState(model);
+      for (const key of Object.keys(before)) {
+        if (key === first || key.endsWith("frequencies") && !key.startsWith("0.")) continue;
+        assert.notDeepEqual(moved[key], before[key], `${key} did not move`);
+      }
+      model.loadState(saved);
+      assert.deepEqual(await readState(model), before);
+      const after = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, v.requiresGrad]));
+      assert.deepEqual(after, grads);
+      assert.deepEqual(model.parameters().map((p) => p.requiresGrad), model.parameters().map(() => true));
+    });
+  }
+  const names = Object.keys(stateModels()[0].model.stateDict());
+  assert.deepEqual(names, [
+    "0.frequencies",
+    "0.phases",
+    "1.weights",
+    "1.bias",
+    "2.gamma",
+    "2.beta",
+    "2.runningMean",
+    "2.runningVar",
+    "4.inner.0.weights",
+    "5.frequencies",
+    "6.weights",
+    "6.bias",
+  ]);
+});
+
+Deno.test("loadState refuses a mismatched state and changes nothing", async (t) => {
+  await r.initGpu();
+  const model = new r.Sequential([new r.Dense(2, 3, { seed: 1 }), new r.BatchNorm1d(3), new r.Activation("relu")]);
+  const saved = await r.saveState(model);
+  const live = model.stateDict();
+  const cases: [string, unknown, ErrorConstructor, RegExp][] = [
+    ["a missing name", { ...saved, "1.runningVar": undefined }, RangeError, /missing "1\.runningVar"/],
+    ["an unknown name", { ...saved, "2.weights": new Float32Array(1) }, RangeError, /unknown name "2\.weights"/],
+    [
+      "a wrong size",
+      { ...saved, "0.weights": new Float32Array(5) },
+      RangeError,
+      /state\["0\.weights"\] has 5 values but the tensor of shape \[2, 3\] needs 6/,
+    ],
+    ["a plain array", { ...saved, "0.bias": [0, 0, 0] }, TypeError, /state\["0\.bias"\] must be a Float32Array/],
+    ["no object", null, TypeError, /state must be an object of Float32Arrays/],
+  ];
+  for (const [what, state, type, message] of cases) {
+    await t.step(what, () => {
+      assert.throws(() => model.loadState(state as r.LayerState), (e: Error) => {
+        assert.ok(e instanceof type, `${e.name}: ${e.message}`);
+        assert.match(e.message, /^Cannot load state into Sequential: /);
+        assert.match(e.message, message);
+        return true;
+      });
+      const now = model.stateDict();
+      for (const key of Object.keys(live)) assert.equal(now[key], live[key], `${key} was replaced`);
+    });
+  }
+  await t.step("a leaf layer names itself", () => {
+    assert.throws(
+      () => new r.Dense(2, 3).loadState({ weights: new Float32Array(6) }),
+      (e: Error) =>
+        e instanceof RangeError && /^Cannot load state into Dense\(2→3\): state is missing "bias"/.test(e.message),
+    );
+    assert.throws(
+      () => new r.Activation("tanh").loadState({ x: new Float32Array(1) }),
+      (e: Error) => e instanceof RangeError && /unknown name "x" \(the layer's: none\)/.test(e.message),
+    );
+  });
+  await t.step("a layer without stateDict", async () => {
+    const custom = { name: "Custom", forward: (x: r.Tensor) => x, parameters: () => [] };
+    const wrapped = new r.Sequential([new r.Dense(2, 2), custom]);
+    assert.throws(() => wrapped.stateDict(), (e: Error) =>
+      e instanceof TypeError &&
+      e.message === "Cannot read the state of Sequential: layer 1 (Custom) has no stateDict and loadState methods");
+    await assert.rejects(() => r.saveState(custom as unknown as r.StatefulLayer), TypeError);
+  });
+});
+
+Deno.test("mlp() builds the Dense stack the experiments wrote by hand", async (t) => {
+  await r.initGpu();
+  await t.step("layers, streams and init match a hand-built network", async () => {
+    const built = r.mlp([2, 3, 3, 1], {
+      activation: "tanh",
+      outputActivation: "sigmoid",
+      init: "he",
+      outputInit: "glorot",
+      batchNorm: true,
+      seed: 4,
+    });
+    assert.deepEqual(built.layers.map((l) => l.name), [
+      "Dense(2→3)",
+      "BatchNorm1d(3)",
+      "tanh",
+      "Dense(3→3)",
+      "BatchNorm1d(3)",
+      "tanh",
+      "Dense(3→1)",
+      "sigmoid",
+    ]);
+    const hand = [
+      new r.Dense(2, 3, { seed: 4, stream: 0, init: "he" }),
+      new r.Dense(3, 3, { seed: 4, stream: 1, init: "he" }),
+      new r.Dense(3, 1, { seed: 4, stream: 2, init: "glorot" }),
+    ];
+    const dense = built.layers.filter((l) => l instanceof r.Dense) as r.Dense[];
+    for (let k = 0; k < 3; k++) assert.deepEqual(await dense[k].weights.toArray(), await hand[k].weights.toArray());
+  });
+  await t.step("residual blocks, no bias, first stream", () => {
+    const m = r.mlp([1, 4, 4, 4, 1], { residual: true, bias: false, stream: 2 });
+    assert.deepEqual(m.layers.map((l) => l.name), [
+      "Dense(1→4)",
+      "relu",
+      "Residual(Sequential(Dense(4→4), relu))",
+      "Residual(Sequential(Dense(4→4), relu))",
+      "Dense(4→1)",
+    ]);
+    assert.equal(m.parameters().length, 4);
+  });
+  await t.step("bad input", () => {
+    assert.throws(
+      () => r.mlp([3]),
+      (e: Error) => e instanceof RangeError && /^Cannot build mlp: widths/.test(e.message),
+    );
+    assert.throws(() => r.mlp([2, 0, 1]), (e: Error) => e instanceof RangeError && /widths\[1\]/.test(e.message));
+    assert.throws(
+      () => r.mlp([2, 4, 3, 1], { residual: true }),
+      (e: Error) => e instanceof RangeError && /equal hidden widths/.test(e.message),
+    );
+    assert.throws(() => r.mlp([2, 1], { bias: 1 as unknown as boolean }), TypeError);
+    assert.throws(() => r.mlp([2, 1], { depth: 2 } as r.MlpOptions), TypeError);
+  });
+});
+
+Deno.test("accuracy() counts thresholded, argmax and one-hot predictions", async (t) => {
+  await r.initGpu();
+  const x = Float32Array.from([-2, 1, 3, -1, 0.5, -0.5]);
+  await t.step("one column: p > threshold", async () => {
+    const data = { x, xShape: [6, 1], y: Float32Array.from([0, 1, 1, 1, 1, 0]), yShape: [6, 1] };
+    assert.equal(await r.accuracy(new r.Activation("sigmoid"), data), 5 / 6);
+    assert.equal(await r.accuracy(new r.Activation("sigmoid"), data, { threshold: 0.7 }), 4 / 6);
+  });
+  await t.step("k columns: argmax against class indices or one-hot rows", async () => {
+    const wide = { x, xShape: [3, 2], y: Float32Array.from([1, 0, 1]), yShape: [3] };
+    assert.equal(await r.accuracy(new r.Activation("relu"), wide), 2 / 3);
+    const oneHot = { ...wide, y: Float32Array.from([1, 0, 1, 0, 0, 1]), yShape: [3, 2] };
+    assert.equal(await r.accuracy(new r.Activation("relu"), oneHot), 1 / 3);
+  });
+  await t.step("targets of another shape", async () => {
+    const bad = { x, xShape: [3, 2], y: new Float32Array(9), yShape: [3, 3] };
+    await assert.rejects(
+      () => r.accuracy(new r.Activation("relu"), bad),
+      (e: Error) => e instanceof RangeError && /^Cannot compute accuracy: targets of shape \[3, 3\]/.test(e.message),
+    );
+  });
+});
+
+Deno.test('fit() takes each epoch\'s row order from options.order and stops when a callback returns "stop"', async () => {
+  await r.initGpu();
+  const data = {
+    x: Float32Array.from([1, 2, 3, 4]),
+    xShape: [4, 1],
+    y: Float32Array.from([10, 20, 30, 40]),
+    yShape: [4, 1],
+  };
+  const targets: r.Tensor[] = [];
+  const record = (pred: r.Tensor, target: r.Tensor) => {
+    targets.push(r.keep(target));
+    return r.mseLoss(pred, target);
+  };
+  const orders = [[3, 2, 1, 0], [1, 3, 0, 2], [0, 1, 2, 3]];
+  const model = new r.Sequential([new r.Dense(1, 1, { seed: 1 })]);
+  const run = await r.fit(model, data, {
+    loss: record,
+    optimizer: new r.Sgd({ lr: 0.001 }),
+    epochs: 5,
+    batchSize: 2,
+    order: (epoch) => Uint32Array.from(orders[epoch]),
+    onStep: ({ step }) => step === 5 ? "stop" : undefined,
+  });
+  assert.deepEqual([run.steps, run.stopped, run.epochLoss.length], [5, "callback", 3]);
+  const rows = await Promise.all(targets.map(async (t) => Array.from(await t.toArray())));
+  assert.deepEqual(rows, [[40, 30], [20, 10], [20, 40], [10, 30], [10, 20]]);
+  const early = await r.fit(model, data, {
+    loss: r.mseLoss,
+    optimizer: new r.Sgd({ lr: 0.001 }),
+    epochs: 2,
+    batchSize: 2,
+    onEpoch: () => "stop",
+  });
+  assert.deepEqual([early.steps, early.stopped], [2, "callback"]);
+  await assert.rejects(
+    () => r.fit(model, data, { loss: r.mseLoss, optimizer: new r.Sgd({ lr: 0.01 }), order: () => new Uint32Array(3) }),
+    (e: Error) =>
+      e instanceof RangeError &&
+      e.message ===
+        "Cannot fit: options.order(0) must return a Uint32Array of the 4 row indices (got a Uint32Array of length 3)",
+  );
+});

@@ -40,6 +40,8 @@ const CALLS: Record<string, (options: object) => unknown> = {
   initWeights: (o) => r.initWeights([2, 3], "he", { seed: 1, fanIn: 2, fanOut: 3, ...o }),
   Adam: (o) => new r.Adam({ lr: 0.01, ...o }),
   Sgd: (o) => new r.Sgd({ lr: 0.01, ...o }),
+  mlp: (o) => r.mlp([2, 1], o),
+  accuracy: (o) => r.accuracy(new r.Dense(2, 1), tinyData(), o),
   fit: (o) => r.fit(new r.Dense(2, 1), tinyData(), { epochs: 1, batchSize: 2, ...o } as r.FitOptions),
   cka: (o) => r.cka(r.Tensor.fromArray([1, 0, 0, 2, 3, 1], [3, 2]), r.Tensor.fromArray([1, 2, 4], [3, 1]), o),
   kernelAlignment: (o) => r.kernelAlignment(r.Tensor.fromArray([1, 0, 0, 2], [2, 2]), [0, 1], o),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Tensor } from "../ops/tensor.ts";
+import type { Tensor } from "../ops/tensor.ts";
 import { tidy } from "../ops/scope.ts";
 import { matmul } from "../ops/matmul.ts";
 import { slice } from "../ops/layout.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { noGrad, tidy } from "../ops/scope.ts";
-import { type Tensor } from "../ops/tensor.ts";
+import type { Tensor } from "../ops/tensor.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkArrayLike, checkFunction, checkNumber, checkOptions, describe } from "../check/args.ts";
 import { checkLayer, type TraceableModel } from "../model/parameterized.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { keep } from "../ops/scope.ts";
-import { type Tensor } from "../ops/tensor.ts";
+import type { Tensor } from "../ops/tensor.ts";
 import { checkLayer, type ForwardMode, type Layer } from "../model/parameterized.ts";
 import { describe } from "../check/args.ts";
 import type { LayerState, StatefulLayer } from "./state.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Layer } from "../model/parameterized.ts";
-import { type Tensor } from "../ops/tensor.ts";
+import type { Tensor } from "../ops/tensor.ts";
 import { tidy } from "../ops/scope.ts";
 import { concat } from "../ops/layout.ts";
 import { describe } from "../check/args.ts";

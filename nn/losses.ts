@@ -77,6 +77,15 @@ export function smoothL1Loss(pred: Tensor, target: Tensor): Tensor {
  * @param target Labels in {0, 1} (or soft labels), same shape.
  * @returns Scalar loss.
  * @throws {RangeError} When shapes differ.
+ * @example A confident right answer costs little, a confident wrong one much
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu, Tensor } from "../mod.ts";
+ * import { bceLoss } from "./mod.ts";
+ * await initGpu();
+ * const loss = await bceLoss(Tensor.fromArray([0.9, 0.2]), Tensor.fromArray([1, 1])).item();
+ * assert.ok(Math.abs(loss - -(Math.log(0.9) + Math.log(0.2)) / 2) < 1e-5);
+ * ```
  */
 export function bceLoss(prob: Tensor, target: Tensor): Tensor {
   checkTensor("compute BCE", "prob", prob);

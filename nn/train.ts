@@ -220,6 +220,24 @@ function epochOrder(options: FitOptions, n: number, epoch: number): Uint32Array 
  * @returns Loss history and why training stopped.
  * @throws {RangeError} When x or y does not fill its shape, x and y disagree on the number of examples, or
  *   epochs, batchSize, lossEvery or callbackEvery is not an integer in range (before any work).
+ * @example Fit y = 2x by full-batch gradient descent, stopping from a callback once the loss is small
+ * ```ts
+ * import assert from "node:assert";
+ * import { initGpu } from "../mod.ts";
+ * import { Dense, fit, mseLoss, Sgd } from "./mod.ts";
+ * await initGpu();
+ * const model = new Dense(1, 1, { seed: 0 });
+ * const data = { x: new Float32Array([-1, 0, 1, 2]), xShape: [4, 1], y: new Float32Array([-2, 0, 2, 4]), yShape: [4, 1] };
+ * const result = await fit(model, data, {
+ *   loss: mseLoss,
+ *   optimizer: new Sgd({ lr: 0.1 }),
+ *   epochs: 500,
+ *   lossEvery: 1,
+ *   onEpoch: ({ loss }) => loss < 1e-4 ? "stop" : undefined,
+ * });
+ * assert.equal(result.stopped, "callback");
+ * assert.ok(result.epochLoss.at(-1)! < 1e-4 && result.steps < 500);
+ * ```
  */
 export async function fit(model: Layer, data: Dataset, options: FitOptions): Promise<FitResult> {
   checkLayer("fit", "model", model);

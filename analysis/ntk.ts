@@ -21,6 +21,7 @@ import {
 import { checkChoice, checkOptions } from "../check/args.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkLayer, type TraceableModel } from "../model/parameterized.ts";
+import { autodiffNtk, describedByLayers } from "./_ntk_autodiff.ts";
 
 /** Options for {@linkcode empiricalNtk} and {@linkcode empiricalNtkHost}. */
 export interface EmpiricalNtkOptions {
@@ -237,12 +238,25 @@ function* panels(plan: NtkPlan): Generator<{ j: number; blocks: { i: number; blo
 }
 
 /**
+ * Whether a model goes by its explicit Jacobian (./_ntk_autodiff.ts) instead of its layer structure: any
+ * layer with parameters other than dense and convolution weights (attention, normalisation, embeddings).
+ */
+function byJacobian(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions): boolean {
+  checkLayer("compute the NTK", "model", model);
+  checkTensor("compute the NTK", "x", x);
+  checkChoice("compute the NTK", "options.mode", options.mode ?? "traced", ["traced", "full"]);
+  return !describedByLayers(model);
+}
+
+/**
  * Empirical NTK of a model at a batch of inputs, traced over outputs (N x N) or full (NK x NK), as a
  * tensor on the device. Factors are cached or streamed within `memoryBudget` (see
  * {@linkcode EmpiricalNtkOptions}); the blocks are assembled on the device, so the kernel must fit the
  * binding limit ({@linkcode empiricalNtkHost} assembles any size on the host, with progress).
  *
- * @param model Traceable model of dense/conv weight layers and parameter-free layers (run in eval mode).
+ * @param model A model of dense/conv weight layers and parameter-free layers (run in eval mode), or any
+ *   other model, whose NTK then comes from its explicit Jacobian (N·K backward passes; `chunk` and
+ *   `memoryBudget` do not apply).
  * @param x Inputs [N, ...].
  * @param options Mode, chunk size, memory budget.
  * @returns The kernel.
@@ -260,6 +274,7 @@ function* panels(plan: NtkPlan): Generator<{ j: number; blocks: { i: number; blo
  */
 export function empiricalNtk(model: TraceableModel, x: Tensor, options: EmpiricalNtkOptions = {}): Tensor {
   checkOptions("compute the NTK", options, ["mode", "chunk", "memoryBudget"]);
+  if (byJacobian(model, x, options)) return autodiffNtk(model, x, (options.mode ?? "traced") === "traced");
   const plan = planNtk(model, x, options);
   if (plan.size * plan.size * 4 > Tensor.maxBytes(x.runtime)) {
     throw new RangeError(
@@ -306,6 +321,14 @@ export async function empiricalNtkHost(
   options: EmpiricalNtkOptions & { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ kernel: Float32Array; size: number }> {
   checkOptions("compute the NTK", options, ["mode", "chunk", "memoryBudget", "onProgress"]);
+  if (byJacobian(model, x, options)) {
+    const k = autodiffNtk(model, x, (options.mode ?? "traced") === "traced");
+    options.onProgress?.(0, 1);
+    const kernel = await k.toArray();
+    k.dispose();
+    options.onProgress?.(1, 1);
+    return { kernel, size: k.shape[0] };
+  }
   const plan = planNtk(model, x, options);
   const size = plan.size, kernel = new Float32Array(size * size);
   const offsets = plan.starts.map((_, i) => plan.starts.slice(0, i).reduce((t, _s, q) => t + plan.rows(q), 0));

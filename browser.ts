@@ -73,12 +73,26 @@ export { Dense } from "./nn/dense.ts";
 export { RFF, type RffOptions } from "./nn/rff.ts";
 export { Conv2d } from "./nn/conv2d.ts";
 export { AvgPool2d } from "./nn/avg_pool2d.ts";
+export { MaxPool2d, type MaxPool2dOptions } from "./nn/max_pool2d.ts";
+export { Dropout, type DropoutOptions } from "./nn/dropout.ts";
+export { Embedding, type EmbeddingOptions } from "./nn/embedding.ts";
+export { LayerNorm, type LayerNormOptions } from "./nn/layer_norm.ts";
+export { MultiHeadSelfAttention, type MultiHeadSelfAttentionOptions } from "./nn/attention.ts";
+export { TransformerBlock, type TransformerBlockOptions } from "./nn/transformer_block.ts";
 export { Flatten } from "./nn/flatten.ts";
 export { BatchNorm1d } from "./nn/batch_norm1d.ts";
 export { Residual } from "./nn/residual.ts";
 export { Activation, type ActivationName } from "./nn/activation.ts";
 export { Sequential } from "./nn/sequential.ts";
 export { type LayerState, saveState, type StatefulLayer } from "./nn/state.ts";
+export {
+  loadWeights,
+  type LoadWeightsOptions,
+  type LoadWeightsResult,
+  saveWeights,
+  type SaveWeightsOptions,
+} from "./nn/weights.ts";
+export { parseSafetensors, type Safetensors, serializeSafetensors } from "./nn/safetensors.ts";
 export { mlp, type MlpOptions } from "./nn/mlp.ts";
 export { accuracy, type AccuracyOptions } from "./nn/accuracy.ts";
 export { type InitScheme, initWeights } from "./nn/init.ts";

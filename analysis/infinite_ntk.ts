@@ -20,6 +20,9 @@ import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.
 import { checkLayer, type LayerStructure, type TraceableModel } from "../model/parameterized.ts";
 import { ACTIVATION_FUNCTIONS } from "../model/activations.ts";
 
+/** Activations without a Gaussian-expectation rule in gaussian_expectations.ts. */
+const NO_KERNEL_RULE: readonly string[] = ["gelu", "gelu_tanh", "silu"];
+
 /**
  * Checks an architecture (a Sequential, or KernelLayer[] with every field in range) and an input of the
  * given shape, and returns the layers.
@@ -60,7 +63,12 @@ export function checkKernelInputs(
       checkNumber(context, `${at}.stride`, l.stride, { integer: true, min: 1 });
       checkChoice(context, `${at}.padding`, l.padding, ["valid", "same"]);
     }
-    if (l.kind === "activation") checkChoice(context, `${at}.fn`, l.fn, Object.keys(ACTIVATION_FUNCTIONS));
+    if (l.kind === "activation") {
+      checkChoice(context, `${at}.fn`, l.fn, Object.keys(ACTIVATION_FUNCTIONS));
+      if (NO_KERNEL_RULE.includes(l.fn)) {
+        throw new RangeError(`Cannot ${context}: ${at} is the activation "${l.fn}", which has no infinite-width rule`);
+      }
+    }
     if (l.kind === "avgpool") checkNumber(context, `${at}.size`, l.size, { integer: true, min: 1 });
   });
   return layers;

@@ -113,7 +113,14 @@ export {
 export { empiricalNtk, empiricalNtkHost, type EmpiricalNtkOptions } from "./analysis/ntk.ts";
 export { type InfiniteKernels, infiniteNtk } from "./analysis/infinite_ntk.ts";
 export { infiniteNtkGpu, type InfiniteNtkGpuOptions } from "./analysis/infinite_ntk_gpu.ts";
-export { inputJacobianSpectra, type JacobianSpectra, weightSpectra } from "./analysis/jacobian_spectra.ts";
+export { inputJacobianSpectra, type JacobianSpectra } from "./analysis/jacobian_spectra.ts";
+export { fitPowerLaw, type FitPowerLawOptions, type PowerLawFit } from "./analysis/power_law.ts";
+export {
+  type MarchenkoPastur,
+  weightSpectra,
+  type WeightSpectraOptions,
+  type WeightSpectrum,
+} from "./analysis/weight_spectra.ts";
 export { type EnsembleOptions, ensemblePreactivations } from "./analysis/ensemble.ts";
 export {
   cka,
@@ -156,6 +163,7 @@ export { Figure, type FigureOptions } from "./plot/figure.ts";
 export { linePlot, type LinePlotOptions, type LineSeries } from "./plot/line_plot.ts";
 export { scatterPlot, type ScatterPlotOptions } from "./plot/scatter_plot.ts";
 export { heatmap, type HeatmapOptions } from "./plot/heatmap.ts";
+export { type EsdLayer, esdPlot, type EsdPlotOptions } from "./plot/esd_plot.ts";
 export { histogram, type HistogramOptions } from "./plot/histogram.ts";
 export { imageGrid, type ImageGridOptions } from "./plot/image_grid.ts";
 export { subplots, type SubplotsOptions } from "./plot/subplots.ts";

@@ -1,5 +1,5 @@
 /**
- * Spectral analysis: entropies and ranks, von Neumann entropy, epsilon-rank, empirical and infinite-width NTK, Jacobian and weight spectra, random ensembles and their statistics.
+ * Spectral analysis: entropies and ranks, von Neumann entropy, epsilon-rank, empirical and infinite-width NTK, Jacobian and weight spectra, power-law fits, random ensembles and their statistics.
  *
  * @module
  */
@@ -9,6 +9,8 @@ export * from "./epsilon_rank.ts";
 export * from "./gaussian_expectations.ts";
 export * from "./infinite_ntk.ts";
 export * from "./jacobian_spectra.ts";
+export * from "./power_law.ts";
+export * from "./weight_spectra.ts";
 export * from "./ntk.ts";
 export * from "./statistics.ts";
 export * from "./von_neumann.ts";

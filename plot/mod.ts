@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./esd_plot.ts";
 export * from "./figure.ts";
 export * from "./heatmap.ts";
 export * from "./histogram.ts";

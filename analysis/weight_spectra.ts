@@ -18,7 +18,7 @@ import { type SpectrumOptions, svdvals, svdvalsHost } from "../linalg/svd.ts";
 import { SPECTRUM_OPTION_KEYS } from "../linalg/_spectrum.ts";
 import { structureOf } from "../model/layer_signals.ts";
 import { checkChoice, checkNumber, checkOptions } from "../check/args.ts";
-import { checkLayer, type TraceableModel } from "../model/parameterized.ts";
+import { checkLayer, type Layer, type TraceableModel } from "../model/parameterized.ts";
 import { deltaRank, effectiveRank } from "./entropy.ts";
 import { fitPowerLaw, type PowerLawFit } from "./power_law.ts";
 import { withDisplay } from "./_display.ts";
@@ -68,8 +68,11 @@ export interface WeightSpectrum {
   layer: number;
   /** The layer's name. */
   name: string;
-  /** `"dense"` or `"conv"`. */
-  kind: "dense" | "conv";
+  /**
+   * `"dense"` or `"conv"`; `"matrix"` for a 2-D parameter of any other layer (an embedding, attention
+   * projections, the linear layers inside a transformer block), named in `name` by its state key.
+   */
+  kind: "dense" | "conv" | "matrix";
   /** Singular values of W, descending: dense weights [in, out], convolution filters as [kh·kw·in, out]. */
   values: Float64Array;
   /** [rows, columns] of the matrix of `values`. */
@@ -169,8 +172,28 @@ function displayRows(spectra: WeightSpectrum[]): [string, string][] {
   ]);
 }
 
+/** The spectra of a layer's 2-D parameters, by its state names (layers without a state have none). */
+async function matrixSpectra(
+  layer: Layer,
+  index: number,
+  svdOptions: SpectrumOptions,
+  minTail: number | undefined,
+): Promise<WeightSpectrum[]> {
+  const state = (layer as Partial<{ stateDict(): Record<string, Tensor> }>).stateDict?.() ?? {};
+  const out: WeightSpectrum[] = [];
+  for (const [key, t] of Object.entries(state)) {
+    if (t.rank !== 2 || !t.requiresGrad) continue; // matrices among the parameters, not running statistics
+    const values = await svdvals(t, svdOptions);
+    const shape: [number, number] = [t.shape[0], t.shape[1]];
+    const entry = { layer: index, name: `${layer.name} ${key}`, kind: "matrix" as const, values, shape };
+    out.push(spectrumOf(entry, values, [Math.max(...shape), Math.min(...shape)], minTail));
+  }
+  return out;
+}
+
 /**
- * Weight spectra of every dense and convolution layer, as WeightWatcher computes them: the singular values
+ * Weight spectra of every dense and convolution layer, and of every 2-D parameter of other layers
+ * (embeddings, attention, transformer blocks), as WeightWatcher computes them: the singular values
  * σ of W (dense weights [in, out], convolution filters reshaped to [kh·kw·in, out]), the ESD λ = σ²/N of
  * WᵀW/N with N the larger dimension, a power-law fit of its tail (`fitPowerLaw`: MLE α with x_min by the
  * KS distance), the Marchenko–Pastur edge and spikes, the stable rank and the effective and δ-ranks.
@@ -209,7 +232,10 @@ export async function weightSpectra(
   const out: WeightSpectrum[] = [];
   for (let i = 0; i < model.layers.length; i++) {
     const s = structureOf(model.layers[i]);
-    if (s.kind !== "dense" && s.kind !== "conv") continue;
+    if (s.kind !== "dense" && s.kind !== "conv") {
+      out.push(...await matrixSpectra(model.layers[i], i, svdOptions, minTail));
+      continue;
+    }
     const w: Tensor = s.kind === "dense"
       ? s.weights
       : s.filters.reshape([s.filters.size / s.filters.shape[3], s.filters.shape[3]]);

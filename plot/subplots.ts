@@ -58,9 +58,9 @@ export function subplots(options: SubplotsOptions): Figure {
   const parts = panels.map((panel, i) => {
     const x = shift + (i % cols) * cellW, y = top + Math.floor(i / cols) * cellH + titleH;
     const title = options.titles?.[i]
-      ? `<text x="${x + cellW / 2}" y="${y - titleH + 15}" text-anchor="middle" font-size="13">${
-        esc(options.titles[i])
-      }</text>`
+      ? `<text x="${x + cellW / 2}" y="${y - titleH + 15}" text-anchor="middle" font-size="${
+        fittedFontSize(options.titles[i], cellW, 13)
+      }">${esc(options.titles[i])}</text>`
       : "";
     // Panels with the same markup are drawn once and repeated with <use>.
     const id = Figure.contentId("panel", panel.content);

@@ -5,6 +5,8 @@ import { Conv2d } from "../nn/conv2d.ts";
 import { Activation } from "../nn/activation.ts";
 import { Flatten } from "../nn/flatten.ts";
 import { Sequential } from "../nn/sequential.ts";
+import { Embedding } from "../nn/embedding.ts";
+import { TransformerBlock } from "../nn/transformer_block.ts";
 import { SPIKE_MARGIN, weightSpectra } from "../analysis/weight_spectra.ts";
 import { fitPowerLaw } from "../analysis/power_law.ts";
 import { esdPlot } from "../plot/esd_plot.ts";
@@ -246,4 +248,26 @@ Deno.test("esdPlot() draws each layer's density on log–log axes with its power
     assert.throws(() => esdPlot({ layers: {} as never }), TypeError);
     assert.throws(() => esdPlot({ layers: [{ name: "x", eigenvalues: [1] }], legend: true } as never), TypeError);
   });
+});
+
+Deno.test("weightSpectra() covers the 2-D parameters of other layers: an embedding and a transformer block", async () => {
+  await initGpu();
+  const embedding = new Embedding(4, 3, { seed: 0 });
+  // Rows (3, 0, 0), (0, 2, 0), (0, 0, 0), (0, 0, 1): singular values 3, 2, 1.
+  embedding.loadState({ weight: new Float32Array([3, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1]) });
+  const block = new TransformerBlock(4, 2, { seed: 1 });
+  const spectra = await weightSpectra(new Sequential([embedding, block, new Flatten(), new Dense(12, 2)]));
+  assert.deepEqual(
+    spectra.map((w) => [w.layer, w.kind, w.name.split(" ").at(-1), w.shape]),
+    [
+      [0, "matrix", "weight", [4, 3]],
+      [1, "matrix", "self_attn.in_proj_weight", [12, 4]],
+      [1, "matrix", "self_attn.out_proj.weight", [4, 4]],
+      [1, "matrix", "linear1.weights", [4, 16]],
+      [1, "matrix", "linear2.weights", [16, 4]],
+      [3, "dense", "Dense(12→2)", [12, 2]],
+    ],
+  );
+  assertClose(spectra[0].values, [3, 2, 1], { atol: 1e-6 }, "embedding singular values");
+  assert.ok(Math.abs(spectra[0].stableRank - 14 / 9) < 1e-6);
 });

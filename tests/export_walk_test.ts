@@ -51,6 +51,9 @@ const binary = (f: (a: Any, b: Any) => unknown): Slot[] => [
   { arg: "b", call: (v) => f(T([1]), v), bad: ["x", null, undefined, [], {}, 1e39] },
   { arg: "operand", call: (v) => f(v, 2), bad: [5, "x", null] },
 ];
+const seq = () => r.full([1, 2, 4], 1);
+const pareto = () => Array.from({ length: 60 }, (_, i) => 1 / (1 - i / 60) ** 0.5);
+const esd = () => [{ name: "0", eigenvalues: [0.5, 1, 2, 4] }];
 const fit = (o: Any) => r.fit(new r.Dense(2, 1), data(), { loss: r.mseLoss, optimizer: new r.Sgd({ lr: 0.1 }), ...o });
 
 /** The table (built after initGpu: some bad values are tensors). */
@@ -395,6 +398,180 @@ function buildSlots(): Record<string, Slot[]> {
       },
     ],
     saveState: [{ arg: "layer", call: (v) => r.saveState(v as Any), bad: NOT_LAYER }],
+    loadWeights: [
+      { arg: "model", call: (v) => r.loadWeights(v as Any, new Uint8Array(0)), bad: NOT_LAYER },
+      { arg: "source", call: (v) => r.loadWeights(model(), v as Any), bad: [5, "x", null, undefined, {}, []] },
+      opts((o) => r.loadWeights(model(), new Uint8Array(0), o)),
+      {
+        arg: "options.strict",
+        call: (v) => r.loadWeights(model(), new Uint8Array(0), { strict: v as boolean }),
+        bad: NOT_BOOLEAN,
+      },
+      {
+        arg: "options.names",
+        call: (v) => r.loadWeights(model(), new Uint8Array(0), { names: v as Any }),
+        bad: [5, "x", [], { notAState: "a" }, { "0.weights": 5 }, { "0.weights": "" }],
+      },
+    ],
+    saveWeights: [
+      { arg: "model", call: (v) => r.saveWeights(v as Any), bad: NOT_LAYER },
+      opts((o) => r.saveWeights(model(), o)),
+      {
+        arg: "options.metadata",
+        call: (v) => r.saveWeights(model(), { metadata: v as Any }),
+        bad: [5, "x", null, [], { a: 1 }],
+      },
+      {
+        arg: "options.names",
+        call: (v) => r.saveWeights(model(), { names: v as Any }),
+        bad: [5, "x", [], { notAState: "a" }, { "0.weights": 5 }, { "0.weights": "" }],
+      },
+    ],
+    parseSafetensors: [
+      { arg: "bytes", call: (v) => r.parseSafetensors(v as Any), bad: [5, "x", null, undefined, {}, [], [1, 2]] },
+      {
+        arg: "safetensors",
+        call: (v) => r.parseSafetensors(v as Any),
+        bad: [
+          new Uint8Array(0),
+          new Uint8Array(3),
+          new Uint8Array(8),
+          new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 123, 125, 1]),
+        ],
+      },
+    ],
+    serializeSafetensors: [
+      {
+        arg: "tensor",
+        call: (v) => r.serializeSafetensors(v as Any),
+        bad: [
+          5,
+          "x",
+          null,
+          undefined,
+          [],
+          { "": { shape: [1], data: new Float32Array(1) } },
+          {
+            w: { shape: [2.5], data: new Float32Array(1) },
+          },
+          { w: { shape: [1], data: [1] } },
+          { w: { shape: [2], data: new Float32Array(3) } },
+          { w: 5 },
+        ],
+      },
+      {
+        arg: "metadata",
+        call: (v) => r.serializeSafetensors({}, v as Any),
+        bad: [5, "x", null, [], { a: 1 }],
+      },
+    ],
+    LayerNorm: [
+      { arg: "dim", call: (v) => new r.LayerNorm(v as number), bad: [...NOT_COUNT, undefined] },
+      opts((o) => new r.LayerNorm(2, o)),
+      {
+        arg: "options.eps",
+        call: (v) => new r.LayerNorm(2, { eps: v as number }),
+        bad: [0, -1, NaN, Infinity, "x", null],
+      },
+      {
+        arg: "options.elementwiseAffine",
+        call: (v) => new r.LayerNorm(2, { elementwiseAffine: v as boolean }),
+        bad: NOT_BOOLEAN,
+      },
+      {
+        arg: "input",
+        call: (v) => new r.LayerNorm(2).forward(v as Any),
+        bad: [r.full([2, 3], 1), 5, null, undefined],
+      },
+    ],
+    MultiHeadSelfAttention: [
+      { arg: "dim", call: (v) => new r.MultiHeadSelfAttention(v as number, 1), bad: [...NOT_COUNT, undefined] },
+      { arg: "heads", call: (v) => new r.MultiHeadSelfAttention(4, v as number), bad: [...NOT_COUNT, undefined, 3] },
+      opts((o) => new r.MultiHeadSelfAttention(4, 2, o)),
+      {
+        arg: "options.causal",
+        call: (v) => new r.MultiHeadSelfAttention(4, 2, { causal: v as boolean }),
+        bad: NOT_BOOLEAN,
+      },
+      {
+        arg: "options.bias",
+        call: (v) => new r.MultiHeadSelfAttention(4, 2, { bias: v as boolean }),
+        bad: NOT_BOOLEAN,
+      },
+      { arg: "options.seed", call: (v) => new r.MultiHeadSelfAttention(4, 2, { seed: v as number }), bad: NOT_SEED },
+      {
+        arg: "options.stream",
+        call: (v) => new r.MultiHeadSelfAttention(4, 2, { stream: v as number }),
+        bad: [-1, 2.5, NaN, "x", null],
+      },
+      {
+        arg: "input",
+        call: (v) => new r.MultiHeadSelfAttention(4, 2).forward(v as Any),
+        bad: [r.full([2, 4], 1), r.full([1, 2, 3], 1), 5, null, undefined],
+      },
+    ],
+    TransformerBlock: [
+      { arg: "dim", call: (v) => new r.TransformerBlock(v as number, 1), bad: [...NOT_COUNT, undefined] },
+      { arg: "heads", call: (v) => new r.TransformerBlock(4, v as number), bad: [...NOT_COUNT, undefined, 3] },
+      opts((o) => new r.TransformerBlock(4, 2, o)),
+      {
+        arg: "options.mlpRatio",
+        call: (v) => new r.TransformerBlock(4, 2, { mlpRatio: v as number }),
+        bad: [0, -1, NaN, Infinity, 0.3, "x", null],
+      },
+      { arg: "options.causal", call: (v) => new r.TransformerBlock(4, 2, { causal: v as boolean }), bad: NOT_BOOLEAN },
+      {
+        arg: "options.activation",
+        call: (v) => new r.TransformerBlock(4, 2, { activation: v as Any }),
+        bad: ["toString", "Gelu", 5, null],
+      },
+      { arg: "options.seed", call: (v) => new r.TransformerBlock(4, 2, { seed: v as number }), bad: NOT_SEED },
+      {
+        arg: "options.stream",
+        call: (v) => new r.TransformerBlock(4, 2, { stream: v as number }),
+        bad: [-1, 2.5, NaN, "x", null],
+      },
+      {
+        arg: "input",
+        call: (v) => new r.TransformerBlock(4, 2).forward(v as Any),
+        bad: [r.full([2, 4], 1), seq().reshape([1, 4, 2]), 5, null, undefined],
+      },
+    ],
+    Embedding: [
+      { arg: "vocab", call: (v) => new r.Embedding(v as number, 2), bad: [...NOT_COUNT, undefined, 2 ** 24 + 1] },
+      { arg: "dim", call: (v) => new r.Embedding(3, v as number), bad: [...NOT_COUNT, undefined] },
+      opts((o) => new r.Embedding(3, 2, o)),
+      { arg: "options.seed", call: (v) => new r.Embedding(3, 2, { seed: v as number }), bad: NOT_SEED },
+      {
+        arg: "options.stream",
+        call: (v) => new r.Embedding(3, 2, { stream: v as number }),
+        bad: [-1, 2.5, 2 ** 31, NaN, "x", null],
+      },
+      { arg: "options.std", call: (v) => new r.Embedding(3, 2, { std: v as number }), bad: NOT_NONNEGATIVE },
+      {
+        arg: "ids",
+        call: (v) => new r.Embedding(3, 2).forward(v as Any),
+        bad: [new Int32Array([3]), new Int32Array([-1]), new Int32Array(0), r.full([], 0), 5, "x", null, [0, 1]],
+      },
+    ],
+    Dropout: [
+      { arg: "p", call: (v) => new r.Dropout(v as number), bad: [1, 1.5, -1, NaN, Infinity, "x", null, undefined] },
+      opts((o) => new r.Dropout(0.5, o)),
+      { arg: "options.seed", call: (v) => new r.Dropout(0.5, { seed: v as number }), bad: NOT_SEED },
+      { arg: "x", call: (v) => new r.Dropout(0.5).forward(v as Any), bad: [5, "x", null, undefined, [], {}] },
+      { arg: "mode", call: (v) => new r.Dropout(0.5).forward(seq(), v as Any), bad: ["test", 5, null] },
+    ],
+    MaxPool2d: [
+      { arg: "size", call: (v) => new r.MaxPool2d(v as number), bad: [...NOT_COUNT, undefined] },
+      opts((o) => new r.MaxPool2d(2, o)),
+      { arg: "options.stride", call: (v) => new r.MaxPool2d(2, { stride: v as number }), bad: NOT_COUNT },
+      {
+        arg: "input",
+        call: (v) => new r.MaxPool2d(2).forward(v as Any),
+        bad: [r.full([3, 3, 1], 1), 5, null, undefined],
+      },
+      { arg: "window", call: (v) => new r.MaxPool2d(4).forward(v as Any), bad: [img()] },
+    ],
     fit: [
       {
         arg: "model",
@@ -531,6 +708,37 @@ function buildSlots(): Record<string, Slot[]> {
     weightSpectra: [
       { arg: "model", call: (v) => r.weightSpectra(v as Any), bad: NOT_LAYER },
       opts((o) => r.weightSpectra(model(), o)),
+    ],
+    fitPowerLaw: [
+      { arg: "values", call: (v) => r.fitPowerLaw(v as Any), bad: [5, null, undefined, {}] },
+      opts((o) => r.fitPowerLaw(pareto(), o)),
+      {
+        arg: "options.minTail",
+        call: (v) => r.fitPowerLaw(pareto(), { minTail: v as number }),
+        bad: [1, 0, -1, 2.5, NaN, "x", null],
+      },
+      { arg: "minTail", call: (v) => r.fitPowerLaw(pareto(), { minTail: v as number }), bad: [1000] },
+      {
+        arg: "options.xmin",
+        call: (v) => r.fitPowerLaw(pareto(), { xmin: v as number }),
+        bad: [0, -1, NaN, "x", null, 1e9],
+      },
+    ],
+    esdPlot: [
+      { arg: "option", call: (v) => r.esdPlot(v as Any), bad: [undefined, ...NOT_OPTIONS] },
+      {
+        arg: "options.layers",
+        call: (v) => r.esdPlot({ layers: v as Any }),
+        bad: [5, "x", null, undefined, [], [5], [{ name: 5, eigenvalues: [1] }], [{ name: "a", eigenvalues: 5 }]],
+      },
+      { arg: "options.bins", call: (v) => r.esdPlot({ layers: esd(), bins: v as number }), bad: NOT_COUNT },
+      { arg: "options.columns", call: (v) => r.esdPlot({ layers: esd(), columns: v as number }), bad: NOT_COUNT },
+      {
+        arg: "options.width",
+        call: (v) => r.esdPlot({ layers: esd(), width: v as number }),
+        bad: [0, -1, 50, NaN, "x", null],
+      },
+      { arg: "options.title", call: (v) => r.esdPlot({ layers: esd(), title: v as string }), bad: [5, {}, null] },
     ],
     ensemblePreactivations: [
       {

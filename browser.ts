@@ -110,7 +110,14 @@ export {
   type EpsilonRankResult,
   hiddenEpsilonRanks,
 } from "./analysis/epsilon_rank.ts";
-export { empiricalNtk, empiricalNtkHost, type EmpiricalNtkOptions } from "./analysis/ntk.ts";
+export {
+  empiricalNtk,
+  empiricalNtkHost,
+  empiricalNtkLayers,
+  type EmpiricalNtkLayersOptions,
+  type EmpiricalNtkOptions,
+  type NtkLayerShares,
+} from "./analysis/ntk.ts";
 export { type InfiniteKernels, infiniteNtk } from "./analysis/infinite_ntk.ts";
 export { infiniteNtkGpu, type InfiniteNtkGpuOptions } from "./analysis/infinite_ntk_gpu.ts";
 export { inputJacobianSpectra, type JacobianSpectra } from "./analysis/jacobian_spectra.ts";

@@ -668,6 +668,16 @@ function buildSlots(): Record<string, Slot[]> {
       tensor("x", (v) => r.empiricalNtkHost(model(), v)),
       opts((o) => r.empiricalNtkHost(model(), r.full([2, 2], 1), o)),
     ],
+    empiricalNtkLayers: [
+      { arg: "model", call: (v) => r.empiricalNtkLayers(v as Any, r.full([2, 2], 1)), bad: NOT_LAYER },
+      tensor("x", (v) => r.empiricalNtkLayers(model(), v)),
+      {
+        arg: "layers",
+        call: (v) => r.empiricalNtkLayers(model(), r.full([2, 2], 1), { layers: v as number[] }),
+        bad: [[], [5], [-1], [0.5], [0, 0], "0", [NaN]],
+      },
+      opts((o) => r.empiricalNtkLayers(model(), r.full([2, 2], 1), o)),
+    ],
     infiniteNtk: [
       {
         arg: "architecture",

@@ -63,6 +63,7 @@ const CALLS: Record<string, (options: object) => unknown> = {
   hiddenEpsilonRanks: (o) => r.hiddenEpsilonRanks(tinyModel(), r.full([3, 2], 1), { x: [0, 0.5, 1], ...o }),
   empiricalNtk: (o) => r.empiricalNtk(tinyModel(), r.full([3, 2], 1), o),
   empiricalNtkHost: (o) => r.empiricalNtkHost(tinyModel(), r.full([3, 2], 1), o),
+  empiricalNtkLayers: (o) => r.empiricalNtkLayers(tinyModel(), r.full([3, 2], 1), o),
   infiniteNtk: (o) => r.infiniteNtk([{ kind: "dense", weightStd: 1, biasStd: 0 }], [1, 2], [1, 2], o),
   infiniteNtkGpu: (o) => r.infiniteNtkGpu([{ kind: "dense", weightStd: 1, biasStd: 0 }], [1, 2], [1, 2], o),
   inputJacobianSpectra: (o) => r.inputJacobianSpectra((x) => r.mul(x, x), r.full([1, 2], 1), o),

@@ -8,6 +8,7 @@ import { type Experiment, parseShard, runExperiment } from "../experiments/_prog
 import { UsageError } from "../experiments/_common.ts";
 import { experiment as rgFlow } from "../experiments/rg_flow.ts";
 import { experiment as ntkEntropy } from "../experiments/ntk_entropy.ts";
+import { experiment as alignment } from "../experiments/alignment.ts";
 import type { FlagSpec } from "../experiments/_common.ts";
 
 const silent = { log: () => {}, progress: () => {} };
@@ -56,6 +57,10 @@ Deno.test("rg_flow: two shards merged equal one run, file for file", async () =>
 
 Deno.test("ntk_entropy: three shards merged equal one run, file for file", async () => {
   await shardedEqualsSingle(ntkEntropy, 3);
+});
+
+Deno.test("alignment: two shards (one seed each) merged equal one run, file for file", async () => {
+  await shardedEqualsSingle(alignment, 2);
 });
 
 Deno.test("merge of one finished run re-draws its report from records.json, in place", async () => {

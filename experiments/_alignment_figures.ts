@@ -60,8 +60,10 @@ function crossSeed(config: AlignmentConfig, runs: SeedRecord[]) {
     }
   }
   const size = CKA_NAMES.length;
-  const meanCka = Array.from({ length: size }, (_, i) =>
-    Array.from({ length: size }, (_, j) => mean(pairs.map((p) => p.cka[i][j]))));
+  const meanCka = Array.from(
+    { length: size },
+    (_, i) => Array.from({ length: size }, (_, j) => mean(pairs.map((p) => p.cka[i][j]))),
+  );
   const diagonal = meanCka.map((row, i) => row[i]);
   // For layer i of one seed, the most similar layer of the other (Kornblith et al.: the same one, or a
   // neighbour that differs from it by a ReLU or a pooling).

@@ -95,14 +95,15 @@ export interface AlignmentData {
 
 /** The centred Gram H X Xᵀ H of features [n, d], in float64 from the float32 product, upper triangle. */
 export function centredGramUpper(gram: Float32Array, n: number): number[] {
-  const row = new Float64Array(n), mean = (() => {
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) row[i] += gram[i * n + j];
-      total += row[i];
-    }
-    return total / (n * n);
-  })();
+  const row = new Float64Array(n),
+    mean = (() => {
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) row[i] += gram[i * n + j];
+        total += row[i];
+      }
+      return total / (n * n);
+    })();
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) out.push(Number((gram[i * n + j] - row[i] / n - row[j] / n + mean).toPrecision(8)));

@@ -19,9 +19,11 @@ import {
   loadMnist,
   matmul,
   MinibatchCka,
+  noGrad,
   randomNormal,
   Sequential,
   softmaxCrossEntropy,
+  svdvalsHost,
   tanh,
   Tensor,
   tidy,
@@ -110,18 +112,25 @@ const mlp = () =>
     new Dense(256, 10, { seed: 3 }),
   ]);
 const probe = Tensor.fromArray(train.x.subarray(8000 * pixels, 8256 * pixels), [256, pixels]);
+const recordMs: number[] = [];
 const run = async (tracked: boolean) => {
   const model = mlp();
   const t0 = performance.now();
   const tracker = tracked ? track(model, { inputs: probe, measures: ["rankMe"], layers: [4] }) : null;
-  await tracker?.record(0);
+  // Each record timed (what it costs the run; a performance.now() pair adds nothing measurable).
+  const record = async (step: number) => {
+    const t = performance.now();
+    await tracker!.record(step);
+    recordMs.push(performance.now() - t);
+  };
+  if (tracker) await record(0);
   await fit(model, digits, {
     loss: softmaxCrossEntropy,
     optimizer: new Adam({ lr: 1e-3 }),
     epochs: 3,
     batchSize: 128,
     seed: 0,
-    onEpoch: tracker?.onEpoch,
+    onEpoch: tracker ? ({ epoch }) => record(epoch + 1) : undefined,
   });
   return (performance.now() - t0) / 1000;
 };
@@ -137,5 +146,24 @@ console.log(
     median(tracked).toFixed(2)
   } s with the penultimate layer's RankMe per epoch (+${
     ((median(tracked) / median(plain) - 1) * 100).toFixed(1)
-  }%, medians of 3 alternating runs)`,
+  }%, medians of 3 alternating runs: plain ${plain.map((t) => t.toFixed(2)).join(", ")} s, tracked ${
+    tracked.map((t) => t.toFixed(2)).join(", ")
+  } s)`,
+);
+const middle = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+// The host SVD behind each record, on the 256 × 256 features of the probe batch at the penultimate layer.
+const features = noGrad(() => tidy(() => mlp().trace(probe, "eval")[4]));
+const featureValues = await features.toArray();
+features.dispose();
+const svdMs = Array.from({ length: 9 }, () => {
+  const t = performance.now();
+  svdvalsHost(featureValues, 256, 256);
+  return performance.now() - t;
+});
+console.log(
+  `track record (forward pass, one read-back, host SVD): median ${
+    middle(recordMs).toFixed(0)
+  } ms of ${recordMs.length} (${
+    recordMs.map((t) => t.toFixed(0)).join(", ")
+  }); svdvalsHost of the 256 x 256 features: median ${middle(svdMs).toFixed(1)} ms of 9`,
 );

@@ -1,32 +1,12 @@
 /**
  * Bisection on Sturm counts for the eigenvalues of a symmetric tridiagonal matrix and the singular
- * values of a bidiagonal one (the second half of the Householder path), in float64.
+ * values of a bidiagonal one (the second half of the Householder path), in float64. Four shifts are
+ * counted per pass (see `_bisect.ts`), with the same results as one shift at a time.
  *
  * @module
  */
 import type { Bidiagonal } from "./_reflectors.ts";
-
-/**
- * Bisection driver: fills `out` (ascending) with the `count` values in [lo, hi), where count(x) is the
- * number of values below x. Intervals split recursively, so values share the early halvings; an
- * interval is final once narrower than `tol` or 4·eps₆₄ of its endpoints.
- */
-function bisect(count: (x: number) => number, lo: number, hi: number, total: number, tol: number, out: Float64Array) {
-  const stack: number[] = [lo, hi, 0, total];
-  while (stack.length > 0) {
-    const cHi = stack.pop()!, cLo = stack.pop()!, b = stack.pop()!, a = stack.pop()!;
-    const width = b - a;
-    if (width <= tol || width <= 4 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b))) {
-      out.fill((a + b) / 2, cLo, cHi);
-      continue;
-    }
-    const mid = a + width / 2;
-    // Rounding can make counts non-monotone by a value or so: keep them inside the interval's range.
-    const cMid = Math.min(Math.max(count(mid), cLo), cHi);
-    if (cMid > cLo) stack.push(a, mid, cLo, cMid);
-    if (cHi > cMid) stack.push(mid, b, cMid, cHi);
-  }
-}
+import { bidiagonalCounts, bisect, tridiagonalCounts } from "./_bisect.ts";
 
 /**
  * Eigenvalues of a symmetric tridiagonal matrix by bisection on Sturm counts, ascending. Intervals are
@@ -72,20 +52,8 @@ export function tridiagonalEigenvalues(t: Bidiagonal, absTol?: number): Float64A
   for (const x of e2) maxE2 = Math.max(maxE2, x);
   // Smallest pivot allowed in the LDLᵀ recurrence (LAPACK's pivmin).
   const pivmin = 2.3e-308 * Math.max(1, maxE2);
-  /** Number of eigenvalues below x. */
-  const count = (x: number): number => {
-    let q = d[0] - x, c = 0;
-    if (Math.abs(q) < pivmin) q = -pivmin;
-    if (q < 0) c++;
-    for (let i = 1; i < n; i++) {
-      q = d[i] - x - e2[i - 1] / q;
-      if (Math.abs(q) < pivmin) q = -pivmin;
-      if (q < 0) c++;
-    }
-    return c;
-  };
   const spread = 2 * tol + 2 * Number.EPSILON * norm;
-  bisect(count, lo - spread, hi + spread, n, tol, out);
+  bisect(tridiagonalCounts(d, e2, pivmin), lo - spread, hi + spread, n, tol, out);
   return out;
 }
 
@@ -126,19 +94,7 @@ export function bidiagonalSingularValues(b: Bidiagonal): Float64Array {
   }
   if (norm === 0) return out;
   const pivmin = 2.3e-308 * Math.max(1, maxQ);
-  const count = (x: number): number => {
-    const tau = x * x;
-    let s = -tau, c = 0;
-    for (let i = 0; i < n - 1; i++) {
-      let dp = q[i] + s;
-      if (Math.abs(dp) < pivmin) dp = -pivmin;
-      if (dp < 0) c++;
-      s = (ee[i] * s) / dp - tau;
-    }
-    if (q[n - 1] + s < 0) c++;
-    return c;
-  };
   // Relative accuracy down to 1e-300·‖B‖ (Demmel and Kahan, 1990).
-  bisect(count, 0, norm * (1 + 4 * Number.EPSILON), n, norm * 1e-300, out);
+  bisect(bidiagonalCounts(q, ee, pivmin), 0, norm * (1 + 4 * Number.EPSILON), n, norm * 1e-300, out);
   return out.reverse();
 }

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { type Bidiagonal, checkMatrix, householderVector, tridiagonalize } from "./_reflectors.ts";
+import { type Bidiagonal, checkMatrix, tridiagonalize } from "./_reflectors.ts";
+import { bidiagonalizeInPlace } from "./_golub_kahan.ts";
 
 export type { Bidiagonal } from "./_reflectors.ts";
 
@@ -36,54 +37,7 @@ export type { Bidiagonal } from "./_reflectors.ts";
 export function householderBidiagonal(a: ArrayLike<number>, m: number, n: number): Bidiagonal {
   checkMatrix(a, m, n, "bidiagonalise");
   if (m < n) throw new RangeError(`Cannot bidiagonalise: expected m >= n (got ${m}x${n}); pass the transpose`);
-  const w = Float64Array.from(a);
-  const d = new Float64Array(n), e = new Float64Array(Math.max(n - 1, 0));
-  const v = new Float64Array(m), acc = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    // Left reflection: zero column k below the diagonal.
-    let norm2 = 0;
-    for (let i = k; i < m; i++) {
-      const x = w[i * n + k];
-      v[i] = x;
-      norm2 += x * x;
-    }
-    if (norm2 === 0) d[k] = 0;
-    else {
-      const s = householderVector(v, k, norm2);
-      const h = s * v[k]; // = ‖v‖² / 2
-      d[k] = -s;
-      acc.fill(0, k + 1);
-      for (let i = k; i < m; i++) {
-        const vi = v[i], row = i * n;
-        if (vi !== 0) { for (let j = k + 1; j < n; j++) acc[j] += vi * w[row + j]; }
-      }
-      for (let j = k + 1; j < n; j++) acc[j] /= h;
-      for (let i = k; i < m; i++) {
-        const vi = v[i], row = i * n;
-        if (vi !== 0) { for (let j = k + 1; j < n; j++) w[row + j] -= vi * acc[j]; }
-      }
-    }
-    if (k >= n - 1) break;
-    // Right reflection: zero row k right of the superdiagonal.
-    const rowK = k * n;
-    norm2 = 0;
-    for (let j = k + 1; j < n; j++) norm2 += w[rowK + j] * w[rowK + j];
-    if (norm2 === 0 || k === n - 2) {
-      e[k] = w[rowK + k + 1];
-      continue;
-    }
-    const s = householderVector(w, rowK + k + 1, norm2);
-    const h = s * w[rowK + k + 1];
-    e[k] = -s;
-    for (let i = k + 1; i < m; i++) {
-      const row = i * n;
-      let dot = 0;
-      for (let j = k + 1; j < n; j++) dot += w[row + j] * w[rowK + j];
-      const f = dot / h;
-      if (f !== 0) { for (let j = k + 1; j < n; j++) w[row + j] -= f * w[rowK + j]; }
-    }
-  }
-  return { d, e };
+  return bidiagonalizeInPlace(Float64Array.from(a), m, n);
 }
 
 /**

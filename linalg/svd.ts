@@ -9,11 +9,10 @@ import { Tensor } from "../ops/tensor.ts";
 import { transpose } from "../ops/layout.ts";
 import { completeBasis, reorthogonalize } from "./_polish.ts";
 import { assertRank, decompose, validateSvdOptions, withBatchView } from "./_jacobi.ts";
-import { householderBidiagonal } from "./householder.ts";
+import { bidiagonalizeInPlace, tallScaledCopy } from "./_golub_kahan.ts";
 import { bidiagonalSingularValues } from "./bisection.ts";
 import {
   assertJacobiCertifies,
-  atUnitScale,
   inspect,
   keepHouseholder,
   SPECTRUM_OPTION_KEYS,
@@ -120,15 +119,11 @@ export function svdvalsHost(values: ArrayLike<number>, m: number, n: number): Fl
     throw new RangeError(`Cannot compute singular values: ${values.length} values are not a ${m}x${n} matrix`);
   }
   const largest = inspect(values, [m, n], "singular values");
-  // Singular values of Aᵀ are those of A; the reduction wants rows >= columns.
-  const tall = m >= n
-    ? values
-    : Float64Array.from({ length: m * n }, (_, k) => values[(k % m) * n + Math.floor(k / m)]);
-  return atUnitScale(
-    tall,
-    largest,
-    (scaled) => bidiagonalSingularValues(householderBidiagonal(scaled, Math.max(m, n), Math.min(m, n))),
-  );
+  // One float64 copy, at unit scale as atUnitScale makes it, with rows >= columns (Aᵀ has A's values).
+  const scale = largest === 0 ? 1 : 2 ** Math.floor(Math.log2(largest));
+  const w = tallScaledCopy(values, m, n, scale);
+  const s = bidiagonalSingularValues(bidiagonalizeInPlace(w, Math.max(m, n), Math.min(m, n)));
+  return scale === 1 ? s : s.map((v) => v * scale);
 }
 
 /**

@@ -69,6 +69,130 @@ Deno.test("householderBidiagonal() keeps the singular values at awkward shapes",
   });
 });
 
+Deno.test("householderBidiagonal() handles zero columns, zero rows, sparse and rank-deficient matrices", async (t) => {
+  /** A seeded m x n matrix with the columns in `zeroColumns` and rows in `zeroRows` set to 0. */
+  const matrix = (m: number, n: number, seed: number, zeroColumns: number[] = [], zeroRows: number[] = []) => {
+    const a = Float64Array.from(seededValues(m * n, seed));
+    for (const j of zeroColumns) for (let i = 0; i < m; i++) a[i * n + j] = 0;
+    for (const i of zeroRows) a.fill(0, i * n, (i + 1) * n);
+    return a;
+  };
+  const cases: [string, Float64Array, number, number][] = [
+    ["zero first column, 9x6", matrix(9, 6, 1, [0]), 9, 6],
+    ["zero middle and last columns, 10x7", matrix(10, 7, 2, [3, 6]), 10, 7],
+    ["zero rows (odd and even), 11x8", matrix(11, 8, 3, [], [0, 5, 10]), 11, 8],
+    ["ReLU of Gaussian-like values (half exact zeros), 41x41", matrix(41, 41, 4).map((v) => Math.max(v, 0)), 41, 41],
+    ["ReLU, 64x40", matrix(64, 40, 5).map((v) => Math.max(v, 0)), 64, 40],
+    ["all zeros, 5x3", new Float64Array(15), 5, 3],
+  ];
+  // Rank 2: every column a combination of two.
+  const lowRank = new Float64Array(12 * 9), basis = matrix(12, 2, 6);
+  for (let i = 0; i < 12; i++) {
+    for (let j = 0; j < 9; j++) lowRank[i * 9 + j] = basis[i * 2] * (j + 1) - basis[i * 2 + 1] * (j % 3);
+  }
+  cases.push(["rank 2, 12x9", lowRank, 12, 9]);
+  for (const [name, a, m, n] of cases) {
+    await t.step(name, () => {
+      const s = bidiagonalSingularValues(householderBidiagonal(a, m, n));
+      const ref = referenceSvdvals(a, m, n);
+      // Normwise: the reduction's error is about (m + n)·eps₆₄·σ_1 for every value, zeros included.
+      assertClose(s, ref, { rtol: 0, atol: 1e-13 * Math.max(ref[0], 1e-300) });
+    });
+  }
+});
+
+/** One-shift-at-a-time bisection (the driver before lanes), the oracle for the four-lane one. */
+function bisectOneByOne(count: (x: number) => number, lo: number, hi: number, total: number, tol: number) {
+  const out = new Float64Array(total), stack = [lo, hi, 0, total];
+  while (stack.length > 0) {
+    const cHi = stack.pop()!, cLo = stack.pop()!, b = stack.pop()!, a = stack.pop()!;
+    const width = b - a;
+    if (width <= tol || width <= 4 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b))) {
+      out.fill((a + b) / 2, cLo, cHi);
+      continue;
+    }
+    const mid = a + width / 2;
+    const cMid = Math.min(Math.max(count(mid), cLo), cHi);
+    if (cMid > cLo) stack.push(a, mid, cLo, cMid);
+    if (cHi > cMid) stack.push(mid, b, cMid, cHi);
+  }
+  return out;
+}
+
+/** Singular values of a bidiagonal matrix by {@linkcode bisectOneByOne} (the code before lanes). */
+function bidiagonalOneByOne(d: Float64Array, e: Float64Array): Float64Array {
+  const n = d.length, q = d.map((x) => x * x), ee = e.map((x) => x * x);
+  let norm = 0, maxQ = 0;
+  for (let i = 0; i < n; i++) {
+    norm = Math.max(norm, Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i < n - 1 ? Math.abs(e[i]) : 0));
+    maxQ = Math.max(maxQ, q[i], i < n - 1 ? ee[i] : 0);
+  }
+  const pivmin = 2.3e-308 * Math.max(1, maxQ);
+  const count = (x: number) => {
+    const tau = x * x;
+    let s = -tau, c = 0;
+    for (let i = 0; i < n - 1; i++) {
+      let dp = q[i] + s;
+      if (Math.abs(dp) < pivmin) dp = -pivmin;
+      if (dp < 0) c++;
+      s = (ee[i] * s) / dp - tau;
+    }
+    if (q[n - 1] + s < 0) c++;
+    return c;
+  };
+  return bisectOneByOne(count, 0, norm * (1 + 4 * Number.EPSILON), n, norm * 1e-300).reverse();
+}
+
+/** Eigenvalues of a symmetric tridiagonal matrix by {@linkcode bisectOneByOne} (the code before lanes). */
+function tridiagonalOneByOne(d: Float64Array, e: Float64Array): Float64Array {
+  const n = d.length, e2 = e.map((x) => x * x);
+  let lo = Infinity, hi = -Infinity, maxE2 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = (i > 0 ? Math.abs(e[i - 1]) : 0) + (i < n - 1 ? Math.abs(e[i]) : 0);
+    lo = Math.min(lo, d[i] - r);
+    hi = Math.max(hi, d[i] + r);
+  }
+  for (const x of e2) maxE2 = Math.max(maxE2, x);
+  const norm = Math.max(Math.abs(lo), Math.abs(hi)), tol = norm * Number.EPSILON;
+  const pivmin = 2.3e-308 * Math.max(1, maxE2);
+  const count = (x: number) => {
+    let q = d[0] - x, c = 0;
+    if (Math.abs(q) < pivmin) q = -pivmin;
+    if (q < 0) c++;
+    for (let i = 1; i < n; i++) {
+      q = d[i] - x - e2[i - 1] / q;
+      if (Math.abs(q) < pivmin) q = -pivmin;
+      if (q < 0) c++;
+    }
+    return c;
+  };
+  const spread = 2 * tol + 2 * Number.EPSILON * norm;
+  return bisectOneByOne(count, lo - spread, hi + spread, n, tol);
+}
+
+Deno.test("bisection with four shifts per pass equals one-shift-at-a-time bisection bit for bit", async (t) => {
+  const inputs: [string, Float64Array, Float64Array][] = [];
+  for (const n of [1, 2, 3, 5, 7, 64]) {
+    inputs.push([
+      `random n = ${n}`,
+      Float64Array.from(seededValues(n, n)),
+      Float64Array.from(seededValues(n - 1, 100 + n)),
+    ]);
+  }
+  const graded = Float64Array.from({ length: 12 }, (_, i) => 10 ** (-2 * i));
+  inputs.push(["graded over 22 decades", graded, graded.slice(1).map((x) => 0.5 * x)]);
+  const split = new Float64Array(8).fill(3), ones = new Float64Array(7).fill(1);
+  ones[3] = 0;
+  inputs.push(["split, repeated values", split, ones]);
+  inputs.push(["zeros on the diagonal", Float64Array.of(1, 0, 2, 0, 0), Float64Array.of(0.5, 0, 1, 0)]);
+  for (const [name, d, e] of inputs) {
+    await t.step(name, () => {
+      assert.deepEqual([...bidiagonalSingularValues({ d, e })], [...bidiagonalOneByOne(d, e)]);
+      assert.deepEqual([...tridiagonalEigenvalues({ d, e })], [...tridiagonalOneByOne(d, e)]);
+    });
+  }
+});
+
 Deno.test("householderTridiagonal() keeps the eigenvalues of PSD and indefinite matrices", async (t) => {
   for (const n of [1, 2, 3, 37]) {
     await t.step(`PSD Gram ${n}x${n}`, () => {

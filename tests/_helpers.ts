@@ -13,18 +13,28 @@ export function gpu(): Promise<Runtime> {
   return initGpu();
 }
 
-/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
-export function seededValues(n: number, seed: number): Float32Array {
+/** The mulberry32 stream of `seed`: n 32-bit words. */
+function mulberry32(n: number, seed: number): Uint32Array {
   let s = seed >>> 0;
-  const out = new Float32Array(n);
+  const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+    out[i] = (t ^ (t >>> 14)) >>> 0;
   }
   return out;
+}
+
+/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
+export function seededValues(n: number, seed: number): Float32Array {
+  return Float32Array.from(mulberry32(n, seed), (w) => (w / 4294967296) * 2 - 1);
+}
+
+/** Deterministic float64 uniforms in the open interval (0, 1): the same stream, at the cells' midpoints. */
+export function seededUniforms(n: number, seed: number): Float64Array {
+  return Float64Array.from(mulberry32(n, seed), (w) => (w + 0.5) / 4294967296);
 }
 
 /**

@@ -1,23 +1,10 @@
 import assert from "node:assert";
+import { seededUniforms } from "./_helpers.ts";
 import { DEFAULT_MIN_TAIL, fitPowerLaw } from "../analysis/power_law.ts";
-
-/** Deterministic uniform numbers in (0, 1), float64 (mulberry32, shifted off 0). */
-function uniforms(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  }
-  return out;
-}
 
 /** Pareto samples by the inverse CDF: x = x_min·(1 − u)^(−1/(α − 1)). */
 function pareto(n: number, alpha: number, xmin: number, seed: number): Float64Array {
-  return uniforms(n, seed).map((u) => xmin * (1 - u) ** (-1 / (alpha - 1)));
+  return seededUniforms(n, seed).map((u) => xmin * (1 - u) ** (-1 / (alpha - 1)));
 }
 
 /** KS distance from its definition: sup over x of |#{x_i ≤ x}/n − P(x)|, at each value and just below it. */
@@ -81,7 +68,7 @@ Deno.test("fitPowerLaw() recovers α of seeded Pareto samples within 3 standard 
       // power law does not describe: the scan must find the break.
       const xmin = 0.8;
       const tail = pareto(2000, alpha, xmin, 10 + k);
-      const body = uniforms(600, 100 + k).map((u) => 0.05 + u * (xmin - 0.05));
+      const body = seededUniforms(600, 100 + k).map((u) => 0.05 + u * (xmin - 0.05));
       const fit = fitPowerLaw([...body, ...tail]);
       assert.ok(Math.abs(fit.alpha - alpha) < 3 * fit.sigma, `α̂ = ${fit.alpha} ± ${fit.sigma}`);
       assert.ok(Math.abs(fit.sigma - (fit.alpha - 1) / Math.sqrt(fit.tail)) < 1e-15);

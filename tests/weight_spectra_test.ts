@@ -10,25 +10,11 @@ import { TransformerBlock } from "../nn/transformer_block.ts";
 import { SPIKE_MARGIN, weightSpectra } from "../analysis/weight_spectra.ts";
 import { fitPowerLaw } from "../analysis/power_law.ts";
 import { esdPlot } from "../plot/esd_plot.ts";
-import { assertClose } from "./_helpers.ts";
-
-/** Deterministic uniform numbers in (0, 1), float64 (mulberry32, shifted off 0). */
-function uniforms(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  }
-  return out;
-}
+import { assertClose, seededUniforms } from "./_helpers.ts";
 
 /** Standard normal samples (Box–Muller). */
 function gaussians(n: number, seed: number): Float64Array {
-  const u = uniforms(2 * n, seed);
+  const u = seededUniforms(2 * n, seed);
   return Float64Array.from(
     { length: n },
     (_, i) => Math.sqrt(-2 * Math.log(u[2 * i])) * Math.cos(2 * Math.PI * u[2 * i + 1]),
@@ -177,7 +163,7 @@ Deno.test("weightSpectra() reports a Marchenko–Pastur matrix as not heavy-tail
     assert.ok(alphas.some((a) => a <= 6), `α = ${alphas}`);
   });
   await t.step("entries with a Pareto(α = 2.5) magnitude", async () => {
-    const u = uniforms(2 * n * m, 12);
+    const u = seededUniforms(2 * n * m, 12);
     const w = Float32Array.from(
       { length: n * m },
       (_, i) => (u[2 * i] < 0.5 ? -1 : 1) * 0.05 * (1 - u[2 * i + 1]) ** (-1 / 1.5),
@@ -206,7 +192,7 @@ function ticks(svg: string, side: "bottom" | "left"): [number, number][] {
 }
 
 Deno.test("esdPlot() draws each layer's density on log–log axes with its power law of slope −α", async (t) => {
-  const eigenvalues = uniforms(800, 21).map((u) => 0.5 * (1 - u) ** (-1 / 1.8)); // Pareto, α = 2.8
+  const eigenvalues = seededUniforms(800, 21).map((u) => 0.5 * (1 - u) ** (-1 / 1.8)); // Pareto, α = 2.8
   const fit = fitPowerLaw(eigenvalues);
   const layers = [{ name: "heavy", eigenvalues, fit }, { name: "flat", eigenvalues: [0, 1, 2, 3], fit: null }];
   const svg = esdPlot({ layers, bins: 25 }).toSvg();

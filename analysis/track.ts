@@ -16,11 +16,16 @@ import { alphaReq, rankMe, SPECTRUM_ACCURACY, stableRank } from "./representatio
 import { empiricalNtk } from "./ntk.ts";
 import { vonNeumannEntropy } from "./von_neumann.ts";
 import { kernelAlignment } from "./cka.ts";
+import { inputJacobianSpectra } from "./jacobian_spectra.ts";
 
 /** Built-in measures of one layer's features [n, features]. */
 export type FeatureMeasureName = "rankMe" | "stableRank" | "alphaReq" | "effectiveRank" | "sRank";
-/** Built-in measures of the whole model on the probe batch (its traced empirical NTK). */
-export type ModelMeasureName = "ntkEntropy" | "ntkAlignment";
+/**
+ * Built-in measures of the whole model on the probe batch: the entropy and target alignment of its traced
+ * empirical NTK, and "jacobianNorm", the mean over the probe examples of the spectral norm (largest singular
+ * value) of the input–output Jacobian ∂f(x)/∂x (Novak et al., ICLR 2018).
+ */
+export type ModelMeasureName = "ntkEntropy" | "ntkAlignment" | "jacobianNorm";
 /** A measure of your own: a name and the value of one layer's features. */
 export interface CustomMeasure {
   /** Column name in the rows. */
@@ -60,7 +65,7 @@ const FEATURE: Record<FeatureMeasureName, (z: Tensor) => Promise<number>> = {
   effectiveRank: async (z) => effectiveRank(await svdvals(z, { accuracy: { normwise: SPECTRUM_ACCURACY } })),
   sRank: (z) => sRank(z),
 };
-const MODEL: readonly ModelMeasureName[] = ["ntkEntropy", "ntkAlignment"];
+const MODEL: readonly ModelMeasureName[] = ["ntkEntropy", "ntkAlignment", "jacobianNorm"];
 
 /** Records spectral measures of a model as it trains; see {@linkcode track}. */
 export class Tracker {
@@ -112,16 +117,34 @@ export class Tracker {
       features.forEach((f) => f.dispose());
     }
     if (this.#modelMeasures.length === 0) return;
-    const ntk = empiricalNtk(this.#model, inputs);
+    const ntk = this.#modelMeasures.some((m) => m !== "jacobianNorm") ? empiricalNtk(this.#model, inputs) : null;
     try {
       for (const m of this.#modelMeasures) {
-        const value = m === "ntkEntropy"
-          ? (await vonNeumannEntropy(ntk)).entropy
-          : (await kernelAlignment(ntk, this.#options.targets!)).value;
+        const value = m === "jacobianNorm"
+          ? await this.#jacobianNorm()
+          : m === "ntkEntropy"
+          ? (await vonNeumannEntropy(ntk!)).entropy
+          : (await kernelAlignment(ntk!, this.#options.targets!)).value;
         this.rows.push({ step, layer: -1, measure: m, value });
       }
     } finally {
-      ntk.dispose();
+      ntk?.dispose();
+    }
+  }
+
+  /** Mean over the probe examples of σ_max(∂f(x)/∂x), the input flattened (eval mode). */
+  async #jacobianNorm(): Promise<number> {
+    const { inputs } = this.#options;
+    const n = inputs.shape[0], rest = inputs.shape.slice(1);
+    const points = inputs.reshape([n, inputs.size / n]);
+    try {
+      const { max } = await inputJacobianSpectra(
+        (z) => this.#model.forward(z.reshape([z.shape[0], ...rest]), "eval"),
+        points,
+      );
+      return max.reduce((a, b) => a + b, 0) / n;
+    } finally {
+      points.dispose();
     }
   }
 
@@ -150,7 +173,7 @@ export class Tracker {
 /**
  * Tracks spectral measures of a model through training: per-layer measures of the probe batch's features
  * (RankMe, stable rank, α-ReQ, effective rank, s-rank, or your own) from one traced forward pass, and the
- * NTK entropy and NTK–target alignment of the model. Pass `tracker.onEpoch` or `tracker.onStep` to
+ * NTK entropy, NTK–target alignment and input–output Jacobian norm of the model. Pass `tracker.onEpoch` or `tracker.onStep` to
  * `fit`, or call `await tracker.record(step)` in your own loop; read `rows`, `toCsv()` or `toJSON()`, and
  * draw the rows with `measuresPlot`.
  *

@@ -91,3 +91,33 @@ Deno.test("track refuses unknown measures, layers outside the trace and alignmen
   assert.throws(() => r.track(new r.Dense(2, 2) as never, { inputs, measures: ["rankMe"] }), TypeError);
   assert.throws(() => r.measuresPlot([]), RangeError);
 });
+
+Deno.test("track's jacobianNorm is σ_max of a linear model's weights, and the mean over points of the Jacobian norms", async () => {
+  await r.initGpu();
+  const dense = new r.Dense(3, 2, { bias: false, seed: 0 });
+  const w = new Float32Array([3, 0, 0, 2, 1, 1]); // [in 3, out 2]
+  dense.loadState({ weights: w });
+  const linear = new r.Sequential([dense]);
+  const inputs = r.randomNormal([5, 3], { seed: 4 });
+  const tracker = r.track(linear, { inputs, measures: ["jacobianNorm"] });
+  await tracker.record(0);
+  const [sigmaMax] = r.svdvalsHost(w, 3, 2);
+  assert.deepEqual(tracker.rows.map((row) => [row.step, row.layer, row.measure]), [[0, -1, "jacobianNorm"]]);
+  assert.ok(Math.abs(tracker.rows[0].value - sigmaMax) < 1e-5 * sigmaMax, `${tracker.rows[0].value} vs ${sigmaMax}`);
+  // A nonlinear model on images: the mean over the probe of the largest singular value, inputs flattened.
+  const cnn = new r.Sequential([
+    new r.Conv2d(1, 2, 3, { seed: 1 }),
+    new r.Activation("tanh"),
+    new r.Flatten(),
+    new r.Dense(32, 3, { seed: 2 }),
+  ]);
+  const images = r.randomNormal([4, 6, 6, 1], { seed: 5 });
+  const t2 = r.track(cnn, { inputs: images, measures: ["jacobianNorm"] });
+  await t2.record(1);
+  const { max } = await r.inputJacobianSpectra(
+    (z) => cnn.forward(z.reshape([z.shape[0], 6, 6, 1]), "eval"),
+    images.reshape([4, 36]),
+  );
+  const mean = max.reduce((a, b) => a + b, 0) / 4;
+  assert.ok(Math.abs(t2.rows[0].value - mean) < 1e-9 * mean);
+});

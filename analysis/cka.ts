@@ -8,6 +8,7 @@
 import { noGrad, tidy } from "../ops/scope.ts";
 import { Tensor } from "../ops/tensor.ts";
 import { gram, matmul } from "../ops/matmul.ts";
+import { concat, transpose } from "../ops/layout.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkArrayLike, checkBoolean, checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
 import { centreColumns, checkMatrixTensor } from "./_matrix_args.ts";
@@ -130,31 +131,67 @@ function alignment(k: Float64Array, l: Float64Array, what: string, names: [strin
   return frobeniusDot(k, l) / Math.sqrt(kk) / Math.sqrt(ll);
 }
 
-/** Linear CKA from d×d Grams of centred features: ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F). */
-async function featureSpaceLinearCka(x: Tensor, y: Tensor): Promise<number> {
+/**
+ * Largest d₁ + d₂ for which linear CKA forms one joint Gram of [X | Y]'s columns (64 MiB of float32); above
+ * it the three Grams are formed separately.
+ */
+const JOINT_GRAM_MAX_FEATURES = 4096;
+
+/**
+ * The feature Grams XᵀX, YᵀY and YᵀX of centred columns, on the host. They come from the row Gram of
+ * [X | Y]ᵀ, one symmetric product (about twice as fast on the software adapter as three products that read
+ * X with a transposed stride), or from explicit transposes when d₁ + d₂ exceeds JOINT_GRAM_MAX_FEATURES.
+ */
+async function featureGrams(x: Tensor, y: Tensor): Promise<[Float64Array, Float64Array, Float64Array]> {
+  const [dx, dy] = [x.shape[1], y.shape[1]], d = dx + dy;
+  const joint = d <= JOINT_GRAM_MAX_FEATURES;
   const grams = noGrad(() =>
     tidy(() => {
-      const [xc, yc] = [centreColumns(x), centreColumns(y)];
-      const t = { transposeA: true };
-      return [matmul(xc, xc, t), matmul(yc, yc, t), matmul(yc, xc, t)];
+      const [xt, yt] = [transpose(centreColumns(x)), transpose(centreColumns(y))];
+      if (joint) return [gram(concat([xt, yt], 0))];
+      const t = { transposeB: true };
+      return [matmul(xt, xt, t), matmul(yt, yt, t), matmul(yt, xt, t)];
     })
   );
   try {
-    const [gxx, gyy, gyx] = [
-      await hostValues(context, "x", grams[0]),
-      await hostValues(context, "y", grams[1]),
-      await hostValues(context, "x", grams[2]),
-    ];
-    const xx = frobeniusDot(gxx, gxx), yy = frobeniusDot(gyy, gyy);
-    for (const [norm, name] of [[xx, "x"], [yy, "y"]] as const) {
-      if (!(norm > 0)) {
-        throw new RangeError(`Cannot ${context}: ${name} is constant over its examples (zero centred Gram)`);
-      }
+    if (!joint) {
+      return [
+        await hostValues(context, "x", grams[0]),
+        await hostValues(context, "y", grams[1]),
+        await hostValues(context, "x", grams[2]),
+      ];
     }
-    return frobeniusDot(gyx, gyx) / Math.sqrt(xx) / Math.sqrt(yy);
+    const g = await grams[0].toArray();
+    const block = (r0: number, c0: number, rows: number, cols: number, name: string) => {
+      const out = new Float64Array(rows * cols);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          const v = g[(r0 + i) * d + c0 + j];
+          if (!Number.isFinite(v)) {
+            throw new RangeError(`Cannot ${context}: ${name} holds ${v} in its centred Gram (need finite values)`);
+          }
+          out[i * cols + j] = v;
+        }
+      }
+      return out;
+    };
+    const xx = block(0, 0, dx, dx, "x"), yy = block(dx, dx, dy, dy, "y");
+    return [xx, yy, block(dx, 0, dy, dx, "x")];
   } finally {
     grams.forEach((g) => g.dispose());
   }
+}
+
+/** Linear CKA from d×d Grams of centred features: ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F). */
+async function featureSpaceLinearCka(x: Tensor, y: Tensor): Promise<number> {
+  const [gxx, gyy, gyx] = await featureGrams(x, y);
+  const xx = frobeniusDot(gxx, gxx), yy = frobeniusDot(gyy, gyy);
+  for (const [norm, name] of [[xx, "x"], [yy, "y"]] as const) {
+    if (!(norm > 0)) {
+      throw new RangeError(`Cannot ${context}: ${name} is constant over its examples (zero centred Gram)`);
+    }
+  }
+  return frobeniusDot(gyx, gyx) / Math.sqrt(xx) / Math.sqrt(yy);
 }
 
 function checkPair(what: string, x: unknown, y: unknown): number {

@@ -1,6 +1,7 @@
 /**
  * Representation measures at scale: linear CKA of two 10,000 × 512 feature matrices (three 512 × 512
- * Grams of centred features: about 15.7 GFLOP as 2nd² per Gram), and minibatch CKA streamed over every
+ * Grams of centred features: about 15.7 GFLOP as 2nd² per Gram, computed as one symmetric 1024 × 1024
+ * Gram of 10.5 GFLOP), with a 1024³ matmul timed beside it for its GFLOP/s, and minibatch CKA streamed over every
  * MNIST digit the bundled package holds (10,000) and over 60,000 synthetic rows, with the process RSS
  * before and after to show that memory stays bounded by one batch; and what `track` adds to a `fit` run
  * recording one measure (the penultimate layer's RankMe) once per epoch.
@@ -66,6 +67,20 @@ console.log(
   }), ${(gflop / best).toFixed(1)} GFLOP/s as 3·2nd², CKA ${value.toFixed(4)}`,
 );
 [x, y].forEach((t) => t.dispose());
+// The matmul benchmark's figure on the same machine in the same run, for comparison.
+const square = randomNormal([1024, 1024], { seed: 4 });
+const matmulSeconds: number[] = [];
+for (let r = 0; r < 4; r++) {
+  const t0 = performance.now();
+  const c = noGrad(() => matmul(square, square));
+  await c.toArray();
+  c.dispose();
+  if (r > 0) matmulSeconds.push((performance.now() - t0) / 1000);
+}
+square.dispose();
+console.log(
+  `matmul 1024³ in the same run: ${(2 * 1024 ** 3 / 1e9 / Math.min(...matmulSeconds)).toFixed(1)} GFLOP/s (best of 3)`,
+);
 
 // Minibatch CKA streamed: MNIST pixels against random tanh features of them.
 const { train } = loadMnist({ train: 10000, test: 0, seed: 0 });
@@ -112,9 +127,11 @@ const mlp = () =>
     new Dense(256, 10, { seed: 3 }),
   ]);
 const probe = Tensor.fromArray(train.x.subarray(8000 * pixels, 8256 * pixels), [256, pixels]);
-const recordMs: number[] = [];
+let recordMs: number[] = [];
+/** One fit run: its seconds and, when tracked, the seconds its records took. */
 const run = async (tracked: boolean) => {
   const model = mlp();
+  recordMs = [];
   const t0 = performance.now();
   const tracker = tracked ? track(model, { inputs: probe, measures: ["rankMe"], layers: [4] }) : null;
   // Each record timed (what it costs the run; a performance.now() pair adds nothing measurable).
@@ -132,25 +149,42 @@ const run = async (tracked: boolean) => {
     seed: 0,
     onEpoch: tracker ? ({ epoch }) => record(epoch + 1) : undefined,
   });
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, records: recordMs.reduce((s, t) => s + t, 0) / 1000 };
 };
-await run(false); // compiles the pipelines
-const plain: number[] = [], tracked: number[] = [];
-for (let r = 0; r < 3; r++) {
-  plain.push(await run(false));
-  tracked.push(await run(true));
+await run(false); // compiles the training pipelines
+await run(true); // and the eval pipelines of the records
+// Pairs in ABBA order (plain, tracked, tracked, plain, …) so that a drift in the machine's speed cancels.
+const pairs: { plain: number; tracked: number; records: number }[] = [];
+const allRecordMs: number[] = [];
+for (let r = 0; r < 6; r++) {
+  const first = r % 2 === 0 ? await run(false) : await run(true);
+  allRecordMs.push(...recordMs);
+  const second = r % 2 === 0 ? await run(true) : await run(false);
+  allRecordMs.push(...recordMs);
+  const [plain, tracked] = r % 2 === 0 ? [first, second] : [second, first];
+  pairs.push({ plain: plain.seconds, tracked: tracked.seconds, records: tracked.records });
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[1];
+const middle = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+const percent = (f: number) => `${f >= 0 ? "+" : ""}${(f * 100).toFixed(1)}%`;
+const ratios = pairs.map((p) => p.tracked / p.plain - 1);
+const shares = pairs.map((p) => p.records / (p.tracked - p.records));
 console.log(
-  `fit, 3 epochs of 8,000 digits: ${median(plain).toFixed(2)} s plain, ${
-    median(tracked).toFixed(2)
-  } s with the penultimate layer's RankMe per epoch (+${
-    ((median(tracked) / median(plain) - 1) * 100).toFixed(1)
-  }%, medians of 3 alternating runs: plain ${plain.map((t) => t.toFixed(2)).join(", ")} s, tracked ${
-    tracked.map((t) => t.toFixed(2)).join(", ")
-  } s)`,
+  `fit, 3 epochs of 8,000 digits, with the penultimate layer's RankMe per epoch (4 records), 6 pairs in ABBA order:`,
 );
-const middle = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+console.log(
+  `  paired overhead: median ${percent(middle(ratios))} (${ratios.map(percent).join(", ")}); ` +
+    `plain ${pairs.map((p) => p.plain.toFixed(2)).join(", ")} s, tracked ${
+      pairs.map((p) => p.tracked.toFixed(2)).join(", ")
+    } s`,
+);
+console.log(
+  `  the records' own time over the rest of the tracked run: median ${percent(middle(shares))} (${
+    shares.map(percent).join(", ")
+  })`,
+);
 // The host SVD behind each record, on the 256 × 256 features of the probe batch at the penultimate layer.
 const features = noGrad(() => tidy(() => mlp().trace(probe, "eval")[4]));
 const featureValues = await features.toArray();
@@ -162,8 +196,8 @@ const svdMs = Array.from({ length: 9 }, () => {
 });
 console.log(
   `track record (forward pass, one read-back, host SVD): median ${
-    middle(recordMs).toFixed(0)
-  } ms of ${recordMs.length} (${
-    recordMs.map((t) => t.toFixed(0)).join(", ")
-  }); svdvalsHost of the 256 x 256 features: median ${middle(svdMs).toFixed(1)} ms of 9`,
+    middle(allRecordMs).toFixed(0)
+  } ms of ${allRecordMs.length} (${
+    allRecordMs.slice(0, 8).map((t) => t.toFixed(0)).join(", ")
+  }, …); svdvalsHost of the 256 x 256 features: median ${middle(svdMs).toFixed(1)} ms of 9`,
 );

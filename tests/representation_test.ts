@@ -124,6 +124,40 @@ Deno.test("CKA is 1 for rotated, scaled, shifted copies, symmetric, and linear C
   close(one.result().value, (await r.cka(x, y, { debiased: true })).value, 1e-12, "one batch = debiased CKA");
 });
 
+Deno.test("linear CKA is the same through the joint feature Gram and, past 4,096 features, three separate Grams", async () => {
+  await r.initGpu();
+  // Float64 reference from n×n Grams of centred rows: ⟨HKH, HLH⟩ / (‖HKH‖ ‖HLH‖).
+  const reference = (xv: number[], yv: number[], n: number) => {
+    const centredGram = (v: number[]) => {
+      const d = v.length / n;
+      const c = v.map((a, i) =>
+        a - Array.from({ length: n }, (_, k) => v[k * d + (i % d)]).reduce((s, b) => s + b) / n
+      );
+      return Array.from({ length: n * n }, (_, ij) => {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += c[Math.floor(ij / n) * d + k] * c[(ij % n) * d + k];
+        return s;
+      });
+    };
+    const [k, l] = [centredGram(xv), centredGram(yv)];
+    const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
+    return dot(k, l) / Math.sqrt(dot(k, k) * dot(l, l));
+  };
+  const n = 8;
+  for (const [d1, d2] of [[30, 7], [4000, 200]]) {
+    // Rank-2 representations sharing one of their two example-space factors, so that CKA is well inside (0, 1).
+    const [u1, u2, u3] = [values(n, 11), values(n, 12), values(n, 13)];
+    const lowRank = (d: number, a: number[], b: number[], seed: number) => {
+      const [p, q] = [values(d, seed), values(d, seed + 1)];
+      return Array.from({ length: n * d }, (_, i) => a[Math.floor(i / d)] * p[i % d] + b[Math.floor(i / d)] * q[i % d]);
+    };
+    const xv = lowRank(d1, u1, u2, 20), yv = lowRank(d2, u1, u3, 30);
+    const want = reference(xv, yv, n);
+    assert.ok(want > 0.05 && want < 0.95, `reference ${want}`);
+    close((await r.cka(T(xv, [n, d1]), T(yv, [n, d2]))).value, want, 1e-5, `linear CKA, d = ${d1} + ${d2}`);
+  }
+});
+
 Deno.test("representation measures refuse bad input before any work, naming the value", async () => {
   await r.initGpu();
   const x = T(values(20, 4), [10, 2]);

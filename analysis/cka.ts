@@ -7,11 +7,11 @@
  */
 import { noGrad, tidy } from "../ops/scope.ts";
 import { Tensor } from "../ops/tensor.ts";
-import { gram, matmul } from "../ops/matmul.ts";
-import { concat, transpose } from "../ops/layout.ts";
+import { gram } from "../ops/matmul.ts";
 import { checkTensor } from "../ops/_args.ts";
 import { checkArrayLike, checkBoolean, checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
 import { centreColumns, checkMatrixTensor } from "./_matrix_args.ts";
+import { featureSpaceLinearCka, frobeniusDot, hostValues } from "./_linear_cka.ts";
 import { withDisplay } from "./_display.ts";
 
 /** Largest example count the n×n (RBF, debiased or alignment) paths take: four float64 n×n matrices. */
@@ -40,23 +40,6 @@ export interface CkaResult {
 }
 
 const context = "compute CKA";
-
-/** Reads a float32 tensor as float64 values, refusing NaN and ±Infinity by name. */
-async function hostValues(what: string, name: string, t: Tensor): Promise<Float64Array> {
-  const values = Float64Array.from(await t.toArray());
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new RangeError(`Cannot ${what}: ${name} holds ${values[i]} at flat index ${i} (need finite values)`);
-    }
-  }
-  return values;
-}
-
-function frobeniusDot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
 
 /** The row sums of an n×n matrix and their total. */
 function rowSums(k: Float64Array, n: number): { sums: Float64Array; total: number } {
@@ -131,69 +114,6 @@ function alignment(k: Float64Array, l: Float64Array, what: string, names: [strin
   return frobeniusDot(k, l) / Math.sqrt(kk) / Math.sqrt(ll);
 }
 
-/**
- * Largest d₁ + d₂ for which linear CKA forms one joint Gram of [X | Y]'s columns (64 MiB of float32); above
- * it the three Grams are formed separately.
- */
-const JOINT_GRAM_MAX_FEATURES = 4096;
-
-/**
- * The feature Grams XᵀX, YᵀY and YᵀX of centred columns, on the host. They come from the row Gram of
- * [X | Y]ᵀ, one symmetric product (about twice as fast on the software adapter as three products that read
- * X with a transposed stride), or from explicit transposes when d₁ + d₂ exceeds JOINT_GRAM_MAX_FEATURES.
- */
-async function featureGrams(x: Tensor, y: Tensor): Promise<[Float64Array, Float64Array, Float64Array]> {
-  const [dx, dy] = [x.shape[1], y.shape[1]], d = dx + dy;
-  const joint = d <= JOINT_GRAM_MAX_FEATURES;
-  const grams = noGrad(() =>
-    tidy(() => {
-      const [xt, yt] = [transpose(centreColumns(x)), transpose(centreColumns(y))];
-      if (joint) return [gram(concat([xt, yt], 0))];
-      const t = { transposeB: true };
-      return [matmul(xt, xt, t), matmul(yt, yt, t), matmul(yt, xt, t)];
-    })
-  );
-  try {
-    if (!joint) {
-      return [
-        await hostValues(context, "x", grams[0]),
-        await hostValues(context, "y", grams[1]),
-        await hostValues(context, "x", grams[2]),
-      ];
-    }
-    const g = await grams[0].toArray();
-    const block = (r0: number, c0: number, rows: number, cols: number, name: string) => {
-      const out = new Float64Array(rows * cols);
-      for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < cols; j++) {
-          const v = g[(r0 + i) * d + c0 + j];
-          if (!Number.isFinite(v)) {
-            throw new RangeError(`Cannot ${context}: ${name} holds ${v} in its centred Gram (need finite values)`);
-          }
-          out[i * cols + j] = v;
-        }
-      }
-      return out;
-    };
-    const xx = block(0, 0, dx, dx, "x"), yy = block(dx, dx, dy, dy, "y");
-    return [xx, yy, block(dx, 0, dy, dx, "x")];
-  } finally {
-    grams.forEach((g) => g.dispose());
-  }
-}
-
-/** Linear CKA from d×d Grams of centred features: ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F). */
-async function featureSpaceLinearCka(x: Tensor, y: Tensor): Promise<number> {
-  const [gxx, gyy, gyx] = await featureGrams(x, y);
-  const xx = frobeniusDot(gxx, gxx), yy = frobeniusDot(gyy, gyy);
-  for (const [norm, name] of [[xx, "x"], [yy, "y"]] as const) {
-    if (!(norm > 0)) {
-      throw new RangeError(`Cannot ${context}: ${name} is constant over its examples (zero centred Gram)`);
-    }
-  }
-  return frobeniusDot(gyx, gyx) / Math.sqrt(xx) / Math.sqrt(yy);
-}
-
 function checkPair(what: string, x: unknown, y: unknown): number {
   const [n] = checkMatrixTensor(what, "x", x);
   const [ny] = checkMatrixTensor(what, "y", y);
@@ -244,7 +164,7 @@ export async function cka(x: Tensor, y: Tensor, options: CkaOptions = {}): Promi
   }
   let value: number;
   if (kernel === "linear" && !debiased) {
-    value = await featureSpaceLinearCka(x, y);
+    value = await featureSpaceLinearCka(context, x, y);
   } else {
     if (n > GRAM_PATH_MAX_EXAMPLES) {
       throw new RangeError(

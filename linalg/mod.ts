@@ -9,3 +9,6 @@ export * from "./householder.ts";
 export * from "./lstsq.ts";
 export * from "./svd.ts";
 export * from "./symmetric_eigen.ts";
+export * from "./lanczos.ts";
+export * from "./slq.ts";
+export * from "./trace_estimators.ts";

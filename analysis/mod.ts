@@ -19,3 +19,4 @@ export * from "./cka.ts";
 export * from "./representation_rank.ts";
 export * from "./agop.ts";
 export * from "./track.ts";
+export * from "./curvature_operators.ts";

@@ -13,7 +13,8 @@ import { full } from "../ops/elementwise.ts";
 import { concat, slice } from "../ops/layout.ts";
 import { noGrad, tidy } from "../ops/scope.ts";
 import { checkTensor } from "../ops/_args.ts";
-import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
+import { retainScope } from "../ops/_scope.ts";
 import { checkLayer, type ForwardMode, type Layer } from "../model/parameterized.ts";
 import type { SymmetricOperator } from "../linalg/_operator.ts";
 
@@ -34,6 +35,12 @@ export interface CurvatureOptions {
   chunkSize?: number;
   /** Forward mode (default "eval": BatchNorm's running statistics, so that examples stay independent). */
   mode?: ForwardMode;
+  /**
+   * Keep each chunk's forward pass and first backward pass from the first product on, so that a product
+   * costs only the remaining backward passes (default false). The operator then describes the parameters
+   * as they were at its first product: call `dispose()` and build a new one after changing them.
+   */
+  keepGraph?: boolean;
 }
 
 /** A symmetric operator that can also be formed explicitly. */
@@ -46,6 +53,8 @@ export interface CurvatureOperator extends SymmetricOperator {
    * @returns dim × dim values.
    */
   toMatrix(): Promise<Float64Array>;
+  /** Frees the graphs kept with `keepGraph` (a no-op otherwise); the operator stays usable. */
+  dispose(): void;
 }
 
 /** Largest dim {@linkcode CurvatureOperator.toMatrix} forms. */
@@ -58,11 +67,12 @@ interface Prepared {
   chunks: { x: Tensor; y: Tensor | null; rows: number }[];
   examples: number;
   mode: ForwardMode;
+  keepGraph: boolean;
 }
 
 function prepare(context: string, model: unknown, x: unknown, y: unknown, options: CurvatureOptions): Prepared {
   const layer = checkLayer<Layer>(context, "model", model);
-  checkOptions(context, options, ["chunkSize", "mode"]);
+  checkOptions(context, options, ["chunkSize", "mode", "keepGraph"]);
   const inputs = checkTensor(context, "x", x);
   const n = inputs.shape[0];
   if (y !== null) {
@@ -73,6 +83,7 @@ function prepare(context: string, model: unknown, x: unknown, y: unknown, option
   }
   const chunkSize = checkNumber(context, "options.chunkSize", options.chunkSize ?? n, { integer: true, min: 1 });
   const mode = checkChoice(context, "options.mode", options.mode ?? "eval", ["eval", "train"] as const);
+  const keepGraph = checkBoolean(context, "options.keepGraph", options.keepGraph ?? false);
   const params = layer.parameters();
   if (params.length === 0) throw new RangeError(`Cannot ${context}: the model has no parameters`);
   const rowsOf = (t: Tensor, start: number, rows: number) =>
@@ -82,7 +93,8 @@ function prepare(context: string, model: unknown, x: unknown, y: unknown, option
     const rows = Math.min(chunkSize, n - start);
     chunks.push({ x: rowsOf(inputs, start, rows), y: y === null ? null : rowsOf(y as Tensor, start, rows), rows });
   }
-  return { model: layer, params, dim: params.reduce((s, p) => s + p.size, 0), chunks, examples: n, mode };
+  const dim = params.reduce((s, p) => s + p.size, 0);
+  return { model: layer, params, dim, chunks, examples: n, mode, keepGraph };
 }
 
 /** The parameters' pieces of a flat [dim] vector. */
@@ -104,17 +116,6 @@ function pairedDot(a: Tensor[], b: Tensor[]): Tensor {
   return a.map((t, i) => sum(mul(t, b[i]))).reduce((s, t) => add(s, t));
 }
 
-/**
- * J u for the outputs `pred` of the recorded graph, by the double-VJP trick: g(s) = Jᵀ s is linear in
- * a dummy s, so ∂⟨g(s), u⟩/∂s = J u.
- */
-function jvp(pred: Tensor, params: Tensor[], u: Tensor[]): Tensor {
-  const s = full(pred.shape, 0);
-  s.requiresGrad = true;
-  const g = grad(pred, params, { seed: s, createGraph: true, allowUnused: true });
-  return grad(pairedDot(g, u), [s], { allowUnused: true })[0];
-}
-
 /** A detached copy of t that requires gradients (a new leaf). */
 function leaf(t: Tensor): Tensor {
   const out = noGrad(() => mul(t, 1));
@@ -122,11 +123,31 @@ function leaf(t: Tensor): Tensor {
   return out;
 }
 
-function operator(kind: CurvatureOperator["kind"], dim: number, apply: (v: Tensor) => Tensor): CurvatureOperator {
+/**
+ * An operator from a per-chunk `build` (the forward pass and what the product reuses) and the `product`
+ * of the built chunks with a vector; with keepGraph the built chunks are kept.
+ */
+function operator<S>(
+  kind: CurvatureOperator["kind"],
+  dim: number,
+  p: Prepared,
+  build: (chunk: Prepared["chunks"][number]) => S,
+  product: (states: S[], v: Tensor) => Tensor,
+): CurvatureOperator {
+  let kept: { value: S[]; release: () => void } | null = null;
+  const apply = (v: Tensor) =>
+    tidy(() => {
+      if (p.keepGraph && !kept) kept = retainScope(() => p.chunks.map(build));
+      return product(kept?.value ?? p.chunks.map(build), v);
+    });
   return {
     kind,
     dim,
-    apply: (v) => tidy(() => apply(v)),
+    apply,
+    dispose() {
+      kept?.release();
+      kept = null;
+    },
     async toMatrix() {
       if (dim > CURVATURE_MATRIX_MAX_DIM) {
         throw new RangeError(
@@ -136,7 +157,7 @@ function operator(kind: CurvatureOperator["kind"], dim: number, apply: (v: Tenso
       const out = new Float64Array(dim * dim);
       for (let j = 0; j < dim; j++) {
         const e = Tensor.fromArray(Array.from({ length: dim }, (_, i) => (i === j ? 1 : 0)));
-        const column = tidy(() => apply(e));
+        const column = apply(e);
         const values = await column.toArray();
         [e, column].forEach((t) => t.dispose());
         for (let i = 0; i < dim; i++) out[i * dim + j] = values[i];
@@ -144,6 +165,24 @@ function operator(kind: CurvatureOperator["kind"], dim: number, apply: (v: Tenso
       return out;
     },
   };
+}
+
+/** A product that is a sum over chunks of each chunk's own product. */
+function perChunk<S>(p: Prepared, each: (state: S, v: Tensor, chunk: Prepared["chunks"][number]) => Tensor) {
+  return (states: S[], v: Tensor) => states.map((st, i) => each(st, v, p.chunks[i])).reduce((s, t) => add(s, t));
+}
+
+/** A chunk's outputs with the graph of g(s) = Jᵀ s for a dummy s (for J v by the double-VJP trick). */
+function linearised(p: Prepared, x: Tensor) {
+  const pred = p.model.forward(x, p.mode);
+  const s = full(pred.shape, 0);
+  s.requiresGrad = true;
+  return { pred, s, jts: grad(pred, p.params, { seed: s, createGraph: true, allowUnused: true }) };
+}
+
+/** J u from a linearised chunk: ∂⟨g(s), u⟩/∂s. */
+function jvpOf(l: ReturnType<typeof linearised>, u: Tensor[]): Tensor {
+  return grad(pairedDot(l.jts, u), [l.s], { allowUnused: true })[0];
 }
 
 function checkLoss(context: string, loss: unknown): MeanLoss {
@@ -186,15 +225,19 @@ export function hessianOperator(
   const context = "build the Hessian operator";
   const f = checkLoss(context, loss);
   const p = prepare(context, model, batch?.x, batch?.y, options);
-  return operator("hessian", p.dim, (v) => {
-    const parts = p.chunks.map(({ x, y, rows }) => {
-      const value = f(p.model.forward(x, p.mode), y!);
-      const g = grad(value, p.params, { createGraph: true, allowUnused: true });
+  return operator(
+    "hessian",
+    p.dim,
+    p,
+    ({ x, y }) => {
+      // The gradient with its graph: H v = ∂⟨g, v⟩/∂θ.
+      return grad(f(p.model.forward(x, p.mode), y!), p.params, { createGraph: true, allowUnused: true });
+    },
+    perChunk(p, (g, v, { rows }) => {
       const hv = grad(pairedDot(g, split(v, p.params)), p.params, { allowUnused: true });
       return mul(flatten(hv), rows / p.examples);
-    });
-    return parts.reduce((s, t) => add(s, t));
-  });
+    }),
+  );
 }
 
 /**
@@ -231,18 +274,20 @@ export function ggnOperator(
   const context = "build the Gauss–Newton operator";
   const f = checkLoss(context, loss);
   const p = prepare(context, model, batch?.x, batch?.y, options);
-  return operator("ggn", p.dim, (v) => {
-    const parts = p.chunks.map(({ x, y, rows }) => {
-      const pred = p.model.forward(x, p.mode);
-      const u = jvp(pred, p.params, split(v, p.params));
-      const out = leaf(pred);
-      const [lg] = grad(f(out, y!), [out], { createGraph: true });
+  return operator(
+    "ggn",
+    p.dim,
+    p,
+    ({ x, y }) => {
+      const l = linearised(p, x), out = leaf(l.pred);
+      return { l, out, lg: grad(f(out, y!), [out], { createGraph: true })[0] };
+    },
+    perChunk(p, ({ l, out, lg }, v, { rows }) => {
+      const u = jvpOf(l, split(v, p.params));
       const [hu] = grad(sum(mul(lg, u)), [out]);
-      const gv = grad(pred, p.params, { seed: hu, allowUnused: true });
-      return mul(flatten(gv), rows / p.examples);
-    });
-    return parts.reduce((s, t) => add(s, t));
-  });
+      return mul(flatten(grad(l.pred, p.params, { seed: hu, allowUnused: true })), rows / p.examples);
+    }),
+  );
 }
 
 /**
@@ -282,18 +327,20 @@ export function fisherOperator(
   const context = "build the Fisher operator";
   const f = checkLoss(context, loss);
   const p = prepare(context, model, batch?.x, batch?.y, options);
-  return operator("fisher", p.dim, (v) => {
-    const parts = p.chunks.map(({ x, y, rows }) => {
-      const pred = p.model.forward(x, p.mode);
-      const u = jvp(pred, p.params, split(v, p.params));
-      const out = leaf(pred);
-      const [r] = grad(f(out, y!), [out]);
-      const c = sum(mul(r, u), { axis: 1, keepDims: true });
+  return operator(
+    "fisher",
+    p.dim,
+    p,
+    ({ x, y }) => {
+      const l = linearised(p, x), out = leaf(l.pred);
+      return { l, r: grad(f(out, y!), [out])[0] };
+    },
+    perChunk(p, ({ l, r }, v, { rows }) => {
+      const c = sum(mul(r, jvpOf(l, split(v, p.params))), { axis: 1, keepDims: true });
       const seed = mul(mul(r, c), (rows * rows) / p.examples);
-      return flatten(grad(pred, p.params, { seed, allowUnused: true }));
-    });
-    return parts.reduce((s, t) => add(s, t));
-  });
+      return flatten(grad(l.pred, p.params, { seed, allowUnused: true }));
+    }),
+  );
 }
 
 /**
@@ -323,17 +370,14 @@ export function ntkOperator(model: Layer, inputs: Tensor, options: CurvatureOpti
   const p = prepare(context, model, inputs, null, options);
   const outputs = noGrad(() => tidy(() => p.model.forward(p.chunks[0].x, p.mode).shape.slice(1)));
   const width = outputs.reduce((s, d) => s * d, 1);
-  return operator("ntk", p.examples * width, (v) => {
+  return operator("ntk", p.examples * width, p, ({ x }) => linearised(p, x), (states, v) => {
+    // Jᵀ v summed over the chunks, then J of it chunk by chunk.
     let start = 0;
-    const preds = p.chunks.map(({ x }) => p.model.forward(x, p.mode));
-    const pieces = preds.map((pred, c) => {
-      const size = p.chunks[c].rows * width;
-      const piece = slice(v, [start], [size]).reshape(pred.shape);
-      start += size;
-      return piece;
-    });
-    const jtv = preds.map((pred, c) => grad(pred, p.params, { seed: pieces[c], allowUnused: true }))
-      .reduce((s, g) => s.map((t, i) => add(t, g[i])));
-    return concat(preds.map((pred) => jvp(pred, p.params, jtv).reshape([pred.size])));
+    const jtv = states.map(({ pred }) => {
+      const piece = slice(v, [start], [pred.size]).reshape(pred.shape);
+      start += pred.size;
+      return grad(pred, p.params, { seed: piece, allowUnused: true });
+    }).reduce((s, g) => s.map((t, i) => add(t, g[i])));
+    return concat(states.map((l) => jvpOf(l, jtv).reshape([l.pred.size])));
   });
 }

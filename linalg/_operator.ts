@@ -100,7 +100,8 @@ export class BlockBasis {
   /** @param capacity The most vectors that will be pushed (sizes the blocks). */
   constructor(dim: number, capacity: number, maxBytes = 64 * 2 ** 20) {
     this.dim = dim;
-    this.#blockRows = Math.max(1, Math.min(capacity, Math.floor(maxBytes / (4 * dim))));
+    // At most 8 rows a block: the unused rows of the last block cost work in every product against it.
+    this.#blockRows = Math.max(1, Math.min(8, capacity, Math.floor(maxBytes / (4 * dim))));
   }
 
   /** Vectors held. */
@@ -122,11 +123,12 @@ export class BlockBasis {
     if (this.#count === 0) return w;
     return noGrad(() =>
       tidy(() => {
-        let out = w.reshape([this.dim, 1]);
+        let out = w.reshape([1, this.dim]);
         for (let pass = 0; pass < 2; pass++) {
           for (const block of this.#blocks) {
-            const c = matmul(block, out);
-            out = sub(out, matmul(block, c, { transposeA: true }));
+            // Coefficients by a row reduction (no k-split of a long inner dimension), then one product.
+            const c = sum(mul(block, out), { axis: 1 }).reshape([1, block.shape[0]]);
+            out = sub(out, matmul(c, block));
           }
         }
         return out.reshape([this.dim]);
@@ -142,10 +144,10 @@ export class BlockBasis {
         this.#blocks.forEach((block, b) => {
           const c = Tensor.fromArray(
             Array.from({ length: this.#blockRows }, (_, i) => coefficients[b * this.#blockRows + i] ?? 0),
-            [this.#blockRows, 1],
+            [1, this.#blockRows],
             { runtime: block.runtime },
           );
-          const part = matmul(block, c, { transposeA: true });
+          const part = matmul(c, block);
           out = out ? add(out, part) : part;
         });
         return out!.reshape([this.dim]);

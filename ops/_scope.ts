@@ -142,3 +142,27 @@ export function closeScope(scope: Scope, kept: ReadonlySet<ScopeMember>): void {
     );
   }
 }
+
+/**
+ * Runs the synchronous `fn` in a scope of its own that no enclosing scope closes: what `fn` creates lives
+ * until `release()` (for graphs kept across calls, e.g. a gradient kept for repeated second derivatives).
+ */
+export function retainScope<T>(fn: () => T): { value: T; release: () => void } {
+  const scope: Scope = new Set();
+  const ctx = current();
+  ctx.scopes.push(scope);
+  try {
+    return { value: fn(), release: () => closeScope(scope, new Set()) };
+  } catch (e) {
+    detach(ctx, scope);
+    closeScope(scope, new Set());
+    throw e;
+  } finally {
+    detach(ctx, scope);
+  }
+}
+
+function detach(ctx: Context, scope: Scope): void {
+  const at = ctx.scopes.indexOf(scope);
+  if (at >= 0) ctx.scopes.splice(at, 1);
+}

@@ -157,6 +157,19 @@ export {
   type StableRankResult,
 } from "./analysis/representation_rank.ts";
 export {
+  type CurvatureDensityOptions,
+  type CurvatureDensityResult,
+  type CurvatureEigenOptions,
+  type CurvatureEigenResult,
+  type CurvatureMatrix,
+  type CurvatureTraceOptions,
+  type CurvatureTraceResult,
+  hessianDensity,
+  hessianTopEigenvalues,
+  hessianTrace,
+} from "./analysis/curvature.ts";
+export { type CurvatureBatch } from "./analysis/curvature_operators.ts";
+export {
   connectedFourPoint,
   ensembleMoments,
   type Estimate,
@@ -172,6 +185,11 @@ export { scatterPlot, type ScatterPlotOptions } from "./plot/scatter_plot.ts";
 export { heatmap, type HeatmapOptions } from "./plot/heatmap.ts";
 export { type EsdLayer, esdPlot, type EsdPlotOptions } from "./plot/esd_plot.ts";
 export { histogram, type HistogramOptions } from "./plot/histogram.ts";
+export {
+  spectralDensityPlot,
+  type SpectralDensityPlotOptions,
+  type SpectralDensitySeries,
+} from "./plot/spectral_density_plot.ts";
 export { imageGrid, type ImageGridOptions } from "./plot/image_grid.ts";
 export { subplots, type SubplotsOptions } from "./plot/subplots.ts";
 export { type MeasureRow, measuresPlot, type MeasuresPlotOptions } from "./plot/measures_plot.ts";

@@ -70,6 +70,14 @@ interface Prepared {
   keepGraph: boolean;
 }
 
+/** The batch's x and y, refusing a batch that is not an object by name. */
+function batchOf(context: string, batch: unknown): { x: unknown; y: unknown } {
+  if (typeof batch !== "object" || batch === null || Array.isArray(batch)) {
+    throw new TypeError(`Cannot ${context}: batch must be { x, y } with Tensors (got ${describe(batch)})`);
+  }
+  return batch as { x: unknown; y: unknown };
+}
+
 function prepare(context: string, model: unknown, x: unknown, y: unknown, options: CurvatureOptions): Prepared {
   const layer = checkLayer<Layer>(context, "model", model);
   checkOptions(context, options, ["chunkSize", "mode", "keepGraph"]);
@@ -224,7 +232,8 @@ export function hessianOperator(
 ): CurvatureOperator {
   const context = "build the Hessian operator";
   const f = checkLoss(context, loss);
-  const p = prepare(context, model, batch?.x, batch?.y, options);
+  const { x: bx, y: by } = batchOf(context, batch);
+  const p = prepare(context, model, bx, by, options);
   return operator(
     "hessian",
     p.dim,
@@ -273,7 +282,8 @@ export function ggnOperator(
 ): CurvatureOperator {
   const context = "build the Gauss–Newton operator";
   const f = checkLoss(context, loss);
-  const p = prepare(context, model, batch?.x, batch?.y, options);
+  const { x: bx, y: by } = batchOf(context, batch);
+  const p = prepare(context, model, bx, by, options);
   return operator(
     "ggn",
     p.dim,
@@ -326,7 +336,8 @@ export function fisherOperator(
 ): CurvatureOperator {
   const context = "build the Fisher operator";
   const f = checkLoss(context, loss);
-  const p = prepare(context, model, batch?.x, batch?.y, options);
+  const { x: bx, y: by } = batchOf(context, batch);
+  const p = prepare(context, model, bx, by, options);
   return operator(
     "fisher",
     p.dim,

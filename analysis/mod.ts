@@ -20,3 +20,4 @@ export * from "./representation_rank.ts";
 export * from "./agop.ts";
 export * from "./track.ts";
 export * from "./curvature_operators.ts";
+export * from "./curvature.ts";

@@ -13,3 +13,4 @@ export * from "./scatter_plot.ts";
 export * from "./subplots.ts";
 export * from "./table.ts";
 export * from "./measures_plot.ts";
+export * from "./spectral_density_plot.ts";

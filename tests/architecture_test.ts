@@ -94,7 +94,7 @@ Deno.test("every public library file is re-exported by its folder's entry point,
   assert.deepEqual(missing, []);
 });
 
-Deno.test("the root entry points are curated: browser.ts names everything browser-safe, mod.ts adds the MNIST loader; at most 230 names (every options and result type of an exported function included)", async () => {
+Deno.test("the root entry points are curated: browser.ts names everything browser-safe, mod.ts adds the MNIST loader; at most 240 names (every options and result type of an exported function included)", async () => {
   const mod = await Deno.readTextFile(new URL("mod.ts", ROOT));
   const browser = await Deno.readTextFile(new URL("browser.ts", ROOT));
   assert.deepEqual(
@@ -108,7 +108,7 @@ Deno.test("the root entry points are curated: browser.ts names everything browse
     [...text.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) => m[1].split(",")).map((n) => n.trim())
       .filter((n) => n);
   const names = [...named(browser), ...named(mod)];
-  assert.ok(names.length <= 230, `${names.length} names`);
+  assert.ok(names.length <= 240, `${names.length} names`);
   assert.equal(new Set(names).size, names.length, "no name exported twice");
 });
 

@@ -108,6 +108,32 @@ Deno.test("Lanczos top-5 and bottom-5 of the Hessian, SLQ moments and Hutch++ ag
   );
 });
 
+Deno.test("hessianTopEigenvalues, hessianTrace and hessianDensity give PyTorch's values for each matrix", async () => {
+  const { model, x, y } = await setup();
+  const batch = { x, y };
+  for (const matrix of ["hessian", "ggn", "fisher"] as const) {
+    const want = get(`fixture.eig.${matrix}`).data;
+    const top = await r.hessianTopEigenvalues(model, r.softmaxCrossEntropy, batch, { matrix, k: 3, tol: 1e-5 });
+    assert.equal(top.matrix, matrix);
+    top.values.forEach((v, i) => {
+      const w = want[want.length - 1 - i];
+      assert.ok(top.converged[i] && Math.abs(v - w) <= 1e-4 * Math.abs(w), `${matrix} λ${i + 1}: ${v} vs ${w}`);
+    });
+    const trace = wide(`fixture.trace.${matrix}`);
+    const t = await r.hessianTrace(model, r.softmaxCrossEntropy, batch, { matrix, products: 45, chunkSize: 12 });
+    assert.ok(
+      Math.abs(t.value - trace) <= 3 * t.standardError,
+      `${matrix} trace ${t.value} ± ${t.standardError} vs ${trace}`,
+    );
+  }
+  const d = await r.hessianDensity(model, r.softmaxCrossEntropy, batch, { matrix: "ggn", probes: 6, steps: 30 });
+  const trace = wide("fixture.trace.ggn");
+  assert.ok(Math.abs(d.trace.value - trace) <= 3 * d.trace.standardError, `GGN density trace ${d.trace.value}`);
+  assert.equal(d.nodes.length, 6);
+  const svg = r.spectralDensityPlot({ series: [{ label: "Gauss–Newton", grid: d.grid, density: d.density }] }).toSvg();
+  assert.ok(svg.startsWith("<svg") && !/NaN|Infinity/.test(svg));
+});
+
 Deno.test("curvature operators refuse bad input before any work, naming the value", async () => {
   const { model, x, y } = await setup();
   const refuses = (call: () => unknown, kind: typeof TypeError, pattern: RegExp) =>

@@ -978,6 +978,42 @@ function buildSlots(): Record<string, Slot[]> {
       tensor("y", (v) => new r.MinibatchCka().add(feat(), v)),
       { arg: "examples", call: (v) => new r.MinibatchCka().add(v as Any, v as Any), bad: [r.full([3, 2], 1)] },
     ],
+    ...Object.fromEntries((["hessianTopEigenvalues", "hessianTrace", "hessianDensity"] as const).map((name) => {
+      const f = r[name] as (m: Any, l: Any, b: Any, o?: Any) => unknown;
+      const y = () => T([1, 0, 1, 0], [4, 1]);
+      return [name, [
+        { arg: "model", call: (v) => f(v, r.mseLoss, { x: feat(), y: y() }), bad: NOT_LAYER },
+        { arg: "loss", call: (v) => f(new r.Dense(2, 1), v, { x: feat(), y: y() }), bad: [5, "x", null, {}] },
+        { arg: "batch", call: (v) => f(new r.Dense(2, 1), r.mseLoss, v), bad: [5, "x", null, undefined, []] },
+        tensor("x", (v) => f(new r.Dense(2, 1), r.mseLoss, { x: v, y: y() })),
+        opts((o) => f(new r.Dense(2, 1), r.mseLoss, { x: feat(), y: y() }, o)),
+        {
+          arg: "options.matrix",
+          call: (v) => f(new r.Dense(2, 1), r.mseLoss, { x: feat(), y: y() }, { matrix: v }),
+          bad: ["hesian", 5, null],
+        },
+        {
+          arg: "options.chunkSize",
+          call: (v) => f(new r.Dense(2, 1), r.mseLoss, { x: feat(), y: y() }, { chunkSize: v }),
+          bad: NOT_COUNT,
+        },
+      ] as Slot[]];
+    })),
+    spectralDensityPlot: [
+      { arg: "option", call: (v) => r.spectralDensityPlot(v as Any), bad: [undefined, ...NOT_OPTIONS] },
+      { arg: "options.series", call: (v) => r.spectralDensityPlot({ series: v as Any }), bad: [[], 5, null, "x"] },
+      {
+        arg: "options.series[0].density",
+        call: (v) => r.spectralDensityPlot({ series: [{ label: "a", grid: [0, 1], density: v as Any }] }),
+        bad: [[1], [-1, 1], [NaN, 1], 5, null],
+      },
+      {
+        arg: "options.floor",
+        call: (v) =>
+          r.spectralDensityPlot({ series: [{ label: "a", grid: [0, 1], density: [1, 2] }], floor: v as number }),
+        bad: [0, 1, -1, NaN, "x"],
+      },
+    ],
     agop: [
       { arg: "model", call: (v) => r.agop(v as Any, feat()), bad: NOT_LAYER },
       tensor("inputs", (v) => r.agop(new r.Dense(2, 1), v)),

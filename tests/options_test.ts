@@ -53,6 +53,12 @@ const CALLS: Record<string, (options: object) => unknown> = {
   fit: (o) => r.fit(new r.Dense(2, 1), tinyData(), { epochs: 1, batchSize: 2, ...o } as r.FitOptions),
   cka: (o) => r.cka(r.Tensor.fromArray([1, 0, 0, 2, 3, 1], [3, 2]), r.Tensor.fromArray([1, 2, 4], [3, 1]), o),
   kernelAlignment: (o) => r.kernelAlignment(r.Tensor.fromArray([1, 0, 0, 2], [2, 2]), [0, 1], o),
+  hessianTopEigenvalues: (o) =>
+    r.hessianTopEigenvalues(new r.Dense(2, 1), r.mseLoss, { x: r.full([4, 2], 1), y: r.full([4, 1], 0) }, o),
+  hessianTrace: (o) => r.hessianTrace(new r.Dense(2, 1), r.mseLoss, { x: r.full([4, 2], 1), y: r.full([4, 1], 0) }, o),
+  hessianDensity: (o) =>
+    r.hessianDensity(new r.Dense(2, 1), r.mseLoss, { x: r.full([4, 2], 1), y: r.full([4, 1], 0) }, o),
+  spectralDensityPlot: (o) => r.spectralDensityPlot({ series: [{ label: "a", grid: [0, 1], density: [1, 2] }], ...o }),
   agop: (o) => r.agop(new r.Dense(2, 1), r.Tensor.fromArray([1, 2, 3, 4], [2, 2]), o),
   track: (o) => r.track(tinyModel(), { inputs: r.full([3, 2], 1), measures: ["rankMe"], ...o }),
   Tracker: (o) => new r.Tracker(tinyModel(), { inputs: r.full([3, 2], 1), measures: ["rankMe"], ...o }),

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Tensor } from "../ops/tensor.ts";
+import { checkTensor } from "../ops/_args.ts";
 import { div, mul, sub } from "../ops/arithmetic.ts";
 import { sqrt } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
@@ -30,6 +31,11 @@ export interface LanczosOptions {
   tol?: number;
   /** Seed of the Rademacher start vector (default 0): the same seed gives the same numbers on one adapter. */
   seed?: number;
+  /**
+   * A start vector instead of the random one (e.g. the previous top eigenvector, when the operator changes
+   * a little between calls); not consumed. The symmetry test still uses one random vector.
+   */
+  start?: Tensor;
   /** The vector length, needed when `op` is a bare product function. */
   dim?: number;
   /** Return each Ritz vector as a [dim] tensor the caller disposes (default false). */
@@ -87,6 +93,22 @@ async function symmetryProduct(op: CheckedOperator, v: Tensor, seed: number): Pr
     );
   }
   return av;
+}
+
+/** The unit start vector: `start` normalised (refusing a wrong size, a zero or a non-finite vector), or random. */
+async function startVector(op: CheckedOperator, seed: number, start: unknown): Promise<Tensor> {
+  if (start === undefined) return noGrad(() => tidy(() => div(rademacher(op.dim, seed, 0), Math.sqrt(op.dim))));
+  const v = checkTensor(context, "options.start", start);
+  if (v.size !== op.dim) {
+    throw new RangeError(`Cannot ${context}: options.start has ${v.size} elements (need the operator's ${op.dim})`);
+  }
+  const norm = noGrad(() => tidy(() => sqrt(dot(v.reshape([op.dim]), v.reshape([op.dim])))));
+  const value = (await norm.toArray())[0];
+  norm.dispose();
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`Cannot ${context}: options.start has norm ${value} (need a finite, nonzero vector)`);
+  }
+  return noGrad(() => tidy(() => div(v.reshape([op.dim]), value)));
 }
 
 /** The wanted Ritz indices (ascending order of T's eigenvalues) for k at the chosen ends. */
@@ -166,7 +188,7 @@ function boundsMet(state: LanczosState, k: number, which: string, tol: number): 
  * ```
  */
 export async function lanczos(op: OperatorLike, options: LanczosOptions = {}): Promise<LanczosResult> {
-  checkOptions(context, options, ["k", "which", "maxSteps", "tol", "seed", "dim", "vectors", "checkSymmetry"]);
+  checkOptions(context, options, ["k", "which", "maxSteps", "tol", "seed", "dim", "vectors", "checkSymmetry", "start"]);
   const a = checkOperator(context, op, options.dim);
   const which = checkChoice(context, "options.which", options.which ?? "largest", ["largest", "smallest", "both"]);
   const k = checkNumber(context, "options.k", options.k ?? 1, { integer: true, min: 1 });
@@ -184,7 +206,7 @@ export async function lanczos(op: OperatorLike, options: LanczosOptions = {}): P
   const keep = checkBoolean(context, "options.vectors", options.vectors ?? false);
   const symmetric = checkBoolean(context, "options.checkSymmetry", options.checkSymmetry ?? true);
 
-  const q0 = noGrad(() => tidy(() => div(rademacher(a.dim, seed, 0), Math.sqrt(a.dim))));
+  const q0 = await startVector(a, seed, options.start);
   const first = symmetric ? await symmetryProduct(a, q0, seed) : undefined;
   // After a failed measured check, wait five more steps before measuring again.
   let nextCheck = k, measuredAt = 0, done = false;

@@ -118,6 +118,42 @@ export async function slq(op: OperatorLike, options: SlqOptions = {}): Promise<S
   return densityOf(out, a.dim, a.products, points, options.sigma);
 }
 
+/**
+ * The probes' average of Σ_k τ_k N(λ; θ_k, σ²) at each grid point: an SLQ density on a grid of one's
+ * choosing (e.g. one grid shared by densities that are compared).
+ *
+ * @param probes Nodes and weights per probe (an {@linkcode slq} result's `probes`).
+ * @param grid Eigenvalue positions.
+ * @param sigma The smoothing width (> 0).
+ * @returns The density at each grid point.
+ * @throws {RangeError} When there are no probes, or sigma is not a positive number.
+ * @example One node of weight 1 gives a unit Gaussian's peak
+ * ```ts
+ * import assert from "node:assert";
+ * import { slqDensityOn } from "./slq.ts";
+ * const d = slqDensityOn([{ nodes: Float64Array.of(0), weights: Float64Array.of(1) }], [0], 1);
+ * assert.ok(Math.abs(d[0] - 1 / Math.sqrt(2 * Math.PI)) < 1e-15);
+ * ```
+ */
+export function slqDensityOn(probes: readonly SlqProbe[], grid: ArrayLike<number>, sigma: number): Float64Array {
+  const what = "smooth an SLQ density";
+  if (!Array.isArray(probes) || probes.length === 0) {
+    throw new RangeError(`Cannot ${what}: probes must be a non-empty array of { nodes, weights }`);
+  }
+  checkNumber(what, "sigma", sigma, { above: 0 });
+  const density = new Float64Array(grid.length);
+  const norm = 1 / (probes.length * sigma * Math.sqrt(2 * Math.PI));
+  for (const { nodes: theta, weights } of probes) {
+    for (let k = 0; k < theta.length; k++) {
+      for (let i = 0; i < grid.length; i++) {
+        const z = (grid[i] - theta[k]) / sigma;
+        density[i] += norm * weights[k] * Math.exp(-0.5 * z * z);
+      }
+    }
+  }
+  return density;
+}
+
 function densityOf(probes: SlqProbe[], dim: number, products: number, points: number, sigma?: number): SlqResult {
   const nodes = probes.flatMap((p) => [...p.nodes]);
   const lo = Math.min(...nodes), hi = Math.max(...nodes);
@@ -127,16 +163,7 @@ function densityOf(probes: SlqProbe[], dim: number, products: number, points: nu
     { length: points },
     (_, i) => lo - 5 * width + (i / (points - 1)) * (span + 10 * width),
   );
-  const density = new Float64Array(points);
-  const norm = 1 / (probes.length * width * Math.sqrt(2 * Math.PI));
-  for (const { nodes: theta, weights } of probes) {
-    for (let k = 0; k < theta.length; k++) {
-      for (let i = 0; i < points; i++) {
-        const z = (grid[i] - theta[k]) / width;
-        density[i] += norm * weights[k] * Math.exp(-0.5 * z * z);
-      }
-    }
-  }
+  const density = slqDensityOn(probes, grid, width);
   const moments = slqTraceOf(probes, dim, (x) => x);
   const display = [
     `SLQ density: ${probes.length} probes × ${probes[0].nodes.length} nodes, dim ${dim}, ${products} products`,

@@ -33,9 +33,25 @@ export interface SpectralDensityPlotOptions extends FigureOptions {
   yLabel?: string;
   /** Densities below `floor` × the largest are drawn at that floor (default 1e-6). */
   floor?: number;
+  /** Fixed eigenvalue range, e.g. shared by panels that are compared (default: the grids' span). */
+  xDomain?: [number, number];
+  /** Fixed density range (positive; default: the floor to twice the largest density). */
+  yDomain?: [number, number];
 }
 
-const KEYS = ["series", "xLabel", "yLabel", "floor", "width", "height", "title"] as const;
+const KEYS = ["series", "xLabel", "yLabel", "floor", "xDomain", "yDomain", "width", "height", "title"] as const;
+
+function checkDomain(name: string, d: unknown, positive: boolean): [number, number] | undefined {
+  if (d === undefined) return undefined;
+  if (!Array.isArray(d) || d.length !== 2 || !d.every(Number.isFinite) || !(d[0] < d[1]) || (positive && !(d[0] > 0))) {
+    throw new RangeError(
+      `Cannot ${CONTEXT}: options.${name} must be [low, high] with low < high${positive ? ", low > 0" : ""} (got ${
+        describe(d)
+      })`,
+    );
+  }
+  return d as [number, number];
+}
 const CONTEXT = "draw spectral density plot";
 
 /**
@@ -82,10 +98,18 @@ export function spectralDensityPlot(options: SpectralDensityPlotOptions): Figure
     }
   });
   if (!(peak > 0)) throw new RangeError(`Cannot ${CONTEXT}: every density is 0`);
-  const floor = floorRatio * peak;
+  const xDomain = checkDomain("xDomain", options.xDomain, false);
+  const yDomain = checkDomain("yDomain", options.yDomain, true) ?? [floorRatio * peak, 2 * peak];
+  const floor = yDomain[0];
+  // A fixed x range: each curve runs at the floor out to both ends (no eigenvalue there).
+  const ends = (grid: ArrayLike<number>, density: ArrayLike<number>) => {
+    const x = Array.from(grid), y = Array.from(density, (v: number) => Math.max(v, floor));
+    if (xDomain && xDomain[0] < x[0]) x.unshift(xDomain[0]), y.unshift(floor);
+    if (xDomain && xDomain[1] > x[x.length - 1]) x.push(xDomain[1]), y.push(floor);
+    return { x, y };
+  };
   const series: LineSeries[] = options.series.map((s) => ({
-    x: s.grid,
-    y: Array.from(s.density, (v: number) => Math.max(v, floor)),
+    ...ends(s.grid, s.density),
     label: s.label,
     ...(s.color ? { color: s.color } : {}),
     ...(s.dashed ? { dashed: true } : {}),
@@ -95,7 +119,7 @@ export function spectralDensityPlot(options: SpectralDensityPlotOptions): Figure
     xLabel: options.xLabel ?? "eigenvalue λ",
     yLabel: options.yLabel ?? "density (log scale)",
     yScale: "log",
-    yDomain: [floor, peak * 2],
+    yDomain,
     ...(options.width ? { width: options.width } : {}),
     ...(options.height ? { height: options.height } : {}),
     ...(options.title ? { title: options.title } : {}),

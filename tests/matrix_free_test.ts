@@ -78,6 +78,11 @@ Deno.test("Lanczos finds every outlier and the bottom of a known spectrum, each 
   top.largest[0].vector!.dispose();
   assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-5);
   assert.ok(top.display.includes("converged"));
+  // Warm-started from that eigenvector, one step suffices; a start of the wrong size or zero is refused.
+  const warm = await r.lanczos(denseOperator(a, n), { k: 1, start: r.Tensor.fromArray(v), checkSymmetry: false });
+  assert.ok(warm.converged && warm.steps <= 2 && Math.abs(warm.largest[0].value - sorted[0]) <= 1e-5 * norm);
+  await assert.rejects(() => r.lanczos(denseOperator(a, n), { start: r.full([3], 1) }), /options.start has 3/);
+  await assert.rejects(() => r.lanczos(denseOperator(a, n), { start: r.full([n], 0) }), /options.start has norm 0/);
 });
 
 Deno.test("Lanczos never reports an unconverged value as converged", async () => {

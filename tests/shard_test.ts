@@ -9,20 +9,28 @@ import { UsageError } from "../experiments/_common.ts";
 import { experiment as rgFlow } from "../experiments/rg_flow.ts";
 import { experiment as ntkEntropy } from "../experiments/ntk_entropy.ts";
 import { experiment as alignment } from "../experiments/alignment.ts";
+import { experiment as curvature } from "../experiments/curvature.ts";
 import type { FlagSpec } from "../experiments/_common.ts";
 
 const silent = { log: () => {}, progress: () => {} };
 
-/** Every output file of a run folder, results.json without its timing. */
+/** A JSON value without its timings: every "seconds" key at any depth (a run's, or a unit's own). */
+function untimed(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(untimed);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "seconds").map(([k, v]) => [k, untimed(v)]));
+}
+
+/** Every output file of a run folder, results.json and records.json without their timings. */
 async function outputs(dir: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   for (const entry of Deno.readDirSync(dir)) {
     const text = await Deno.readTextFile(`${dir}/${entry.name}`);
     if (entry.name !== "results.json" && entry.name !== "records.json") files[entry.name] = text;
     else {
-      const { seconds, ...rest } = JSON.parse(text);
-      assert.ok(seconds >= 0);
-      files[entry.name] = JSON.stringify(rest);
+      const parsed = JSON.parse(text);
+      assert.ok(parsed.seconds >= 0);
+      files[entry.name] = JSON.stringify(untimed(parsed));
     }
   }
   return files;
@@ -61,6 +69,10 @@ Deno.test("ntk_entropy: three shards merged equal one run, file for file", async
 
 Deno.test("alignment: two shards (one seed each) merged equal one run, file for file", async () => {
   await shardedEqualsSingle(alignment, 2);
+});
+
+Deno.test("curvature: two shards (one learning rate each) merged equal one run, file for file", async () => {
+  await shardedEqualsSingle(curvature, 2);
 });
 
 Deno.test("merge of one finished run re-draws its report from records.json, in place", async () => {

@@ -60,7 +60,8 @@ async function timed(times: number, f: () => Promise<unknown>): Promise<number[]
   }
   return out;
 }
-const show = (v: number[]) => `${median(v).toFixed(2)} s (median of ${v.length}: ${v.map((t) => t.toFixed(2)).join(", ")})`;
+const show = (v: number[]) =>
+  `${median(v).toFixed(2)} s (median of ${v.length}: ${v.map((t) => t.toFixed(2)).join(", ")})`;
 
 // One training step: forward, backward, Sgd update at lr 0 (the weights stay those measured).
 const sgd = new Sgd({ lr: 0 });

@@ -12,6 +12,8 @@ import { seriesColor } from "./_palette.ts";
 import type { CurvatureConfig, LrRecord } from "./_curvature_study.ts";
 
 const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+/** A count as subscript digits (λ₁…λ₁₂). */
+const subscript = (n: number) => String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[Number(d)]);
 
 /** How the sharpness of one run compares with 2/η: its peak, and its mean and range over the last third of steps. */
 export function edgeOfStability(config: CurvatureConfig, r: LrRecord) {
@@ -94,14 +96,14 @@ function measuresFigure(config: CurvatureConfig, runs: LrRecord[]) {
           y: r.measures.map((m) => m.hessianTop[k]),
           color: seriesColor(0),
           markers: true,
-          label: k === 0 ? `Hessian λ₁…λ${config.top}` : undefined,
+          label: k === 0 ? `Hessian λ₁…λ${subscript(config.top)}` : undefined,
         },
         {
           x: r.measures.map((m) => m.step),
           y: r.measures.map((m) => m.ggnTop[k]),
           color: seriesColor(1),
           dashed: true,
-          label: k === 0 ? `Gauss–Newton λ₁…λ${config.top}` : undefined,
+          label: k === 0 ? `Gauss–Newton λ₁…λ${subscript(config.top)}` : undefined,
         },
       ] as LineSeries[]).flat();
   // One y range for the eigenvalue panels, so that the learning rates compare.

@@ -114,3 +114,23 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, flo
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor));
   return worst;
 }
+
+/**
+ * Runs an experiment script with each case's flags and checks that it exits with code 2 before any work,
+ * with a message matching the case's pattern and no stack trace (one test step per case).
+ */
+export async function refusesFlags(t: Deno.TestContext, script: string, cases: [string[], RegExp][]): Promise<void> {
+  for (const [args, message] of cases) {
+    await t.step(args.join(" "), async () => {
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL(`../experiments/${script}`, import.meta.url).pathname, ...args],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(stderr);
+      assert.equal(code, 2, err);
+      assert.match(err, message);
+      assert.ok(!/\n\s+at /.test(err), `no stack trace:\n${err}`);
+    });
+  }
+}

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert";
 import * as r from "./_all.ts";
-import { seededValues } from "./_helpers.ts";
+import { refusesFlags, seededValues } from "./_helpers.ts";
 import { linearCkaOfGrams } from "../experiments/alignment.ts";
 import { centredGramUpper } from "../experiments/_alignment_study.ts";
 
@@ -90,17 +90,5 @@ Deno.test("experiments/alignment.ts refuses inconsistent flags before any work",
     [["--batch", "2000"], /--batch \(2000\) must not exceed --train/],
     [["--parameterization", "mup"], /--parameterization/],
   ];
-  for (const [args, message] of cases) {
-    await t.step(args.join(" "), async () => {
-      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("../experiments/alignment.ts", import.meta.url).pathname, ...args],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const err = new TextDecoder().decode(stderr);
-      assert.equal(code, 2, err);
-      assert.match(err, message);
-      assert.ok(!/\n\s+at /.test(err), `no stack trace:\n${err}`);
-    });
-  }
+  await refusesFlags(t, "alignment.ts", cases);
 });

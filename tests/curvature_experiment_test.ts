@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert";
+import { refusesFlags } from "./_helpers.ts";
 import { outliersOf } from "../experiments/curvature.ts";
 
 Deno.test("outliersOf counts the eigenvalues above the largest ratio gap", () => {
@@ -50,7 +51,7 @@ Deno.test("experiments/curvature.ts --quick: sharpness, top eigenvalues, trace a
   for (const e of results.edgeOfStability) assert.ok(Math.abs(e.threshold - 2 / e.lr) < 1e-12);
   const figures = JSON.parse(await Deno.readTextFile(`${out}/figures.json`));
   // The densities on their shared grid integrate to 1.
-  const { grid, points } = figures.density.data;
+  const { grid, points } = figures.density;
   for (const p of points) {
     for (const d of [p.hessian, p.ggn]) {
       const area = d.reduce((a: number, b: number) => a + b, 0) * (grid[1] - grid[0]);
@@ -73,17 +74,5 @@ Deno.test("experiments/curvature.ts refuses inconsistent flags before any work",
     [["--top", "20", "--outlier-k", "10"], /--outlier-k \(10\) must be at least --top \(20\)/],
     [["--trace-products", "2"], /--trace-products expects an integer >= 3/],
   ];
-  for (const [args, message] of cases) {
-    await t.step(args.join(" "), async () => {
-      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("../experiments/curvature.ts", import.meta.url).pathname, ...args],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const err = new TextDecoder().decode(stderr);
-      assert.equal(code, 2, err);
-      assert.match(err, message);
-      assert.ok(!/\n\s+at /.test(err), `no stack trace:\n${err}`);
-    });
-  }
+  await refusesFlags(t, "curvature.ts", cases);
 });

@@ -164,6 +164,98 @@ const quadrature = (r: { probes: { nodes: Float64Array; weights: Float64Array }[
   weights: r.probes.map((p) => Array.from(p.weights, sig)),
 });
 
+/** What one run's measurements share: the model on its batch, the product costs, the warm-start vector. */
+interface RunState {
+  config: CurvatureConfig;
+  model: Sequential;
+  batch: { x: Tensor; y: Tensor };
+  hessian: { products: number; seconds: number };
+  ggn: { products: number; seconds: number };
+  start?: Tensor;
+}
+
+/** The sharpness, warm-started from the previous top eigenvector (the Hessian moves little between measurements). */
+async function sharpnessAt(s: RunState, step: number, loss: number): Promise<SharpnessPoint> {
+  const before = s.hessian.products;
+  const { tol, seed } = s.config;
+  const r = await withOp(
+    hessianOperator,
+    s.model,
+    s.batch,
+    s.hessian,
+    (op) => lanczos(op, { k: 1, tol, seed, checkSymmetry: false, start: s.start, vectors: true }),
+  );
+  s.start?.dispose();
+  const top = r.largest[0];
+  s.start = top.vector;
+  const products = s.hessian.products - before;
+  return {
+    step,
+    loss: sig(loss),
+    sharpness: sig(top.value),
+    residual: sig(top.residual),
+    converged: top.converged,
+    products,
+  };
+}
+
+/** The top eigenvalues of both matrices and the Hessian trace. */
+async function measuresAt(s: RunState, step: number, loss: number, accuracy: number): Promise<MeasurePoint> {
+  const { top: k, tol, seed, traceProducts } = s.config;
+  const opts = { k, tol, seed, checkSymmetry: false };
+  const h = await withOp(hessianOperator, s.model, s.batch, s.hessian, (op) => lanczos(op, opts));
+  const t = await withOp(
+    hessianOperator,
+    s.model,
+    s.batch,
+    s.hessian,
+    (op) => hutchPlusPlus(op, { products: traceProducts, seed }),
+  );
+  const g = await withOp(ggnOperator, s.model, s.batch, s.ggn, (op) => lanczos(op, opts));
+  return {
+    step,
+    loss: sig(loss),
+    accuracy,
+    hessianTop: h.largest.map((e) => sig(e.value)),
+    hessianConverged: h.largest.map((e) => e.converged),
+    ggnTop: g.largest.map((e) => sig(e.value)),
+    ggnConverged: g.largest.map((e) => e.converged),
+    trace: sig(t.value),
+    traceError: sig(t.standardError),
+  };
+}
+
+/** Both densities' quadratures and the outliers among the top Gauss–Newton eigenvalues. */
+async function densitiesAt(s: RunState, step: number): Promise<DensityPoint> {
+  const { probes, slqSteps, seed, outlierK, tol } = s.config;
+  const options = { probes, steps: slqSteps, seed, gridPoints: 2 };
+  const hd = await withOp(hessianOperator, s.model, s.batch, s.hessian, (op) => slq(op, options));
+  const gd = await withOp(ggnOperator, s.model, s.batch, s.ggn, (op) => slq(op, options));
+  const top = await withOp(
+    ggnOperator,
+    s.model,
+    s.batch,
+    s.ggn,
+    (op) => lanczos(op, { k: outlierK, tol, seed, checkSymmetry: false }),
+  );
+  const values = top.largest.map((e) => e.value);
+  return { step, hessian: quadrature(hd), ggn: quadrature(gd), ggnTop: values.map(sig), ...outliersOf(values) };
+}
+
+/** One full-batch gradient-descent step; its seconds. */
+async function gradientStep(model: Sequential, batch: { x: Tensor; y: Tensor }, optimizer: Sgd): Promise<number> {
+  const t0 = performance.now(), params = model.parameters();
+  const value = tidy(() => {
+    const l = softmaxCrossEntropy(model.forward(batch.x, "train"), batch.y);
+    const grads = grad(l, params);
+    noGrad(() => optimizer.step(params, grads));
+    return l;
+  });
+  await value.item();
+  value.dispose();
+  return (performance.now() - t0) / 1000;
+}
+
 /** One learning rate's gradient-descent run, measured on its schedule and checkpointed. */
 export async function lrStudy(
   config: CurvatureConfig,
@@ -172,9 +264,14 @@ export async function lrStudy(
   context?: Pick<UnitContext<LrRecord>, "tick" | "checkpoint">,
 ): Promise<LrRecord> {
   const model = buildCnn(config.seed);
-  const params = model.parameters();
   const x = imagesTensor(data), y = Tensor.fromArray(data.oneHot, [config.train, 10]);
-  const batch = { x, y };
+  const s: RunState = {
+    config,
+    model,
+    batch: { x, y },
+    hessian: { products: 0, seconds: 0 },
+    ggn: { products: 0, seconds: 0 },
+  };
   const plan = schedule(config);
   const record: LrRecord = {
     lr,
@@ -184,104 +281,35 @@ export async function lrStudy(
     products: { hessian: 0, ggn: 0 },
     seconds: { training: 0, hessian: 0, ggn: 0 },
   };
-  const hessian = { products: 0, seconds: 0 }, ggn = { products: 0, seconds: 0 };
   const optimizer = new Sgd({ lr });
-  let start: Tensor | undefined;
-  const seed = config.seed;
+  let training = 0;
   try {
     for (let step = 0; step <= config.steps; step++) {
       const { loss, accuracy } = await lossAndAccuracy(model, x, y, data.labels);
       if (!Number.isFinite(loss)) throw new RangeError(`gradient descent diverged at η = ${lr}, step ${step}`);
       if (plan.sharpness.includes(step)) {
-        const before = hessian.products;
-        const r = await withOp(hessianOperator, model, batch, hessian, (op) =>
-          // Warm-started from the previous top eigenvector: the Hessian moves little between measurements.
-          lanczos(op, { k: 1, tol: config.tol, seed, checkSymmetry: false, start, vectors: true }));
-        start?.dispose();
-        const top = r.largest[0];
-        start = top.vector;
-        record.sharpness.push({
-          step,
-          loss: sig(loss),
-          sharpness: sig(top.value),
-          residual: sig(top.residual),
-          converged: top.converged,
-          products: hessian.products - before,
-        });
-        context?.tick(12, `η ${lr}: step ${step}, sharpness ${top.value.toFixed(2)}`);
+        record.sharpness.push(await sharpnessAt(s, step, loss));
+        context?.tick(12, `η ${lr}: step ${step}, sharpness ${record.sharpness.at(-1)!.sharpness.toFixed(2)}`);
       }
       if (plan.measures.includes(step)) {
-        const opts = { k: config.top, tol: config.tol, seed, checkSymmetry: false };
-        const h = await withOp(hessianOperator, model, batch, hessian, (op) => lanczos(op, opts));
-        const t = await withOp(
-          hessianOperator,
-          model,
-          batch,
-          hessian,
-          (op) => hutchPlusPlus(op, { products: config.traceProducts, seed }),
-        );
-        const g = await withOp(ggnOperator, model, batch, ggn, (op) => lanczos(op, opts));
-        record.measures.push({
-          step,
-          loss: sig(loss),
-          accuracy,
-          hessianTop: h.largest.map((e) => sig(e.value)),
-          hessianConverged: h.largest.map((e) => e.converged),
-          ggnTop: g.largest.map((e) => sig(e.value)),
-          ggnConverged: g.largest.map((e) => e.converged),
-          trace: sig(t.value),
-          traceError: sig(t.standardError),
-        });
+        record.measures.push(await measuresAt(s, step, loss, accuracy));
         context?.tick(2 * (4 * config.top + 20 + config.traceProducts), `η ${lr}: step ${step}, top eigenvalues`);
       }
       if (plan.densities.includes(step)) {
-        const options = { probes: config.probes, steps: config.slqSteps, seed, gridPoints: 2 };
-        const hd = await withOp(hessianOperator, model, batch, hessian, (op) => slq(op, options));
-        const gd = await withOp(ggnOperator, model, batch, ggn, (op) => slq(op, options));
-        const top = await withOp(
-          ggnOperator,
-          model,
-          batch,
-          ggn,
-          (op) => lanczos(op, { k: config.outlierK, tol: config.tol, seed, checkSymmetry: false }),
-        );
-        const values = top.largest.map((e) => e.value);
-        record.densities.push({
-          step,
-          hessian: quadrature(hd),
-          ggn: quadrature(gd),
-          ggnTop: values.map(sig),
-          ...outliersOf(values),
-        });
-        context?.tick(
-          2 * (2 * config.probes * config.slqSteps + 3 * config.outlierK),
-          `η ${lr}: step ${step}, densities`,
-        );
+        record.densities.push(await densitiesAt(s, step));
+        const units = 2 * (2 * config.probes * config.slqSteps + 3 * config.outlierK);
+        context?.tick(units, `η ${lr}: step ${step}, densities`);
       }
-      record.products = { hessian: hessian.products, ggn: ggn.products };
-      record.seconds = { ...record.seconds, hessian: hessian.seconds, ggn: ggn.seconds };
+      record.products = { hessian: s.hessian.products, ggn: s.ggn.products };
+      record.seconds = { training: sig(training), hessian: sig(s.hessian.seconds), ggn: sig(s.ggn.seconds) };
       await context?.checkpoint(record);
       if (step === config.steps) break;
-      const t0 = performance.now();
-      const value = tidy(() => {
-        const l = softmaxCrossEntropy(model.forward(x, "train"), y);
-        const grads = grad(l, params);
-        noGrad(() => optimizer.step(params, grads));
-        return l;
-      });
-      await value.item();
-      value.dispose();
-      record.seconds.training += (performance.now() - t0) / 1000;
+      training += await gradientStep(model, s.batch, optimizer);
       context?.tick(1, `η ${lr}: step ${step + 1}/${config.steps}`);
     }
-    record.seconds = {
-      training: sig(record.seconds.training),
-      hessian: sig(hessian.seconds),
-      ggn: sig(ggn.seconds),
-    };
     return record;
   } finally {
-    start?.dispose();
-    [x, y, ...params].forEach((t) => t.dispose());
+    s.start?.dispose();
+    [x, y, ...model.parameters()].forEach((t) => t.dispose());
   }
 }

@@ -81,6 +81,13 @@ export function rademacher(dim: number, seed: number, stream: number): Tensor {
   return noGrad(() => tidy(() => map([randomUniform([dim], { seed, stream })], "select(-1.0, 1.0, x0 > 0.5)")));
 }
 
+/** The mean of per-probe estimates and its standard error (sample deviation over √n; NaN for one). */
+export function meanAndError(values: ArrayLike<number>): { mean: number; standardError: number } {
+  const v = Array.from(values), n = v.length, mean = v.reduce((s, x) => s + x, 0) / n;
+  const variance = n > 1 ? v.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1) : NaN;
+  return { mean, standardError: Math.sqrt(variance / n) };
+}
+
 /** ⟨a, b⟩ as a device scalar. */
 export function dot(a: Tensor, b: Tensor): Tensor {
   return sum(mul(a, b));

@@ -8,7 +8,7 @@
 import { div } from "../ops/arithmetic.ts";
 import { noGrad, tidy } from "../ops/scope.ts";
 import { checkChoice, checkNumber, checkOptions, describe } from "../check/args.ts";
-import { checkOperator, type OperatorLike, rademacher } from "./_operator.ts";
+import { checkOperator, meanAndError, type OperatorLike, rademacher } from "./_operator.ts";
 import { runLanczos, tridiagonalEigen } from "./_lanczos_run.ts";
 
 /** Options for {@linkcode slq}. */
@@ -173,11 +173,14 @@ function densityOf(probes: SlqProbe[], dim: number, products: number, points: nu
   return { probes, grid, density, sigma: width, dim, products, display };
 }
 
+/** A trace estimate from per-probe values: their mean and its standard error. */
+function overProbes(per: number[]): TraceEstimate {
+  const { mean, standardError } = meanAndError(per);
+  return { value: mean, standardError, probes: per.length, products: 0 };
+}
+
 function slqTraceOf(probes: SlqProbe[], dim: number, f: (x: number) => number): TraceEstimate {
-  const per = probes.map(({ nodes, weights }) => dim * nodes.reduce((s, t, k) => s + weights[k] * f(t), 0));
-  const mean = per.reduce((s, v) => s + v, 0) / per.length;
-  const variance = per.length > 1 ? per.reduce((s, v) => s + (v - mean) ** 2, 0) / (per.length - 1) : NaN;
-  return { value: mean, standardError: Math.sqrt(variance / per.length), probes: per.length, products: 0 };
+  return overProbes(probes.map(({ nodes, weights }) => dim * nodes.reduce((s, t, k) => s + weights[k] * f(t), 0)));
 }
 
 /**
@@ -231,9 +234,7 @@ export function slqTrace(
         const tr = result.dim * t.reduce((s, x, k) => s + w[k] * x, 0);
         return Math.log(tr) - result.dim * t.reduce((s, x, k) => s + w[k] * xlogx(x), 0) / tr;
       });
-      const mean = per.reduce((s, v) => s + v, 0) / per.length;
-      const variance = per.length > 1 ? per.reduce((s, v) => s + (v - mean) ** 2, 0) / (per.length - 1) : NaN;
-      return { value: mean, standardError: Math.sqrt(variance / per.length), probes: per.length, products: 0 };
+      return overProbes(per);
     }
     fn = name === "identity"
       ? (x) => x

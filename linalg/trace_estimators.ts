@@ -10,7 +10,15 @@ import { sqrt } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
 import { noGrad, tidy } from "../ops/scope.ts";
 import { checkNumber, checkOptions } from "../check/args.ts";
-import { BlockBasis, type CheckedOperator, checkOperator, dot, type OperatorLike, rademacher } from "./_operator.ts";
+import {
+  BlockBasis,
+  type CheckedOperator,
+  checkOperator,
+  dot,
+  meanAndError,
+  type OperatorLike,
+  rademacher,
+} from "./_operator.ts";
 import type { TraceEstimate } from "./slq.ts";
 
 /** Options for {@linkcode hutchinson} and {@linkcode hutchPlusPlus}. */
@@ -38,12 +46,6 @@ async function quadratics(context: string, a: CheckedOperator, probes: Tensor[])
   const bad = values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new RangeError(`Cannot ${context}: product ${bad + 1} holds ${values[bad]} (need finite values)`);
   return values;
-}
-
-function meanAndError(values: Float64Array): { mean: number; standardError: number } {
-  const n = values.length, mean = values.reduce((s, v) => s + v, 0) / n;
-  const variance = n > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1) : NaN;
-  return { mean, standardError: Math.sqrt(variance / n) };
 }
 
 function checkTraceOptions(context: string, op: OperatorLike, options: TraceOptions, least: number) {

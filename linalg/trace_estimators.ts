@@ -1,6 +1,7 @@
 /**
  * Trace estimators for a symmetric operator known through its products: Hutchinson's and Hutch++, with
- * seeded Rademacher probes from the Philox streams and the standard error of each estimate.
+ * seeded probes from the Philox streams (Rademacher; Hutch++'s sketch Gaussian) and the standard error
+ * of each estimate.
  *
  * @module
  */
@@ -8,6 +9,7 @@ import type { Tensor } from "../ops/tensor.ts";
 import { div } from "../ops/arithmetic.ts";
 import { sqrt } from "../ops/elementwise.ts";
 import { concat } from "../ops/layout.ts";
+import { randomNormal } from "../ops/random.ts";
 import { noGrad, tidy } from "../ops/scope.ts";
 import { checkNumber, checkOptions } from "../check/args.ts";
 import {
@@ -90,7 +92,8 @@ export async function hutchinson(op: OperatorLike, options: TraceOptions = {}): 
 
 /**
  * Hutch++ (Meyer, Musco, Musco & Woodruff, SOSA 2021): with m products, s = ⌊m/3⌋ go to a sketch
- * Q = orth(A S) whose trace tr(QᵀAQ) is taken exactly (s more), and the rest to Hutchinson's estimator of
+ * Q = orth(A S) of Gaussian S (Rademacher columns can repeat a direction of a sparse operator's range)
+ * whose trace tr(QᵀAQ) is taken exactly (s more), and the rest to Hutchinson's estimator of
  * the deflated remainder (I − QQᵀ)A(I − QQᵀ); for operators with a decaying spectrum its error falls as
  * 1/m instead of 1/√m. The standard error is that of the remainder's probes.
  *
@@ -119,7 +122,7 @@ export async function hutchPlusPlus(op: OperatorLike, options: TraceOptions = {}
   try {
     // Q = orth(A S), by Gram–Schmidt against the vectors kept so far (a dependent column is dropped).
     for (let i = 0; i < s; i++) {
-      const z = rademacher(a.dim, seed, i + 2);
+      const z = noGrad(() => randomNormal([a.dim], { seed, stream: i + 2 }));
       const y = a.apply(z);
       z.dispose();
       const r = basis.orthogonalize(y);

@@ -6,10 +6,11 @@
  */
 import { dispatchMatmul, MAX_INNER_DIMENSION } from "../kernels/matmul.ts";
 import { dispatchGram } from "../kernels/gram.ts";
-import { formatShape, runtimeOf, Tensor } from "./tensor.ts";
+import { type BackwardRule, formatShape, runtimeOf, Tensor } from "./tensor.ts";
+import { withoutRecording } from "./_scope.ts";
 import { sum } from "./arithmetic.ts";
 import { add } from "./arithmetic.ts";
-import { slice } from "./layout.ts";
+import { slice, transpose } from "./layout.ts";
 import { checkBoolean, checkOptions } from "../check/args.ts";
 import { checkTensor } from "./_args.ts";
 
@@ -69,6 +70,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     );
   }
   const batch = Math.max(batchA, batchB, 1);
+  // A faster form where one applies, recorded as this product (its gradients are products that reroute too).
+  const routed = a.rank === 2 && b.rank === 2 ? withoutRecording(() => reroute(a, b, tA, tB, m, n, k)) : null;
+  if (routed) return Tensor.record(routed, "matmul", [a, b], productBackward(a, b, tA, tB));
   if (k > MAX_INNER_DIMENSION) {
     // Keep each invocation's loop short: a sum of products over slices of the inner dimension.
     let total: Tensor | null = null;
@@ -94,8 +98,12 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     transposeA: tA,
     transposeB: tB,
   });
-  return Tensor.record(out, "matmul", [a, b], (g, needs) => {
-    // d op(A) = G op(B)ᵀ and d op(B) = op(A)ᵀ G, then transposed back where the operand was.
+  return Tensor.record(out, "matmul", [a, b], productBackward(a, b, tA, tB));
+}
+
+/** d op(A) = G op(B)ᵀ and d op(B) = op(A)ᵀ G, then transposed back where the operand was. */
+function productBackward(a: Tensor, b: Tensor, tA: boolean, tB: boolean): BackwardRule {
+  return (g, needs) => {
     let ga = null, gb = null;
     if (needs[0]) {
       ga = tA ? matmul(b, g, { transposeA: tB, transposeB: true }) : matmul(g, b, { transposeB: !tB });
@@ -106,7 +114,46 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       if (b.rank === 2 && gb.rank === 3) gb = sum(gb, { axis: 0 });
     }
     return [ga, gb];
-  });
+  };
+}
+
+/** Inner length from which a product Aᵀ·B whose output is small next to k is split along k. */
+const SPLIT_INNER_FROM = 4096;
+/** Shortest inner length of one part of a split product. */
+const SPLIT_INNER_PART = 512;
+/** Most parts of a split product. */
+const SPLIT_INNER_PARTS = 64;
+/** Longest m of a product A·Bᵀ below which Bᵀ is used as it is stored (rather than transposed first). */
+const TRANSPOSE_B_FROM_M = 4096;
+/** Most entries of a B that is transposed first. */
+const TRANSPOSE_B_MAX_SIZE = 1 << 20;
+
+/**
+ * Two faster forms of a 2-D product, where one applies (see docs/design.md, "Matmul routing").
+ * Aᵀ·B with a long k and a small output (a weight gradient: k is the batch times the positions) runs as
+ * a batch of Aᵀ·B over k/c-long parts, summed: c times more invocations, without copies (each part is a
+ * contiguous block of rows of A and B). A·Bᵀ with a small B and a tall A (a convolution's input gradient)
+ * transposes B first: reading B along k costs the register kernel more than the copy.
+ */
+function reroute(a: Tensor, b: Tensor, tA: boolean, tB: boolean, m: number, n: number, k: number): Tensor | null {
+  if (tA && !tB && k >= SPLIT_INNER_FROM && k >= 4 * Math.max(m, n)) {
+    let parts = 1;
+    while (
+      parts * 2 <= SPLIT_INNER_PARTS && k % (parts * 2) === 0 && k / (parts * 2) >= SPLIT_INNER_PART
+    ) parts *= 2;
+    if (parts > 1) {
+      const part = matmul(a.reshape([parts, k / parts, m]), b.reshape([parts, k / parts, n]), { transposeA: true });
+      const total = sum(part, { axis: 0 });
+      part.dispose();
+      return total;
+    }
+  }
+  if (!tA && tB && m >= TRANSPOSE_B_FROM_M && m >= 16 * n && n * k <= TRANSPOSE_B_MAX_SIZE) {
+    const bt = transpose(b), product = matmul(a, bt);
+    bt.dispose();
+    return product;
+  }
+  return null;
 }
 
 /** Columns k0..k0+kc of op(A) (or rows of op(B)), sliced on the axis that holds k. */

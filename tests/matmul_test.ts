@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { gram, initGpu, matmul, Tensor } from "./_all.ts";
+import { grad, gram, initGpu, matmul, mul, sum, Tensor } from "./_all.ts";
 import { dispatchMatmul, MATMUL_VARIANTS, type MatmulVariant } from "../kernels/matmul.ts";
 import { dispatchGram, GRAM_VARIANTS } from "../kernels/gram.ts";
 import { referenceGram, referenceMatmul } from "./_reference.ts";
@@ -31,6 +31,39 @@ Deno.test("matmul() matches reference at awkward sizes with every transpose", as
         });
       }
     }
+  }
+});
+
+Deno.test("matmul() reroutes a long-k Aᵀ·B and a tall A·Bᵀ exactly, values and gradients", async (t) => {
+  const rt = await initGpu();
+  // [m, n, k, transposeA, transposeB, routed]: split into k/16 parts; k odd (not split); B transposed first.
+  const cases: [number, number, number, boolean, boolean, boolean][] = [
+    [8, 12, 8192, true, false, true],
+    [8, 12, 4097, true, false, false],
+    [4608, 12, 20, false, true, true],
+  ];
+  for (const [m, n, k, transposeA, transposeB, routed] of cases) {
+    await t.step(`${m}x${k} · ${k}x${n} tA=${transposeA} tB=${transposeB}`, async () => {
+      const a = seededValues(m * k, 11 + k), b = seededValues(k * n, 12 + k), w = seededValues(m * n, 13);
+      const ta = Tensor.fromArray(a, transposeA ? [k, m] : [m, k]),
+        tb = Tensor.fromArray(b, transposeB ? [n, k] : [k, n]);
+      [ta, tb].forEach((x) => (x.requiresGrad = true));
+      const before = rt.stats.dispatches;
+      const c = matmul(ta, tb, { transposeA, transposeB });
+      assert.equal(rt.stats.dispatches - before > 1, routed, "rerouted (more than one dispatch) exactly when expected");
+      assertClose(await c.toArray(), referenceMatmul(a, b, { m, n, k, transposeA, transposeB }), tol(k));
+      const [ga, gb] = grad(sum(mul(c, Tensor.fromArray(w, [m, n]))), [ta, tb]);
+      // d/dA of Σ W∘op(A)op(B): W op(B)ᵀ (stored transposed for Aᵀ); d/dB: op(A)ᵀ W (likewise).
+      const wantA = transposeA
+        ? referenceMatmul(b, w, { m: k, n: m, k: n, transposeB: true })
+        : referenceMatmul(w, b, { m, n: k, k: n, transposeB: !transposeB });
+      const wantB = transposeB
+        ? referenceMatmul(w, a, { m: n, n: k, k: m, transposeA: true, transposeB: transposeA })
+        : referenceMatmul(a, w, { m: k, n, k: m, transposeA: !transposeA });
+      assertClose(await ga.toArray(), wantA, tol(n), "gradient of A");
+      assertClose(await gb.toArray(), wantB, tol(m), "gradient of B");
+      [ta, tb, c, ga, gb].forEach((x) => x.dispose());
+    });
   }
 });
 

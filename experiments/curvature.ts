@@ -9,7 +9,7 @@
  * Krishnan & Xiao, ICML 2019; Sagun et al. 2017).
  *
  * Run: `deno run -A experiments/curvature.ts [--lrs 0.05,0.1] [--steps 60] [--train 128] [--every 5]
- *       [--measure-every 30] [--top 5] [--trace-products 15] [--probes 2] [--slq-steps 20] [--outlier-k 12]
+ *       [--measure-every 30] [--top 5] [--trace-products 15] [--probes 2] [--slq-steps 16] [--outlier-k 12]
  *       [--seed 0] [--out out/curvature] [--quick] [--shard i/n]`, and
  *       `deno run -A experiments/curvature.ts merge SHARD_DIR... --out OUT` to join shards.
  *
@@ -59,7 +59,7 @@ const FLAGS = {
   top: { default: "5", kind: "count", min: 1, help: "Top eigenvalues measured" },
   "trace-products": { default: "15", kind: "count", min: 3, help: "Hutch++ products for the Hessian trace" },
   probes: { default: "2", kind: "count", min: 1, help: "SLQ probes for each density" },
-  "slq-steps": { default: "20", kind: "count", min: 2, help: "Lanczos steps per SLQ probe" },
+  "slq-steps": { default: "16", kind: "count", min: 2, help: "Lanczos steps per SLQ probe" },
   "outlier-k": { default: "12", kind: "count", min: 2, help: "Gauss–Newton eigenvalues found to count outliers" },
   seed: { default: "0", kind: "count", help: "Seed of the network, the data split and every probe" },
 } as const;

@@ -123,7 +123,9 @@ const SPLIT_INNER_FROM = 4096;
 const SPLIT_INNER_PART = 512;
 /** Most parts of a split product. */
 const SPLIT_INNER_PARTS = 64;
-/** Longest m of a product A·Bᵀ below which Bᵀ is used as it is stored (rather than transposed first). */
+/** Most entries of a split product's output (larger ones have invocations enough; the parts stay ≤ 16 MiB). */
+const SPLIT_INNER_MAX_OUTPUT = 1 << 16;
+/** Shortest m of a product A·Bᵀ whose (small) B is transposed first. */
 const TRANSPOSE_B_FROM_M = 4096;
 /** Most entries of a B that is transposed first. */
 const TRANSPOSE_B_MAX_SIZE = 1 << 20;
@@ -136,7 +138,7 @@ const TRANSPOSE_B_MAX_SIZE = 1 << 20;
  * transposes B first: reading B along k costs the register kernel more than the copy.
  */
 function reroute(a: Tensor, b: Tensor, tA: boolean, tB: boolean, m: number, n: number, k: number): Tensor | null {
-  if (tA && !tB && k >= SPLIT_INNER_FROM && k >= 4 * Math.max(m, n)) {
+  if (tA && !tB && k >= SPLIT_INNER_FROM && k >= 4 * Math.max(m, n) && m * n <= SPLIT_INNER_MAX_OUTPUT) {
     let parts = 1;
     while (
       parts * 2 <= SPLIT_INNER_PARTS && k % (parts * 2) === 0 && k / (parts * 2) >= SPLIT_INNER_PART
